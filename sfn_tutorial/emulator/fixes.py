@@ -95,7 +95,9 @@ def unnamed_executions_get_a_uuid() -> None:
     original = StepFunctionsParserBackend.start_execution
 
     def start_execution(self, state_machine_arn, name=None, execution_input=None, **kwargs):
-        return original(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, **kwargs)
+        return original(
+            self, state_machine_arn, name or str(uuid.uuid4()), execution_input, **kwargs
+        )
 
     StepFunctionsParserBackend.start_execution = start_execution
 

@@ -105,7 +105,9 @@ def ensure_running(progress=print) -> dict:
             )
         time.sleep(0.2)
     process.kill()
-    raise EmulatorError(f"The local AWS emulator did not answer within {START_TIMEOUT_S} s. See {log}.")
+    raise EmulatorError(
+        f"The local AWS emulator did not answer within {START_TIMEOUT_S} s. See {log}."
+    )
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -167,7 +169,9 @@ def serve(port_number: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``python -m sfn_tutorial.emulator.server [--port N] [--stop]``."""
     parser = argparse.ArgumentParser(description="The tutorial's local AWS emulator.")
-    parser.add_argument("--port", type=int, default=None, help="default: $SFN_TUTORIAL_PORT or 4599")
+    parser.add_argument(
+        "--port", type=int, default=None, help="default: $SFN_TUTORIAL_PORT or 4599"
+    )
     parser.add_argument("--stop", action="store_true", help="stop the emulator on that port")
     args = parser.parse_args(argv)
     port_number = args.port or port()
