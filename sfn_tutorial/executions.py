@@ -1,0 +1,109 @@
+"""Follow an execution: wait for it, read its history, and say what happened in plain words."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import boto3
+
+from sfn_tutorial.tables import Table
+
+FINISHED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+POLL_INTERVAL_S = 0.25
+
+
+def wait_for_execution(execution_arn: str, timeout_s: float = 300, on_poll=None) -> dict:
+    """Poll ``DescribeExecution`` until the execution ends; return its description.
+
+    ``on_poll(description)`` is called after every poll, e.g. to redraw a graph while it runs.
+    """
+    sfn = boto3.client("stepfunctions")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        description = sfn.describe_execution(executionArn=execution_arn)
+        if on_poll:
+            on_poll(description)
+        if description["status"] in FINISHED:
+            return description
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"Execution still {description['status']} after {timeout_s} s")
+        time.sleep(POLL_INTERVAL_S)
+
+
+def execution_history(execution_arn: str) -> list[dict]:
+    """All events of an execution, oldest first (every page of ``GetExecutionHistory``)."""
+    paginator = boto3.client("stepfunctions").get_paginator("get_execution_history")
+    return [
+        event for page in paginator.paginate(executionArn=execution_arn) for event in page["events"]
+    ]
+
+
+def states_entered(events: list[dict]) -> list[str]:
+    """The names of the states the execution entered, in order: the path it took."""
+    return [
+        event["stateEnteredEventDetails"]["name"]
+        for event in events
+        if "stateEnteredEventDetails" in event
+    ]
+
+
+def _details(event: dict) -> dict:
+    """The one ``...EventDetails`` member that every history event carries (or ``{}``)."""
+    return next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+
+
+def _short(text: str, limit: int = 90) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def event_summary(event: dict) -> str:
+    """One line saying what an event carries: an error, an output, an input or a resource."""
+    details = _details(event)
+    if "error" in details or "cause" in details:
+        return _short(f"{details.get('error', '')}: {details.get('cause', '')}")
+    for field in ("output", "input"):
+        if field in details:
+            return _short(f"{field}: {details[field]}")
+    if "resource" in details:
+        return _short(f"{details.get('resourceType', '')} {details['resource']}")
+    return ""
+
+
+def history_table(events: list[dict]) -> Table:
+    """The event history as the console lists it: id, type, state, and what the event carries."""
+    state_of = {}
+    rows = []
+    for event in events:
+        details = _details(event)
+        state = details.get("name") or state_of.get(event.get("previousEventId"), "")
+        state_of[event["id"]] = state
+        rows.append([event["id"], event["type"], state, event_summary(event)])
+    return Table(["#", "Type", "State", "Details"], rows)
+
+
+def pretty_json(text: str | None) -> str:
+    """A JSON string re-indented for reading (or the text unchanged if it is not JSON)."""
+    if text is None:
+        return ""
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def execution_report(description: dict, events: list[dict]) -> str:
+    """Status, path and output (or error and cause) of a finished execution, as text."""
+    lines = [
+        f"Execution {description['name']}: {description['status']}",
+        "Path: " + " -> ".join(["Start", *states_entered(events), "End"]),
+    ]
+    if description["status"] == "SUCCEEDED":
+        lines += ["Output:", pretty_json(description.get("output"))]
+    else:
+        lines += [
+            f"Error: {description.get('error', '')}",
+            f"Cause: {description.get('cause', '')}",
+        ]
+    return "\n".join(lines)

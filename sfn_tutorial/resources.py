@@ -1,0 +1,372 @@
+"""Idempotent create, update and clean-up of everything the tutorial makes, on either target.
+
+Every resource gets the name prefix ``sfn-tutorial-`` and the tag ``created-by=sfn-tutorial``;
+clean-up finds resources by that tag, so it never touches anything else in an account.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+
+NAME_PREFIX = "sfn-tutorial-"
+TAG_KEY = "created-by"
+TAG_VALUE = "sfn-tutorial"
+LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
+PYTHON_RUNTIME = "python3.12"
+IAM_PROPAGATION_TIMEOUT_S = 120
+
+# The blog's two functions: the folder under lambdas/ and the handler, "file.function".
+BLOG_FUNCTIONS = {
+    "ProcessPurchase": "lambda_function.process_purchase",
+    "ProcessRefund": "lambda_function.process_refund",
+}
+LAMBDA_ROLE = NAME_PREFIX + "lambda-role"
+STATES_ROLE = NAME_PREFIX + "states-role"
+STATE_MACHINE = NAME_PREFIX + "Transactions"
+LAMBDA_LOGS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+BLOG_STATES_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaRole"
+INVOKE_POLICY_NAME = "invoke-tutorial-functions"
+
+
+def resource_name(short_name: str) -> str:
+    """The tutorial's name for a resource: ``sfn-tutorial-`` + ``short_name``."""
+    return short_name if short_name.startswith(NAME_PREFIX) else NAME_PREFIX + short_name
+
+
+def tags(style: str = "dict"):
+    """The tutorial's tag in the shape each API wants: ``dict`` (Lambda), ``Key`` (IAM) or
+    ``key`` (Step Functions)."""
+    if style == "Key":
+        return [{"Key": TAG_KEY, "Value": TAG_VALUE}]
+    if style == "key":
+        return [{"key": TAG_KEY, "value": TAG_VALUE}]
+    return {TAG_KEY: TAG_VALUE}
+
+
+# ---------------------------------------------------------------- packaging and policies
+
+
+def lambda_zip(folder: str) -> bytes:
+    """Zip ``lambdas/<folder>`` into a deployment package.
+
+    Files get a fixed timestamp, so the same code always gives the same zip and the same
+    ``CodeSha256``: an unchanged function is not redeployed.
+    """
+    source = LAMBDAS_DIR / folder
+    if not source.is_dir():
+        raise FileNotFoundError(f"No Lambda code folder {source}")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(source.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                info = zipfile.ZipInfo(
+                    str(path.relative_to(source)), date_time=(2020, 1, 1, 0, 0, 0)
+                )
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def trust_policy(service: str) -> dict:
+    """A role trust policy that lets one AWS service (e.g. ``states.amazonaws.com``) assume it."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+        ],
+    }
+
+
+def invoke_policy(function_arns: list[str]) -> dict:
+    """Least privilege for the state machine: invoke these functions (any version), nothing else."""
+    resources = [
+        arn for function_arn in function_arns for arn in (function_arn, function_arn + ":*")
+    ]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": resources}
+        ],
+    }
+
+
+def blog_definition(purchase_arn: str, refund_arn: str) -> dict:
+    """The blog's state machine: a Choice on ``$.TransactionType`` and one Task per function."""
+    return {
+        "Comment": "A simple AWS Step Functions state machine that automates a call center "
+        "support session.",
+        "StartAt": "ProcessTransaction",
+        "States": {
+            "ProcessTransaction": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "Variable": "$.TransactionType",
+                        "StringEquals": "PURCHASE",
+                        "Next": "ProcessPurchase",
+                    },
+                    {
+                        "Variable": "$.TransactionType",
+                        "StringEquals": "REFUND",
+                        "Next": "ProcessRefund",
+                    },
+                ],
+            },
+            "ProcessRefund": {"Type": "Task", "Resource": refund_arn, "End": True},
+            "ProcessPurchase": {"Type": "Task", "Resource": purchase_arn, "End": True},
+        },
+    }
+
+
+# ---------------------------------------------------------------- waiting for IAM
+
+
+def retry_while_iam_propagates(call, *args, progress=print, **kwargs):
+    """Call ``call(*args, **kwargs)``, retrying while AWS has not yet spread a new role.
+
+    A role is usable by other services only seconds after ``CreateRole`` returns: until then
+    Lambda answers "The role defined for the function cannot be assumed by Lambda" and Step
+    Functions "Neither the global service principal ... is authorized to assume the provided
+    role". Those answers are retried with backoff for up to two minutes; anything else is raised.
+    """
+    deadline = time.monotonic() + IAM_PROPAGATION_TIMEOUT_S
+    delay = 2.0
+    while True:
+        try:
+            return call(*args, **kwargs)
+        except Exception as error:  # botocore ClientError, from any client
+            if not _is_iam_propagation_error(error) or time.monotonic() > deadline:
+                raise
+            progress(
+                f"  waiting {delay:.0f} s: the new IAM role is not usable everywhere in AWS yet "
+                "(this is normal right after creating it)"
+            )
+            time.sleep(delay)
+            delay = min(delay * 1.5, 15)
+
+
+def _is_iam_propagation_error(error: Exception) -> bool:
+    message = str(error)
+    return "cannot be assumed" in message or "is authorized to assume the provided role" in message
+
+
+# ---------------------------------------------------------------- ensure (create or update)
+
+
+def ensure_role(name: str, service: str, managed_policies=(), inline_policies=None) -> str:
+    """Create role ``name`` trusted by ``service`` (or bring it up to date); return its ARN."""
+    iam = boto3.client("iam")
+    document = json.dumps(trust_policy(service))
+    try:
+        arn = iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=document,
+            Description="Created by the AWS Step Functions tutorial",
+            Tags=tags("Key"),
+        )["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        iam.update_assume_role_policy(RoleName=name, PolicyDocument=document)
+        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+    for policy_arn in managed_policies:
+        iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+    for policy_name, policy in (inline_policies or {}).items():
+        iam.put_role_policy(
+            RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(policy)
+        )
+    return arn
+
+
+def ensure_function(folder: str, handler: str, role_arn: str, progress=print, **settings) -> dict:
+    """Deploy ``lambdas/<folder>`` as function ``sfn-tutorial-<folder>``; wait until Active.
+
+    Creates it, or updates its code and settings if it exists. ``settings`` are extra
+    ``CreateFunction`` parameters such as ``Timeout``, ``MemorySize`` or ``Environment``.
+    Returns the function's configuration.
+    """
+    client = boto3.client("lambda")
+    name = resource_name(folder)
+    code = lambda_zip(folder)
+    config = {"Role": role_arn, "Handler": handler, "Runtime": PYTHON_RUNTIME, **settings}
+    try:
+        retry_while_iam_propagates(
+            client.create_function,
+            FunctionName=name,
+            Code={"ZipFile": code},
+            Tags=tags(),
+            progress=progress,
+            **config,
+        )
+    except client.exceptions.ResourceConflictException:
+        client.update_function_code(FunctionName=name, ZipFile=code)
+        client.get_waiter("function_updated_v2").wait(FunctionName=name)
+        retry_while_iam_propagates(
+            client.update_function_configuration, FunctionName=name, progress=progress, **config
+        )
+        client.get_waiter("function_updated_v2").wait(FunctionName=name)
+    client.get_waiter("function_active_v2").wait(FunctionName=name)
+    return client.get_function_configuration(FunctionName=name)
+
+
+def find_state_machine_arn(name: str) -> str | None:
+    """The ARN of the state machine called ``name``, or ``None``."""
+    paginator = boto3.client("stepfunctions").get_paginator("list_state_machines")
+    for page in paginator.paginate():
+        for machine in page["stateMachines"]:
+            if machine["name"] == name:
+                return machine["stateMachineArn"]
+    return None
+
+
+def ensure_state_machine(name: str, definition: dict, role_arn: str, progress=print) -> str:
+    """Create state machine ``name`` (or update its definition and role); return its ARN."""
+    sfn = boto3.client("stepfunctions")
+    arn = find_state_machine_arn(name)
+    if arn:
+        retry_while_iam_propagates(
+            sfn.update_state_machine,
+            stateMachineArn=arn,
+            definition=json.dumps(definition),
+            roleArn=role_arn,
+            progress=progress,
+        )
+        return arn
+    return retry_while_iam_propagates(
+        sfn.create_state_machine,
+        name=name,
+        definition=json.dumps(definition),
+        roleArn=role_arn,
+        tags=tags("key"),
+        progress=progress,
+    )["stateMachineArn"]
+
+
+@dataclass(frozen=True)
+class BlogStack:
+    """The ARNs of what notebooks 01-03 create."""
+
+    lambda_role_arn: str
+    purchase_arn: str
+    refund_arn: str
+    states_role_arn: str
+    state_machine_arn: str
+    definition: dict
+
+
+def ensure_blog_stack(progress=print) -> BlogStack:
+    """Everything notebooks 01-03 create, created or updated so a later notebook can run alone."""
+    lambda_role = ensure_role(LAMBDA_ROLE, "lambda.amazonaws.com", [LAMBDA_LOGS_POLICY])
+    functions = {
+        folder: ensure_function(folder, handler, lambda_role, progress=progress)["FunctionArn"]
+        for folder, handler in BLOG_FUNCTIONS.items()
+    }
+    arns = [functions["ProcessPurchase"], functions["ProcessRefund"]]
+    states_role = ensure_role(
+        STATES_ROLE,
+        "states.amazonaws.com",
+        inline_policies={INVOKE_POLICY_NAME: invoke_policy(arns)},
+    )
+    definition = blog_definition(*arns)
+    machine = ensure_state_machine(STATE_MACHINE, definition, states_role, progress=progress)
+    return BlogStack(lambda_role, *arns, states_role, machine, definition)
+
+
+# ---------------------------------------------------------------- find and clean up
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One thing the tutorial created."""
+
+    kind: str
+    name: str
+    arn: str
+
+
+def find_tutorial_resources() -> list[Resource]:
+    """Everything on the current target that carries the tutorial's tag."""
+    return [*_state_machines(), *_functions(), *_log_groups(), *_roles()]
+
+
+def _tagged(tag_map: dict) -> bool:
+    return tag_map.get(TAG_KEY) == TAG_VALUE
+
+
+def _state_machines():
+    sfn = boto3.client("stepfunctions")
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for machine in page["stateMachines"]:
+            arn = machine["stateMachineArn"]
+            found = sfn.list_tags_for_resource(resourceArn=arn)["tags"]
+            if _tagged({tag["key"]: tag["value"] for tag in found}):
+                yield Resource("state machine", machine["name"], arn)
+
+
+def _functions():
+    client = boto3.client("lambda")
+    for page in client.get_paginator("list_functions").paginate():
+        for function in page["Functions"]:
+            arn = function["FunctionArn"]
+            if _tagged(client.list_tags(Resource=arn).get("Tags", {})):
+                yield Resource("Lambda function", function["FunctionName"], arn)
+
+
+def _log_groups():
+    """Lambda creates its log groups itself, untagged: they are found by the name prefix."""
+    logs = boto3.client("logs")
+    prefix = "/aws/lambda/" + NAME_PREFIX
+    for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=prefix):
+        for group in page["logGroups"]:
+            yield Resource("log group", group["logGroupName"], group["arn"])
+
+
+def _roles():
+    iam = boto3.client("iam")
+    for page in iam.get_paginator("list_roles").paginate():
+        for role in page["Roles"]:
+            if not role["RoleName"].startswith(NAME_PREFIX):
+                continue  # saves a call per role in accounts with many roles
+            found = iam.list_role_tags(RoleName=role["RoleName"])["Tags"]
+            if _tagged({tag["Key"]: tag["Value"] for tag in found}):
+                yield Resource("IAM role", role["RoleName"], role["Arn"])
+
+
+def delete_resource(resource: Resource) -> None:
+    """Delete one tutorial resource (a role loses its policies first, as IAM requires)."""
+    if resource.kind == "state machine":
+        boto3.client("stepfunctions").delete_state_machine(stateMachineArn=resource.arn)
+    elif resource.kind == "Lambda function":
+        boto3.client("lambda").delete_function(FunctionName=resource.name)
+    elif resource.kind == "log group":
+        boto3.client("logs").delete_log_group(logGroupName=resource.name)
+    elif resource.kind == "IAM role":
+        _delete_role(resource.name)
+    else:
+        raise ValueError(f"Unknown resource kind {resource.kind!r}")
+
+
+def _delete_role(name: str) -> None:
+    iam = boto3.client("iam")
+    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
+        for policy in page["AttachedPolicies"]:
+            iam.detach_role_policy(RoleName=name, PolicyArn=policy["PolicyArn"])
+    for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
+        for policy_name in page["PolicyNames"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
+    iam.delete_role(RoleName=name)
+
+
+def clean_up(progress=print) -> list[Resource]:
+    """Delete every tutorial resource on the current target; return what was deleted."""
+    deleted = []
+    for resource in find_tutorial_resources():
+        delete_resource(resource)
+        progress(f"deleted {resource.kind:15} {resource.name}")
+        deleted.append(resource)
+    return deleted

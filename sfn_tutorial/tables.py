@@ -1,0 +1,47 @@
+"""Small, readable tables for notebook output: HTML in Jupyter, aligned text everywhere else."""
+
+from __future__ import annotations
+
+import html
+
+
+class Table:
+    """Rows shown as a table. ``Table(["Name", "Value"], [["a", 1]])``; display it in a cell."""
+
+    def __init__(self, columns: list[str], rows: list[list], title: str | None = None):
+        self.columns = list(columns)
+        self.rows = [["" if cell is None else str(cell) for cell in row] for row in rows]
+        self.title = title
+
+    def __repr__(self) -> str:
+        widths = [
+            max([len(column), *(len(row[i]) for row in self.rows)])
+            for i, column in enumerate(self.columns)
+        ]
+        lines = [self.title] if self.title else []
+        for row in [self.columns, ["-" * w for w in widths], *self.rows]:
+            cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            lines.append("  ".join(cells).rstrip())
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th style='text-align:left'>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join(
+            "<tr>"
+            + "".join(
+                f"<td style='text-align:left;font-family:monospace'>{html.escape(c)}</td>"
+                for c in row
+            )
+            + "</tr>"
+            for row in self.rows
+        )
+        caption = f"<caption style='text-align:left'><b>{html.escape(self.title)}</b></caption>"
+        return (
+            f"<table>{caption if self.title else ''}<thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>"
+        )
+
+
+def key_value_table(pairs: dict, title: str | None = None) -> Table:
+    """A two-column table from a dict: one row per key."""
+    return Table(["Field", "Value"], [[key, value] for key, value in pairs.items()], title)
