@@ -11,6 +11,7 @@ import importlib
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 
@@ -105,6 +106,23 @@ def _peak_memory_mb() -> int:
     return 0
 
 
+def timeout_error(request_id: str, timeout: float) -> dict:
+    """The error Lambda reports when a handler runs past the function's timeout."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z"
+    message = f"{now} {request_id} Task timed out after {timeout:.2f} seconds"
+    return {"errorType": "Sandbox.Timedout", "errorMessage": message}
+
+
+def _stop_on_timeout(result_out, report: dict, timeout: float) -> None:
+    """Lambda stops the handler at the deadline, whatever it is doing: report and exit now."""
+    error = timeout_error(os.environ["_SFN_TUTORIAL_REQUEST_ID"], timeout)
+    print(error["errorMessage"], file=sys.stderr, flush=True)
+    report.update(error=error, duration_ms=timeout * 1000, max_rss_mb=_peak_memory_mb())
+    result_out.write(json.dumps(report) + "\n")
+    result_out.flush()
+    os._exit(0)
+
+
 def main() -> int:
     result_out = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # the handler's prints become log lines
@@ -119,6 +137,9 @@ def main() -> int:
         event = json.loads(sys.stdin.read() or "{}")
         context = LambdaContext(time.monotonic() + timeout)
         invoke_started = time.monotonic()
+        watchdog = threading.Timer(timeout, _stop_on_timeout, (result_out, report, timeout))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             value = handler(event, context)
         except Exception as exc:
@@ -132,6 +153,7 @@ def main() -> int:
                 body = _error("Runtime.MarshalError", f"Unable to marshal response: {exc}")
                 _log_error(body)
                 report.update(error=body)
+        watchdog.cancel()
         report["duration_ms"] = (time.monotonic() - invoke_started) * 1000
     except _Failure as failure:
         body = _error(failure.error_type, failure.message, failure.tb_lines)

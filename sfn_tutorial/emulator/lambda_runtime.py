@@ -22,6 +22,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sfn_tutorial.emulator import lambda_bootstrap
+
 LOG_TAIL_BYTES = 4096
 CODE_CACHE = Path(tempfile.gettempdir()) / "sfn-tutorial-lambda-code"
 
@@ -140,8 +142,9 @@ def invoke(spec: FunctionSpec, event: bytes, endpoint: str) -> InvocationResult:
 
 
 def _startup_allowance() -> float:
-    """Seconds allowed for starting Python and importing the handler, on top of the timeout."""
-    return 5.0
+    """Seconds allowed for starting Python and running the module's top-level code (Lambda
+    gives that "init" phase its own 10 s), on top of the handler's timeout."""
+    return 10.0
 
 
 def _parse_report(out: bytes, returncode: int, request_id: str) -> dict:
@@ -155,15 +158,9 @@ def _parse_report(out: bytes, returncode: int, request_id: str) -> dict:
 
 
 def _timeout_report(spec: FunctionSpec, request_id: str) -> dict:
-    message = f"{_now_iso()} {request_id} Task timed out after {spec.timeout_s:.2f} seconds"
-    return {
-        "error": {"errorType": "Sandbox.Timedout", "errorMessage": message},
-        "duration_ms": spec.timeout_s * 1000,
-    }
-
-
-def _now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z"
+    """The parent's backstop, for a child that neither finished nor stopped itself in time."""
+    error = lambda_bootstrap.timeout_error(request_id, spec.timeout_s)
+    return {"error": error, "duration_ms": spec.timeout_s * 1000, "log": error["errorMessage"]}
 
 
 def _log_lines(
@@ -178,8 +175,8 @@ def _log_lines(
     )
     if report.get("init_ms"):
         report_line += f"\tInit Duration: {report['init_ms']:.2f} ms"
-    if report.get("error", {}).get("errorType") == "Sandbox.Timedout":
-        output += report["error"]["errorMessage"] + "\n"
+    if report.get("log"):
+        output += report["log"] + "\n"
     return [
         f"START RequestId: {request_id} Version: {spec.version}",
         *output.splitlines(),

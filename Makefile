@@ -1,0 +1,37 @@
+# Two commands do everything: `make lab` opens the tutorial, `make test` runs every test.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: lab test lint bench notebooks emulator-stop clean
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml scripts/setup.sh
+	bash scripts/setup.sh
+	touch $(STAMP)
+
+## lab: set up on first use, then open JupyterLab on notebooks/
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+## test: set up on first use, then lint, unit tests and every notebook under strict nbval
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+## bench: speed goals, printed as JSON lines
+bench: $(STAMP)
+	@for script in benchmarks/bench_*.py; do $(PY) $$script; done
+
+## notebooks: re-run every notebook on a fresh emulator and store its outputs
+notebooks: $(STAMP)
+	$(PY) scripts/run_notebooks.py
+
+emulator-stop: $(STAMP)
+	$(PY) -m sfn_tutorial.emulator.server --stop
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

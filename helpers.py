@@ -1,0 +1,152 @@
+"""The tutorial's one import: connect to a target, deploy, draw, run and clean up.
+
+Every notebook starts with::
+
+    import helpers
+    target = helpers.connect()
+
+Each function here is short and calls into the ``sfn_tutorial`` package, where the machinery
+lives: ``target`` (local or AWS), ``resources`` (create, update, clean up),
+``emulator`` (the local AWS), ``graph`` (pictures), ``executions`` and ``widgets``.
+The notebooks themselves use plain boto3, exactly as AWS's documentation does.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from sfn_tutorial import environment_check, executions, graph, resources, widgets
+from sfn_tutorial import target as _target
+from sfn_tutorial.resources import (  # noqa: F401  (names the notebooks use)
+    BLOG_FUNCTIONS,
+    BLOG_STATES_POLICY,
+    INVOKE_POLICY_NAME,
+    LAMBDA_LOGS_POLICY,
+    LAMBDA_ROLE,
+    STATE_MACHINE,
+    STATES_ROLE,
+    blog_definition,
+    invoke_policy,
+    lambda_zip,
+    resource_name,
+    retry_while_iam_propagates,
+    tags,
+    trust_policy,
+)
+from sfn_tutorial.tables import Table, key_value_table
+
+# ---------------------------------------------------------------- where we work
+
+
+def connect(target: str | None = None) -> _target.Target:
+    """Point boto3 at the local emulator (default) or, with ``TUTORIAL_TARGET=aws``, your account.
+
+    Starts the emulator if it is not running yet, prints where resources will be created, and
+    returns a ``Target`` (``.name``, ``.region``, ``.account_id``, ``.is_local``).
+    """
+    chosen = _target.connect(target)
+    print(chosen.banner())
+    return chosen
+
+
+def check_environment() -> bool:
+    """Print ``[ OK ]`` or ``[FAIL]`` for Python, each pinned package and graphviz's ``dot``."""
+    lines = environment_check.check()
+    print(environment_check.report(lines))
+    return all(ok for ok, _ in lines)
+
+
+# ---------------------------------------------------------------- what the notebooks create
+
+
+def ensure_blog_stack() -> resources.BlogStack:
+    """Create (or update) everything notebooks 01-03 make, so any later notebook can run alone.
+
+    Returns the ARNs: ``.purchase_arn``, ``.refund_arn``, ``.state_machine_arn``, ...
+    """
+    stack = resources.ensure_blog_stack()
+    print(f"Ready: functions, roles and state machine {STATE_MACHINE}")
+    return stack
+
+
+def find_tutorial_resources() -> Table:
+    """A table of every resource on the current target tagged as the tutorial's."""
+    found = resources.find_tutorial_resources()
+    return Table(["Kind", "Name"], [[r.kind, r.name] for r in found], f"{len(found)} resources")
+
+
+def clean_up() -> list:
+    """Delete everything the tutorial created on the current target (found by its tag)."""
+    deleted = resources.clean_up()
+    print(f"Deleted {len(deleted)} resources.")
+    return deleted
+
+
+# ---------------------------------------------------------------- Lambda
+
+
+def function_summary(configuration: dict) -> Table:
+    """The fields of a function's configuration that matter here, as a table."""
+    fields = ["FunctionName", "FunctionArn", "Runtime", "Handler", "Role", "MemorySize", "Timeout"]
+    shown = {field: configuration.get(field) for field in fields}
+    shown["State"] = configuration.get("State", "")
+    shown["Environment"] = json.dumps(configuration.get("Environment", {}).get("Variables", {}))
+    return key_value_table(shown)
+
+
+def show_invocation(response: dict) -> dict | str:
+    """Print an ``Invoke`` response: status, any FunctionError, the payload, the log tail.
+
+    Returns the payload, parsed from JSON.
+    """
+    payload_text = response["Payload"].read().decode()
+    payload = json.loads(payload_text) if payload_text else None
+    print(f"StatusCode: {response['StatusCode']}")
+    if "FunctionError" in response:
+        print(f"FunctionError: {response['FunctionError']}")
+    print("Payload:", json.dumps(payload, indent=2))
+    if "LogResult" in response:
+        print("Log tail:")
+        print(base64.b64decode(response["LogResult"]).decode().rstrip())
+    return payload
+
+
+# ---------------------------------------------------------------- state machines and executions
+
+
+def draw(definition, history=None):
+    """Draw a state machine (dict or JSON text) with graphviz; with ``history``, colour the path.
+
+    ``history`` is an execution's event list (``execution_history(arn)``). Succeeded states are
+    green, failed red, running blue, caught errors orange, as in the AWS console.
+    """
+    return graph.draw(definition, history)
+
+
+def wait_for_execution(execution_arn: str) -> dict:
+    """Wait until an execution ends and return ``DescribeExecution``'s answer."""
+    return executions.wait_for_execution(execution_arn)
+
+
+def execution_history(execution_arn: str) -> list[dict]:
+    """Every event of an execution, oldest first (all pages of ``GetExecutionHistory``)."""
+    return executions.execution_history(execution_arn)
+
+
+def show_execution(execution_arn: str) -> list[dict]:
+    """Wait for an execution, print its status, path and output or error; return its events."""
+    description = executions.wait_for_execution(execution_arn)
+    events = executions.execution_history(execution_arn)
+    print(executions.execution_report(description, events))
+    return events
+
+
+def history_table(events: list[dict]) -> Table:
+    """An execution's events as a readable table: id, type, state, and what each carries."""
+    return executions.history_table(events)
+
+
+def execution_runner(state_machine_arn: str, definition: dict, choices=("PURCHASE", "REFUND")):
+    """A form to start executions with your own input and watch them run on the graph."""
+    return widgets.ExecutionRunner(state_machine_arn, definition, choices)

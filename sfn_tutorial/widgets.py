@@ -1,0 +1,124 @@
+"""The execution runner: pick or edit an input, press Start, watch the graph until the end."""
+
+from __future__ import annotations
+
+import html
+import json
+
+import boto3
+import botocore.exceptions
+import ipywidgets as widgets
+
+from sfn_tutorial import executions, graph
+
+EDIT_YOUR_OWN = "(edit the JSON below)"
+
+
+class ExecutionRunner:
+    """A small form that starts executions of one state machine and shows how they went.
+
+    ``ExecutionRunner(arn, definition, choices=["PURCHASE", "REFUND"])``; display ``.widget``.
+    Everything it shows is also kept on the object (``message``, ``result``, ``graph_svg``),
+    so tests can drive it by calling ``start_button.click()``.
+    """
+
+    def __init__(
+        self, state_machine_arn: str, definition: dict, choices=(), field="TransactionType"
+    ):
+        self.state_machine_arn = state_machine_arn
+        self.definition = definition
+        self.field = field
+        self.last_description: dict | None = None
+        self.picker = widgets.Dropdown(
+            options=[*choices, EDIT_YOUR_OWN],
+            description=field,
+            style={"description_width": "auto"},
+        )
+        self.input_box = widgets.Textarea(
+            description="Input", layout=widgets.Layout(width="32em", height="6em")
+        )
+        self.start_button = widgets.Button(description="Start execution", button_style="primary")
+        self.status = widgets.HTML()
+        self.result = widgets.HTML()
+        self.graph_view = widgets.HTML()
+        self.picker.observe(self._on_pick, names="value")
+        self.start_button.on_click(lambda _button: self.start())
+        self._on_pick({"new": self.picker.value})
+        self._show_graph([])
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.picker, self.start_button]),
+                self.input_box,
+                self.status,
+                widgets.HBox([self.graph_view, self.result]),
+            ]
+        )
+
+    @property
+    def message(self) -> str:
+        """The status line, as plain text."""
+        return _plain(self.status.value)
+
+    def _on_pick(self, change) -> None:
+        if change["new"] != EDIT_YOUR_OWN:
+            self.input_box.value = json.dumps({self.field: change["new"]})
+
+    def _say(self, text: str, colour: str = "black") -> None:
+        self.status.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"
+
+    def _show_graph(self, events: list[dict]) -> None:
+        self.graph_svg = graph.draw(self.definition, events or None).pipe(format="svg").decode()
+        self.graph_view.value = self.graph_svg
+
+    def parsed_input(self) -> dict | None:
+        """The input box as JSON, or ``None`` after saying clearly what is wrong with it."""
+        try:
+            return json.loads(self.input_box.value)
+        except json.JSONDecodeError as error:
+            self._say(
+                f"The input is not valid JSON: {error.msg} at line {error.lineno}, column "
+                f"{error.colno}. Fix it and press Start again; nothing was started.",
+                "#c0392b",
+            )
+            return None
+
+    def start(self) -> dict | None:
+        """Start an execution with the current input and follow it to the end."""
+        execution_input = self.parsed_input()
+        if execution_input is None:
+            return None
+        self.result.value = ""
+        sfn = boto3.client("stepfunctions")
+        try:
+            started = sfn.start_execution(
+                stateMachineArn=self.state_machine_arn, input=json.dumps(execution_input)
+            )
+        except botocore.exceptions.ClientError as error:
+            self._say(f"Step Functions refused to start: {error}", "#c0392b")
+            return None
+        arn = started["executionArn"]
+        self._say("Running ...", "#2471a3")
+        description = executions.wait_for_execution(arn, on_poll=lambda d: self._on_poll(arn, d))
+        self._finish(description, executions.execution_history(arn))
+        return description
+
+    def _on_poll(self, arn: str, description: dict) -> None:
+        if description["status"] == "RUNNING":
+            self._show_graph(executions.execution_history(arn))
+
+    def _finish(self, description: dict, events: list[dict]) -> None:
+        self.last_description = description
+        self._show_graph(events)
+        status = description["status"]
+        if status == "SUCCEEDED":
+            self._say(f"{status}: {' -> '.join(executions.states_entered(events))}", "#1e8449")
+            body = executions.pretty_json(description.get("output"))
+        else:
+            self._say(f"{status}: {description.get('error', '')}", "#c0392b")
+            body = f"Error: {description.get('error', '')}\nCause: {description.get('cause', '')}"
+        self.result.value = f"<pre>{html.escape(body)}</pre>"
+
+
+def _plain(markup: str) -> str:
+    """The text of a one-element HTML snippet."""
+    return html.unescape(markup.split(">", 1)[-1].rsplit("<", 1)[0])

@@ -1,0 +1,53 @@
+"""The emulator process: health, reuse, a clear message when the port is taken, stop."""
+
+import socket
+
+import pytest
+
+from sfn_tutorial.emulator import server
+
+
+def test_session_emulator_is_healthy_on_loopback():
+    report = server.health()
+    assert report["service"] == server.SERVICE_NAME
+    assert report["port"] == server.port()
+    assert server.endpoint_url().startswith("http://127.0.0.1:")
+
+
+def test_ensure_running_reuses_the_running_emulator():
+    messages = []
+    before = server.health()["pid"]
+    assert server.ensure_running(progress=messages.append)["pid"] == before
+    assert messages == []  # nothing started
+
+
+def test_a_port_taken_by_another_program_gets_a_clear_message(monkeypatch):
+    with socket.socket() as other_program:
+        other_program.bind(("127.0.0.1", 0))
+        other_program.listen()
+        taken = other_program.getsockname()[1]
+        monkeypatch.setenv("SFN_TUTORIAL_PORT", str(taken))
+        with pytest.raises(server.EmulatorError, match=f"Port {taken} .* another program"):
+            server.ensure_running(progress=lambda message: None)
+
+
+def test_bad_port_setting_is_explained(monkeypatch):
+    monkeypatch.setenv("SFN_TUTORIAL_PORT", "eighty")
+    with pytest.raises(server.EmulatorError, match="must be a port number"):
+        server.port()
+
+
+def test_start_and_stop_a_second_emulator(monkeypatch):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    monkeypatch.setenv("SFN_TUTORIAL_PORT", str(free))
+    messages = []
+    report = server.ensure_running(progress=messages.append)
+    try:
+        assert report["port"] == free
+        assert messages == [f"Starting the local AWS emulator on 127.0.0.1:{free} ..."]
+    finally:
+        assert server.stop(free) is True
+    assert server.health(free) is None
+    assert server.stop(free) is False

@@ -1,0 +1,43 @@
+"""The blog's two handlers, called directly as Lambda would call them."""
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+LAMBDAS = Path(__file__).resolve().parent.parent / "lambdas"
+
+
+def load_handler(folder: str, function: str):
+    spec = importlib.util.spec_from_file_location(folder, LAMBDAS / folder / "lambda_function.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, function)
+
+
+def test_process_purchase_answers_with_the_blogs_message():
+    handler = load_handler("ProcessPurchase", "process_purchase")
+    response = handler({"TransactionType": "PURCHASE"}, None)
+    assert response["TransactionType"] == "PURCHASE"
+    assert response["Message"] == "Hello from lambda land inside the ProcessPurchase function"
+    # the blog's purchase timestamp uses dashes in the time part
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d-\d\d-\d\d", response["Timestamp"])
+
+
+def test_process_refund_answers_with_the_blogs_message():
+    handler = load_handler("ProcessRefund", "process_refund")
+    response = handler({"TransactionType": "REFUND"}, None)
+    assert response["TransactionType"] == "REFUND"
+    assert response["Message"] == "Hello from Refund Processor!"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", response["Timestamp"])
+
+
+def test_handlers_print_their_input(capsys):
+    load_handler("ProcessRefund", "process_refund")({"TransactionType": "REFUND"}, None)
+    assert "{'TransactionType': 'REFUND'}" in capsys.readouterr().out
+
+
+def test_missing_transaction_type_raises_key_error():
+    with pytest.raises(KeyError):
+        load_handler("ProcessPurchase", "process_purchase")({}, None)
