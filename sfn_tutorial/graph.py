@@ -1100,23 +1100,24 @@ class _Drawing:
         self.graph.edge(edge.tail, edge.head, **attrs)
 
     def _legend(self) -> None:
-        """A small box listing what the colours mean."""
-        rows = "".join(
-            f'<TR><TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1" WIDTH="14" HEIGHT="10"></TD>'
-            f'<TD ALIGN="LEFT">{text}</TD></TR>'
+        """A small box below End listing what the colours mean, three to a row."""
+        cells = [
+            f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1" WIDTH="14" HEIGHT="10"></TD>'
+            f'<TD ALIGN="LEFT">{text}</TD>'
             for fill, border, text in STATUS_COLOURS.values()
-        )
+        ]
+        rows = "".join(f"<TR>{''.join(cells[i : i + 3])}</TR>" for i in range(0, len(cells), 3))
         with self.graph.subgraph(name="cluster_legend") as legend:
-            legend.attr(
-                label="Legend", style="rounded", color=_FAINT, fontcolor=_MUTED, fontsize="9"
-            )
+            legend.attr(label="", style="rounded", color=_FAINT)
             legend.node(
                 "#legend",
-                f'<<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="2">{rows}</TABLE>>',
+                f'<<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="1">{rows}</TABLE>>',
                 shape="plaintext",
                 fontsize="9",
                 fontcolor=_MUTED,
+                margin="0",
             )
+        self.graph.edge("#end", "#legend", style="invis")
 
 
 def draw(definition, history=None) -> graphviz.Digraph:
