@@ -135,3 +135,56 @@ def test_event_invocation_returns_202_at_once(stack):
 def test_dry_run_returns_204(stack):
     response = boto3.client("lambda").invoke(FunctionName=stack.refund_arn, InvocationType="DryRun")
     assert response["StatusCode"] == 204
+
+
+@pytest.mark.parametrize(
+    ("definition", "expected"),
+    [
+        (
+            '{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}',
+            "MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next",
+        ),
+        ('{"StartAt": "A"', "INVALID_JSON_DESCRIPTION: Expecting ',' delimiter"),
+        (
+            '{"StartAt": "A", "States": {"A": {"Type": "Passs", "End": true}}}',
+            "SCHEMA_VALIDATION_FAILED",
+        ),
+    ],
+)
+def test_invalid_definitions_are_invalid_definition_errors(emulator, definition, expected):
+    # AWS: CreateStateMachine answers InvalidDefinition, "Invalid State Machine Definition: '...'".
+    sfn = boto3.client("stepfunctions")
+    role = "arn:aws:iam::123456789012:role/any"
+    with pytest.raises(sfn.exceptions.InvalidDefinition) as raised:
+        sfn.create_state_machine(name="bad", definition=definition, roleArn=role)
+    message = raised.value.response["Error"]["Message"]
+    assert message.startswith("Invalid State Machine Definition: '")
+    assert expected in message
+
+
+def test_missing_targets_are_found_inside_parallel_branches(emulator):
+    definition = {
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Parallel",
+                "End": True,
+                "Branches": [{"StartAt": "X", "States": {"X": {"Type": "Pass", "Next": "Y"}}}],
+            }
+        },
+    }
+    result = boto3.client("stepfunctions").validate_state_machine_definition(
+        definition=json.dumps(definition)
+    )
+    assert result["result"] == "FAIL"
+    (found,) = result["diagnostics"]
+    assert found["code"] == "MISSING_TRANSITION_TARGET"
+    assert found["location"] == "/States/P/Branches[0]/States/X/Next"
+
+
+def test_validate_state_machine_definition_accepts_the_blogs_machine(stack):
+    definition = resources.blog_definition(stack.purchase_arn, stack.refund_arn)
+    result = boto3.client("stepfunctions").validate_state_machine_definition(
+        definition=json.dumps(definition), type="STANDARD"
+    )
+    assert (result["result"], result["diagnostics"]) == ("OK", [])

@@ -15,7 +15,7 @@ import uuid
 
 from moto.core.config import default_user_config
 
-from sfn_tutorial.emulator import lambda_runtime
+from sfn_tutorial.emulator import asl_validation, lambda_runtime
 
 DEFAULT_REGION = "ap-northeast-2"
 
@@ -27,6 +27,8 @@ def apply(port: int) -> None:
     interpreter_calls_this_server(port)
     unnamed_executions_get_a_uuid()
     unmatched_choice_fails_with_no_choice_matched()
+    invalid_definitions_are_rejected_as_aws_does()
+    validate_state_machine_definition_is_available()
     lambda_runs_real_handlers(f"http://127.0.0.1:{port}")
 
 
@@ -146,6 +148,44 @@ def unmatched_choice_fails_with_no_choice_matched() -> None:
         )
 
     StateChoice._eval_state = _eval_state
+
+
+def invalid_definitions_are_rejected_as_aws_does() -> None:
+    """``CreateStateMachine``/``UpdateStateMachine`` with a bad definition: AWS answers with the
+    error code ``InvalidDefinition`` and a message listing each problem, e.g.
+    ``Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: B at
+    /States/A/Next'``.
+
+    moto answers with an empty error code, and accepts transitions to states that do not exist.
+    """
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    class InvalidDefinition(AWSError):
+        TYPE = "InvalidDefinition"
+        STATUS = 400
+
+    def _validate_definition(definition: str) -> None:
+        found = asl_validation.diagnostics(definition)
+        if found:
+            raise InvalidDefinition(asl_validation.error_message(found))
+
+    StepFunctionsParserBackend._validate_definition = staticmethod(_validate_definition)
+
+
+def validate_state_machine_definition_is_available() -> None:
+    """``ValidateStateMachineDefinition`` (AWS, since 2024): ``result`` OK or FAIL, with
+    ``diagnostics``. moto's server does not implement it."""
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def validate_state_machine_definition(self):
+        found = asl_validation.diagnostics(self._get_param("definition") or "")
+        return ActionResult(
+            {"result": "FAIL" if found else "OK", "diagnostics": found, "truncated": False}
+        )
+
+    StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
 
 
 def lambda_runs_real_handlers(endpoint: str) -> None:
