@@ -18,6 +18,7 @@ import json
 
 from sfn_tutorial import environment_check, executions, graph, resources, widgets
 from sfn_tutorial import target as _target
+from sfn_tutorial.graph import DefinitionError  # noqa: F401  (raised by draw)
 from sfn_tutorial.resources import (  # noqa: F401  (names the notebooks use)
     BLOG_FUNCTIONS,
     BLOG_STATES_POLICY,
@@ -50,14 +51,31 @@ def connect(target: str | None = None) -> _target.Target:
     return chosen
 
 
-def check_environment() -> bool:
+def check_environment() -> None:
     """Print ``[ OK ]`` or ``[FAIL]`` for Python, each pinned package and graphviz's ``dot``."""
     lines = environment_check.check()
     print(environment_check.report(lines))
-    return all(ok for ok, _ in lines)
+    if all(ok for ok, _ in lines):
+        print("Everything the tutorial needs is here.")
+    else:
+        print("Fix the [FAIL] lines first: `make lab` installs everything in the pinned versions.")
 
 
 # ---------------------------------------------------------------- what the notebooks create
+
+
+def ensure_blog_functions() -> dict[str, str]:
+    """Create (or update) notebook 01's role and two functions; return ``{name: function ARN}``."""
+    arns = resources.ensure_blog_functions()
+    print("Ready: " + ", ".join(resource_name(folder) for folder in arns))
+    return arns
+
+
+def ensure_states_role(function_arns: list[str]) -> str:
+    """Create (or update) notebook 02's role for Step Functions; return its ARN."""
+    arn = resources.ensure_states_role(function_arns)
+    print(f"Ready: {STATES_ROLE}")
+    return arn
 
 
 def ensure_blog_stack() -> resources.BlogStack:

@@ -53,7 +53,7 @@ def _details(event: dict) -> dict:
     return next((v for k, v in event.items() if k.endswith("EventDetails")), {})
 
 
-def _short(text: str, limit: int = 90) -> str:
+def _short(text: str, limit: int = 140) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -78,6 +78,8 @@ def history_table(events: list[dict]) -> Table:
     for event in events:
         details = _details(event)
         state = details.get("name") or state_of.get(event.get("previousEventId"), "")
+        if event["type"].startswith("Execution"):
+            state = ""  # the execution's own events belong to no state
         state_of[event["id"]] = state
         rows.append([event["id"], event["type"], state, event_summary(event)])
     return Table(["#", "Type", "State", "Details"], rows)
@@ -95,9 +97,11 @@ def pretty_json(text: str | None) -> str:
 
 def execution_report(description: dict, events: list[dict]) -> str:
     """Status, path and output (or error and cause) of a finished execution, as text."""
+    status = description["status"]
+    ending = "End" if status == "SUCCEEDED" else f"({status})"
     lines = [
-        f"Execution {description['name']}: {description['status']}",
-        "Path: " + " -> ".join(["Start", *states_entered(events), "End"]),
+        f"Execution {description['name']}: {status}",
+        "Path: " + " -> ".join(["Start", *states_entered(events), ending]),
     ]
     if description["status"] == "SUCCEEDED":
         lines += ["Output:", pretty_json(description.get("output"))]

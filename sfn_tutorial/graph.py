@@ -20,6 +20,7 @@ belongs to.
 from __future__ import annotations
 
 import difflib
+import functools
 import html
 import json
 import textwrap
@@ -77,6 +78,7 @@ _SHAPES = {
     "Map": {"shape": "box3d", "style": "filled"},
 }
 
+_CONCENTRATE_FROM = 40  # states (at any depth) from which edges to a common state are merged
 _LABEL_WIDTH = 40  # characters per line of an edge label
 _LABEL_LINES = 3  # lines of an edge label before it is cut with "…"
 
@@ -112,7 +114,7 @@ def _parse(definition):
         return definition
     if not isinstance(definition, str):
         kind = type(definition).__name__
-        raise DefinitionError(f"The definition must be a dict or a JSON string, not a {kind}.")
+        raise DefinitionError(f"The definition must be a dict or a JSON string (got {kind}).")
     try:
         return json.loads(definition)
     except json.JSONDecodeError as err:
@@ -172,7 +174,7 @@ def _check_flow(me: str, kind: str, state: dict, states: dict) -> None:
     """Check ``Next``/``End``, Choice rules and ``Default``, and Catchers of one state."""
     for key in ("Next", "Default"):
         if key in state:
-            _check_target(f'{me}: "{key}"', state[key], states)
+            _check_target(f'{me}: "{key}" names', state[key], states)
     if kind == "Choice":
         _check_choices(me, state.get("Choices"), states)
     elif kind not in ("Succeed", "Fail"):
@@ -187,7 +189,7 @@ def _check_flow(me: str, kind: str, state: dict, states: dict) -> None:
     for number, catcher in enumerate(catchers, 1):
         if not isinstance(catcher, dict) or "Next" not in catcher:
             raise DefinitionError(f'{me}: catcher {number} in "Catch" needs a "Next".')
-        _check_target(f'{me}: catcher {number} in "Catch" has "Next"', catcher["Next"], states)
+        _check_target(f'{me}: catcher {number} in "Catch" names', catcher["Next"], states)
 
 
 def _check_choices(me: str, rules, states: dict) -> None:
@@ -197,7 +199,7 @@ def _check_choices(me: str, rules, states: dict) -> None:
     for number, rule in enumerate(rules, 1):
         if not isinstance(rule, dict) or "Next" not in rule:
             raise DefinitionError(f'{me}: rule {number} in "Choices" needs a "Next".')
-        _check_target(f'{me}: rule {number} in "Choices" has "Next"', rule["Next"], states)
+        _check_target(f'{me}: rule {number} in "Choices" names', rule["Next"], states)
 
 
 def _check_target(subject: str, target, states: dict) -> None:
@@ -280,6 +282,12 @@ def _suggest(word, choices: Iterable[str], always_list: bool = False) -> str:
 # ------------------------------------------------------------------ walking a definition
 
 
+@functools.lru_cache(maxsize=4096)
+def _encode(part: str) -> str:
+    """One path part, %-encoded for use in a node id."""
+    return urllib.parse.quote(part, safe=" _-.,()[]!?'+*&=@$~;")
+
+
 def node_id(path: Sequence[str]) -> str:
     """The DOT node id of the state at ``path``.
 
@@ -289,7 +297,7 @@ def node_id(path: Sequence[str]) -> str:
     %-encoded, so an id never needs escaping and never clashes with the ids of markers (which
     contain ``#``).
     """
-    return "/".join(urllib.parse.quote(part, safe=" _-.,()[]!?'+*&=@$~;") for part in path)
+    return "/".join(map(_encode, path))
 
 
 def _start_id(scope: tuple) -> str:
@@ -521,7 +529,8 @@ def _shorten(text: str, limit: int) -> str:
 
 def _html_label(title: str, lines: Sequence[str]) -> str:
     """A node label: the state name in bold (wrapped), then smaller grey lines."""
-    name = "<BR/>".join(html.escape(part) for part in textwrap.wrap(title, 30) or [""])
+    parts = textwrap.wrap(title, 30) if len(title) > 30 else [title]
+    name = "<BR/>".join(html.escape(part) for part in parts)
     rows = [f"<B>{name}</B>"]
     rows += [f'<FONT POINT-SIZE="9" COLOR="{_MUTED}">{html.escape(line)}</FONT>' for line in lines]
     return "<" + "<BR/>".join(rows) + ">"
@@ -529,7 +538,9 @@ def _html_label(title: str, lines: Sequence[str]) -> str:
 
 def _edge_label(text: str) -> str:
     """A DOT edge label: wrapped, cut after a few lines, backslashes and <...> kept literal."""
-    lines = textwrap.wrap(text, _LABEL_WIDTH, break_on_hyphens=False) or [""]
+    lines = [text]
+    if len(text) > _LABEL_WIDTH:
+        lines = textwrap.wrap(text, _LABEL_WIDTH, break_on_hyphens=False) or [""]
     if len(lines) > _LABEL_LINES:
         lines = lines[:_LABEL_LINES]
         lines[-1] = _shorten(lines[-1] + " …", _LABEL_WIDTH + 2)
@@ -619,7 +630,7 @@ class _Frame:
     kind: str  # "Parallel" or "Map"
     container: str  # the Parallel or Map state's name
     entered: int  # id of the container's ...StateEntered event
-    key: tuple  # ("branch", first state's name, ordinal) or ("item", index)
+    key: tuple  # ("branch", first state's name, its type, ordinal) or ("item", index)
 
 
 @dataclass
@@ -708,8 +719,10 @@ class _Trace:
             return _outside(before, "Map", _details(event, "name"))
         if kind in _CLOSES or kind.startswith("MapRun"):
             return self._container_scope("Map" if kind.startswith("Map") else "Parallel", before)
+        if kind.endswith("StateExited"):
+            return self._exited_scope(before, _details(event, "name"))
         if previous in self._openers and kind.endswith("StateEntered"):
-            return self._open(previous, _details(event, "name"))
+            return self._open(previous, _details(event, "name"), kind.removesuffix("StateEntered"))
         return before
 
     def _container_scope(self, kind: str, before: tuple) -> tuple:
@@ -723,12 +736,23 @@ class _Trace:
             return before
         return _outside(before, kind)
 
-    def _open(self, opener: int, first: str | None) -> tuple:
+    def _exited_scope(self, before: tuple, name) -> tuple:
+        """The scope of the running visit of state ``name``: ``before`` or one around it.
+
+        (An emulator may link a Parallel's Exited event to the last event of a branch.)
+        """
+        for depth in range(len(before), -1, -1):
+            visit = self._current.get(before[:depth])
+            if visit is not None and visit.name == name and not visit.exited:
+                return before[:depth]
+        return before
+
+    def _open(self, opener: int, first: str | None, first_kind: str) -> tuple:
         """The scope of a new branch/iteration whose first state ``first`` was just entered."""
         scope, container, kind, key = self._openers[opener]
         if kind == "Parallel":
-            ordinal_key = (container.entered, first)
-            key = ("branch", first, self._ordinals[ordinal_key])
+            ordinal_key = (container.entered, first, first_kind)
+            key = ("branch", first, first_kind, self._ordinals[ordinal_key])
             self._ordinals[ordinal_key] += 1
         frame_scope = (*scope, _Frame(kind, container.name, container.entered, key))
         self.owners[frame_scope] = container
@@ -860,11 +884,13 @@ class _Paint:
         self.counts: dict[str, Counter] = {}  # Parallel/Map node id -> Counter of frame statuses
         self.taken: set[tuple[str, str]] = set()  # (tail id, head id)
         self._scopes: dict[tuple, tuple | None] = {}
+        self.runs: Counter = Counter()  # Parallel/Map node id -> how many times it ran
         statuses: dict[str, list[str]] = {}
         for visit in trace.visits:
             path = self.path(visit.scope, visit.name)
             if path is not None:
                 statuses.setdefault(node_id(path), []).append(visit.status)
+                self.runs[node_id(path)] += 1
         self.status = {node: _merge(found) for node, found in statuses.items()}
         for scope, visits in trace.frames.items():
             self._add_frame(trace, scope, visits)
@@ -893,8 +919,10 @@ class _Paint:
         children = [s for s, _ in _child_scopes(container, self.index.states[container])]
         if frame.kind == "Map" or len(children) == 1:
             return children[0] if children else None
-        _, first, ordinal = frame.key
+        _, first, first_kind, ordinal = frame.key
         starting = [s for s in children if self.index.scopes[s]["StartAt"] == first]
+        same_kind = [s for s in starting if self.index.states[(*s, first)]["Type"] == first_kind]
+        starting = same_kind or starting
         return starting[min(ordinal, len(starting) - 1)] if starting else None
 
     def _add_frame(self, trace: _Trace, frames: tuple, visits: list[_Visit]) -> None:
@@ -917,15 +945,17 @@ class _Paint:
             self.taken.add((self.index.out_id(last), _end_id(scope)))
 
 
-def _counts_line(kind: str, counts: Counter) -> str:
-    """``3 iterations: 2 succeeded, 1 failed`` / ``2 branches succeeded``."""
+def _counts_line(kind: str, counts: Counter, runs: int = 1) -> str:
+    """``3 iterations: 2 succeeded, 1 failed`` / ``2 branches succeeded`` (``2 runs, ...``)."""
     total = sum(counts.values())
     noun = {"Map": ("iteration", "iterations"), "Parallel": ("branch", "branches")}[kind]
     noun = noun[0] if total == 1 else noun[1]
     parts = [(counts[s], STATUS_COLOURS[s][2].lower()) for s in STATUS_COLOURS if counts.get(s)]
     if len(parts) == 1:
-        return f"{total} {noun} {parts[0][1]}"
-    return f"{total} {noun}: {', '.join(f'{number} {word}' for number, word in parts)}"
+        line = f"{total} {noun} {parts[0][1]}"
+    else:
+        line = f"{total} {noun}: {', '.join(f'{number} {word}' for number, word in parts)}"
+    return f"{runs} runs, {line}" if runs > 1 else line
 
 
 # ------------------------------------------------------------------ drawing
@@ -950,6 +980,11 @@ class _Drawing:
             name="state_machine",
             graph_attr={
                 "rankdir": "TB",
+                # The old ranking can flip edges into a Parallel/Map box upwards in big graphs.
+                "newrank": "true",
+                # In big machines, edges to one state (many Catchers to one handler) share one
+                # line: easier to follow, and it halves the layout time.
+                "concentrate": "true" if len(self.index.states) >= _CONCENTRATE_FROM else "false",
                 "nodesep": "0.3",
                 "ranksep": "0.35",
                 "fontname": _FONT,
@@ -1043,7 +1078,7 @@ class _Drawing:
         lines = [_type_line(state)]
         counts = self.paint.counts.get(node_id(path)) if self.paint else None
         if counts:
-            lines.append(_counts_line(state["Type"], counts))
+            lines.append(_counts_line(state["Type"], counts, self.paint.runs[node_id(path)]))
         return _html_label(path[-1], lines + _retry_lines(state))
 
     def _status(self, path: tuple) -> str | None:

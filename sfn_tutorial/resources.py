@@ -259,21 +259,32 @@ class BlogStack:
     definition: dict
 
 
-def ensure_blog_stack(progress=print) -> BlogStack:
-    """Everything notebooks 01-03 create, created or updated so a later notebook can run alone."""
+def ensure_blog_functions(progress=print) -> dict[str, str]:
+    """Notebook 01's work: the functions' role and both functions. Returns ``{folder: ARN}``."""
     lambda_role = ensure_role(LAMBDA_ROLE, "lambda.amazonaws.com", [LAMBDA_LOGS_POLICY])
-    functions = {
+    return {
         folder: ensure_function(folder, handler, lambda_role, progress=progress)["FunctionArn"]
         for folder, handler in BLOG_FUNCTIONS.items()
     }
-    arns = [functions["ProcessPurchase"], functions["ProcessRefund"]]
-    states_role = ensure_role(
+
+
+def ensure_states_role(function_arns: list[str]) -> str:
+    """Notebook 02's work: the state machine's role, allowed to invoke these functions only."""
+    return ensure_role(
         STATES_ROLE,
         "states.amazonaws.com",
-        inline_policies={INVOKE_POLICY_NAME: invoke_policy(arns)},
+        inline_policies={INVOKE_POLICY_NAME: invoke_policy(function_arns)},
     )
+
+
+def ensure_blog_stack(progress=print) -> BlogStack:
+    """Everything notebooks 01-03 create, created or updated so a later notebook can run alone."""
+    functions = ensure_blog_functions(progress)
+    arns = [functions["ProcessPurchase"], functions["ProcessRefund"]]
+    states_role = ensure_states_role(arns)
     definition = blog_definition(*arns)
     machine = ensure_state_machine(STATE_MACHINE, definition, states_role, progress=progress)
+    lambda_role = boto3.client("iam").get_role(RoleName=LAMBDA_ROLE)["Role"]["Arn"]
     return BlogStack(lambda_role, *arns, states_role, machine, definition)
 
 

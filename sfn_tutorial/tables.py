@@ -35,9 +35,11 @@ class Table:
             + "</tr>"
             for row in self.rows
         )
-        caption = f"<caption style='text-align:left'><b>{html.escape(self.title)}</b></caption>"
+        caption = ""
+        if self.title:
+            caption = f"<caption style='text-align:left'><b>{html.escape(self.title)}</b></caption>"
         return (
-            f"<table>{caption if self.title else ''}<thead><tr>{head}</tr></thead>"
+            f"<table>{caption}<thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table>"
         )
 

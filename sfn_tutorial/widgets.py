@@ -14,12 +14,12 @@ from sfn_tutorial import executions, graph
 EDIT_YOUR_OWN = "(edit the JSON below)"
 
 
-class ExecutionRunner:
+class ExecutionRunner(widgets.VBox):
     """A small form that starts executions of one state machine and shows how they went.
 
-    ``ExecutionRunner(arn, definition, choices=["PURCHASE", "REFUND"])``; display ``.widget``.
-    Everything it shows is also kept on the object (``message``, ``result``, ``graph_svg``),
-    so tests can drive it by calling ``start_button.click()``.
+    ``ExecutionRunner(arn, definition, choices=["PURCHASE", "REFUND"])`` is a widget: make it
+    the last line of a cell to show it. Everything it shows is also kept on the object
+    (``message``, ``result``, ``graph_svg``), so tests can drive it with ``start_button.click()``.
     """
 
     def __init__(
@@ -29,6 +29,7 @@ class ExecutionRunner:
         self.definition = definition
         self.field = field
         self.last_description: dict | None = None
+        self.graph_svg = ""
         self.picker = widgets.Dropdown(
             options=[*choices, EDIT_YOUR_OWN],
             description=field,
@@ -45,7 +46,7 @@ class ExecutionRunner:
         self.start_button.on_click(lambda _button: self.start())
         self._on_pick({"new": self.picker.value})
         self._show_graph([])
-        self.widget = widgets.VBox(
+        super().__init__(
             [
                 widgets.HBox([self.picker, self.start_button]),
                 self.input_box,
@@ -53,6 +54,10 @@ class ExecutionRunner:
                 widgets.HBox([self.graph_view, self.result]),
             ]
         )
+
+    def __repr__(self) -> str:
+        # short and stable: the default repr lists every child widget, the SVG included
+        return f"ExecutionRunner({self.state_machine_arn})"
 
     @property
     def message(self) -> str:

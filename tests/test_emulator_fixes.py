@@ -188,3 +188,17 @@ def test_validate_state_machine_definition_accepts_the_blogs_machine(stack):
         definition=json.dumps(definition), type="STANDARD"
     )
     assert (result["result"], result["diagnostics"]) == ("OK", [])
+
+
+def test_input_that_is_not_json_is_invalid_execution_input(stack):
+    # AWS: StartExecution with malformed JSON input fails with InvalidExecutionInput.
+    sfn = boto3.client("stepfunctions")
+    with pytest.raises(sfn.exceptions.InvalidExecutionInput):
+        sfn.start_execution(stateMachineArn=stack.state_machine_arn, input="{TransactionType: X}")
+
+
+def test_unknown_execution_is_execution_does_not_exist(stack):
+    sfn = boto3.client("stepfunctions")
+    missing = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + ":nope"
+    with pytest.raises(sfn.exceptions.ExecutionDoesNotExist):
+        sfn.describe_execution(executionArn=missing)

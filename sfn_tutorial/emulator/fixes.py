@@ -23,6 +23,7 @@ DEFAULT_REGION = "ap-northeast-2"
 def apply(port: int) -> None:
     """Turn moto into the tutorial's local AWS, listening on ``port``."""
     enable_managed_policies()
+    interpreter_errors_keep_their_error_codes()
     enable_state_machine_interpreter()
     interpreter_calls_this_server(port)
     unnamed_executions_get_a_uuid()
@@ -38,6 +39,26 @@ def enable_managed_policies() -> None:
     moto loads them only when ``MOTO_IAM_LOAD_MANAGED_POLICIES`` is set before IAM starts.
     """
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+
+
+def interpreter_errors_keep_their_error_codes() -> None:
+    """Errors such as ``InvalidExecutionInput`` reach the client with their error code, as AWS
+    sends them, so boto3 raises ``sfn.exceptions.InvalidExecutionInput``.
+
+    The error classes of moto's interpreter name their code in a ``code`` attribute, which
+    moto's response layer overwrites with the HTTP status; the error type stays empty.
+    """
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.parser import api
+
+    for error_class in vars(api).values():
+        if (
+            isinstance(error_class, type)
+            and issubclass(error_class, AWSError)
+            and isinstance(vars(error_class).get("code"), str)
+        ):
+            error_class.TYPE = error_class.code
+            error_class.STATUS = getattr(error_class, "status_code", 400)
 
 
 def enable_state_machine_interpreter() -> None:
