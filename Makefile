@@ -16,6 +16,7 @@ lab: $(STAMP)
 ## test: set up on first use, then lint, unit tests and every notebook under strict nbval
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
 
 lint: $(STAMP)

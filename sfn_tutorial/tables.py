@@ -38,10 +38,7 @@ class Table:
         caption = ""
         if self.title:
             caption = f"<caption style='text-align:left'><b>{html.escape(self.title)}</b></caption>"
-        return (
-            f"<table>{caption}<thead><tr>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table>"
-        )
+        return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def key_value_table(pairs: dict, title: str | None = None) -> Table:
