@@ -10,8 +10,9 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml scripts/setup.sh
 	touch $(STAMP)
 
 ## lab: set up on first use, then open JupyterLab on notebooks/
+# (root, e.g. in a container, needs --allow-root; JupyterLab refuses to start otherwise)
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 ## test: set up on first use, then lint, unit tests and every notebook under strict nbval
 test: $(STAMP)
