@@ -38,6 +38,7 @@ __all__ = [
     "STATE_TYPES",
     "STATUS_COLOURS",
     "DefinitionError",
+    "StateMachineGraph",
     "choice_rule_text",
     "draw",
     "load_definition",
@@ -85,6 +86,24 @@ _LABEL_LINES = 3  # lines of an edge label before it is cut with "…"
 
 class DefinitionError(ValueError):
     """The definition is not a state machine that could be drawn; the message says why."""
+
+
+class StateMachineGraph(graphviz.Digraph):
+    """The ``graphviz.Digraph`` ``draw`` returns; Jupyter shows it as SVG.
+
+    If graphviz's ``dot`` program is missing or fails, the notebook shows one line saying so
+    instead of a traceback.
+    """
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except graphviz.ExecutableNotFound:
+            problem = "graphviz's `dot` program is not installed (apt-get/brew install graphviz)"
+        except graphviz.CalledProcessError as err:
+            stderr = (err.stderr or b"").decode(errors="replace").strip().splitlines()
+            problem = f"graphviz's `dot` failed: {stderr[-1] if stderr else err}"
+        return {"text/plain": f"Cannot draw the state machine: {problem}."}
 
 
 # ------------------------------------------------------------------ reading a definition
@@ -340,6 +359,7 @@ class _Index:
         return index
 
     def _add(self, machine: dict, scope: tuple) -> None:
+        """Index the states of one scope, then the scopes nested in them."""
         self.scopes[scope] = machine
         for name, state in machine["States"].items():
             path = (*scope, name)
@@ -696,13 +716,20 @@ class _Trace:
         self._ordinals: Counter = Counter()
         for event_id, previous, kind, event in _events(history):
             self._add(event_id, previous, kind, event)
+        self._settle()
+
+    def _settle(self) -> None:
+        """Give each visit without a status the one the events so far say."""
         for visit in self.visits:
-            visit.status = self._status(visit)
+            visit.status = visit.status or self._status(visit)
 
     # -- placing events
     def _add(self, event_id: int, previous: int, kind: str, event: dict) -> None:
+        """Place one event in its scope and apply it to the visit it is about."""
         scope = self._scope(event_id, previous, kind, event)
         self._scope_of[event_id] = scope
+        if kind == "ExecutionRedriven":
+            self._settle()  # what failed before a redrive stays failed
         if kind in _EXECUTION_ENDS:
             self.end = _EXECUTION_ENDS[kind]
         elif kind.endswith("StateEntered"):
@@ -759,6 +786,7 @@ class _Trace:
         return frame_scope
 
     def _enter(self, event_id: int, scope: tuple, kind: str, event: dict) -> None:
+        """A ...StateEntered event: a new visit, which ends the previous one of its scope."""
         name = str(_details(event, "name"))
         visits = self.frames.setdefault(scope, [])
         if visits and not visits[-1].exited:
@@ -886,14 +914,15 @@ class _Paint:
         self._scopes: dict[tuple, tuple | None] = {}
         self.runs: Counter = Counter()  # Parallel/Map node id -> how many times it ran
         statuses: dict[str, list[str]] = {}
-        for visit in trace.visits:
-            path = self.path(visit.scope, visit.name)
+        placed = [(visit, self.path(visit.scope, visit.name)) for visit in trace.visits]
+        for visit, path in placed:
             if path is not None:
                 statuses.setdefault(node_id(path), []).append(visit.status)
                 self.runs[node_id(path)] += 1
         self.status = {node: _merge(found) for node, found in statuses.items()}
         for scope, visits in trace.frames.items():
             self._add_frame(trace, scope, visits)
+        self._add_unstarted_branches(trace, placed)
 
     def path(self, frames: tuple, name: str) -> tuple | None:
         """The definition path of state ``name`` visited in ``frames``, if it can be told."""
@@ -910,6 +939,7 @@ class _Paint:
         return self._scopes[frames]
 
     def _resolve(self, frames: tuple) -> tuple | None:
+        """Find the branch (by its first state's name and type) or processor of a frame."""
         if not frames:
             return ()
         frame = frames[-1]
@@ -924,6 +954,17 @@ class _Paint:
         same_kind = [s for s in starting if self.index.states[(*s, first)]["Type"] == first_kind]
         starting = same_kind or starting
         return starting[min(ordinal, len(starting) - 1)] if starting else None
+
+    def _add_unstarted_branches(self, trace: _Trace, placed: list) -> None:
+        """Count the branches of a finished Parallel run that never started as cancelled."""
+        started = Counter(owner.entered for owner in trace.owners.values())
+        for visit, path in placed:
+            if path is None or visit.status == "in_progress":
+                continue
+            state = self.index.states[path]
+            missing = len(state.get("Branches", [])) - started[visit.entered]
+            if state["Type"] == "Parallel" and missing > 0:
+                self.counts.setdefault(node_id(path), Counter())["cancelled"] += missing
 
     def _add_frame(self, trace: _Trace, frames: tuple, visits: list[_Visit]) -> None:
         """Count a branch/iteration on its container, and add the edges it took."""
@@ -963,6 +1004,8 @@ def _counts_line(kind: str, counts: Counter, runs: int = 1) -> str:
 
 @dataclass
 class _Edge:
+    """An edge to add once every node exists (so no node lands in the wrong cluster)."""
+
     tail: str
     head: str
     label: str | None = None
@@ -976,7 +1019,7 @@ class _Drawing:
         self.index = _Index.of(machine)
         self.paint = _Paint(self.index, _Trace(history)) if history is not None else None
         self.edges: list[_Edge] = []
-        self.graph = graphviz.Digraph(
+        self.graph = StateMachineGraph(
             name="state_machine",
             graph_attr={
                 "rankdir": "TB",
@@ -989,7 +1032,7 @@ class _Drawing:
                 "ranksep": "0.35",
                 "fontname": _FONT,
                 "fontsize": "10",
-                "bgcolor": "transparent",
+                "bgcolor": "white",
             },
             node_attr={"fontname": _FONT, "fontsize": "11", "margin": "0.15,0.05", "height": "0.4"},
             edge_attr={"fontname": _FONT, "fontsize": "9", "arrowsize": "0.7"},
@@ -1075,6 +1118,7 @@ class _Drawing:
         self.edges.append(_Edge(node_id(path), _start_id(scope)))
 
     def _label(self, path: tuple, state: dict) -> str:
+        """Name, type line, branch/iteration counts (with a history) and retriers."""
         lines = [_type_line(state)]
         counts = self.paint.counts.get(node_id(path)) if self.paint else None
         if counts:
@@ -1088,10 +1132,12 @@ class _Drawing:
         return self.paint.status.get(node_id(path), "not_reached")
 
     def _border(self, path: tuple) -> str:
+        """Border colour of a Parallel/Map box: its status colour, or grey."""
         status = self._status(path)
         return _MUTED if status is None else STATUS_COLOURS[status][1]
 
     def _style(self, path: tuple, state: dict) -> dict:
+        """Shape (by type) and colours (by status) of a state's node."""
         style = dict(_SHAPES[state["Type"]])
         status = self._status(path)
         fill, border, _ = STATUS_COLOURS[status or "not_reached"]
@@ -1121,6 +1167,7 @@ class _Drawing:
             self.edges.append(_Edge(tail, _end_id(scope)))
 
     def _emit(self, edge: _Edge) -> None:
+        """Add an edge: labelled, dashed for Catch, thick if taken, faint if not taken."""
         attrs = {}
         if edge.label is not None:
             attrs["label"] = _edge_label(edge.label)
