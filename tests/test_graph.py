@@ -14,7 +14,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from sfn_tutorial import graph
 from sfn_tutorial.graph import (
@@ -606,21 +605,15 @@ def test_bad_definitions_raise_one_clear_line(definition, message):
     assert raised.value.__context__ is None or raised.value.__suppress_context__
 
 
-# ------------------------------------------------------------------ real executions in moto
+# ------------------------------------------------------------------ real executions, emulator
 
 ROLE = "arn:aws:iam::123456789012:role/sfn-tutorial-tests"
 
 
 @pytest.fixture
-def sfn(monkeypatch):
-    """A Step Functions client on moto in this process, which really runs executions."""
-    for variable in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STEPFUNCTIONS", "AWS_PROFILE"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        yield boto3.client("stepfunctions", region_name="us-east-1")
+def sfn(emulator):
+    """A Step Functions client on the tutorial's local emulator, which really runs executions."""
+    return boto3.client("stepfunctions")
 
 
 def _history(sfn, arn: str) -> list[dict]:
