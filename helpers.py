@@ -88,6 +88,18 @@ def ensure_blog_stack() -> resources.BlogStack:
     return stack
 
 
+def deploy_function(folder: str, handler: str, **settings) -> str:
+    """Deploy ``lambdas/<folder>`` as function ``sfn-tutorial-<folder>`` (create or update) with
+    the tutorial's Lambda role; ``settings`` are extra ``CreateFunction`` fields such as
+    ``Timeout``. Returns the function's ARN."""
+    role_arn = resources.ensure_role(
+        LAMBDA_ROLE, "lambda.amazonaws.com", [resources.LAMBDA_LOGS_POLICY]
+    )
+    configuration = resources.ensure_function(folder, handler, role_arn, **settings)
+    print(f"Ready: {configuration['FunctionName']}")
+    return configuration["FunctionArn"]
+
+
 def find_tutorial_resources() -> Table:
     """A table of every resource on the current target tagged as the tutorial's."""
     found = resources.find_tutorial_resources()
@@ -158,6 +170,29 @@ def show_execution(execution_arn: str) -> list[dict]:
     events = executions.execution_history(execution_arn)
     print(executions.execution_report(description, events))
     return events
+
+
+def deploy_state_machine(name: str, definition: dict) -> str:
+    """Create (or update) state machine ``sfn-tutorial-<name>`` and return its ARN.
+
+    It runs as the tutorial's workflows role, which may invoke ``sfn-tutorial-*`` functions,
+    use ``sfn-tutorial-*`` buckets, and run Distributed Map child executions.
+    """
+    role_arn = resources.ensure_workflows_role()
+    return resources.ensure_state_machine(resource_name(name), definition, role_arn)
+
+
+def run(state_machine_arn: str, execution_input=None) -> list[dict]:
+    """Run a state machine once with ``execution_input``; print status, path and output or
+    error, and return the execution's events (for ``draw`` and the tables)."""
+    description, events = executions.start_and_wait(state_machine_arn, execution_input)
+    print(executions.execution_report(description, events))
+    return events
+
+
+def data_flow_table(events: list[dict]) -> Table:
+    """Each state's input and output in an execution: how the data changed at every step."""
+    return executions.data_flow_table(events)
 
 
 def history_table(events: list[dict]) -> Table:

@@ -39,13 +39,23 @@ def execution_history(execution_arn: str) -> list[dict]:
     ]
 
 
-def states_entered(events: list[dict]) -> list[str]:
-    """The names of the states the execution entered, in order: the path it took."""
-    return [
-        event["stateEnteredEventDetails"]["name"]
-        for event in events
-        if "stateEnteredEventDetails" in event
-    ]
+def states_entered(events: list[dict], top_level_only: bool = False) -> list[str]:
+    """The names of the states the execution entered, in order: the path it took.
+
+    With ``top_level_only``, states inside Parallel branches and Map iterations are left out
+    (they run concurrently, so their order is not meaningful).
+    """
+    names = []
+    open_containers = 0
+    for event in events:
+        kind = event["type"]
+        if "stateEnteredEventDetails" in event and not (top_level_only and open_containers):
+            names.append(event["stateEnteredEventDetails"]["name"])
+        if kind in ("MapStateEntered", "ParallelStateEntered"):
+            open_containers += 1
+        elif kind in ("MapStateExited", "ParallelStateExited"):
+            open_containers -= 1
+    return names
 
 
 def _details(event: dict) -> dict:
@@ -58,11 +68,22 @@ def _short(text: str, limit: int = 140) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _cause_text(cause: str) -> str:
+    """A Lambda error's message rather than its whole JSON report (type, stack, request id)."""
+    try:
+        report = json.loads(cause)
+    except (TypeError, ValueError):
+        return cause
+    if isinstance(report, dict) and "errorMessage" in report:
+        return str(report["errorMessage"])
+    return cause
+
+
 def event_summary(event: dict) -> str:
     """One line saying what an event carries: an error, an output, an input or a resource."""
     details = _details(event)
     if "error" in details or "cause" in details:
-        return _short(f"{details.get('error', '')}: {details.get('cause', '')}")
+        return _short(f"{details.get('error', '')}: {_cause_text(details.get('cause', ''))}")
     for field in ("output", "input"):
         if field in details:
             return _short(f"{field}: {details[field]}")
@@ -85,6 +106,39 @@ def history_table(events: list[dict]) -> Table:
     return Table(["#", "Type", "State", "Details"], rows)
 
 
+def data_flow_table(events: list[dict]) -> Table:
+    """Each state's input and output, from the history: how data changes from step to step."""
+    inputs: dict[str, str] = {}
+    rows = []
+    for event in events:
+        if "stateEnteredEventDetails" in event:
+            details = event["stateEnteredEventDetails"]
+            inputs[details["name"]] = details.get("input", "")
+        elif "stateExitedEventDetails" in event:
+            details = event["stateExitedEventDetails"]
+            name = details["name"]
+            rows.append([name, _compact(inputs.get(name, "")), _compact(details.get("output", ""))])
+    return Table(["State", "Input", "Output"], rows)
+
+
+def _compact(text: str) -> str:
+    """JSON text on one line, without spaces after separators."""
+    try:
+        return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def start_and_wait(state_machine_arn: str, execution_input=None) -> tuple[dict, list[dict]]:
+    """Start an execution with ``execution_input`` (any JSON value), wait for its end, and
+    return its description and its events."""
+    sfn = boto3.client("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=state_machine_arn, input=json.dumps(execution_input or {})
+    )["executionArn"]
+    return wait_for_execution(arn), execution_history(arn)
+
+
 def pretty_json(text: str | None) -> str:
     """A JSON string re-indented for reading (or the text unchanged if it is not JSON)."""
     if text is None:
@@ -101,7 +155,7 @@ def execution_report(description: dict, events: list[dict]) -> str:
     ending = "End" if status == "SUCCEEDED" else f"({status})"
     lines = [
         f"Execution {description['name']}: {status}",
-        "Path: " + " -> ".join(["Start", *states_entered(events), ending]),
+        "Path: " + " -> ".join(["Start", *states_entered(events, top_level_only=True), ending]),
     ]
     if description["status"] == "SUCCEEDED":
         lines += ["Output:", pretty_json(description.get("output"))]

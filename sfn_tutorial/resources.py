@@ -29,6 +29,7 @@ BLOG_FUNCTIONS = {
 }
 LAMBDA_ROLE = NAME_PREFIX + "lambda-role"
 STATES_ROLE = NAME_PREFIX + "states-role"
+WORKFLOWS_ROLE = NAME_PREFIX + "workflows-role"
 STATE_MACHINE = NAME_PREFIX + "Transactions"
 LAMBDA_LOGS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 BLOG_STATES_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaRole"
@@ -274,6 +275,50 @@ def ensure_states_role(function_arns: list[str]) -> str:
         STATES_ROLE,
         "states.amazonaws.com",
         inline_policies={INVOKE_POLICY_NAME: invoke_policy(function_arns)},
+    )
+
+
+def workflows_policy(region: str, account_id: str) -> dict:
+    """What the state machines of notebooks 06-08 may do, scoped to the tutorial's own names:
+    invoke ``sfn-tutorial-*`` functions, read and write ``sfn-tutorial-*`` buckets, and run
+    the child executions of a Distributed Map of an ``sfn-tutorial-*`` state machine."""
+    functions = f"arn:aws:lambda:{region}:{account_id}:function:{NAME_PREFIX}*"
+    machines = f"arn:aws:states:{region}:{account_id}:stateMachine:{NAME_PREFIX}*"
+    executions = f"arn:aws:states:{region}:{account_id}:execution:{NAME_PREFIX}*"
+    buckets = f"arn:aws:s3:::{NAME_PREFIX}*"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "lambda:InvokeFunction",
+                "Resource": [functions, functions + ":*"],
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+                "Resource": [buckets, buckets + "/*"],
+            },
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "states:StartExecution",
+                    "states:DescribeExecution",
+                    "states:StopExecution",
+                ],
+                "Resource": [machines, executions + ":*"],
+            },
+        ],
+    }
+
+
+def ensure_workflows_role() -> str:
+    """The role of notebooks 06-08's state machines (see ``workflows_policy``); return its ARN."""
+    session = boto3.session.Session()
+    account_id = boto3.client("sts").get_caller_identity()["Account"]
+    policy = workflows_policy(session.region_name, account_id)
+    return ensure_role(
+        WORKFLOWS_ROLE, "states.amazonaws.com", inline_policies={"tutorial-workflows": policy}
     )
 
 

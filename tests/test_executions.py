@@ -79,3 +79,58 @@ def test_pretty_json_leaves_non_json_alone():
     assert executions.pretty_json('{"a": 1}') == '{\n  "a": 1\n}'
     assert executions.pretty_json("not json") == "not json"
     assert executions.pretty_json(None) == ""
+
+
+def test_top_level_path_leaves_out_branch_states(emulator):
+    from sfn_tutorial import resources
+
+    definition = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}},
+                    {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}},
+                ],
+                "Next": "After",
+            },
+            "After": {"Type": "Pass", "End": True},
+        },
+    }
+    role = resources.ensure_workflows_role()
+    arn = resources.ensure_state_machine(resources.resource_name("both"), definition, role)
+    description, events = executions.start_and_wait(arn, {})
+    assert sorted(executions.states_entered(events)) == ["A", "After", "B", "Both"]
+    assert executions.states_entered(events, top_level_only=True) == ["Both", "After"]
+    assert "Path: Start -> Both -> After -> End" in executions.execution_report(description, events)
+
+
+def test_data_flow_table_shows_each_states_input_and_output(emulator):
+    from sfn_tutorial import resources
+
+    definition = {
+        "StartAt": "Pick",
+        "States": {"Pick": {"Type": "Pass", "InputPath": "$.a", "End": True}},
+    }
+    role = resources.ensure_workflows_role()
+    arn = resources.ensure_state_machine(resources.resource_name("pick"), definition, role)
+    _, events = executions.start_and_wait(arn, {"a": {"b": 1}, "c": 2})
+    table = executions.data_flow_table(events)
+    assert table.rows == [["Pick", '{"a":{"b":1},"c":2}', '{"b":1}']]
+
+
+def test_event_summary_shows_a_lambda_errors_message_not_its_json():
+    cause = json.dumps(
+        {"errorMessage": "Card declined", "errorType": "CardDeclined", "stackTrace": []}
+    )
+    event = {
+        "type": "TaskFailed",
+        "taskFailedEventDetails": {"error": "CardDeclined", "cause": cause},
+    }
+    assert executions.event_summary(event) == "CardDeclined: Card declined"
+    plain = {
+        "type": "ExecutionFailed",
+        "executionFailedEventDetails": {"error": "E", "cause": "why"},
+    }
+    assert executions.event_summary(plain) == "E: why"
