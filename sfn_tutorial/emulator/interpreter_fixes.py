@@ -1,0 +1,323 @@
+"""Where moto's Step Functions interpreter runs a state machine differently from AWS.
+
+Found by running the AWS-recorded conformance cases in ``../shared/conformance/`` (see
+``tests/test_conformance.py``). ``apply()`` is called once, in the emulator process, before the
+server starts. Each fix is a small function with a docstring saying what AWS does;
+``tests/test_interpreter_fixes.py`` checks each one against a running emulator.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+# A Wait may last at most 2**31 - 1 seconds (about 68 years); AWS fails longer ones.
+MAX_WAIT_SECONDS = 2**31 - 1
+
+
+def apply() -> None:
+    """Make moto's interpreter run state machines as AWS does where the conformance cases differ."""
+    each_parse_starts_with_no_query_language()
+    assigned_string_literals_are_json_strings()
+    context_object_times_are_iso_strings()
+    assign_takes_effect_after_the_state_output()
+    wait_longer_than_the_limit_fails()
+    unparsable_jsonata_timestamps_are_query_evaluation_errors()
+    map_input_that_is_not_an_array_is_shown_as_json()
+    string_outputs_are_json_text()
+
+
+def aws_timestamp(moment: datetime.datetime) -> str:
+    """``moment`` as Step Functions writes times in the context object: ISO-8601, UTC,
+    milliseconds, ``Z`` (e.g. ``2024-11-26T09:30:00.123Z``)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    utc = moment.astimezone(datetime.timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def each_parse_starts_with_no_query_language() -> None:
+    """Every definition is read on its own: its ``QueryLanguage`` (JSONPath by default) decides
+    which fields its states may use, whatever definitions came before it.
+
+    moto keeps the stack of query languages of the scopes being parsed in a list shared by every
+    parse, and a definition that fails to parse leaves its scopes on it (so does a parse running
+    at the same time in another thread). A later JSONPath definition is then read as JSONata and
+    rejected, e.g. ``Unsupported declaration in QueryLanguage=JSONPath block: "Parameters"``.
+    Here each parse gets its own stack.
+    """
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    original_init = Preprocessor.__init__
+
+    def __init__(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        self._query_language_per_scope = []
+
+    Preprocessor.__init__ = __init__
+
+
+def assigned_string_literals_are_json_strings() -> None:
+    """``"Assign": {"quote": "\\"", "doc": "{\\"key\\":\\"value\\"}"}`` stores the strings that
+    the JSON definition spells: escape sequences such as ``\\"`` and ``\\n`` are read as JSON reads
+    them, as for every other string of the definition.
+
+    moto keeps a string literal of ``Assign`` as written, backslashes included, so ``$quote``
+    holds two characters and ``States.StringToJson($doc)`` fails.
+    """
+    from moto.stepfunctions.parser.asl.component.common.assign import (
+        assign_template_value_terminal as terminal,
+    )
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    original = Preprocessor.visitAssign_template_value_terminal_string_literal
+
+    def visit_string_literal(self, ctx):
+        try:
+            value = json.loads(ctx.string_literal().getText())
+        except ValueError:
+            return original(self, ctx)
+        return terminal.AssignTemplateValueTerminalLit(value=value)
+
+    Preprocessor.visitAssign_template_value_terminal_string_literal = visit_string_literal
+
+
+def context_object_times_are_iso_strings() -> None:
+    """``$$.Execution.StartTime`` and ``$$.State.EnteredTime`` (``$states.context`` in JSONata)
+    are ISO-8601 strings such as ``2024-11-26T09:30:00.123Z``; a STANDARD execution's
+    ``$$.Execution`` also has ``RedriveCount`` (0 until the execution is redriven).
+
+    moto puts the execution's start time in the context object as a Python ``datetime``; an
+    output that holds it cannot be serialised and ``DescribeExecution`` answers with HTTP 500.
+    """
+    from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    original_environment = ExecutionWorker._get_evaluation_environment
+
+    def _get_evaluation_environment(self):
+        env = original_environment(self)
+        execution = env.states.context_object.context_object_data["Execution"]
+        if isinstance(execution.get("StartTime"), datetime.datetime):
+            execution["StartTime"] = aws_timestamp(execution["StartTime"])
+        if env.is_standard_workflow():
+            execution.setdefault("RedriveCount", 0)
+        return env
+
+    ExecutionWorker._get_evaluation_environment = _get_evaluation_environment
+
+    # moto sets State.EnteredTime with isoformat() just before it evaluates the state's input.
+    original_input = CommonStateField._eval_state_input
+
+    def _eval_state_input(self, env):
+        state = env.states.context_object.context_object_data.get("State") or {}
+        if isinstance(state.get("EnteredTime"), str) and "+" in state["EnteredTime"]:
+            entered = datetime.datetime.fromisoformat(state["EnteredTime"])
+            state["EnteredTime"] = aws_timestamp(entered)
+        return original_input(self, env)
+
+    CommonStateField._eval_state_input = _eval_state_input
+
+
+def assign_takes_effect_after_the_state_output() -> None:
+    """A state's ``Assign`` takes effect when the state completes: every expression of the state,
+    ``OutputPath`` and ``Output`` included, still sees the variables' values from before it.
+
+    moto stores the assigned values at once, so the state's ``OutputPath``/``Output`` reads the
+    new values. Here assignments are kept aside until the state's output is computed.
+    """
+    from moto.stepfunctions.parser.asl.component.common.assign.assign_decl import AssignDecl
+    from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
+    from moto.stepfunctions.parser.asl.eval.variable_store import VariableStore
+
+    original_set = VariableStore.set
+
+    def set_or_collect(self, variable_identifier, variable_value):
+        collecting = getattr(self, "_tutorial_collecting", None)
+        if collecting is None:
+            return original_set(self, variable_identifier, variable_value)
+        collecting[variable_identifier] = variable_value
+
+    VariableStore.set = set_or_collect
+
+    original_assign = AssignDecl._eval_body
+
+    def _eval_body(self, env):
+        pending = getattr(env, "_tutorial_pending_assignments", None)
+        if pending is None:
+            return original_assign(self, env)
+        env.variable_store._tutorial_collecting = pending
+        try:
+            original_assign(self, env)
+        finally:
+            env.variable_store._tutorial_collecting = None
+
+    AssignDecl._eval_body = _eval_body
+
+    original_input = CommonStateField._eval_state_input
+
+    def _eval_state_input(self, env):
+        env._tutorial_pending_assignments = {}
+        return original_input(self, env)
+
+    CommonStateField._eval_state_input = _eval_state_input
+
+    for state_class in _subclasses(CommonStateField):
+        if "_eval_state_output" in vars(state_class):
+            _assign_after_output(state_class)
+
+
+def _assign_after_output(state_class) -> None:
+    """Store the state's pending assignments once ``state_class`` has computed its output."""
+    original = vars(state_class)["_eval_state_output"]
+
+    def _eval_state_output(self, env):
+        original(self, env)
+        pending = getattr(env, "_tutorial_pending_assignments", None)
+        env._tutorial_pending_assignments = None
+        for identifier, value in (pending or {}).items():
+            env.variable_store.set(variable_identifier=identifier, variable_value=value)
+
+    state_class._eval_state_output = _eval_state_output
+
+
+def _subclasses(cls) -> list[type]:
+    """``cls`` and every class below it, once each."""
+    import moto.stepfunctions.parser.asl.parse.preprocessor  # noqa: F401 - imports every state
+
+    found, todo = [], [cls]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.append(current)
+            todo.extend(current.__subclasses__())
+    return found
+
+
+def wait_longer_than_the_limit_fails() -> None:
+    """A Wait state whose delay is longer than 2**31 - 1 seconds (``Seconds``, ``SecondsPath``,
+    or a ``Timestamp``/``TimestampPath`` about 68 years ahead) fails the execution with
+    ``States.Runtime``, cause ``Wait state delay is too long.``
+
+    moto starts waiting, and the execution stays RUNNING.
+    """
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
+        WaitFunction,
+    )
+
+    def _eval_body(self, env):
+        seconds = self._get_wait_seconds(env=env)
+        if seconds > MAX_WAIT_SECONDS:
+            raise runtime_error(env, "Wait state delay is too long.")
+        self._wait_interval(env=env, wait_seconds=seconds)
+
+    WaitFunction._eval_body = _eval_body
+
+
+def runtime_error(env, cause: str):
+    """A ``States.Runtime`` failure of the current state with ``cause``."""
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    error = StatesErrorNameType.StatesRuntime
+    return FailureEventException(
+        FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=error),
+            event_type=HistoryEventType.ExecutionFailed,
+            event_details=EventDetails(
+                executionFailedEventDetails=ExecutionFailedEventDetails(
+                    error=error.to_name(), cause=cause
+                )
+            ),
+        )
+    )
+
+
+def unparsable_jsonata_timestamps_are_query_evaluation_errors() -> None:
+    """A JSONata ``Timestamp`` whose value is not an ISO-8601 date-time fails with
+    ``States.QueryEvaluationError``, cause ``The Timestamp field cannot be parsed as an ISO-8601
+    extended offset date-time format string: VALUE``.
+
+    moto reports it as ``States.Runtime`` with the JSONPath wording, quoting the expression.
+    """
+    from moto.stepfunctions.parser.asl.component.common.string.string_expression import (
+        StringJSONata,
+    )
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import (
+        Timestamp,
+    )
+
+    from sfn_tutorial.emulator import jsonata_support
+
+    original = Timestamp._create_failure_event
+
+    def _create_failure_event(self, env, timestamp_str):
+        if not isinstance(self.string, StringJSONata):
+            return original(self, env, timestamp_str)
+        cause = (
+            "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
+            f"format string: {timestamp_str}"
+        )
+        return jsonata_support.query_evaluation_error(env, cause).failure_event
+
+    Timestamp._create_failure_event = _create_failure_event
+
+
+def map_input_that_is_not_an_array_is_shown_as_json() -> None:
+    """A JSONata Map state without ``Items`` whose input is not an array fails with
+    ``States.QueryEvaluationError``, cause ``Map state input must be an array but was: VALUE``,
+    the value written as JSON (``1``, ``"string"``, ``{"foo":"bar"}``, ``null``).
+
+    moto writes the Python type instead, e.g. ``<class 'int'>``.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
+
+    from sfn_tutorial.emulator import jsonata_support
+
+    original = StateMap._eval_execution
+
+    def _eval_execution(self, env):
+        jsonata_state_input = not (
+            self.items or self.item_reader or self._is_language_query_jsonpath()
+        )
+        if jsonata_state_input and env.stack and not isinstance(env.stack[-1], list):
+            value = json.dumps(env.stack[-1], separators=(",", ":"))
+            cause = f"Map state input must be an array but was: {value}"
+            raise jsonata_support.query_evaluation_error(env, cause, record=False)
+        return original(self, env)
+
+    StateMap._eval_execution = _eval_execution
+
+
+def string_outputs_are_json_text() -> None:
+    """An execution's ``output`` is JSON text: an execution whose result is the string
+    ``Hello`` returns ``"Hello"`` (quoted), so ``json.loads(output)`` gives the string back.
+
+    moto's interpreter keeps the result as a Python value, and moto's ``DescribeExecution``
+    sends a string result as it is, unquoted; ``json.loads`` then fails.
+    """
+    from moto.stepfunctions.parser.backend.execution import Execution
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    original = StepFunctionResponse.describe_execution
+
+    def describe_execution(self):
+        result = original(self)
+        answer = result.result
+        execution = self.stepfunction_backend.describe_execution(answer["executionArn"])
+        if isinstance(execution, Execution) and isinstance(execution.output, str):
+            answer["output"] = json.dumps(execution.output)
+        return result
+
+    StepFunctionResponse.describe_execution = describe_execution

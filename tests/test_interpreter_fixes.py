@@ -1,0 +1,141 @@
+"""Each fix in sfn_tutorial/emulator/interpreter_fixes.py, checked against the running emulator.
+
+Every test says what AWS does (as recorded in ../shared/conformance); the emulator must agree.
+"""
+
+import json
+import re
+import uuid
+
+import boto3
+import pytest
+
+from sfn_tutorial import executions
+from sfn_tutorial.emulator import interpreter_fixes
+
+AWS_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+
+
+def create(emulator, definition: dict) -> str:
+    """Create a state machine from ``definition``; return its ARN."""
+    return boto3.client("stepfunctions").create_state_machine(
+        name=f"fix-test-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(definition),
+        roleArn=f"arn:aws:iam::{emulator.account_id}:role/fix-test",
+    )["stateMachineArn"]
+
+
+def run(emulator, definition: dict, execution_input=None, timeout_s: float = 30) -> dict:
+    """Run ``definition`` once with ``execution_input``; return the execution's description."""
+    arn = boto3.client("stepfunctions").start_execution(
+        stateMachineArn=create(emulator, definition), input=json.dumps(execution_input or {})
+    )["executionArn"]
+    return executions.wait_for_execution(arn, timeout_s=timeout_s)
+
+
+def one_state(state: dict, **machine) -> dict:
+    return {**machine, "StartAt": "Only", "States": {"Only": {**state, "End": True}}}
+
+
+def test_a_rejected_definition_does_not_change_how_later_ones_are_read(emulator):
+    # JSONata forbids Parameters: AWS rejects this one, then accepts a JSONPath one as usual.
+    sfn = boto3.client("stepfunctions")
+    bad = one_state({"Type": "Pass", "Parameters": {"a": 1}}, QueryLanguage="JSONata")
+    with pytest.raises(sfn.exceptions.InvalidDefinition):
+        create(emulator, bad)
+    good = one_state({"Type": "Pass", "Parameters": {"a.$": "$.a"}, "ResultPath": "$.copy"})
+    assert json.loads(run(emulator, good, {"a": 1})["output"]) == {"a": 1, "copy": {"a": 1}}
+
+
+def test_assigned_string_literals_read_escapes_as_json(emulator):
+    definition = {
+        "StartAt": "Keep",
+        "States": {
+            "Keep": {"Type": "Pass", "Assign": {"doc": '{"key":"value"}'}, "Next": "Parse"},
+            "Parse": {
+                "Type": "Pass",
+                "Parameters": {"v.$": "States.StringToJson($doc)"},
+                "End": True,
+            },
+        },
+    }
+    assert json.loads(run(emulator, definition)["output"]) == {"v": {"key": "value"}}
+
+
+def test_context_object_can_be_output_with_aws_times(emulator):
+    description = run(emulator, one_state({"Type": "Pass", "InputPath": "$$"}))
+    assert description["status"] == "SUCCEEDED"
+    context = json.loads(description["output"])
+    assert AWS_TIME.fullmatch(context["Execution"]["StartTime"])
+    assert AWS_TIME.fullmatch(context["State"]["EnteredTime"])
+    assert context["Execution"]["RedriveCount"] == 0
+
+
+def test_aws_timestamp_format():
+    import datetime
+
+    moment = datetime.datetime(2024, 11, 26, 18, 30, 0, 123456, tzinfo=datetime.timezone.utc)
+    assert interpreter_fixes.aws_timestamp(moment) == "2024-11-26T18:30:00.123Z"
+
+
+def test_assign_takes_effect_after_output_path(emulator):
+    # AWS: OutputPath (like every field of the state) sees $answer from before this state.
+    definition = {
+        "StartAt": "State0",
+        "States": {
+            "State0": {"Type": "Pass", "Assign": {"answer": 42}, "Next": "State1"},
+            "State1": {
+                "Type": "Pass",
+                "OutputPath": "$answer",
+                "Assign": {"answer": "replaced"},
+                "End": True,
+            },
+        },
+    }
+    assert json.loads(run(emulator, definition)["output"]) == 42
+
+
+def test_jsonata_output_sees_variables_from_before_the_state(emulator):
+    definition = one_state(
+        {"Type": "Pass", "Assign": {"n": 2}, "Output": "{% $exists($n) %}"},
+        QueryLanguage="JSONata",
+    )
+    assert json.loads(run(emulator, definition)["output"]) is False
+
+
+def test_wait_more_than_the_limit_fails_at_once(emulator):
+    definition = one_state({"Type": "Wait", "TimestampPath": "$.start_at"})
+    description = run(emulator, definition, {"start_at": "2094-12-18T00:06:23.000Z"}, 10)
+    assert description["status"] == "FAILED"
+    assert description["error"] == "States.Runtime"
+    assert description["cause"].endswith("Wait state delay is too long.")
+
+
+def test_unparsable_jsonata_timestamp_is_a_query_evaluation_error(emulator):
+    definition = one_state(
+        {"Type": "Wait", "Timestamp": "{% $states.input.t %}"}, QueryLanguage="JSONata"
+    )
+    description = run(emulator, definition, {"t": "2016-12-05 21:29:29Z"})
+    assert description["error"] == "States.QueryEvaluationError"
+    assert description["cause"].endswith(
+        "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
+        "string: 2016-12-05 21:29:29Z"
+    )
+
+
+def test_map_input_that_is_not_an_array_is_quoted_as_json(emulator):
+    definition = one_state(
+        {
+            "Type": "Map",
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+        },
+        QueryLanguage="JSONata",
+    )
+    description = run(emulator, definition, {"foo": "bar"})
+    assert description["error"] == "States.QueryEvaluationError"
+    assert description["cause"].endswith('Map state input must be an array but was: {"foo":"bar"}')
+
+
+def test_a_string_result_is_returned_as_json_text(emulator):
+    description = run(emulator, one_state({"Type": "Pass", "InputPath": "$.name"}), {"name": "Ada"})
+    assert description["output"] == '"Ada"'
