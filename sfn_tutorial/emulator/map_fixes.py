@@ -1,0 +1,593 @@
+"""The Distributed Map state as AWS runs it, where moto's interpreter falls short.
+
+``apply()`` is called by ``fixes.apply()`` in the emulator process. Each fix is a small function
+whose docstring says what AWS does; ``tests/test_map_fixes.py`` checks them against a running
+emulator. In short, a Distributed Map here:
+
+- groups its items with ``ItemBatcher`` (``MaxItemsPerBatch``, ``MaxInputBytesPerBatch``, their
+  ``...Path`` forms, ``BatchInput``): each child execution gets ``{"Items": [...], "BatchInput"}``;
+- fails with ``States.ExceedToleratedFailureThreshold`` only when its failed items exceed
+  ``ToleratedFailureCount`` / ``ToleratedFailurePercentage`` (whole numbers or decimals);
+- runs ``EXPRESS`` child executions as well as ``STANDARD`` ones;
+- counts items and child executions in ``DescribeMapRun`` as AWS does;
+- writes ``manifest.json``, ``SUCCEEDED_0.json`` and ``FAILED_0.json`` with ``ResultWriter``.
+
+moto's grammar cannot be extended, so fields it lacks (``ItemBatcher``, an ``EXPRESS`` processor)
+are taken out of each Map state before moto parses a definition and attached to the parsed Map
+state afterwards, matched by the state's path. The stored definition is never changed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+TOLERANCE_EXCEEDED_ERROR = "States.ExceedToleratedFailureThreshold"
+TOLERANCE_EXCEEDED_CAUSE = "The specified tolerated failure threshold was exceeded"
+MAX_BATCH_BYTES = 256 * 1024  # AWS's limit on a child execution's input
+UNBOUNDED_WORKERS = 40  # MaxConcurrency 0 ("as many as possible"): enough for one machine
+SETTINGS_ATTRIBUTE = "_tutorial_map_settings"
+RUN_ATTRIBUTE = "_tutorial_map_run"
+
+
+def apply() -> None:
+    """Install every Distributed Map fix."""
+    map_states_accept_item_batcher_and_express_children()
+    distributed_map_runs_batches_and_tolerates_failures()
+    result_writer_writes_results_as_aws_does()
+
+
+# ---------------------------------------------------------------- definitions
+
+
+@dataclass
+class MapSettings:
+    """What a Distributed Map state says beyond moto's grammar, attached to its iteration
+    component."""
+
+    item_batcher: dict | None = None
+    count_given: bool = False
+    percentage_given: bool = False
+    execution_type: str = "STANDARD"
+    state: Any = None  # moto's StateMap
+
+
+class DefinitionProblem(ValueError):
+    """A definition that AWS rejects with SCHEMA_VALIDATION_FAILED."""
+
+
+def take_out_extra_fields(document: dict) -> dict[tuple, dict]:
+    """Rewrite ``document`` in place so moto's grammar accepts it; return what was taken out of
+    each Map state, keyed by the state's path (state names, branch indexes, ``"processor"``)."""
+    extras: dict[tuple, dict] = {}
+
+    def walk(machine: dict, path: tuple) -> None:
+        states = machine.get("States")
+        if not isinstance(states, dict):
+            return
+        for name, state in states.items():
+            if not isinstance(state, dict):
+                continue
+            here = (*path, name)
+            if state.get("Type") == "Map":
+                extras[here] = _take_out_of_map(state, "/".join(map(str, here)))
+            for index, branch in enumerate(state.get("Branches") or []):
+                if isinstance(branch, dict):
+                    walk(branch, (*here, index))
+            for key in ("ItemProcessor", "Iterator"):
+                if isinstance(state.get(key), dict):
+                    walk(state[key], (*here, "processor"))
+
+    walk(document, ())
+    return extras
+
+
+def _take_out_of_map(state: dict, where: str) -> dict:
+    extra: dict = {
+        "count_given": "ToleratedFailureCount" in state or "ToleratedFailureCountPath" in state,
+        "percentage_given": "ToleratedFailurePercentage" in state
+        or "ToleratedFailurePercentagePath" in state,
+    }
+    percentage = state.get("ToleratedFailurePercentage")
+    if isinstance(percentage, (int, float)) and not isinstance(percentage, bool):
+        if not 0 <= percentage <= 100:
+            raise DefinitionProblem(
+                f"ToleratedFailurePercentage must be between 0 and 100 at /States/{where}"
+            )
+        state["ToleratedFailurePercentage"] = float(percentage)  # moto's grammar wants 10.0
+    processor = state.get("ItemProcessor") or state.get("Iterator")
+    config = processor.get("ProcessorConfig") if isinstance(processor, dict) else None
+    distributed = isinstance(config, dict) and config.get("Mode") == "DISTRIBUTED"
+    if distributed and config.get("ExecutionType") == "EXPRESS":
+        config["ExecutionType"] = "STANDARD"  # moto's grammar knows STANDARD only
+        extra["execution_type"] = "EXPRESS"
+    if "ItemBatcher" in state:
+        batcher = state.pop("ItemBatcher")
+        if not distributed:
+            raise DefinitionProblem(
+                f"The field 'ItemBatcher' is only supported in DISTRIBUTED mode at /States/{where}"
+            )
+        _check_item_batcher(batcher, where)
+        extra["item_batcher"] = batcher
+    return extra
+
+
+def _check_item_batcher(batcher: Any, where: str) -> None:
+    if not isinstance(batcher, dict):
+        raise DefinitionProblem(f"ItemBatcher must be an object at /States/{where}/ItemBatcher")
+    for key, value in batcher.items():
+        if key in ("MaxItemsPerBatch", "MaxInputBytesPerBatch"):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise DefinitionProblem(
+                    f"{key} must be a positive integer at /States/{where}/ItemBatcher/{key}"
+                )
+        elif key in ("MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath"):
+            if not isinstance(value, str) or not value.startswith("$"):
+                raise DefinitionProblem(
+                    f"{key} must be a reference path at /States/{where}/ItemBatcher/{key}"
+                )
+        elif key == "BatchInput":
+            if not isinstance(value, dict):
+                raise DefinitionProblem(
+                    f"BatchInput must be an object at /States/{where}/ItemBatcher/BatchInput"
+                )
+        else:
+            raise DefinitionProblem(
+                f"The field '{key}' is not supported at /States/{where}/ItemBatcher"
+            )
+
+
+def attach_extra_fields(program, extras: dict[tuple, dict]) -> None:
+    """Attach what ``take_out_extra_fields`` took out to the parsed Map states."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (  # noqa: E501
+        DistributedIterationComponent,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.label import Label
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel import (
+        StateParallel,
+    )
+
+    def walk(states, path: tuple) -> None:
+        for name, state in states.states.items():
+            here = (*path, name)
+            if isinstance(state, StateMap):
+                component = state.iteration_component
+                if isinstance(component, DistributedIterationComponent):
+                    extra = extras.get(here, {})
+                    setattr(component, SETTINGS_ATTRIBUTE, MapSettings(**extra, state=state))
+                    if state.label is None:
+                        try:  # AWS names the map run after the Label, else the state
+                            state.label = Label(name)
+                        except ValueError:
+                            pass
+                walk(component._states, (*here, "processor"))
+            elif isinstance(state, StateParallel):
+                for index, branch in enumerate(state.branches.programs):
+                    walk(branch.states, (*here, index))
+
+    walk(program.states, ())
+
+
+def map_states_accept_item_batcher_and_express_children() -> None:
+    """AWS accepts, in a Distributed Map state, ``ItemBatcher``, a whole-number
+    ``ToleratedFailurePercentage`` such as ``10``, and ``"ExecutionType": "EXPRESS"`` child
+    executions; ``DescribeStateMachine`` returns the definition as written.
+
+    moto's grammar rejects all three with SCHEMA_VALIDATION_FAILED. Its parser is wrapped: they
+    are taken out of (or rewritten in) a copy of the definition before parsing and attached to
+    the parsed Map states after. Every caller goes through ``AmazonStateLanguageParser.parse``.
+    """
+    from moto.stepfunctions.parser.asl.parse.asl_parser import (
+        AmazonStateLanguageParser,
+        ASLParserException,
+    )
+
+    original = AmazonStateLanguageParser.parse
+
+    def parse(definition: str):
+        try:
+            document = json.loads(definition)
+        except (TypeError, ValueError):
+            return original(definition)
+        if not isinstance(document, dict):
+            return original(definition)
+        try:
+            extras = take_out_extra_fields(document)
+        except DefinitionProblem as problem:
+            raise ASLParserException(errors=[str(problem)]) from None
+        program, tree = original(json.dumps(document))
+        attach_extra_fields(program, extras)
+        return program, tree
+
+    AmazonStateLanguageParser.parse = staticmethod(parse)
+
+
+# ---------------------------------------------------------------- running a map run
+
+
+def _path_value(path: str, data: Any) -> Any:
+    from moto.stepfunctions.parser.asl.utils.json_path import extract_json
+
+    return extract_json(path, data)
+
+
+def _resolve_template(template: Any, data: Any) -> Any:
+    """A payload template: keys ending in ``.$`` take the value at that path of ``data``."""
+    if isinstance(template, dict):
+        resolved = {}
+        for key, value in template.items():
+            if key.endswith(".$") and isinstance(value, str):
+                resolved[key[:-2]] = _path_value(value, data)
+            else:
+                resolved[key] = _resolve_template(value, data)
+        return resolved
+    if isinstance(template, list):
+        return [_resolve_template(value, data) for value in template]
+    return template
+
+
+def batches(items: list, batcher: dict, state_input: Any) -> list[dict]:
+    """Group ``items`` as ``ItemBatcher`` says: each batch has at most ``MaxItemsPerBatch`` items
+    and its input at most ``MaxInputBytesPerBatch`` bytes (256 KiB when not given)."""
+
+    def limit(name: str) -> int | None:
+        if name in batcher:
+            return int(batcher[name])
+        if name + "Path" in batcher:
+            return int(_path_value(batcher[name + "Path"], state_input))
+        return None
+
+    max_items = limit("MaxItemsPerBatch")
+    max_bytes = min(limit("MaxInputBytesPerBatch") or MAX_BATCH_BYTES, MAX_BATCH_BYTES)
+    shell: dict = {"Items": []}
+    if "BatchInput" in batcher:
+        shell["BatchInput"] = _resolve_template(batcher["BatchInput"], state_input)
+    base_size = _size(shell)
+    groups: list[list] = []
+    current: list = []
+    size = base_size
+    for item in items:
+        item_size = _size(item) + 1
+        full = max_items is not None and len(current) >= max_items
+        if current and (full or size + item_size > max_bytes):
+            groups.append(current)
+            current, size = [], base_size
+        current.append(item)
+        size += item_size
+    if current:
+        groups.append(current)
+    return [{**shell, "Items": group} for group in groups]
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(tz=datetime.timezone.utc)
+
+
+def _timestamp(moment: datetime.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class MapRun:
+    """One map run in progress: its counts, child execution records and failure tolerance."""
+
+    record: Any  # moto's MapRunRecord, which DescribeMapRun reads
+    settings: MapSettings
+    total_items: int
+    job_sizes: list[int]
+    tolerated_count: int
+    tolerated_percentage: float
+    children: dict[int, dict] = field(default_factory=dict)
+    failed_items: int = 0
+    exceeded: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> None:
+        items, executions = self.record.item_counter, self.record.execution_counter
+        items.total.offset(self.total_items)
+        items.pending.offset(self.total_items)
+        executions.total.offset(len(self.job_sizes))
+        executions.pending.offset(len(self.job_sizes))
+
+    def child_starts(self, index: int) -> bool:
+        """Move job ``index`` from pending to running; ``False`` if the run has already failed."""
+        with self.lock:
+            if self.exceeded:
+                self._move(index, "pending", "aborted")
+                return False
+            self._move(index, "pending", "running")
+        return True
+
+    def child_ends(self, index: int, status: str, child: dict) -> None:
+        to = {"SUCCEEDED": "succeeded", "FAILED": "failed", "TIMED_OUT": "timed_out"}
+        with self.lock:
+            self._move(index, "running", to.get(status, "aborted"))
+            self.children[index] = child
+            if status in ("FAILED", "TIMED_OUT", "ABORTED"):
+                self.failed_items += self.job_sizes[index]
+                self.exceeded = self.exceeded or self._beyond_tolerance()
+
+    def _move(self, index: int, source: str, target: str) -> None:
+        for counter, amount in (
+            (self.record.item_counter, self.job_sizes[index]),
+            (self.record.execution_counter, 1),
+        ):
+            getattr(counter, source).offset(-amount)
+            getattr(counter, target).offset(amount)
+
+    def _beyond_tolerance(self) -> bool:
+        """AWS: the map run fails when failed (or timed-out) items exceed the tolerated count or
+        percentage of all items; with neither field given, no failure is tolerated."""
+        if not (self.settings.count_given or self.settings.percentage_given):
+            return self.failed_items > 0
+        if self.settings.count_given and self.failed_items > self.tolerated_count:
+            return True
+        percentage = 100.0 * self.failed_items / max(self.total_items, 1)
+        return self.settings.percentage_given and percentage > self.tolerated_percentage
+
+    def child_arn(self, name: str) -> str:
+        machine = self.record.map_state_machine_arn
+        if self.settings.execution_type == "EXPRESS":
+            return machine.replace(":stateMachine:", ":express:") + f":{name}:{uuid.uuid4()}"
+        return machine.replace(":stateMachine:", ":execution:") + f":{name}"
+
+
+def _run_job(worker, env, job) -> None:
+    """One child execution of a map run (moto runs it inside the parent's process)."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import (
+        EvalTimeoutError,
+    )
+    from moto.stepfunctions.parser.asl.eval.program_state import (
+        ProgramError,
+        ProgramStopped,
+        ProgramTimedOut,
+    )
+    from moto.stepfunctions.parser.asl.eval.states import ItemData, MapData
+
+    run: MapRun | None = getattr(worker._map_run_record, RUN_ATTRIBUTE, None)
+    if run is None or not run.child_starts(job.job_index):
+        job.job_output = None
+        return
+    name = str(uuid.uuid4())
+    child = {
+        "ExecutionArn": run.child_arn(name),
+        "Input": json.dumps(job.job_input),
+        "InputDetails": {"Included": True},
+        "Name": name,
+        "StartDate": _timestamp(_now()),
+        "StateMachineArn": run.record.map_state_machine_arn,
+    }
+    status, output, error, cause = "SUCCEEDED", None, None, None
+    try:
+        env.states.context_object.context_object_data["Map"] = MapData(
+            Item=ItemData(Index=job.job_index, Value=job.job_input)
+        )
+        env.states.reset(job.job_input)
+        env.stack.append(env.states.get_input())
+        worker._eval_input(env_frame=env)
+        job.job_program.eval(env)
+        end = env.program_state()
+        if isinstance(end, ProgramError):
+            status = "FAILED"
+            error, cause = (end.error or {}).get("error"), (end.error or {}).get("cause")
+        elif isinstance(end, ProgramTimedOut):
+            status, error = "TIMED_OUT", "States.Timeout"
+        elif isinstance(end, ProgramStopped):
+            status = "ABORTED"
+        else:
+            output = env.states.get_input()
+    except EvalTimeoutError:
+        status, error = "TIMED_OUT", "States.Timeout"
+    except FailureEventException as failure:
+        status = "FAILED"
+        error, cause = failure.extract_error_cause_pair() or (None, None)
+    except Exception as unexpected:  # an interpreter error fails this child only
+        status, error, cause = (
+            "FAILED",
+            "States.Runtime",
+            f"{type(unexpected).__name__}: {unexpected}",
+        )
+    child["Status"] = status
+    child["StopDate"] = _timestamp(_now())
+    if status == "SUCCEEDED":
+        child["Output"] = json.dumps(output)
+        child["OutputDetails"] = {"Included": True}
+        child["RedriveCount"] = 0
+        child["RedriveStatus"] = "NOT_REDRIVABLE"
+        child["RedriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven"
+        job.job_output = output
+    else:
+        if error is not None:
+            child["Error"] = error
+        if cause is not None:
+            child["Cause"] = cause
+        child["RedriveCount"] = 0
+        child["RedriveStatus"] = "REDRIVABLE_BY_MAP_RUN"
+        job.job_output = dict(child)  # AWS returns a failed child's result unchanged
+    run.child_ends(job.job_index, status, child)
+
+
+def _map_run(self, env, eval_input) -> None:
+    """Replaces moto's ``DistributedIterationComponent._map_run``."""
+    from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job import (
+        JobPool,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    settings: MapSettings = getattr(self, SETTINGS_ATTRIBUTE, None) or MapSettings()
+    items = env.stack.pop()
+    record = eval_input.map_run_record
+    if settings.item_batcher is not None:
+        job_inputs = batches(items, settings.item_batcher, env.states.get_input())
+        job_sizes = [len(batch["Items"]) for batch in job_inputs]
+    else:
+        job_inputs, job_sizes = items, [1] * len(items)
+    run = MapRun(
+        record=record,
+        settings=settings,
+        total_items=len(items),
+        job_sizes=job_sizes,
+        tolerated_count=int(eval_input.tolerated_failure_count or 0),
+        tolerated_percentage=float(eval_input.tolerated_failure_percentage or 0.0),
+    )
+    setattr(record, RUN_ATTRIBUTE, run)
+    setattr(env, RUN_ATTRIBUTE, run)  # for this Map state's ResultWriter
+    run.start()
+
+    job_pool = JobPool(job_program=self._get_iteration_program(), job_inputs=job_inputs)
+    workers = min(record.max_concurrency or UNBOUNDED_WORKERS, len(job_inputs))
+    for _ in range(workers):
+        self._launch_worker(env=env, eval_input=eval_input, job_pool=job_pool)
+    job_pool.await_jobs()
+    worker_exception = job_pool.get_worker_exception()
+    if worker_exception is not None:
+        raise worker_exception
+    outputs = [closed.job_output for closed in job_pool.get_closed_jobs()]
+
+    if not run.exceeded:
+        env.stack.append(outputs)
+        return
+    state = settings.state
+    if state is not None and state.result_writer is not None:
+        env.stack.append(outputs)
+        state.result_writer.eval(env)  # AWS writes the results of a failed map run too
+        env.stack.pop()
+    raise FailureEventException(
+        failure_event=FailureEvent(
+            env=env,
+            error_name=StatesErrorName(
+                typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold
+            ),
+            event_type=HistoryEventType.MapRunFailed,
+            event_details=EventDetails(
+                mapRunFailedEventDetails=MapRunFailedEventDetails(
+                    error=TOLERANCE_EXCEEDED_ERROR, cause=TOLERANCE_EXCEEDED_CAUSE
+                )
+            ),
+        )
+    )
+
+
+def distributed_map_runs_batches_and_tolerates_failures() -> None:
+    """A Distributed Map on AWS: each child execution gets one item, or with ``ItemBatcher``
+    ``{"Items": [...], "BatchInput": {...}}``; at most ``MaxConcurrency`` run at once. A failed
+    child does not fail the Map unless the failed items exceed ``ToleratedFailureCount`` or
+    ``ToleratedFailurePercentage`` (of all items; with neither, none is tolerated): then the map
+    run fails with ``States.ExceedToleratedFailureThreshold``, "The specified tolerated failure
+    threshold was exceeded", and no new child starts. ``DescribeMapRun`` counts items and
+    executions (pending, running, succeeded, failed, timedOut, aborted, total).
+
+    moto ignores both tolerances (every map run succeeds, with ``null`` for failed items), runs
+    one child per item, counts executions that never end as running, and starts one thread
+    per item when MaxConcurrency is 0.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (  # noqa: E501
+        DistributedIterationComponent,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker import (  # noqa: E501
+        DistributedItemProcessorWorker,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iterator.distributed_iterator_worker import (  # noqa: E501
+        DistributedIteratorWorker,
+    )
+
+    DistributedIterationComponent._map_run = _map_run
+    for worker_class in (DistributedItemProcessorWorker, DistributedIteratorWorker):
+        worker_class._eval_job = lambda self, env, job: _run_job(self, env, job)
+
+
+# ---------------------------------------------------------------- ResultWriter
+
+
+def write_results(s3, bucket: str, prefix: str, run: MapRun, map_run_arn: str) -> str:
+    """Write the map run's results as AWS does; return the manifest's key.
+
+    ``{Prefix}/{map run id}/manifest.json`` lists ``SUCCEEDED_0.json``, ``FAILED_0.json`` and
+    ``PENDING_0.json`` (each a JSON array of child execution records), whichever have records.
+    """
+    folder = (prefix.rstrip("/") + "/" if prefix else "") + map_run_arn.split(":")[-1] + "/"
+    with run.lock:
+        children = sorted(run.children.items())
+    files: dict[str, list] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
+    for status in files:
+        written = [
+            (index, child)
+            for index, child in children
+            if _result_file_status(child["Status"]) == status
+        ]
+        if not written:
+            continue
+        key = f"{folder}{status}_0.json"
+        body = json.dumps([child for _, child in written]).encode()
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+        files[status].append({"Key": key, "Size": len(body)})
+        run.record.item_counter.results_written.offset(
+            sum(run.job_sizes[index] for index, _ in written)
+        )
+        run.record.execution_counter.results_written.offset(len(written))
+    manifest = {"DestinationBucket": bucket, "MapRunArn": map_run_arn, "ResultFiles": files}
+    key = folder + "manifest.json"
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(manifest).encode())
+    return key
+
+
+def _result_file_status(status: str) -> str:
+    return {"SUCCEEDED": "SUCCEEDED", "RUNNING": "PENDING", "PENDING": "PENDING"}.get(
+        status, "FAILED"
+    )
+
+
+def result_writer_writes_results_as_aws_does() -> None:
+    """``ResultWriter`` on AWS writes ``{Prefix}/{map run id}/manifest.json`` and the child
+    executions' records, by status, to ``SUCCEEDED_0.json`` / ``FAILED_0.json``; the Map's output
+    is ``{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}}`` (the manifest's key).
+
+    moto writes a manifest that lists no files and writes no results.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3 import (  # noqa: E501
+        ResourceEvalS3,
+    )
+
+    def _handle_put_object(env, resource_runtime_part, state_credentials) -> None:
+        parameters = env.stack.pop()
+        env.stack.pop()  # the children's outputs: the records hold them
+        run = getattr(env, RUN_ATTRIBUTE, None)
+        record = run.record if run else env.map_run_record_pool_manager.get_all()[-1]
+        s3 = ResourceEvalS3._get_s3_client(
+            resource_runtime_part=resource_runtime_part, state_credentials=state_credentials
+        )
+        bucket = parameters["Bucket"]
+        if run is None:
+            run = MapRun(record, MapSettings(), 0, [], 0, 0.0)
+        key = write_results(s3, bucket, parameters.get("Prefix", ""), run, record.map_run_arn)
+        env.stack.append(
+            {
+                "MapRunArn": record.map_run_arn,
+                "ResultWriterDetails": {"Bucket": bucket, "Key": key},
+            }
+        )
+
+    ResourceEvalS3._handle_put_object = staticmethod(_handle_put_object)
