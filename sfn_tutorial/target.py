@@ -84,7 +84,11 @@ def _connect_local(progress) -> Target:
         os.environ.pop(variable, None)
     os.environ.update(LOCAL_CREDENTIALS)
     os.environ.update(
-        AWS_ENDPOINT_URL=endpoint, AWS_DEFAULT_REGION=DEFAULT_REGION, AWS_REGION=DEFAULT_REGION
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_DEFAULT_REGION=DEFAULT_REGION,
+        AWS_REGION=DEFAULT_REGION,
+        # boto3 sends StartSyncExecution to a "sync-" host; the emulator has one address
+        AWS_DISABLE_HOST_PREFIX_INJECTION="true",
     )
     boto3.DEFAULT_SESSION = None  # forget any session made before the switch
     account = boto3.client("sts").get_caller_identity()["Account"]
@@ -95,6 +99,7 @@ def _connect_aws() -> Target:
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
     if "127.0.0.1" in endpoint or "localhost" in endpoint:
         os.environ.pop("AWS_ENDPOINT_URL")  # set by an earlier local connect in this kernel
+        os.environ.pop("AWS_DISABLE_HOST_PREFIX_INJECTION", None)  # AWS needs the sync- host
     if os.environ.get("AWS_ACCESS_KEY_ID") == LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]:
         for variable in LOCAL_CREDENTIALS:
             os.environ.pop(variable, None)

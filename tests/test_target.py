@@ -39,6 +39,24 @@ def test_local_connect_points_plain_boto3_at_the_emulator(clean_environment):
     assert "No AWS account is used" in connected.banner()
 
 
+def test_local_start_sync_execution_works_with_a_plain_client(clean_environment, emulator):
+    import json
+
+    from sfn_tutorial import resources
+
+    target.connect("local", progress=lambda message: None)
+    sfn = boto3.client("stepfunctions")
+    role = resources.ensure_workflows_role()
+    arn = sfn.create_state_machine(
+        name=resources.resource_name("sync-hello"),
+        definition=json.dumps({"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "End": True}}}),
+        roleArn=role,
+        type="EXPRESS",
+    )["stateMachineArn"]
+    result = sfn.start_sync_execution(stateMachineArn=arn, input='{"a": 1}')
+    assert (result["status"], json.loads(result["output"])) == ("SUCCEEDED", {"a": 1})
+
+
 def test_aws_without_credentials_refuses_and_never_falls_back(clean_environment, tmp_path):
     target.connect("local", progress=lambda message: None)  # leaves dummy credentials behind
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
@@ -49,6 +67,7 @@ def test_aws_without_credentials_refuses_and_never_falls_back(clean_environment,
     with pytest.raises(target.TargetError, match="no AWS credentials were found"):
         target.connect("aws")
     assert "AWS_ENDPOINT_URL" not in os.environ  # the local endpoint is not kept for AWS
+    assert "AWS_DISABLE_HOST_PREFIX_INJECTION" not in os.environ
     assert os.environ.get("AWS_ACCESS_KEY_ID") != "testing"
 
 

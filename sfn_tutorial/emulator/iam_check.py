@@ -1,0 +1,84 @@
+"""Can an AWS service act with a role? The checks EventBridge and API Gateway make before they
+call Step Functions for you.
+
+AWS refuses such a call when the role does not exist, when its trust policy does not let the
+service (``events.amazonaws.com``, ``apigateway.amazonaws.com``) assume it, or when none of its
+policies allows the action on the resource (or one denies it). ``refusal()`` tells why, using
+moto's own IAM data and its policy evaluator.
+"""
+
+from __future__ import annotations
+
+import json
+
+
+def _role(role_arn: str):
+    """moto's IAM role with this ARN, or ``None``."""
+    from moto.iam.models import iam_backends
+
+    account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
+    try:
+        return iam_backends[account]["aws"].get_role_by_arn(role_arn)
+    except Exception:  # NoSuchEntity, or no IAM backend for that account yet
+        return None
+
+
+def _trusts(role, service: str) -> bool:
+    """Does the role's trust policy allow ``service`` to call ``sts:AssumeRole``?"""
+    document = role.assume_role_policy_document
+    policy = json.loads(document) if isinstance(document, str) else document
+    statements = policy.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        principals = statement.get("Principal", {})
+        services = principals.get("Service", []) if isinstance(principals, dict) else []
+        services = [services] if isinstance(services, str) else services
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if (
+            statement.get("Effect") == "Allow"
+            and service in services
+            and any(action in ("sts:AssumeRole", "sts:*", "*") for action in actions)
+        ):
+            return True
+    return False
+
+
+def _policy_documents(role) -> list[str]:
+    """The role's inline policy documents and its managed policies' default versions."""
+    documents = [
+        json.dumps(doc) if isinstance(doc, dict) else doc for doc in role.policies.values()
+    ]
+    for policy in role.managed_policies.values():
+        for version in policy.versions:
+            if version.is_default:
+                documents.append(version.document)
+    return documents
+
+
+def allows(role, action: str, resource: str) -> bool:
+    """Do the role's policies allow ``action`` on ``resource``, with no explicit deny?"""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    allowed = False
+    for document in _policy_documents(role):
+        result = IAMPolicy(document).is_action_permitted(action, resource)
+        if result == PermissionResult.DENIED:
+            return False
+        allowed = allowed or result == PermissionResult.PERMITTED
+    return allowed
+
+
+def refusal(role_arn: str | None, service: str, action: str, resource: str) -> str | None:
+    """Why ``service``, acting with ``role_arn``, may not do ``action`` on ``resource``; ``None``
+    if it may. The reason reads like the message AWS logs for the failed call."""
+    if not role_arn:
+        return f"No role given for {service} to assume."
+    role = _role(role_arn)
+    if role is None:
+        return f"The role {role_arn} does not exist."
+    if not _trusts(role, service):
+        return f"{service} is not authorized to assume the role {role_arn}."
+    if not allows(role, action, resource):
+        assumed = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{service}"
+        return f"User: {assumed} is not authorized to perform: {action} on resource: {resource}"
+    return None
