@@ -25,6 +25,18 @@ if ! command -v dot >/dev/null 2>&1; then
   fi
 fi
 
+# Chromium lets tests/test_browser.py use notebook 04's widgets in a real browser (headless,
+# driven by Playwright; never Playwright's own browser download). The tutorial does not need it:
+# without it that test is skipped, except in CI (CI set), where it fails.
+if ! command -v chromium >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    apt_install chromium || echo "Could not install Debian's 'chromium' package (on Ubuntu it" \
+      "is a snap: 'sudo snap install chromium'); tests/test_browser.py will be skipped." >&2
+  else
+    echo "Chromium is not installed: tests/test_browser.py will be skipped." >&2
+  fi
+fi
+
 # Debian's system Python needs python3-venv for `python3 -m venv`.
 if ! "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1; then apt_install python3-venv python3-pip; fi

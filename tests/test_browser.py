@@ -1,0 +1,406 @@
+"""End to end: notebook 04's execution runner, used in JupyterLab in headless Chromium.
+
+tests/test_widgets.py drives the runner from Python. This module proves a learner sees and can
+use it: JupyterLab (on a temporary copy of notebooks/, so the committed notebooks never change)
+runs notebook 04 with Run All Cells, then the tests use the form as a learner would and read
+what the browser shows. A missing front-end extension, a JavaScript error or an output that
+never refreshes fails here. Each end state is kept as a screenshot in test-artifacts/browser/,
+with JupyterLab's log.
+
+Needs Debian's Chromium (scripts/setup.sh installs it) driven by Playwright: without it the
+module is skipped, except in CI (``CI`` set), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from sfn_tutorial.graph import STATUS_COLOURS
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # pragma: no cover - reported by the `chromium` fixture
+    expect = sync_playwright = None
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+NOTEBOOK = "04_executions.ipynb"
+SUCCEEDED_FILL = STATUS_COLOURS["succeeded"][0]
+FAILED_FILL = STATUS_COLOURS["failed"][0]
+
+# Headless Chromium as root needs --no-sandbox; the rest keep it from calling Google's servers.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+]
+LAB_START_SECONDS = 90
+KERNEL_MS = 120_000  # kernel start and Run All Cells, on a slow 2-core machine
+EXECUTION_MS = 60_000  # one execution, from Start to the last redraw
+UI_MS = 30_000  # anything the page alone has to do
+
+# JupyterLab user settings: every cell attached to the page (no windowing, so off-screen cells
+# can be read) and no news or update checks (no network, no pop-up over the notebook).
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": '{"windowingMode": "none"}',
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": (
+        '{"fetchNews": "false", "checkForUpdates": false}'
+    ),
+}
+
+# The fill colour of the graph node titled `name`, or null: graphviz writes each state as
+# <g class="node"><title>Name</title><path or polygon fill="..."/>...</g>.
+NODE_FILL_JS = """([root, name]) => {
+    for (const node of root.querySelectorAll("svg g.node")) {
+        if (node.querySelector("title")?.textContent.trim() === name) {
+            return node.querySelector("path, polygon, ellipse")?.getAttribute("fill") ?? null;
+        }
+    }
+    return null;
+}"""
+
+# True once every code cell has run since its outputs were cleared: its prompt shows a number,
+# neither "[ ]" nor "[*]" (a cell whose code is folded shows no prompt).
+ALL_CELLS_RAN_JS = """() => {
+    const prompts = [...document.querySelectorAll(".jp-CodeCell .jp-InputPrompt")]
+        .map((prompt) => prompt.textContent.trim())
+        .filter((text) => text !== "");
+    return prompts.length > 0 && prompts.every((text) => /^\\[\\d+\\]:$/.test(text));
+}"""
+
+
+def unavailable(reason: str) -> None:
+    """Skip with `reason`, or fail in CI, where the browser test must always run."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}. CI must run the browser test.", pytrace=False)
+    pytest.skip(reason)
+
+
+def chromium_executable() -> str:
+    """Path of Debian's Chromium, or skip (fail in CI) saying how to install it."""
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    unavailable(
+        "Chromium is not installed, so the browser test cannot run. On Debian: `sudo apt-get "
+        "install chromium` (scripts/setup.sh, run by `make`, does it); on Ubuntu: `sudo snap "
+        "install chromium`"
+    )
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Lab:
+    """A running JupyterLab server: where it is and how to get in."""
+
+    url: str
+    token: str
+
+    def notebook_url(self, name: str) -> str:
+        """The JupyterLab page that opens notebook `name`."""
+        return f"{self.url}/lab/tree/{name}?token={self.token}"
+
+
+def lab_environment(home: Path) -> dict[str, str]:
+    """This process's environment (emulator port, target) with Jupyter's own state in `home`."""
+    for relative, text in LAB_SETTINGS.items():
+        path = home / "settings" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return {
+        **os.environ,
+        "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_DATA_DIR": str(home / "data"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+    }
+
+
+def lab_command(port: int, token: str, notebook_dir: Path) -> list[str]:
+    """JupyterLab from this virtualenv, on 127.0.0.1:`port` only, serving `notebook_dir`."""
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.token={token}",
+        f"--notebook-dir={notebook_dir}",
+    ]
+    if os.geteuid() == 0:
+        command.append("--allow-root")  # JupyterLab refuses to start as root otherwise
+    return command
+
+
+def wait_until_serving(lab: Lab, process: subprocess.Popen, log: Path) -> None:
+    """Return once JupyterLab answers its status API; fail if it exits or takes too long."""
+    deadline = time.monotonic() + LAB_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"JupyterLab exited with {process.returncode}:\n{log.read_text()}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"{lab.url}/api/status?token={lab.token}", timeout=5):
+                return
+        time.sleep(0.25)
+    pytest.fail(f"JupyterLab did not start in {LAB_START_SECONDS} s:\n{log.read_text()}")
+
+
+def wait_for_kernel(lab: Lab) -> None:
+    """Return once the notebook's kernel is started, idle and connected to the page.
+
+    (The page's own kernel indicator says "idle" for a moment before the kernel connects;
+    Run All Cells then asks which kernel to start instead of running anything.)
+    """
+    deadline = time.monotonic() + KERNEL_MS / 1000
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{lab.url}/api/kernels?token={lab.token}", timeout=5) as r:
+            kernels = json.load(r)
+        if any(k["execution_state"] == "idle" and k["connections"] > 0 for k in kernels):
+            return
+        time.sleep(0.25)
+    pytest.fail(f"The notebook's kernel did not start in {KERNEL_MS // 1000} s: {kernels}")
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Chromium's path, once Playwright and Chromium are both known to be there."""
+    if sync_playwright is None:
+        unavailable("Playwright is not installed: run `make test` (or scripts/setup.sh)")
+    return chromium_executable()
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(chromium, emulator, tmp_path_factory):
+    """JupyterLab on a free port with a token, serving a copy of notebooks/, for this module.
+
+    It inherits this session's environment, so its kernels reach the session's emulator
+    (``SFN_TUTORIAL_PORT``, ``TUTORIAL_TARGET``, set by the root conftest.py).
+    """
+    home = tmp_path_factory.mktemp("jupyterlab")
+    notebooks = home / "notebooks"
+    shutil.copytree(
+        ROOT / "notebooks", notebooks, ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+    )
+    port, token = free_port(), secrets.token_hex(24)
+    lab = Lab(f"http://127.0.0.1:{port}", token)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for earlier in ARTIFACTS.glob("*.png"):  # no screenshot of an earlier run left behind
+        earlier.unlink(missing_ok=True)
+    log = ARTIFACTS / "jupyterlab.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            lab_command(port, token, notebooks),
+            cwd=notebooks,
+            env=lab_environment(home),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_serving(lab, process, log)
+            yield lab
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="module")
+def js_errors() -> list[str]:
+    """Uncaught JavaScript errors of the page, as they happen."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def page(chromium, jupyterlab, js_errors):
+    """A page of headless Chromium, for this module."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            new_page = context.new_page()
+            new_page.on("pageerror", lambda error: js_errors.append(str(error)))
+            yield new_page
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def runner(page, jupyterlab):
+    """Notebook 04 opened and run in full; the locator of its execution runner widget."""
+    page.goto(jupyterlab.notebook_url(NOTEBOOK), timeout=KERNEL_MS)
+    with screenshot_on_failure(page, "00-notebook"):
+        expect(page.locator(".jp-NotebookPanel .jp-CodeCell").first).to_be_visible(
+            timeout=KERNEL_MS
+        )
+        wait_for_kernel(jupyterlab)
+        idle = page.locator(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status=idle]")
+        expect(idle).to_have_count(1, timeout=KERNEL_MS)
+        run_all_cells(page)
+        page.wait_for_function(ALL_CELLS_RAN_JS, timeout=KERNEL_MS)
+        cell = page.locator(".jp-CodeCell").filter(has_text="helpers.execution_runner")
+        widget = cell.locator(".jp-OutputArea-output .widget-vbox").filter(
+            has=page.get_by_role("button", name="Start execution")
+        )
+        cell.scroll_into_view_if_needed()
+        if not is_drawn(widget):
+            pytest.fail(
+                "Notebook 04 ran, but its execution runner is not drawn as a widget; the cell "
+                f"shows {cell.locator('.jp-OutputArea').inner_text()!r}. Is the ipywidgets "
+                "JupyterLab extension (the jupyterlab_widgets package) installed?",
+                pytrace=False,
+            )
+    return widget
+
+
+def is_drawn(widget) -> bool:
+    """Whether `widget` becomes visible: a widget view, not the text shown without one."""
+    try:
+        expect(widget).to_be_visible(timeout=UI_MS)
+    except AssertionError:
+        return False
+    return True
+
+
+def menu(page, menu_name: str, item: str) -> None:
+    """Choose `item` from JupyterLab's `menu_name` menu, as a learner would."""
+    page.locator(".lm-MenuBar-item").get_by_text(menu_name, exact=True).click()
+    page.get_by_role("menuitem", name=item, exact=True).click()
+
+
+def run_all_cells(page) -> None:
+    """Clear the stored outputs (and their numbers), then Run All Cells."""
+    menu(page, "Edit", "Clear Outputs of All Cells")
+    prompts = page.locator(".jp-CodeCell .jp-InputPrompt")
+    expect(prompts.filter(has_text="]:").filter(has_not_text="[ ]")).to_have_count(0)
+    menu(page, "Run", "Run All Cells")
+
+
+@contextlib.contextmanager
+def screenshot_on_failure(page, name: str, runner=None):
+    """On an exception, keep the page (and the runner) as test-artifacts/browser/NAME-*.png.
+
+    Best effort: a screenshot that cannot be taken never hides the exception itself.
+    """
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            page.screenshot(path=ARTIFACTS / f"{name}-failed-page.png", timeout=UI_MS)
+            if runner is not None:
+                runner.screenshot(path=ARTIFACTS / f"{name}-failed.png", timeout=UI_MS)
+        raise
+
+
+@contextlib.contextmanager
+def end_state(page, runner, name: str):
+    """Keep a screenshot of the runner at the end of the block: NAME.png, or NAME-failed*.png."""
+    with screenshot_on_failure(page, name, runner):
+        yield
+    runner.screenshot(path=ARTIFACTS / f"{name}.png")
+
+
+def parts(runner):
+    """The runner's input box, start button, status line, graph and result, as locators."""
+    return (
+        runner.locator(".widget-textarea textarea"),
+        runner.get_by_role("button", name="Start execution"),
+        runner.locator(":scope > .widget-html"),
+        runner.locator(":scope > .widget-hbox > .widget-html").nth(0),
+        runner.locator(":scope > .widget-hbox > .widget-html").nth(1),
+    )
+
+
+def wait_for_node_fill(page, graph_view, state: str, fill: str) -> None:
+    """Wait until the graph's node for `state` is filled with colour `fill`."""
+    handle = graph_view.element_handle()
+    page.wait_for_function(
+        f"(args) => ({NODE_FILL_JS})(args) === {fill!r}", arg=[handle, state], timeout=EXECUTION_MS
+    )
+
+
+def test_purchase_lights_up_process_purchase(page, runner):
+    """PURCHASE, Start: ProcessPurchase turns green and its function's message shows."""
+    with end_state(page, runner, "01-purchase"):
+        input_box, start, status, graph_view, result = parts(runner)
+        runner.locator(".widget-dropdown select").select_option("PURCHASE")
+        expect(input_box).to_have_value('{"TransactionType": "PURCHASE"}', timeout=UI_MS)
+        start.click()
+        expect(status).to_have_text(
+            "SUCCEEDED: ProcessTransaction -> ProcessPurchase", timeout=EXECUTION_MS
+        )
+        wait_for_node_fill(page, graph_view, "ProcessPurchase", SUCCEEDED_FILL)
+        expect(result).to_contain_text(
+            "Hello from lambda land inside the ProcessPurchase function", timeout=UI_MS
+        )
+
+
+def test_input_matching_no_rule_fails_on_the_choice_state(page, runner):
+    """An input no rule matches: the Choice state turns red, the status names the error."""
+    with end_state(page, runner, "02-no-choice-matched"):
+        input_box, start, status, graph_view, result = parts(runner)
+        runner.locator(".widget-dropdown select").select_option("(edit the JSON below)")
+        input_box.fill('{"TransactionType": "EXCHANGE"}')
+        start.click()
+        expect(status).to_have_text("FAILED: States.NoChoiceMatched", timeout=EXECUTION_MS)
+        wait_for_node_fill(page, graph_view, "ProcessTransaction", FAILED_FILL)
+        expect(result).to_contain_text("Cause: No Choice Rule matched", timeout=UI_MS)
+
+
+def test_invalid_json_is_explained_without_a_traceback(page, runner):
+    """Input that is not JSON: a clear message in the form, no traceback in any cell."""
+    with end_state(page, runner, "03-invalid-json"):
+        input_box, start, status, _graph_view, _result = parts(runner)
+        input_box.fill("{TransactionType: PURCHASE}")
+        start.click()
+        expect(status).to_contain_text("The input is not valid JSON", timeout=EXECUTION_MS)
+        expect(status).to_contain_text("line 1, column 2")
+        expect(input_box).to_have_value("{TransactionType: PURCHASE}")  # nothing lost
+        notebook = page.locator(".jp-NotebookPanel .jp-Notebook")
+        assert "Traceback" not in notebook.inner_text()
+        errors = notebook.locator('.jp-OutputArea-output[data-mime-type*="stderr"]')
+        assert errors.count() == 0, errors.all_inner_texts()
+
+
+def test_widget_callbacks_logged_no_error(page, runner):
+    """A widget callback's exception shows in no cell: JupyterLab sends it to the log console."""
+    menu(page, "View", "Show Log Console")
+    log_console = page.locator(".jp-LogConsolePanel")
+    expect(log_console).to_be_visible(timeout=UI_MS)
+    page.screenshot(path=ARTIFACTS / "04-log-console.png")
+    errors = log_console.locator('[data-log-level="error"]')
+    assert errors.count() == 0 and "Traceback" not in log_console.inner_text(), (
+        log_console.inner_text()
+    )
+
+
+def test_no_javascript_errors(runner, js_errors):
+    """Nothing above raised an uncaught JavaScript error in the page."""
+    assert js_errors == []
