@@ -1,100 +1,249 @@
-"""The child side of the local Lambda runtime: load a handler, call it once, report back.
+"""The child side of the local Lambda runtime: one execution environment.
 
-Run as ``python -m sfn_tutorial.emulator.lambda_bootstrap`` with the function's code folder as the
-working directory. The event arrives on stdin. Everything the handler prints goes to stderr, which
-the parent turns into the function's log; the one JSON result line goes to the original stdout.
+``lambda_workers`` starts it as ``python -S lambda_bootstrap.py`` with the function's code folder
+as the working directory. It loads the handler once (Lambda's *init* phase: the module's top-level
+code runs here), says it is ready, then serves invocations until its stdin closes. Requests and
+answers are frames on pipes (``write_frame``): an invocation's request id, deadline and ARN, and the
+event. Everything the code prints goes to stderr, which the parent turns into the function's log.
+
+Errors and messages follow AWS's Python runtime (``awslambdaric``): ``Runtime.ImportModuleError``,
+``Runtime.HandlerNotFound``, ``Runtime.MarshalError`` and the exception's own type for the rest.
+This module imports the standard library only: it must not slow down or shadow the handler's own.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
+import logging
+import math
 import os
 import sys
-import threading
 import time
-import traceback
+from types import SimpleNamespace
+
+PREFIX_SIZE = 8  # a frame starts with the lengths of its JSON header and of its body
+TASK_ROOT = "/var/task"  # where Lambda unpacks the code; stack traces show this path
+CLIENT_FIELDS = (
+    "installation_id",
+    "app_title",
+    "app_version_name",
+    "app_version_code",
+    "app_package_name",
+)
+_request_id = ""  # the invocation being served, for log lines written with ``logging``
+
+
+def write_frame(fd: int, header: dict, body: bytes = b"") -> None:
+    """Send one frame: a JSON header and an opaque body (an event, a payload)."""
+    meta = json.dumps(header).encode()
+    prefix = len(meta).to_bytes(4, "big") + len(body).to_bytes(4, "big")
+    view = memoryview(prefix + meta + body)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def read_frame(fd: int) -> tuple[dict, bytes] | None:
+    """Receive one frame; ``None`` when the other side has closed the pipe."""
+    prefix = _read_exactly(fd, PREFIX_SIZE)
+    if prefix is None:
+        return None
+    meta_size, body_size = int.from_bytes(prefix[:4], "big"), int.from_bytes(prefix[4:], "big")
+    data = _read_exactly(fd, meta_size + body_size)
+    if data is None:
+        return None
+    return json.loads(data[:meta_size]), data[meta_size:]
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    chunks = []
+    while size:
+        chunk = os.read(fd, size)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+class Failure(Exception):
+    """An error the runtime itself reports, with Lambda's ``Runtime.*`` error type."""
+
+    def __init__(self, error_type: str, message: str, stack: list[str] | None = None):
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.stack = stack or []
+
+
+def make_error(error_type: str, message: str, stack: list[str], request_id: str) -> dict:
+    """An error payload in the runtime's shape (``requestId`` is empty for init errors)."""
+    return {
+        "errorMessage": message,
+        "errorType": error_type,
+        "requestId": request_id,
+        "stackTrace": stack,
+    }
+
+
+def load_handler(handler: str):
+    """Import the handler's module (running its top-level code) and find the function."""
+    module_name, _, function_name = handler.rpartition(".")
+    if not module_name:
+        raise Failure(
+            "Runtime.MalformedHandlerName",
+            f"Bad handler '{handler}': not enough values to unpack (expected 2, got 1)",
+        )
+    if module_name.split(".")[0] in sys.builtin_module_names:
+        raise Failure(
+            "Runtime.BuiltInModuleConflict",
+            f"Cannot use built-in module {module_name} as a handler module",
+        )
+    module = _import(module_name)
+    if not hasattr(module, function_name):
+        raise Failure(
+            "Runtime.HandlerNotFound",
+            f"Handler '{function_name}' missing on module '{module_name}'",
+        )
+    return getattr(module, function_name)
+
+
+def _import(module_name: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module_name.replace("/", "."))
+    except ImportError as exc:
+        raise Failure(
+            "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}"
+        ) from exc
+    except SyntaxError as exc:
+        stack = [f'  File "{_task_path(exc.filename or "")}" Line {exc.lineno}\n    {exc.text}']
+        raise Failure(
+            "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {exc}", stack
+        ) from exc
+
+
+def _task_path(path: str) -> str:
+    """A path in the code folder, shown as Lambda shows it: under /var/task."""
+    code_dir = os.getcwd()
+    return TASK_ROOT + path[len(code_dir) :] if path.startswith(code_dir + os.sep) else path
+
+
+def user_stack(exc: BaseException) -> list[str]:
+    """The stack of an exception, from the first frame outside this runtime, formatted like the
+    Python runtime's ``stackTrace``."""
+    import traceback  # only when something failed: starting up stays fast
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    while frames and frames[0].filename == __file__:
+        frames.pop(0)
+    for frame in frames:
+        frame.filename = _task_path(frame.filename)
+    return traceback.format_list(frames)
+
+
+def log_error(error: dict) -> None:
+    """Log an error as the runtime does: ``[ERROR] Type: message`` and the traceback."""
+    lines = [f"[ERROR] {error['errorType']}: {error['errorMessage']}"]
+    if error.get("stackTrace") is not None:
+        lines.append("Traceback (most recent call last):")
+        lines.extend(line for frame in error["stackTrace"] for line in frame.splitlines())
+    print("\n".join(lines), file=sys.stderr, flush=True)
 
 
 class LambdaContext:
     """The ``context`` argument Lambda passes to a Python handler."""
 
-    def __init__(self, deadline: float) -> None:
-        self._deadline = deadline
-        self.aws_request_id = os.environ["_SFN_TUTORIAL_REQUEST_ID"]
-        self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
-        self.function_version = os.environ["AWS_LAMBDA_FUNCTION_VERSION"]
-        self.invoked_function_arn = os.environ["_SFN_TUTORIAL_FUNCTION_ARN"]
-        self.memory_limit_in_mb = os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]
+    def __init__(self, invocation: dict) -> None:
+        self.aws_request_id = invocation["request_id"]
+        self.invoked_function_arn = invocation["invoked_function_arn"]
         self.log_group_name = os.environ["AWS_LAMBDA_LOG_GROUP_NAME"]
         self.log_stream_name = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]
-        self.identity = None
-        self.client_context = None
+        self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+        self.function_version = os.environ["AWS_LAMBDA_FUNCTION_VERSION"]
+        self.memory_limit_in_mb = os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]
+        self.client_context = _client_context(invocation.get("client_context"))
+        self.identity = SimpleNamespace(cognito_identity_id=None, cognito_identity_pool_id=None)
+        self.tenant_id = None
+        self._deadline_ms = invocation["deadline_ms"]
 
     def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before the function times out, as Lambda reports it."""
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+        """Milliseconds left before the function times out."""
+        return max(0, self._deadline_ms - int(time.time() * 1000))
+
+    def log(self, message) -> None:
+        """Write to the function's log, as ``print`` does without the newline."""
+        sys.stdout.write(str(message))
 
 
-def _error(error_type: str, message: str, stack: list[str] | None = None) -> dict:
-    body = {"errorMessage": message, "errorType": error_type, "requestId": ""}
-    body["requestId"] = os.environ["_SFN_TUTORIAL_REQUEST_ID"]
-    body["stackTrace"] = stack or []
-    return body
+def _client_context(data: dict | None):
+    """The mobile SDK's client context, as attributes (``custom``, ``env``, ``client``)."""
+    if data is None:
+        return None
+    client = data.get("client")
+    if client is not None:
+        client = SimpleNamespace(**{field: client.get(field) for field in CLIENT_FIELDS})
+    return SimpleNamespace(custom=data.get("custom"), env=data.get("env"), client=client)
 
 
-def _log_error(body: dict, tb_text: str = "") -> None:
-    """Write the runtime's ``[ERROR]`` line the way the Python runtime logs it."""
-    print(f"[ERROR] {body['errorType']}: {body['errorMessage']}", file=sys.stderr)
-    if tb_text:
-        print(tb_text.rstrip(), file=sys.stderr)
+def _json_default(value):
+    decimal = sys.modules.get("decimal")  # a Decimal exists only if its module was imported
+    if decimal is not None and isinstance(value, decimal.Decimal):  # e.g. read from DynamoDB
+        return math.nan if value.is_nan() else (int(value) if value == int(value) else float(value))
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def _load_handler(handler: str):
-    module_name, _, function_name = handler.rpartition(".")
-    if not module_name:
-        raise _Failure(
-            "Runtime.MalformedHandlerName",
-            f"Bad handler '{handler}': not enough values to unpack (expected 2, got 1)",
-        )
+def marshal(value) -> bytes:
+    """The handler's result as the response payload, or ``Runtime.MarshalError``."""
+    if isinstance(value, bytes):
+        return value
     try:
-        module = importlib.import_module(module_name.replace("/", "."))
-    except SyntaxError as exc:
-        raise _Failure(
-            "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {exc}"
-        ) from exc
-    except Exception as exc:  # ImportError, or an error in the module's top-level code
-        raise _Failure(
-            "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}"
-        ) from exc
-    function = getattr(module, function_name, None)
-    if function is None:
-        raise _Failure(
-            "Runtime.HandlerNotFound",
-            f"Handler '{function_name}' missing on module '{module_name}'",
-        )
-    return function
+        text = json.dumps(value, ensure_ascii=_escapes_non_ascii(), default=_json_default)
+        return text.encode()
+    except (TypeError, ValueError) as exc:
+        raise Failure("Runtime.MarshalError", f"Unable to marshal response: {exc}") from exc
 
 
-class _Failure(Exception):
-    def __init__(self, error_type: str, message: str, tb_lines: list[str] | None = None):
-        super().__init__(message)
-        self.error_type = error_type
-        self.message = message
-        self.tb_lines = tb_lines or []
+def _escapes_non_ascii() -> bool:
+    """Runtimes before python3.12 write non-ASCII characters as \\u escapes; later ones as UTF-8."""
+    version = os.environ.get("AWS_EXECUTION_ENV", "").removeprefix("AWS_Lambda_python")
+    try:
+        return tuple(int(part) for part in version.split(".")) < (3, 12)
+    except ValueError:
+        return False
 
 
-def _user_stack(exc: BaseException) -> list[str]:
-    """Stack frames from the user's code only, formatted like the Python runtime's stackTrace."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
-    code_dir = os.getcwd()
-    for frame in frames:  # shown as Lambda shows them: the code lives in /var/task
-        if frame.filename.startswith(code_dir):
-            frame.filename = "/var/task" + frame.filename[len(code_dir) :]
-    return traceback.format_list(frames)
+def unmarshal(body: bytes):
+    """The event, parsed from the request's JSON, or ``Runtime.UnmarshalError``."""
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise Failure("Runtime.UnmarshalError", f"Unable to unmarshal input: {exc}") from exc
 
 
-def _peak_memory_mb() -> int:
+def invoke(handler, invocation: dict, body: bytes) -> tuple[dict, bytes]:
+    """Run the handler on one event: the answer's header and payload."""
+    global _request_id
+    _request_id = invocation["request_id"]
+    started = time.perf_counter()
+    error = None
+    try:
+        payload = marshal(handler(unmarshal(body), LambdaContext(invocation)))
+    except Failure as failure:
+        error = make_error(failure.error_type, failure.message, failure.stack, _request_id)
+    except Exception as exc:
+        error = make_error(type(exc).__name__, str(exc), user_stack(exc), _request_id)
+    duration_ms = (time.perf_counter() - started) * 1000
+    if error is not None:
+        log_error(error)
+        payload = json.dumps(error).encode()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    header = {"duration_ms": duration_ms, "max_memory_mb": peak_memory_mb(), "error": bool(error)}
+    return header, payload
+
+
+def peak_memory_mb() -> int:
     """This process's peak resident memory (``VmHWM``; ``ru_maxrss`` survives exec on Linux)."""
     try:
         with open("/proc/self/status") as status:
@@ -106,63 +255,52 @@ def _peak_memory_mb() -> int:
     return 0
 
 
-def timeout_error(request_id: str, timeout: float) -> dict:
-    """The error Lambda reports when a handler runs past the function's timeout."""
-    now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z"
-    message = f"{now} {request_id} Task timed out after {timeout:.2f} seconds"
-    return {"errorType": "Sandbox.Timedout", "errorMessage": message}
+def _add_request_id(record: logging.LogRecord) -> bool:
+    record.aws_request_id = _request_id
+    return True
 
 
-def _stop_on_timeout(result_out, report: dict, timeout: float) -> None:
-    """Lambda stops the handler at the deadline, whatever it is doing: report and exit now."""
-    error = timeout_error(os.environ["_SFN_TUTORIAL_REQUEST_ID"], timeout)
-    print(error["errorMessage"], file=sys.stderr, flush=True)
-    report.update(error=error, duration_ms=timeout * 1000, max_rss_mb=_peak_memory_mb())
-    result_out.write(json.dumps(report) + "\n")
-    result_out.flush()
-    os._exit(0)
+def setup_logging() -> None:
+    """``logging`` on the root logger writes Lambda's format: level, time, request id."""
+    formatter = logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+        "%Y-%m-%dT%H:%M:%S",
+    )
+    formatter.converter = time.gmtime
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    handler.addFilter(_add_request_id)
+    logging.getLogger().addHandler(handler)
+
+
+def init(results: int):
+    """Load the handler and tell the parent how it went: the handler, or ``None`` on failure."""
+    try:
+        handler = load_handler(os.environ["_HANDLER"])
+    except Failure as failure:
+        error = make_error(failure.error_type, failure.message, failure.stack, "")
+    except Exception as exc:  # an error in the module's top-level code
+        error = make_error(type(exc).__name__, str(exc), user_stack(exc), "")
+    else:
+        write_frame(results, {"error": False})
+        return handler
+    log_error(error)
+    write_frame(results, {"error": True}, json.dumps(error).encode())
+    return None
 
 
 def main() -> int:
-    result_out = os.fdopen(os.dup(1), "w")
-    os.dup2(2, 1)  # the handler's prints become log lines
+    """Serve invocations on stdin/stdout until stdin closes; print to stderr."""
+    results = os.dup(1)
+    os.dup2(2, 1)  # the code's prints become log lines
     sys.stdout = sys.stderr
-    timeout = float(os.environ["AWS_LAMBDA_FUNCTION_TIMEOUT"])
-    started = time.monotonic()
-    sys.path.insert(0, os.getcwd())
-    report: dict = {"init_ms": 0.0}
-    try:
-        handler = _load_handler(os.environ["_HANDLER"])
-        report["init_ms"] = (time.monotonic() - started) * 1000
-        event = json.loads(sys.stdin.read() or "{}")
-        context = LambdaContext(time.monotonic() + timeout)
-        invoke_started = time.monotonic()
-        watchdog = threading.Timer(timeout, _stop_on_timeout, (result_out, report, timeout))
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            value = handler(event, context)
-        except Exception as exc:
-            body = _error(type(exc).__name__, str(exc), _user_stack(exc))
-            _log_error(body, "".join(["Traceback (most recent call last):\n", *body["stackTrace"]]))
-            report.update(error=body)
-        else:
-            try:
-                report["payload"] = json.dumps(value)
-            except (TypeError, ValueError) as exc:
-                body = _error("Runtime.MarshalError", f"Unable to marshal response: {exc}")
-                _log_error(body)
-                report.update(error=body)
-        watchdog.cancel()
-        report["duration_ms"] = (time.monotonic() - invoke_started) * 1000
-    except _Failure as failure:
-        body = _error(failure.error_type, failure.message, failure.tb_lines)
-        _log_error(body)
-        report.update(error=body, duration_ms=0.0)
-    sys.stderr.flush()
-    report["max_rss_mb"] = _peak_memory_mb()
-    result_out.write(json.dumps(report) + "\n")
-    result_out.flush()
+    sys.path[0] = os.getcwd()  # the code folder, not this runtime's folder
+    setup_logging()
+    handler = init(results)
+    if handler is None:
+        return 1  # as Lambda's runtime does after an init error
+    while (frame := read_frame(0)) is not None:
+        write_frame(results, *invoke(handler, *frame))
     return 0
 
 

@@ -1,31 +1,41 @@
 """Run real Lambda handler code on the local target.
 
 moto without Docker only echoes an invocation's input back. This runtime unpacks the uploaded
-deployment package once, then runs the handler in a fresh Python process per invocation (see
-``lambda_bootstrap``), with Lambda's environment variables, a context object, a timeout, and logs
-written the way Lambda writes them (``START``, your output, ``END``, ``REPORT``).
+deployment package once and runs the handler in an execution environment of its own: a Python
+process that loads the module once and serves invocation after invocation (``lambda_workers``;
+``lambda_bootstrap`` is the child side), with Lambda's environment variables, a context object, a
+timeout, and logs written the way Lambda writes them (``START``, your output, ``END``, ``REPORT``
+with ``Init Duration`` on a cold start).
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
 import hashlib
 import io
 import json
+import math
 import os
-import subprocess
+import signal
 import sys
 import tempfile
 import time
 import uuid
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
-from sfn_tutorial.emulator import lambda_bootstrap
+from sfn_tutorial.emulator.lambda_workers import Reply, Throttled, Worker, WorkerPool
+
+__all__ = ["FunctionSpec", "InvocationResult", "Throttled", "invoke", "retire", "POOL"]
 
 LOG_TAIL_BYTES = 4096
 CODE_CACHE = Path(tempfile.gettempdir()) / "sfn-tutorial-lambda-code"
+INIT_TIMEOUT_S = 10.0  # Lambda gives the init phase 10 s of its own
+POOL = WorkerPool()
+atexit.register(POOL.shutdown)
 
 
 @dataclass
@@ -41,6 +51,27 @@ class FunctionSpec:
     memory_mb: int = 128
     timeout_s: float = 3
     environment: dict[str, str] = field(default_factory=dict)
+    runtime: str = "python3.12"
+    code_sha256: str = ""  # Lambda's CodeSha256, if known; else computed from code_zip
+    reserved_concurrency: int | None = None
+
+    @property
+    def group(self) -> str:
+        """The function's ARN without version or alias: what reserved concurrency applies to."""
+        parts = self.arn.split(":")
+        return ":".join(parts[:7])
+
+    def worker_key(self, endpoint: str) -> tuple:
+        """Workers are reused only for the same version, code and configuration."""
+        digest = self.code_sha256 or hashlib.sha256(self.code_zip).hexdigest()
+        settings = (self.handler, self.memory_mb, self.timeout_s, self.runtime, endpoint)
+        return (
+            self.arn,
+            str(self.version),
+            digest,
+            settings,
+            tuple(sorted(self.environment.items())),
+        )
 
 
 @dataclass
@@ -76,12 +107,12 @@ def unpack_code(code_zip: bytes) -> Path:
     return target
 
 
-def log_stream_name(version: str, request_id: str) -> str:
-    """A log stream name in Lambda's format: ``YYYY/MM/DD/[version]hex``."""
-    return time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{version}]{request_id.replace('-', '')}"
+def log_stream_name(version: str) -> str:
+    """A new execution environment's log stream, in Lambda's format ``YYYY/MM/DD/[version]hex``."""
+    return time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{version}]{uuid.uuid4().hex}"
 
 
-def lambda_environment(spec: FunctionSpec, request_id: str, stream: str, endpoint: str) -> dict:
+def lambda_environment(spec: FunctionSpec, stream: str, endpoint: str, code_dir: Path) -> dict:
     """The environment a handler sees: the function's variables plus Lambda's own."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -90,12 +121,14 @@ def lambda_environment(spec: FunctionSpec, request_id: str, stream: str, endpoin
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+        "LAMBDA_TASK_ROOT": str(code_dir),
         "_HANDLER": spec.handler,
         "AWS_REGION": spec.region,
         "AWS_DEFAULT_REGION": spec.region,
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-        "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+        "AWS_LAMBDA_FUNCTION_VERSION": str(spec.version),
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(spec.timeout_s),
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
@@ -104,82 +137,125 @@ def lambda_environment(spec: FunctionSpec, request_id: str, stream: str, endpoin
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "AWS_ENDPOINT_URL": endpoint,
-        "_SFN_TUTORIAL_REQUEST_ID": request_id,
-        "_SFN_TUTORIAL_FUNCTION_ARN": spec.arn,
     }
     env.update({str(k): str(v) for k, v in spec.environment.items()})
     return env
 
 
-def invoke(spec: FunctionSpec, event: bytes, endpoint: str) -> InvocationResult:
-    """Run ``spec``'s handler once on ``event`` (JSON bytes) and return what Lambda would."""
+def invoke(
+    spec: FunctionSpec,
+    event: bytes,
+    endpoint: str,
+    invoked_arn: str | None = None,
+    client_context: dict | None = None,
+) -> InvocationResult:
+    """Run ``spec``'s handler once on ``event`` (JSON bytes) and return what Lambda would.
+
+    Raises ``Throttled`` when the function's reserved concurrency is used up.
+    """
     request_id = str(uuid.uuid4())
-    stream = log_stream_name(spec.version, request_id)
-    code_dir = unpack_code(spec.code_zip)
-    started = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sfn_tutorial.emulator.lambda_bootstrap"],
-        cwd=code_dir,
-        env=lambda_environment(spec, request_id, stream, endpoint),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    worker = POOL.acquire(
+        spec.worker_key(endpoint),
+        spec.group,
+        spec.reserved_concurrency,
+        lambda: _start_worker(spec, endpoint),
     )
+    reply = None
     try:
-        out, err = process.communicate(event, timeout=spec.timeout_s + _startup_allowance())
-        report = _parse_report(out, process.returncode, request_id)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        out, err = process.communicate()
-        report = _timeout_report(spec, request_id)
-    elapsed_ms = (time.monotonic() - started) * 1000
-    log_lines = _log_lines(spec, request_id, err.decode(errors="replace"), report, elapsed_ms)
-    if "error" in report:
-        return InvocationResult(
-            request_id, json.dumps(report["error"]).encode(), "Unhandled", log_lines, stream
-        )
-    return InvocationResult(request_id, report["payload"].encode(), None, log_lines, stream)
+        invocation = {
+            "request_id": request_id,
+            "invoked_function_arn": invoked_arn or spec.arn,
+            "deadline_ms": int((time.time() + spec.timeout_s) * 1000),
+            "client_context": client_context,
+        }
+        started = time.monotonic()
+        reply = worker.init_failure or worker.invoke(invocation, event or b"{}", spec.timeout_s)
+        reply.duration_ms = reply.duration_ms or (time.monotonic() - started) * 1000
+        init_ms = worker.init_ms if worker.invocations <= 1 else None
+        output = worker.read_log()
+    finally:
+        healthy = reply is not None and reply.kind in ("ok", "error")
+        POOL.release(worker, reusable=healthy and worker.init_failure is None)
+    return _result(spec, request_id, reply, output, init_ms, worker.log_stream)
 
 
-def _startup_allowance() -> float:
-    """Seconds allowed for starting Python and running the module's top-level code (Lambda
-    gives that "init" phase its own 10 s), on top of the handler's timeout."""
-    return 10.0
+def _start_worker(spec: FunctionSpec, endpoint: str) -> Worker:
+    """A new execution environment for ``spec``, its init phase done."""
+    stream = log_stream_name(str(spec.version))
+    code_dir = unpack_code(spec.code_zip)
+    worker = Worker(spec.worker_key(endpoint), spec.group, stream)
+    env = lambda_environment(spec, stream, endpoint, code_dir)
+    worker.start(str(code_dir), env, INIT_TIMEOUT_S + spec.timeout_s)
+    return worker
 
 
-def _parse_report(out: bytes, returncode: int, request_id: str) -> dict:
-    lines = out.decode(errors="replace").strip().splitlines()
-    if returncode == 0 and lines:
-        return json.loads(lines[-1])
-    message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {returncode}"
-    if returncode < 0:
-        message = f"RequestId: {request_id} Error: Runtime exited with error: signal {-returncode}"
-    return {"error": {"errorType": "Runtime.ExitError", "errorMessage": message}}
+def retire(function_arn: str | None = None) -> None:
+    """Stop the execution environments of a function (of every function if ``None``): after an
+    update, a deletion or a reset, no invocation may meet the old code or configuration."""
+    POOL.retire(None if function_arn is None else ":".join(function_arn.split(":")[:7]))
 
 
-def _timeout_report(spec: FunctionSpec, request_id: str) -> dict:
-    """The parent's backstop, for a child that neither finished nor stopped itself in time."""
-    error = lambda_bootstrap.timeout_error(request_id, spec.timeout_s)
-    return {"error": error, "duration_ms": spec.timeout_s * 1000, "log": error["errorMessage"]}
-
-
-def _log_lines(
-    spec: FunctionSpec, request_id: str, output: str, report: dict, elapsed_ms: float
-) -> list[str]:
-    """START, the handler's output, END and REPORT, as Lambda writes them to CloudWatch Logs."""
-    duration = report.get("duration_ms", elapsed_ms)
-    report_line = (
-        f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
-        f"Billed Duration: {max(1, int(duration + 0.999))} ms\t"
-        f"Memory Size: {spec.memory_mb} MB\tMax Memory Used: {report.get('max_rss_mb', 0)} MB"
-    )
-    if report.get("init_ms"):
-        report_line += f"\tInit Duration: {report['init_ms']:.2f} ms"
-    if report.get("log"):
-        output += report["log"] + "\n"
-    return [
+def _result(
+    spec: FunctionSpec,
+    request_id: str,
+    reply: Reply,
+    output: str,
+    init_ms: float | None,
+    stream: str,
+) -> InvocationResult:
+    payload, function_error, error_lines, status = _outcome(spec, request_id, reply)
+    log_lines = [
         f"START RequestId: {request_id} Version: {spec.version}",
         *output.splitlines(),
+        *error_lines,
         f"END RequestId: {request_id}",
-        report_line,
+        _report_line(spec, request_id, reply, init_ms, status),
     ]
+    return InvocationResult(request_id, payload, function_error, log_lines, stream)
+
+
+def _outcome(spec: FunctionSpec, request_id: str, reply: Reply):
+    """(payload, FunctionError, lines the platform adds to the log, REPORT status)."""
+    if reply.kind == "ok":
+        return reply.payload, None, [], None
+    if reply.kind == "error":
+        return reply.payload, "Unhandled", [], None
+    if reply.kind == "timeout":
+        seconds = f"{spec.timeout_s:.2f}"
+        message = f"RequestId: {request_id} Error: Task timed out after {seconds} seconds"
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        error = {"errorType": "Sandbox.Timedout", "errorMessage": message}
+        log = [f"{now} {request_id} Task timed out after {seconds} seconds"]
+        return json.dumps(error).encode(), "Unhandled", log, "timeout"
+    message = f"RequestId: {request_id} Error: Runtime exited with error: {_exit(reply)}"
+    error = {"errorType": "Runtime.ExitError", "errorMessage": message}
+    log = [message, "Runtime.ExitError"]
+    return json.dumps(error).encode(), "Unhandled", log, "error\tError Type: Runtime.ExitError"
+
+
+def _exit(reply: Reply) -> str:
+    """How the runtime process ended, worded as Lambda words it: ``exit status 3``,
+    ``signal: killed``."""
+    status = reply.exit_status or 0
+    if status >= 0:
+        return f"exit status {status}"
+    name = signal.strsignal(-status) or f"signal {-status}"
+    return f"signal: {name.lower()}"
+
+
+def _report_line(
+    spec: FunctionSpec, request_id: str, reply: Reply, init_ms: float | None, status: str | None
+) -> str:
+    """Lambda's REPORT line; billed time includes the init phase, as Lambda bills it since
+    August 2025."""
+    billed = math.ceil(reply.duration_ms + (init_ms or 0.0))
+    line = (
+        f"REPORT RequestId: {request_id}\tDuration: {reply.duration_ms:.2f} ms\t"
+        f"Billed Duration: {max(1, billed)} ms\tMemory Size: {spec.memory_mb} MB\t"
+        f"Max Memory Used: {reply.max_memory_mb} MB"
+    )
+    if init_ms is not None:
+        line += f"\tInit Duration: {init_ms:.2f} ms"
+    if status:
+        line += f"\tStatus: {status}"
+    return line

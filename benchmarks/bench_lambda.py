@@ -1,0 +1,203 @@
+"""How fast Lambda runs on the local target: in a Map state, warm and cold.
+
+Starts its own emulator on a free port and prints one JSON line per figure:
+
+* ``map_lambda_vs_pass``: a Map over 1,000 items whose ItemProcessor is one Lambda Task, against
+  the same Map with a Pass state (median of 3 executions each). Goal: ``ratio`` at most 2.0.
+* ``invoke_warm_ms``: ``lambda.invoke`` round trips through the emulator's HTTP server, on a warm
+  execution environment. Goal: ``median`` at most 3 ms.
+* ``invoke_cold_ms``: the same right after ``UpdateFunctionConfiguration``, which replaces the
+  execution environment, so each invoke starts a new one and runs the module's init code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import statistics
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+ITEMS = 1000
+MAP_RUNS = 3
+WARM_INVOKES = 300
+COLD_INVOKES = 15
+REGION = "ap-northeast-2"
+HANDLER_SOURCE = "import json\n\n\ndef handler(event, context):\n    return event\n"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _client(service: str):
+    import boto3
+    from botocore.config import Config
+
+    from sfn_tutorial.emulator import server
+
+    return boto3.client(
+        service,
+        region_name=REGION,
+        endpoint_url=server.endpoint_url(),
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 0}, read_timeout=300),
+    )
+
+
+def _package() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("lambda_function.py", HANDLER_SOURCE)
+    return buffer.getvalue()
+
+
+def _deploy() -> tuple[str, str]:
+    """An echo function and a role for Step Functions; their ARNs."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role_arn = _client("iam").create_role(
+        RoleName="bench-role", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    function_arn = _client("lambda").create_function(
+        FunctionName="bench-echo",
+        Runtime="python3.12",
+        Role=role_arn,
+        Handler="lambda_function.handler",
+        Code={"ZipFile": _package()},
+    )["FunctionArn"]
+    return function_arn, role_arn
+
+
+def _map_machine(name: str, item_state: dict, role_arn: str) -> str:
+    definition = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "Work",
+                    "States": {"Work": {**item_state, "End": True}},
+                },
+                "End": True,
+            }
+        },
+    }
+    return _client("stepfunctions").create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=role_arn
+    )["stateMachineArn"]
+
+
+def _run_seconds(state_machine_arn: str) -> float:
+    """Seconds from StartExecution until DescribeExecution reports SUCCEEDED."""
+    sfn = _client("stepfunctions")
+    items = [{"n": n} for n in range(ITEMS)]
+    started = time.perf_counter()
+    execution_arn = sfn.start_execution(
+        stateMachineArn=state_machine_arn, input=json.dumps({"items": items})
+    )["executionArn"]
+    while True:
+        status = sfn.describe_execution(executionArn=execution_arn)["status"]
+        if status != "RUNNING":
+            break
+        time.sleep(0.01)
+    elapsed = time.perf_counter() - started
+    if status != "SUCCEEDED":
+        raise RuntimeError(f"{state_machine_arn} ended {status}")
+    return elapsed
+
+
+def map_lambda_vs_pass(function_arn: str, role_arn: str) -> dict:
+    """Median seconds of the Lambda Map and of the Pass Map, run alternately."""
+    with_lambda = _map_machine("bench-map-lambda", {"Type": "Task", "Resource": function_arn}, role_arn)
+    with_pass = _map_machine("bench-map-pass", {"Type": "Pass"}, role_arn)
+    _run_seconds(with_lambda)  # warm-up: workers started, code paths imported
+    _run_seconds(with_pass)
+    lambda_runs, pass_runs = [], []
+    for _ in range(MAP_RUNS):
+        lambda_runs.append(_run_seconds(with_lambda))
+        pass_runs.append(_run_seconds(with_pass))
+    lambda_s, pass_s = statistics.median(lambda_runs), statistics.median(pass_runs)
+    return {
+        "name": "map_lambda_vs_pass",
+        "items": ITEMS,
+        "lambda_s": round(lambda_s, 3),
+        "pass_s": round(pass_s, 3),
+        "ratio": round(lambda_s / pass_s, 2),
+    }
+
+
+def _invoke_ms(client, function_arn: str) -> float:
+    started = time.perf_counter()
+    response = client.invoke(FunctionName=function_arn, Payload=b'{"n": 1}')
+    response["Payload"].read()
+    elapsed = (time.perf_counter() - started) * 1000
+    if "FunctionError" in response:
+        raise RuntimeError(f"invoke failed: {response}")
+    return elapsed
+
+
+def _summary(name: str, times: list[float]) -> dict:
+    ordered = sorted(times)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return {"name": name, "median": round(statistics.median(ordered), 2), "p95": round(p95, 2)}
+
+
+def invoke_warm(function_arn: str) -> dict:
+    """Round trips of one client on one warm execution environment."""
+    client = _client("lambda")
+    for _ in range(20):
+        _invoke_ms(client, function_arn)
+    return _summary("invoke_warm_ms", [_invoke_ms(client, function_arn) for _ in range(WARM_INVOKES)])
+
+
+def invoke_cold(function_arn: str) -> dict:
+    """Round trips right after a configuration change, which retires the warm environment."""
+    client = _client("lambda")
+    times = []
+    for number in range(COLD_INVOKES):
+        client.update_function_configuration(
+            FunctionName=function_arn, Environment={"Variables": {"RUN": str(number)}}
+        )
+        times.append(_invoke_ms(client, function_arn))
+    return _summary("invoke_cold_ms", times)
+
+
+def main() -> None:
+    """Start an emulator on a free port, print the figures, stop it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    os.environ["SFN_TUTORIAL_PORT"] = str(_free_port())
+    from sfn_tutorial.emulator import server
+
+    server.ensure_running(progress=lambda message: None)
+    try:
+        function_arn, role_arn = _deploy()
+        for figure in (
+            invoke_warm(function_arn),
+            invoke_cold(function_arn),
+            map_lambda_vs_pass(function_arn, role_arn),
+        ):
+            print(json.dumps(figure), flush=True)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

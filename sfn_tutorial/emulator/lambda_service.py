@@ -1,0 +1,420 @@
+"""Lambda's ``Invoke`` on the local target: real handlers, Lambda's limits, errors and logs.
+
+moto without Docker echoes an invocation's input. With ``apply()``, ``Invoke`` runs the uploaded
+handler in a warm execution environment (``lambda_runtime``), for boto3 callers over HTTP and for
+the Step Functions interpreter in-process (``InProcessLambda``, no HTTP on the way). Both go
+through ``invoke_response``, so both get the same status, headers, payload and errors:
+
+* ``RequestResponse`` answers 200 with the handler's result, or ``FunctionError: Unhandled`` and
+  Lambda's error payload; ``Event`` answers 202 at once; ``DryRun`` answers 204.
+* A request over 6 MB: HTTP 413 ``RequestEntityTooLargeException``. A result over 6 MB: the error
+  ``Function.ResponseSizeTooLarge``. A function with reserved concurrency that is busy: HTTP 429
+  ``TooManyRequestsException``. A payload that is not JSON: ``InvalidRequestContentException``.
+* The log goes to CloudWatch Logs ``/aws/lambda/NAME``, one stream per execution environment; its
+  last 4 KB to ``LogType="Tail"`` callers.
+* Updating or deleting a function, or resetting the emulator, retires its execution environments.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import threading
+import time
+from urllib.parse import parse_qs, unquote
+
+from moto.core.exceptions import JsonRESTError
+
+from sfn_tutorial.emulator import lambda_runtime, moto_speed
+
+REQUEST_LIMIT = 6 * 1024 * 1024  # bytes, synchronous invocations (Lambda quotas)
+RESPONSE_LIMIT = 6291556  # bytes, as Lambda's Function.ResponseSizeTooLarge message states it
+EVENT_MAX_AGE_S = 6 * 3600  # how long Lambda keeps retrying a throttled asynchronous event
+INVOKE_PATH = re.compile(r"/2015-03-31/functions/([^/]+)/invocations/?")
+CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/lambda/")  # SigV4: key, region
+REQUEST_HEADERS = {
+    "x-amz-invocation-type": "HTTP_X_AMZ_INVOCATION_TYPE",
+    "x-amz-log-type": "HTTP_X_AMZ_LOG_TYPE",
+    "x-amz-client-context": "HTTP_X_AMZ_CLIENT_CONTEXT",
+}
+INTERPRETER_ACCESS_KEY = "ak"  # what moto's interpreter signs its calls with
+_endpoint = ""  # where handlers' AWS_ENDPOINT_URL points: this emulator
+
+
+class InvokeError(JsonRESTError):
+    """An ``Invoke`` error as Lambda sends it: HTTP status, ``X-Amzn-ErrorType``, JSON body."""
+
+    def __init__(self, status: int, error_type: str, message: str, **fields) -> None:
+        super().__init__(error_type, message)
+        self.code = status
+        self.description = json.dumps({**fields, "message": message})
+
+
+def request_too_large() -> InvokeError:
+    """Lambda: 413, ``Request must be smaller than 6291456 bytes for the InvokeFunction
+    operation``."""
+    message = f"Request must be smaller than {REQUEST_LIMIT} bytes for the InvokeFunction operation"
+    return InvokeError(413, "RequestEntityTooLargeException", message, Type="User")
+
+
+def throttled() -> InvokeError:
+    """Lambda, when a function's reserved concurrency is used up: 429 ``Rate Exceeded.``"""
+    return InvokeError(
+        429,
+        "TooManyRequestsException",
+        "Rate Exceeded.",
+        Reason="ReservedFunctionConcurrentInvocationLimitExceeded",
+        Type="User",
+    )
+
+
+def invalid_content(message: str) -> InvokeError:
+    """Lambda, for a payload or client context it cannot parse: 400."""
+    return InvokeError(400, "InvalidRequestContentException", message, Type="User")
+
+
+def invoke_response(backend, function_name: str, qualifier, body: bytes, headers):
+    """Lambda's answer to ``Invoke``: ``(status, headers, payload)``; raises ``InvokeError`` or
+    moto's own errors (``ResourceNotFoundException``) the way moto's response layer expects."""
+    invocation_type = headers.get("x-amz-invocation-type") or "RequestResponse"
+    body = body.encode() if isinstance(body, str) else (body or b"")
+    if invocation_type != "Event" and len(body) > REQUEST_LIMIT:
+        raise request_too_large()
+    response_headers: dict[str, str] = {}
+    payload = backend.invoke(function_name, qualifier, body, headers, response_headers)
+    if headers.get("x-amz-log-type") != "Tail":
+        response_headers.pop("x-amz-log-result", None)
+    status = {"Event": 202, "DryRun": 204}.get(invocation_type, 200)
+    response_headers["content-type"] = "application/json"
+    return status, response_headers, payload
+
+
+def apply(endpoint: str) -> None:
+    """Make moto's Lambda run real handlers and answer ``Invoke`` as Lambda does."""
+    global _endpoint
+    _endpoint = endpoint
+    moto_speed.apply()  # most of a warm Invoke over HTTP was moto's request dispatch
+    _invoke_runs_the_handler()
+    _invoke_answers_through_invoke_response()
+    _http_invoke_is_served_directly()
+    _changes_retire_execution_environments()
+
+
+def _invoke_runs_the_handler() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    def invoke(self, body, request_headers, response_headers):
+        invocation_type = request_headers.get("x-amz-invocation-type") or "RequestResponse"
+        event = _event(body)
+        client_context = _client_context(request_headers.get("x-amz-client-context"))
+        if invocation_type == "DryRun":
+            return b""
+        if invocation_type == "Event":
+            threading.Thread(
+                target=_invoke_later, args=(self, event, client_context), daemon=True
+            ).start()
+            return b""
+        try:
+            result = _invoke_and_log(self, event, client_context)
+        except lambda_runtime.Throttled:
+            raise throttled() from None
+        response_headers["x-amz-executed-version"] = str(self.version)
+        response_headers["x-amz-log-result"] = result.log_tail
+        payload, function_error = _within_response_limit(result.payload, result.function_error)
+        if function_error:
+            response_headers["x-amz-function-error"] = function_error
+        return payload
+
+    LambdaFunction.invoke = invoke
+
+
+def _event(body) -> bytes:
+    """The request's payload as JSON bytes (``{}`` when empty); Lambda refuses other JSON."""
+    event = body.encode() if isinstance(body, str) else (body or b"")
+    if not event.strip():
+        return b"{}"
+    try:
+        json.loads(event)
+    except ValueError as exc:
+        raise invalid_content(
+            f"Could not parse request body into json: Could not parse payload into json: {exc}"
+        ) from None
+    return event
+
+
+def _client_context(header: str | None) -> dict | None:
+    """``ClientContext``: base64-encoded JSON, the handler's ``context.client_context``."""
+    if not header:
+        return None
+    try:
+        return json.loads(base64.b64decode(header))
+    except ValueError:
+        raise invalid_content(
+            "Client context must be a valid Base64-encoded JSON object."
+        ) from None
+
+
+def _within_response_limit(payload: bytes, function_error: str | None):
+    """Lambda refuses results over 6 MB with ``Function.ResponseSizeTooLarge``."""
+    if len(payload) <= RESPONSE_LIMIT:
+        return payload, function_error
+    error = {
+        "errorMessage": (
+            f"Response payload size exceeded maximum allowed payload size ({RESPONSE_LIMIT} bytes)."
+        ),
+        "errorType": "Function.ResponseSizeTooLarge",
+    }
+    return json.dumps(error).encode(), "Unhandled"
+
+
+def _spec(function) -> lambda_runtime.FunctionSpec:
+    reserved = function.reserved_concurrency
+    return lambda_runtime.FunctionSpec(
+        name=function.function_name,
+        arn=function.function_arn,
+        handler=function.handler,
+        code_zip=function.code_bytes,
+        region=function.region,
+        version=str(function.version),
+        memory_mb=int(function.memory_size),
+        timeout_s=float(function.timeout),
+        environment=dict(function.environment_vars or {}),
+        runtime=function.run_time or "python3.12",
+        code_sha256=function.code_sha_256,
+        reserved_concurrency=None if reserved is None else int(reserved),
+    )
+
+
+def _invoke_and_log(function, event: bytes, client_context: dict | None = None):
+    """Run the handler once and write its log to CloudWatch Logs, as Lambda does."""
+    result = lambda_runtime.invoke(_spec(function), event, _endpoint, client_context=client_context)
+    _write_log(function, result)
+    return result
+
+
+def _write_log(function, result) -> None:
+    """Append the invocation's lines to its execution environment's stream, creating the group
+    and the stream when missing (Lambda does, with the AWSLambdaBasicExecutionRole policy)."""
+    from moto.logs.exceptions import ResourceNotFoundException
+
+    logs = function.logs_backend
+    now_ms = int(time.time() * 1000)
+    events = [{"timestamp": now_ms, "message": line} for line in result.log_lines]
+    try:
+        logs.put_log_events(function.logs_group_name, result.log_stream_name, events)
+    except ResourceNotFoundException:
+        logs.ensure_log_group(function.logs_group_name)
+        try:
+            logs.create_log_stream(function.logs_group_name, result.log_stream_name)
+        except Exception:  # another invocation created it meanwhile
+            pass
+        logs.put_log_events(function.logs_group_name, result.log_stream_name, events)
+
+
+def _invoke_later(function, event: bytes, client_context: dict | None) -> None:
+    """An asynchronous invocation: Lambda queues the event and retries while it is throttled."""
+    give_up = time.monotonic() + EVENT_MAX_AGE_S
+    delay = 1.0
+    while True:
+        try:
+            _invoke_and_log(function, event, client_context)
+            return
+        except lambda_runtime.Throttled:
+            if time.monotonic() + delay > give_up:
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, 60.0)
+
+
+def _invoke_answers_through_invoke_response() -> None:
+    """moto's HTTP handler for ``Invoke``, replaced by one built on ``invoke_response``."""
+    from moto.awslambda.responses import LambdaResponse
+
+    def invoke(self):
+        function_name = unquote(self.path.rsplit("/", 2)[-2])
+        qualifier = self.querystring.get("Qualifier", [None])[0]
+        answer = invoke_response(self.backend, function_name, qualifier, self.body, self.headers)
+        status, headers, payload = answer
+        headers["status"] = str(status)  # where moto's response layer reads the status from
+        return status, headers, payload
+
+    LambdaResponse.invoke = invoke
+
+
+def _http_invoke_is_served_directly() -> None:
+    """A signed ``Invoke`` request skips moto's dispatcher, Flask and response layer, which took
+    most of a warm invocation's time, and goes straight to ``invoke_response``."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original = DomainDispatcherApplication.__call__
+
+    def __call__(self, environ, start_response):
+        match = INVOKE_PATH.fullmatch(environ.get("PATH_INFO", ""))
+        credential = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if environ.get("REQUEST_METHOD") != "POST" or not (match and credential):
+            return original(self, environ, start_response)
+        return _serve_invoke(unquote(match.group(1)), *credential.groups(), environ, start_response)
+
+    DomainDispatcherApplication.__call__ = __call__
+
+
+def _serve_invoke(function_name: str, access_key: str, region: str, environ, start_response):
+    """The WSGI answer to one ``Invoke`` request."""
+    from werkzeug.exceptions import HTTPException
+    from werkzeug.http import HTTP_STATUS_CODES
+    from werkzeug.wsgi import get_input_stream
+
+    headers = {name: environ[key] for name, key in REQUEST_HEADERS.items() if key in environ}
+    qualifier = parse_qs(environ.get("QUERY_STRING", "")).get("Qualifier", [None])[0]
+    body = get_input_stream(environ).read()
+    try:
+        status, response_headers, payload = invoke_response(
+            _backend(access_key, region), function_name, qualifier, body, headers
+        )
+    except HTTPException as error:
+        status, payload = error.code, error.get_body().encode()
+        response_headers = dict(error.get_headers())
+    response_headers["x-amzn-RequestId"] = _request_id()
+    response_headers["Content-Length"] = str(len(payload))
+    start_response(f"{status} {HTTP_STATUS_CODES.get(status, '')}", list(response_headers.items()))
+    return [payload]
+
+
+def _backend(access_key: str, region: str):
+    """moto's Lambda backend for the account of ``access_key`` (as moto finds it) and region."""
+    from moto.awslambda.utils import get_backend
+    from moto.iam.models import get_account_id_from
+
+    return get_backend(get_account_id_from(access_key), region)
+
+
+def _request_id() -> str:
+    from moto.utilities.aws_headers import gen_amzn_requestid_long
+
+    return gen_amzn_requestid_long()
+
+
+def _changes_retire_execution_environments() -> None:
+    """After UpdateFunctionCode, UpdateFunctionConfiguration or DeleteFunction, Lambda never runs
+    the old code or configuration again; after a reset, no function exists any more."""
+    from moto.awslambda.models import LambdaBackend, LambdaFunction
+    from moto.awslambda.utils import make_function_arn
+    from moto.moto_api._internal.models import MotoAPIBackend
+
+    for name in ("update_configuration", "update_function_code"):
+        _call_after(
+            LambdaFunction, name, lambda self, *_, **__: lambda_runtime.retire(self.function_arn)
+        )
+
+    def retire_deleted(self, function_name, *_, **__):
+        name = function_name.split(":")[6] if function_name.startswith("arn:") else function_name
+        lambda_runtime.retire(make_function_arn(self.region_name, self.account_id, name))
+
+    _call_after(LambdaBackend, "delete_function", retire_deleted)
+    _call_after(MotoAPIBackend, "reset", lambda self: lambda_runtime.retire(None))
+
+
+def _call_after(cls, name: str, hook) -> None:
+    """Wrap ``cls.name`` so that ``hook`` runs, with the same arguments, after each call."""
+    original = getattr(cls, name)
+
+    def wrapper(self, *args, **kwargs):
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            hook(self, *args, **kwargs)
+
+    wrapper.__doc__ = original.__doc__
+    setattr(cls, name, wrapper)
+
+
+class InProcessLambda:
+    """The Step Functions interpreter's Lambda client. ``invoke`` calls this emulator's Lambda
+    directly, through ``invoke_response`` as the HTTP path does, and shapes the answer, or the
+    error, as botocore does from the same service model; anything else goes to ``http_client``.
+    """
+
+    def __init__(self, region: str, http_client) -> None:
+        self.region = region
+        self._http = http_client
+        self._operation = http_client.meta.service_model.operation_model("Invoke")
+
+    def __getattr__(self, name: str):
+        return getattr(self._http, name)
+
+    def invoke(self, FunctionName, Payload=b"", Qualifier=None, **options):  # noqa: N803
+        """boto3's ``invoke``, without serialising, signing or sending anything."""
+        headers = self._headers(options)
+        if headers is None:  # an option only the HTTP path knows how to send
+            return self._http.invoke(
+                FunctionName=FunctionName, Payload=Payload, Qualifier=Qualifier, **options
+            )
+        from werkzeug.exceptions import HTTPException
+
+        body = Payload.encode() if isinstance(Payload, str) else Payload
+        try:
+            status, response_headers, payload = invoke_response(
+                _backend(INTERPRETER_ACCESS_KEY, self.region),
+                FunctionName,
+                Qualifier,
+                body,
+                headers,
+            )
+        except HTTPException as error:
+            raise self._client_error(error) from None
+        return self._parsed(status, response_headers, payload)
+
+    def _headers(self, options: dict) -> dict | None:
+        """The request headers botocore would send for ``options``, or ``None``."""
+        names = {
+            member: shape.serialization.get("name", "").lower()
+            for member, shape in self._operation.input_shape.members.items()
+            if shape.serialization.get("location") == "header"
+        }
+        if any(option not in names for option in options):
+            return None
+        return {names[option]: str(value) for option, value in options.items() if value}
+
+    def _parsed(self, status: int, headers: dict, payload: bytes) -> dict:
+        """The response dict botocore builds: modelled header members, status, payload."""
+        from botocore.response import StreamingBody
+
+        lowered = {name.lower(): str(value) for name, value in headers.items()}
+        lowered["content-length"] = str(len(payload))
+        request_id = lowered.setdefault("x-amzn-requestid", _request_id())
+        response = {
+            "ResponseMetadata": {
+                "RequestId": request_id,
+                "HTTPStatusCode": status,
+                "HTTPHeaders": lowered,
+                "RetryAttempts": 0,
+            }
+        }
+        for member, shape in self._operation.output_shape.members.items():
+            location = shape.serialization.get("location")
+            header = shape.serialization.get("name", "").lower()
+            if location == "statusCode":
+                response[member] = status
+            elif location == "header" and header in lowered:
+                response[member] = lowered[header]
+        response["Payload"] = StreamingBody(io.BytesIO(payload), len(payload))
+        return response
+
+    def _client_error(self, error):
+        """The exception botocore raises for this error response (same parser, same class)."""
+        from botocore.awsrequest import HeadersDict
+        from botocore.parsers import create_parser
+
+        headers = HeadersDict(error.get_headers())
+        headers["x-amzn-requestid"] = _request_id()
+        raw = {"status_code": error.code, "headers": headers, "body": error.get_body().encode()}
+        parser = create_parser("rest-json")
+        parsed = parser.parse(raw, self._operation.output_shape)
+        code = parsed["Error"]["Code"]
+        error_shape = self._operation.service_model.shape_for_error_code(code)
+        if error_shape is not None:
+            parsed.update(parser.parse(raw, error_shape))
+        parsed["ResponseMetadata"]["RetryAttempts"] = 0
+        return self._http.exceptions.from_code(code)(parsed, "Invoke")
