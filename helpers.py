@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import json
 
-from sfn_tutorial import environment_check, executions, graph, resources, widgets
+from sfn_tutorial import environment_check, executions, graph, invoke_urls, resources, widgets
 from sfn_tutorial import target as _target
 from sfn_tutorial.graph import DefinitionError  # noqa: F401  (raised by draw)
 from sfn_tutorial.resources import (  # noqa: F401  (names the notebooks use)
@@ -98,6 +98,37 @@ def deploy_function(folder: str, handler: str, **settings) -> str:
     configuration = resources.ensure_function(folder, handler, role_arn, **settings)
     print(f"Ready: {configuration['FunctionName']}")
     return configuration["FunctionArn"]
+
+
+def ensure_service_role(name: str, service: str, policy: dict) -> str:
+    """Create (or update) role ``sfn-tutorial-<name>`` that ``service`` (such as
+    ``events.amazonaws.com``) may assume, with ``policy`` as its only permissions.
+
+    Returns the role's ARN."""
+    return resources.ensure_role(
+        resource_name(name), service, inline_policies={"tutorial-permissions": policy}
+    )
+
+
+def start_execution_policy(state_machine_arns: list[str], action="states:StartExecution") -> dict:
+    """Least privilege for a trigger: start executions of these state machines, nothing else."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": action, "Resource": state_machine_arns}],
+    }
+
+
+def executions_started_since(state_machine_arn: str, since, wait_s: float = 20) -> list[dict]:
+    """Executions of a state machine that started after ``since`` (a datetime), waiting up to
+    ``wait_s`` seconds for the first one: triggers start executions asynchronously."""
+    return executions.executions_started_since(state_machine_arn, since, wait_s)
+
+
+def invoke_url(api_id: str, stage: str = "$default") -> str:
+    """The base URL of an API Gateway API's stage, on the current target: on AWS
+    ``https://{api_id}.execute-api.{region}.amazonaws.com/{stage}``, on the local target the
+    emulator's address for it. An HTTP API's ``$default`` stage has no stage part."""
+    return invoke_urls.invoke_url(api_id, stage)
 
 
 def find_tutorial_resources() -> Table:

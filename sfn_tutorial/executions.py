@@ -129,6 +129,19 @@ def _compact(text: str) -> str:
         return text
 
 
+def executions_started_since(state_machine_arn: str, since, wait_s: float = 20) -> list[dict]:
+    """Executions of ``state_machine_arn`` started after ``since``, oldest first; waits up to
+    ``wait_s`` seconds for at least one to appear."""
+    sfn = boto3.client("stepfunctions")
+    deadline = time.monotonic() + wait_s
+    while True:
+        pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn)
+        found = [e for page in pages for e in page["executions"] if e["startDate"] > since]
+        if found or time.monotonic() > deadline:
+            return sorted(found, key=lambda execution: execution["startDate"])
+        time.sleep(POLL_INTERVAL_S)
+
+
 def start_and_wait(state_machine_arn: str, execution_input=None) -> tuple[dict, list[dict]]:
     """Start an execution with ``execution_input`` (any JSON value), wait for its end, and
     return its description and its events."""

@@ -347,7 +347,16 @@ class Resource:
 
 def find_tutorial_resources() -> list[Resource]:
     """Everything on the current target that carries the tutorial's tag."""
-    return [*_state_machines(), *_functions(), *_log_groups(), *_roles()]
+    return [
+        *_event_rules(),
+        *_rest_apis(),
+        *_http_apis(),
+        *_state_machines(),
+        *_functions(),
+        *_log_groups(),
+        *_buckets(),
+        *_roles(),
+    ]
 
 
 def _tagged(tag_map: dict) -> bool:
@@ -382,6 +391,34 @@ def _log_groups():
             yield Resource("log group", group["logGroupName"], group["arn"])
 
 
+def _event_rules():
+    """Rules on the default event bus (their targets go with them)."""
+    events = boto3.client("events")
+    for page in events.get_paginator("list_rules").paginate():
+        for rule in page["Rules"]:
+            found = events.list_tags_for_resource(ResourceARN=rule["Arn"])["Tags"]
+            if _tagged({tag["Key"]: tag["Value"] for tag in found}):
+                yield Resource("EventBridge rule", rule["Name"], rule["Arn"])
+
+
+def _rest_apis():
+    client = boto3.client("apigateway")
+    for page in client.get_paginator("get_rest_apis").paginate():
+        for api in page["items"]:
+            if _tagged(api.get("tags", {})):
+                arn = f"arn:aws:apigateway:{client.meta.region_name}::/restapis/{api['id']}"
+                yield Resource("REST API", api["name"], arn)
+
+
+def _http_apis():
+    client = boto3.client("apigatewayv2")
+    for page in client.get_paginator("get_apis").paginate():
+        for api in page["Items"]:
+            if _tagged(api.get("Tags", {})):
+                arn = f"arn:aws:apigateway:{client.meta.region_name}::/apis/{api['ApiId']}"
+                yield Resource("HTTP API", api["Name"], arn)
+
+
 def _roles():
     iam = boto3.client("iam")
     for page in iam.get_paginator("list_roles").paginate():
@@ -393,18 +430,70 @@ def _roles():
                 yield Resource("IAM role", role["RoleName"], role["Arn"])
 
 
+def _buckets():
+    """S3 buckets named ``sfn-tutorial-...`` that carry the tag (listing buckets shows no tags)."""
+    s3 = boto3.client("s3")
+    for bucket in s3.list_buckets().get("Buckets", []):
+        name = bucket["Name"]
+        if not name.startswith(NAME_PREFIX):
+            continue
+        try:
+            found = s3.get_bucket_tagging(Bucket=name)["TagSet"]
+        except s3.exceptions.ClientError as error:
+            if error.response["Error"]["Code"] in ("NoSuchTagSet", "NoSuchBucket"):
+                continue  # untagged: not the tutorial's
+            raise
+        if _tagged({tag["Key"]: tag["Value"] for tag in found}):
+            yield Resource("S3 bucket", name, f"arn:aws:s3:::{name}")
+
+
+def _delete_bucket(name: str) -> None:
+    """S3 deletes only empty buckets: every object version and delete marker goes first."""
+    s3 = boto3.client("s3")
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+        doomed = [
+            {"Key": entry["Key"], "VersionId": entry["VersionId"]}
+            for entry in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        if doomed:
+            s3.delete_objects(Bucket=name, Delete={"Objects": doomed, "Quiet": True})
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+        doomed = [{"Key": entry["Key"]} for entry in page.get("Contents", [])]
+        if doomed:
+            s3.delete_objects(Bucket=name, Delete={"Objects": doomed, "Quiet": True})
+    s3.delete_bucket(Bucket=name)
+
+
 def delete_resource(resource: Resource) -> None:
-    """Delete one tutorial resource (a role loses its policies first, as IAM requires)."""
+    """Delete one tutorial resource (a role loses its policies first, as IAM requires; a bucket
+    its objects and their versions, as S3 requires)."""
     if resource.kind == "state machine":
         boto3.client("stepfunctions").delete_state_machine(stateMachineArn=resource.arn)
     elif resource.kind == "Lambda function":
         boto3.client("lambda").delete_function(FunctionName=resource.name)
     elif resource.kind == "log group":
         boto3.client("logs").delete_log_group(logGroupName=resource.name)
+    elif resource.kind == "S3 bucket":
+        _delete_bucket(resource.name)
     elif resource.kind == "IAM role":
         _delete_role(resource.name)
+    elif resource.kind == "EventBridge rule":
+        _delete_rule(resource.name)
+    elif resource.kind == "REST API":
+        boto3.client("apigateway").delete_rest_api(restApiId=resource.arn.rsplit("/", 1)[1])
+    elif resource.kind == "HTTP API":
+        boto3.client("apigatewayv2").delete_api(ApiId=resource.arn.rsplit("/", 1)[1])
     else:
         raise ValueError(f"Unknown resource kind {resource.kind!r}")
+
+
+def _delete_rule(name: str) -> None:
+    """A rule's targets must be removed before the rule can be deleted."""
+    events = boto3.client("events")
+    for page in events.get_paginator("list_targets_by_rule").paginate(Rule=name):
+        if page["Targets"]:
+            events.remove_targets(Rule=name, Ids=[target["Id"] for target in page["Targets"]])
+    events.delete_rule(Name=name)
 
 
 def _delete_role(name: str) -> None:

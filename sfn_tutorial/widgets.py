@@ -80,6 +80,8 @@ class ExecutionRunner(widgets.VBox):
         try:
             return json.loads(self.input_box.value)
         except json.JSONDecodeError as error:
+            self.result.value = ""  # an earlier run's answer would read as this input's
+            self._show_graph([])
             self._say(
                 f"The input is not valid JSON: {error.msg} at line {error.lineno}, column "
                 f"{error.colno}. Fix it and press Start again; nothing was started.",
@@ -121,7 +123,7 @@ class ExecutionRunner(widgets.VBox):
         else:
             self._say(f"{status}: {description.get('error', '')}", "#c0392b")
             body = f"Error: {description.get('error', '')}\nCause: {description.get('cause', '')}"
-        self.result.value = f"<pre>{html.escape(body)}</pre>"
+        self.result.value = f"<pre style='white-space:pre-wrap'>{html.escape(body)}</pre>"
 
 
 def _plain(markup: str) -> str:

@@ -52,6 +52,8 @@ def test_input_matching_no_rule_shows_the_failure(runner):
 
 
 def test_invalid_json_is_explained_and_nothing_starts(runner, blog_stack):
+    runner.picker.value = "PURCHASE"
+    runner.start_button.click()  # an earlier run's answer must not stay beside the new message
     before = len(executions_of(blog_stack.state_machine_arn))
     runner.input_box.value = "{TransactionType: PURCHASE}"
     runner.start_button.click()
@@ -59,6 +61,7 @@ def test_invalid_json_is_explained_and_nothing_starts(runner, blog_stack):
     assert "line 1, column 2" in runner.message
     assert "Traceback" not in runner.status.value
     assert runner.input_box.value == "{TransactionType: PURCHASE}"  # nothing lost
+    assert runner.result.value == ""
     assert len(executions_of(blog_stack.state_machine_arn)) == before
 
 

@@ -10,12 +10,20 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 import uuid
 
 from moto.core.config import default_user_config
 
-from sfn_tutorial.emulator import asl_validation, lambda_runtime
+from sfn_tutorial.emulator import (
+    api_gateway,
+    asl_validation,
+    interpreter_fixes,
+    jsonata_support,
+    lambda_service,
+    map_fixes,
+    sync_executions,
+    triggers,
+)
 
 DEFAULT_REGION = "ap-northeast-2"
 
@@ -31,6 +39,12 @@ def apply(port: int) -> None:
     invalid_definitions_are_rejected_as_aws_does()
     validate_state_machine_definition_is_available()
     lambda_runs_real_handlers(f"http://127.0.0.1:{port}")
+    triggers.apply()  # EventBridge rules start executions; schedules fire
+    sync_executions.apply()  # StartSyncExecution for EXPRESS state machines
+    api_gateway.apply(port)  # REST and HTTP API integrations call Step Functions
+    jsonata_support.apply()  # JSONata expressions and variables, with jsonata-python
+    interpreter_fixes.apply()  # where moto's interpreter differs from AWS's recorded behaviour
+    map_fixes.apply()  # ItemBatcher, tolerated failures, map runs, ResultWriter
 
 
 def enable_managed_policies() -> None:
@@ -72,7 +86,10 @@ def interpreter_calls_this_server(port: int) -> None:
     moto's interpreter builds its clients for ``localhost:$MOTO_PORT`` (default 5000), not for the
     port the server was started on; and ``localhost`` may resolve to ``::1`` first while the
     emulator listens on 127.0.0.1 only. The interpreter's client factory is replaced by one that
-    targets this server's loopback address and port.
+    targets this server's loopback address and port. It also makes one client per region and
+    service, shared by every Task (botocore clients are thread-safe), where moto made one per
+    call; and its Lambda client calls the emulator's Lambda in-process, without HTTP, with the
+    same answers (``lambda_service.InProcessLambda``).
     """
     os.environ["MOTO_PORT"] = str(port)
     import boto3
@@ -84,10 +101,13 @@ def interpreter_calls_this_server(port: int) -> None:
         retries={"max_attempts": 0, "total_max_attempts": 1},
         connect_timeout=boto_client.TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
         read_timeout=boto_client.TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+        max_pool_connections=64,  # a Map runs its iterations in parallel threads
     )
+    clients: dict[tuple[str, str], object] = {}
+    lock = threading.Lock()
 
-    def boto_client_for(region, service, state_credentials=None):
-        return boto3.client(
+    def new_client(region, service):
+        client = boto3.client(
             service_name=service,
             region_name=region,
             aws_access_key_id="ak",
@@ -95,6 +115,15 @@ def interpreter_calls_this_server(port: int) -> None:
             endpoint_url=f"http://127.0.0.1:{port}",
             config=config,
         )
+        return lambda_service.InProcessLambda(region, client) if service == "lambda" else client
+
+    def boto_client_for(region, service, state_credentials=None):
+        client = clients.get((region, service))
+        if client is None:
+            with lock:
+                client = clients.get((region, service)) or new_client(region, service)
+                clients[(region, service)] = client
+        return client
 
     _replace_everywhere(boto_client, "boto_client_for", boto_client_for)
 
@@ -212,53 +241,11 @@ def validate_state_machine_definition_is_available() -> None:
 def lambda_runs_real_handlers(endpoint: str) -> None:
     """``Invoke`` runs the uploaded handler, as Lambda does, for direct calls and Task states.
 
-    moto without Docker echoes the input. Here the handler runs in its own Python process
-    (``lambda_runtime``); an exception comes back with ``FunctionError: Unhandled``; the log goes
-    to CloudWatch Logs ``/aws/lambda/NAME``, and its tail to ``LogType="Tail"`` callers.
+    moto without Docker echoes the input. Here the handler runs in a warm execution environment,
+    a Python process that loads the module once and is reused (``lambda_runtime``); an exception
+    comes back with ``FunctionError: Unhandled``, a timeout or a crash as Lambda reports them; the
+    log goes to CloudWatch Logs ``/aws/lambda/NAME``, and its tail to ``LogType="Tail"`` callers.
+    Lambda's payload limits and reserved concurrency apply; updating a function retires its
+    environments (``lambda_service``).
     """
-    from moto.awslambda.models import LambdaFunction
-
-    def invoke(self, body, request_headers, response_headers):
-        invocation_type = request_headers.get("x-amz-invocation-type", "RequestResponse")
-        if invocation_type == "DryRun":
-            return b""
-        spec = _function_spec(self)
-        event = body.encode() if isinstance(body, str) else (body or b"{}")
-        if invocation_type == "Event":
-            threading.Thread(
-                target=_invoke_and_log, args=(self, spec, event, endpoint), daemon=True
-            ).start()
-            return b""
-        result = _invoke_and_log(self, spec, event, endpoint)
-        response_headers["x-amz-executed-version"] = spec.version
-        if result.function_error:
-            response_headers["x-amz-function-error"] = result.function_error
-        response_headers["x-amz-log-result"] = result.log_tail
-        return result.payload
-
-    LambdaFunction.invoke = invoke
-
-
-def _function_spec(function) -> lambda_runtime.FunctionSpec:
-    return lambda_runtime.FunctionSpec(
-        name=function.function_name,
-        arn=function.function_arn,
-        handler=function.handler,
-        code_zip=function.code_bytes,
-        region=function.region,
-        version=function.version,
-        memory_mb=int(function.memory_size),
-        timeout_s=float(function.timeout),
-        environment=dict(function.environment_vars or {}),
-    )
-
-
-def _invoke_and_log(function, spec, event: bytes, endpoint: str):
-    result = lambda_runtime.invoke(spec, event, endpoint)
-    logs = function.logs_backend
-    logs.ensure_log_group(function.logs_group_name)
-    logs.create_log_stream(function.logs_group_name, result.log_stream_name)
-    now_ms = int(time.time() * 1000)
-    events = [{"timestamp": now_ms, "message": line} for line in result.log_lines]
-    logs.put_log_events(function.logs_group_name, result.log_stream_name, events)
-    return result
+    lambda_service.apply(endpoint)

@@ -130,14 +130,19 @@ def stop(port_number: int | None = None, timeout: float = 10.0) -> bool:
     return True
 
 
-def _health_middleware(app, report: dict):
-    """Answer ``HEALTH_PATH`` ourselves; pass every other request to moto."""
+def _health_middleware(app, report: dict, routes: dict | None = None):
+    """Answer ``HEALTH_PATH`` ourselves; send paths under a prefix in ``routes`` to its WSGI
+    app (deployed APIs' invoke URLs, the schedule clock); pass every other request to moto."""
 
     def middleware(environ, start_response):
-        if environ.get("PATH_INFO") == HEALTH_PATH:
+        path = environ.get("PATH_INFO", "")
+        if path == HEALTH_PATH:
             body = json.dumps(report).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
+        for prefix, handler in (routes or {}).items():
+            if path.startswith(prefix):
+                return handler(environ, start_response)
         return app(environ, start_response)
 
     return middleware
@@ -161,7 +166,13 @@ def serve(port_number: int) -> None:
         "moto": moto.__version__,
         "region": fixes.DEFAULT_REGION,
     }
-    app = _health_middleware(DomainDispatcherApplication(create_backend_app), report)
+    from sfn_tutorial.emulator import api_gateway, triggers
+
+    routes = {
+        api_gateway.INVOKE_PREFIX: api_gateway.invoke_app,
+        triggers.CLOCK_PATH: triggers.clock_app,
+    }
+    app = _health_middleware(DomainDispatcherApplication(create_backend_app), report, routes)
     print(f"{SERVICE_NAME} (moto {moto.__version__}) on 127.0.0.1:{port_number}", flush=True)
     run_simple("127.0.0.1", port_number, app, threaded=True)
 
