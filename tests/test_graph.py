@@ -27,44 +27,17 @@ from sfn_tutorial.graph import (
     state_statuses,
     transitions_taken,
 )
+from sfn_tutorial.resources import blog_definition
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "asl-corpus"
 # Valid JSON, but not a state machine AWS (or moto) accepts: "QueryLanguage" sits inside
 # "States", where every value must be a state.
 INVALID_IN_CORPUS = {"0124__": '"QueryLanguage" belongs next to "StartAt"'}
 
-BLOG = {
-    "Comment": "A simple AWS Step Functions state machine that automates a call center "
-    "support session.",
-    "StartAt": "ProcessTransaction",
-    "States": {
-        "ProcessTransaction": {
-            "Type": "Choice",
-            "Choices": [
-                {
-                    "Variable": "$.TransactionType",
-                    "StringEquals": "PURCHASE",
-                    "Next": "ProcessPurchase",
-                },
-                {
-                    "Variable": "$.TransactionType",
-                    "StringEquals": "REFUND",
-                    "Next": "ProcessRefund",
-                },
-            ],
-        },
-        "ProcessRefund": {
-            "Type": "Task",
-            "Resource": "arn:aws:lambda:ap-northeast-2:123456789012:function:ProcessRefund",
-            "End": True,
-        },
-        "ProcessPurchase": {
-            "Type": "Task",
-            "Resource": "arn:aws:lambda:ap-northeast-2:123456789012:function:ProcessPurchase",
-            "End": True,
-        },
-    },
-}
+BLOG = blog_definition(
+    purchase_arn="arn:aws:lambda:ap-northeast-2:123456789012:function:ProcessPurchase",
+    refund_arn="arn:aws:lambda:ap-northeast-2:123456789012:function:ProcessRefund",
+)
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` not installed")
 

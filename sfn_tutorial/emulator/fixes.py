@@ -160,19 +160,10 @@ def unmatched_choice_fails_with_no_choice_matched() -> None:
 
     moto raises a plain ``RuntimeError``, which surfaces as ``States.Runtime``.
     """
-    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
-    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-        FailureEvent,
-        FailureEventException,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
-        StatesErrorName,
-    )
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
         StatesErrorNameType,
     )
     from moto.stepfunctions.parser.asl.component.state.choice.state_choice import StateChoice
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
     original = StateChoice._eval_state
 
@@ -182,19 +173,9 @@ def unmatched_choice_fails_with_no_choice_matched() -> None:
         except RuntimeError:
             if self.default_state is not None:
                 raise
-        error = StatesErrorNameType.StatesNoChoiceMatched
         cause = f"No Choice Rule matched the input of state '{self.name}', which has no Default."
-        raise FailureEventException(
-            FailureEvent(
-                env=env,
-                error_name=StatesErrorName(typ=error),
-                event_type=HistoryEventType.ExecutionFailed,
-                event_details=EventDetails(
-                    executionFailedEventDetails=ExecutionFailedEventDetails(
-                        error=error.to_name(), cause=cause
-                    )
-                ),
-            )
+        raise interpreter_fixes.execution_failure(
+            env, StatesErrorNameType.StatesNoChoiceMatched, cause
         )
 
     StateChoice._eval_state = _eval_state

@@ -216,6 +216,16 @@ def wait_longer_than_the_limit_fails() -> None:
 
 def runtime_error(env, cause: str):
     """A ``States.Runtime`` failure of the current state with ``cause``."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+
+    return execution_failure(env, StatesErrorNameType.StatesRuntime, cause)
+
+
+def execution_failure(env, error, cause: str):
+    """A failure of the current state with the predefined ``error`` (a ``StatesErrorNameType``)
+    and ``cause``, as the interpreter raises its own errors."""
     from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
@@ -224,12 +234,8 @@ def runtime_error(env, cause: str):
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
         StatesErrorName,
     )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
-        StatesErrorNameType,
-    )
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
-    error = StatesErrorNameType.StatesRuntime
     return FailureEventException(
         FailureEvent(
             env=env,
