@@ -126,7 +126,9 @@ def _run_seconds(state_machine_arn: str) -> float:
 
 def map_lambda_vs_pass(function_arn: str, role_arn: str) -> dict:
     """Median seconds of the Lambda Map and of the Pass Map, run alternately."""
-    with_lambda = _map_machine("bench-map-lambda", {"Type": "Task", "Resource": function_arn}, role_arn)
+    with_lambda = _map_machine(
+        "bench-map-lambda", {"Type": "Task", "Resource": function_arn}, role_arn
+    )
     with_pass = _map_machine("bench-map-pass", {"Type": "Pass"}, role_arn)
     _run_seconds(with_lambda)  # warm-up: workers started, code paths imported
     _run_seconds(with_pass)
@@ -165,7 +167,9 @@ def invoke_warm(function_arn: str) -> dict:
     client = _client("lambda")
     for _ in range(20):
         _invoke_ms(client, function_arn)
-    return _summary("invoke_warm_ms", [_invoke_ms(client, function_arn) for _ in range(WARM_INVOKES)])
+    return _summary(
+        "invoke_warm_ms", [_invoke_ms(client, function_arn) for _ in range(WARM_INVOKES)]
+    )
 
 
 def invoke_cold(function_arn: str) -> dict:
