@@ -1,8 +1,13 @@
 """The local Lambda runtime, called directly: Lambda's environment, context and error contract."""
 
 import base64
+import concurrent.futures
 import io
 import json
+import math
+import os
+import time
+import uuid
 import zipfile
 
 import pytest
@@ -138,3 +143,236 @@ def test_timeout_kills_the_handler():
     assert result.function_error == "Unhandled"
     assert error["errorType"] == "Sandbox.Timedout"
     assert error["errorMessage"].endswith("Task timed out after 1.00 seconds")
+
+
+# --- Warm execution environments -------------------------------------------------------------
+# Lambda keeps an execution environment after an invocation and reuses it: the module's
+# top-level code (init) runs once per environment, the REPORT line shows "Init Duration" only on
+# the invocation that started it (a cold start), and the environment writes to one log stream.
+
+COUNTER = """
+import os
+print("init")
+calls = 0
+def handler(event, context):
+    global calls
+    calls += 1
+    print("call", calls)
+    return {"calls": calls, "pid": os.getpid(), "stream": context.log_stream_name,
+            "request_id": context.aws_request_id}
+"""
+
+
+def unique_spec(source: str, **overrides):
+    """A spec no other test shares, so that it starts with no warm environment."""
+    marker = f"\n# {uuid.uuid4()}\n"
+    return spec_for(source + marker, **overrides)
+
+
+def invoke_spec(spec, event=None):
+    return lambda_runtime.invoke(spec, json.dumps(event or {}).encode(), ENDPOINT)
+
+
+def test_a_warm_environment_runs_init_once_and_keeps_its_log_stream():
+    spec = unique_spec(COUNTER)
+    first, second = invoke_spec(spec), invoke_spec(spec)
+    one, two = json.loads(first.payload), json.loads(second.payload)
+    assert (one["calls"], two["calls"]) == (1, 2)
+    assert one["pid"] == two["pid"]
+    assert first.log_lines[1:3] == ["init", "call 1"]
+    assert second.log_lines[1] == "call 2"  # no init output: the module is loaded already
+    assert "\tInit Duration: " in first.log_lines[-1]
+    assert "Init Duration" not in second.log_lines[-1]
+    assert first.log_stream_name == second.log_stream_name == one["stream"] == two["stream"]
+    assert first.request_id != second.request_id
+    assert (one["request_id"], two["request_id"]) == (first.request_id, second.request_id)
+
+
+def test_billed_duration_includes_the_init_phase():
+    # Lambda bills the init phase of on-demand functions too (since August 2025).
+    report = invoke_spec(unique_spec(COUNTER)).log_lines[-1]
+    fields = dict(field.split(": ", 1) for field in report.split("\t")[1:])
+    duration = float(fields["Duration"].split()[0]) + float(fields["Init Duration"].split()[0])
+    assert int(fields["Billed Duration"].split()[0]) == max(1, math.ceil(duration))
+
+
+def test_parallel_invocations_get_environments_of_their_own():
+    spec = unique_spec(
+        "import os, time\ndef handler(event, context):\n    time.sleep(0.6)\n    return os.getpid()"
+    )
+    invoke_spec(spec)  # one warm environment exists; two more invocations need two more
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        started = time.monotonic()
+        results = list(pool.map(lambda _: invoke_spec(spec), range(3)))
+        elapsed = time.monotonic() - started
+    assert len({json.loads(result.payload) for result in results}) == 3
+    assert elapsed < 1.6  # in parallel, not one after another (3 x 0.6 s)
+
+
+def test_reserved_concurrency_throttles_beyond_it():
+    # Lambda: a function with reserved concurrency N runs at most N invocations at once; more
+    # are throttled (TooManyRequestsException); with 0 every invocation is.
+    spec = unique_spec(
+        "import time\ndef handler(event, context):\n    time.sleep(0.8)", reserved_concurrency=1
+    )
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        busy = pool.submit(invoke_spec, spec)
+        time.sleep(0.3)
+        with pytest.raises(lambda_runtime.Throttled):
+            invoke_spec(spec)
+        assert busy.result().function_error is None
+    with pytest.raises(lambda_runtime.Throttled):
+        invoke_spec(unique_spec("def handler(event, context):\n    pass", reserved_concurrency=0))
+
+
+@pytest.mark.parametrize(
+    ("crash", "ending"),
+    [
+        ("sys.exit(3)", "Runtime exited with error: exit status 3"),
+        ("os._exit(0)", "Runtime exited with error: exit status 0"),
+        ("os.abort()", "Runtime exited with error: signal: aborted"),
+        ("os.kill(os.getpid(), signal.SIGKILL)", "Runtime exited with error: signal: killed"),
+    ],
+)
+def test_a_crash_ends_only_its_environment_and_the_next_invocation_starts_cold(crash, ending):
+    # Lambda: {"errorType": "Runtime.ExitError", "errorMessage": "RequestId: ... Error: Runtime
+    # exited with error: exit status 1"}; the log adds that line and "Runtime.ExitError", and
+    # the REPORT line ends "Status: error\tError Type: Runtime.ExitError".
+    source = COUNTER + (
+        f"import signal, sys\ndef crash(event, context):\n    print('going down')\n    {crash}\n"
+    )
+    crashing = unique_spec(source, handler="lambda_function.crash")
+    result = invoke_spec(crashing)
+    error = json.loads(result.payload)
+    assert result.function_error == "Unhandled"
+    assert error == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {result.request_id} Error: {ending}",
+    }
+    assert "going down" in result.log_lines
+    assert result.log_lines[-4:-2] == [error["errorMessage"], "Runtime.ExitError"]
+    assert result.log_lines[-1].endswith("\tStatus: error\tError Type: Runtime.ExitError")
+    healthy = invoke_spec(crashing)  # the same function again: a new environment, init again
+    assert "init" in healthy.log_lines and "\tInit Duration: " in healthy.log_lines[-1]
+
+
+def test_a_timeout_stops_the_environment_and_reports_as_lambda_does():
+    # Lambda: {"errorType": "Sandbox.Timedout", "errorMessage": "RequestId: ID Error: Task timed
+    # out after 1.00 seconds"}; the log has "TIMESTAMP ID Task timed out after 1.00 seconds" and
+    # a REPORT line ending "Status: timeout"; the next invocation gets a new environment.
+    spec = unique_spec(
+        COUNTER + "import time\ndef slow(event, context):\n    time.sleep(30)",
+        handler="lambda_function.slow",
+        timeout_s=1,
+    )
+    started = time.monotonic()
+    result = invoke_spec(spec)
+    assert time.monotonic() - started < 5
+    error = json.loads(result.payload)
+    assert error == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": f"RequestId: {result.request_id} Error: Task timed out after 1.00 seconds",
+    }
+    timed_out = [line for line in result.log_lines if "Task timed out" in line]
+    assert timed_out and timed_out[0].endswith(
+        f"Z {result.request_id} Task timed out after 1.00 seconds"
+    )
+    assert "\tDuration: 1000.00 ms\t" in result.log_lines[-1]
+    assert result.log_lines[-1].endswith("\tStatus: timeout")
+    assert "\tInit Duration: " in invoke_spec(spec).log_lines[-1]
+
+
+@pytest.mark.parametrize(
+    ("source", "error_type", "message"),
+    [
+        # awslambdaric: only an ImportError is Runtime.ImportModuleError; any other exception in
+        # the module's top-level code keeps its own type. Init errors have an empty requestId.
+        ("raise ValueError('no config')", "ValueError", "no config"),
+        (
+            "def handler(event, context:\n    pass",
+            "Runtime.UserCodeSyntaxError",
+            "Syntax error in module 'lambda_function': ",
+        ),
+        ("", "Runtime.HandlerNotFound", "Handler 'handler' missing on module 'lambda_function'"),
+    ],
+)
+def test_init_errors_are_reported_with_an_empty_request_id(source, error_type, message):
+    result = invoke_spec(unique_spec(source))
+    error = json.loads(result.payload)
+    assert result.function_error == "Unhandled"
+    assert (error["errorType"], error["requestId"]) == (error_type, "")
+    assert error["errorMessage"].startswith(message)
+    assert f"[ERROR] {error_type}: {error['errorMessage']}" in result.log_lines
+    assert "Traceback (most recent call last):" in result.log_lines
+
+
+def test_a_malformed_handler_name_is_runtime_malformed_handler_name():
+    result = invoke_spec(unique_spec("", handler="handler"))
+    error = json.loads(result.payload)
+    assert error["errorType"] == "Runtime.MalformedHandlerName"
+    assert error["errorMessage"] == (
+        "Bad handler 'handler': not enough values to unpack (expected 2, got 1)"
+    )
+
+
+def test_an_event_that_is_not_json_is_runtime_unmarshal_error():
+    spec = unique_spec("def handler(event, context):\n    return event")
+    result = lambda_runtime.invoke(spec, b"{nope", ENDPOINT)
+    error = json.loads(result.payload)
+    assert error["errorType"] == "Runtime.UnmarshalError"
+    assert error["errorMessage"].startswith("Unable to unmarshal input: Expecting property name")
+
+
+def test_results_are_json_as_the_python_runtime_writes_it():
+    # python3.12 and later write non-ASCII characters as UTF-8, and Decimal as a number.
+    source = (
+        "import decimal\ndef handler(event, context):\n    return ['안녕', decimal.Decimal('1.5')]"
+    )
+    assert invoke_spec(unique_spec(source)).payload == '["안녕", 1.5]'.encode()
+    older = invoke_spec(unique_spec(source, runtime="python3.11")).payload
+    assert older == b'["\\uc548\\ub155", 1.5]'
+
+
+def test_logging_writes_lambdas_log_format():
+    source = (
+        "import logging\nlogger = logging.getLogger()\nlogger.setLevel(logging.INFO)\n"
+        "def handler(event, context):\n    logger.info('hello %s', 'there')"
+    )
+    result = invoke_spec(unique_spec(source))
+    (line,) = [line for line in result.log_lines if line.startswith("[INFO]")]
+    level, timestamp, request_id, message = line.split("\t")
+    assert (request_id, message) == (result.request_id, "hello there")
+    assert timestamp.endswith("Z") and len(timestamp) == len("2024-01-01T00:00:00.000Z")
+
+
+def test_client_context_reaches_the_handler():
+    source = "def handler(event, context):\n    return context.client_context.custom"
+    spec = unique_spec(source)
+    result = lambda_runtime.invoke(spec, b"{}", ENDPOINT, client_context={"custom": {"a": 1}})
+    assert json.loads(result.payload) == {"a": 1}
+
+
+def test_idle_environments_retire_after_a_while():
+    spec = unique_spec(COUNTER)
+    pid = json.loads(invoke_spec(spec).payload)["pid"]
+    pool = lambda_runtime.POOL
+    assert pool.reap(now=time.monotonic() + pool.idle_timeout_s / 2) == 0
+    assert pool.reap(now=time.monotonic() + pool.idle_timeout_s + 1) >= 1
+    assert not process_exists(pid)
+    assert json.loads(invoke_spec(spec).payload)["calls"] == 1  # a cold start
+
+
+def test_retiring_a_function_replaces_its_environments():
+    spec = unique_spec(COUNTER)
+    pid = json.loads(invoke_spec(spec).payload)["pid"]
+    lambda_runtime.retire(spec.arn)
+    assert not process_exists(pid)
+    assert json.loads(invoke_spec(spec).payload)["calls"] == 1
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

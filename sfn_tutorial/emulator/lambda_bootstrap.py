@@ -22,6 +22,8 @@ import time
 from types import SimpleNamespace
 
 PREFIX_SIZE = 8  # a frame starts with the lengths of its JSON header and of its body
+READ_SIZE = 1 << 16
+LOG_FILE_LIMIT = 1 << 20
 TASK_ROOT = "/var/task"  # where Lambda unpacks the code; stack traces show this path
 CLIENT_FIELDS = (
     "installation_id",
@@ -43,26 +45,63 @@ def write_frame(fd: int, header: dict, body: bytes = b"") -> None:
 
 
 def read_frame(fd: int) -> tuple[dict, bytes] | None:
-    """Receive one frame; ``None`` when the other side has closed the pipe."""
-    prefix = _read_exactly(fd, PREFIX_SIZE)
-    if prefix is None:
-        return None
-    meta_size, body_size = int.from_bytes(prefix[:4], "big"), int.from_bytes(prefix[4:], "big")
-    data = _read_exactly(fd, meta_size + body_size)
+    """Receive one frame, usually in one read (each side waits for the other's answer before it
+    writes again, so a read never takes the next frame); ``None`` when the pipe is closed."""
+    data = _read_at_least(fd, bytearray(), PREFIX_SIZE)
     if data is None:
         return None
-    return json.loads(data[:meta_size]), data[meta_size:]
+    meta_end = PREFIX_SIZE + int.from_bytes(data[:4], "big")
+    end = meta_end + int.from_bytes(data[4:PREFIX_SIZE], "big")
+    data = _read_at_least(fd, data, end)
+    if data is None:
+        return None
+    return json.loads(data[PREFIX_SIZE:meta_end]), bytes(data[meta_end:end])
 
 
-def _read_exactly(fd: int, size: int) -> bytes | None:
-    chunks = []
-    while size:
-        chunk = os.read(fd, size)
+def _read_at_least(fd: int, data: bytearray, size: int) -> bytearray | None:
+    while len(data) < size:
+        chunk = os.read(fd, max(size - len(data), READ_SIZE))
         if not chunk:
             return None
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
+        data += chunk
+    return data
+
+
+class Telemetry:
+    """What each answer reports besides the payload: what the code printed since the last answer,
+    read back from stderr (a file the parent opened for reading and appending), and the peak
+    memory, ``VmHWM`` (``ru_maxrss`` survives exec on Linux, so it would include the emulator's
+    own memory)."""
+
+    def __init__(self, log_fd: int = 2) -> None:
+        self.log_fd = log_fd
+        self.offset = 0
+        try:
+            self._status_fd = os.open("/proc/self/status", os.O_RDONLY)
+        except OSError:  # not Linux
+            self._status_fd = -1
+
+    def new_output(self) -> bytes:
+        """Bytes written since the last call; the file is emptied when it grows large."""
+        end = os.fstat(self.log_fd).st_size
+        if end == self.offset:
+            return b""
+        data = os.pread(self.log_fd, end - self.offset, self.offset)
+        self.offset = end
+        if end > LOG_FILE_LIMIT:  # writes append, so they continue at the new end
+            os.ftruncate(self.log_fd, 0)
+            self.offset = 0
+        return data
+
+    def peak_memory_mb(self) -> int:
+        """The process's peak resident memory so far, in MB."""
+        if self._status_fd < 0:
+            return 0
+        status = os.pread(self._status_fd, 4096, 0)
+        start = status.find(b"VmHWM:")
+        if start < 0:
+            return 0
+        return int(status[start + 6 : status.index(b"kB", start)]) // 1024
 
 
 class Failure(Exception):
@@ -221,8 +260,9 @@ def unmarshal(body: bytes):
         raise Failure("Runtime.UnmarshalError", f"Unable to unmarshal input: {exc}") from exc
 
 
-def invoke(handler, invocation: dict, body: bytes) -> tuple[dict, bytes]:
-    """Run the handler on one event: the answer's header and payload."""
+def invoke(handler, invocation: dict, body: bytes, telemetry: Telemetry) -> tuple[dict, bytes]:
+    """Run the handler on one event: the answer's header, and its body: what the code printed
+    (``log_size`` bytes), then the payload."""
     global _request_id
     _request_id = invocation["request_id"]
     started = time.perf_counter()
@@ -239,20 +279,15 @@ def invoke(handler, invocation: dict, body: bytes) -> tuple[dict, bytes]:
         payload = json.dumps(error).encode()
     sys.stdout.flush()
     sys.stderr.flush()
-    header = {"duration_ms": duration_ms, "max_memory_mb": peak_memory_mb(), "error": bool(error)}
-    return header, payload
-
-
-def peak_memory_mb() -> int:
-    """This process's peak resident memory (``VmHWM``; ``ru_maxrss`` survives exec on Linux)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) // 1024
-    except OSError:
-        pass
-    return 0
+    output = telemetry.new_output()
+    header = {
+        "duration_ms": duration_ms,
+        "max_memory_mb": telemetry.peak_memory_mb(),
+        "error": bool(error),
+        "log_size": len(output),
+        "log_offset": telemetry.offset,
+    }
+    return header, output + payload
 
 
 def _add_request_id(record: logging.LogRecord) -> bool:
@@ -299,8 +334,9 @@ def main() -> int:
     handler = init(results)
     if handler is None:
         return 1  # as Lambda's runtime does after an init error
+    telemetry = Telemetry()
     while (frame := read_frame(0)) is not None:
-        write_frame(results, *invoke(handler, *frame))
+        write_frame(results, *invoke(handler, *frame, telemetry))
     return 0
 
 

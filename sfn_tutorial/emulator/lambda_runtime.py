@@ -17,6 +17,7 @@ import io
 import json
 import math
 import os
+import random
 import signal
 import sys
 import tempfile
@@ -153,7 +154,7 @@ def invoke(
 
     Raises ``Throttled`` when the function's reserved concurrency is used up.
     """
-    request_id = str(uuid.uuid4())
+    request_id = _request_id()
     worker = POOL.acquire(
         spec.worker_key(endpoint),
         spec.group,
@@ -172,11 +173,16 @@ def invoke(
         reply = worker.init_failure or worker.invoke(invocation, event or b"{}", spec.timeout_s)
         reply.duration_ms = reply.duration_ms or (time.monotonic() - started) * 1000
         init_ms = worker.init_ms if worker.invocations <= 1 else None
-        output = worker.read_log()
     finally:
-        healthy = reply is not None and reply.kind in ("ok", "error")
+        healthy = reply is not None and reply.kind in ("ok", "error") and not worker.timed_out
         POOL.release(worker, reusable=healthy and worker.init_failure is None)
-    return _result(spec, request_id, reply, output, init_ms, worker.log_stream)
+    return _result(spec, request_id, reply, init_ms, worker.log_stream)
+
+
+def _request_id() -> str:
+    """A random UUID, made without a system call (``uuid4`` reads the OS's random source, and
+    every system call lets other threads take the GIL)."""
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 def _start_worker(spec: FunctionSpec, endpoint: str) -> Worker:
@@ -196,17 +202,12 @@ def retire(function_arn: str | None = None) -> None:
 
 
 def _result(
-    spec: FunctionSpec,
-    request_id: str,
-    reply: Reply,
-    output: str,
-    init_ms: float | None,
-    stream: str,
+    spec: FunctionSpec, request_id: str, reply: Reply, init_ms: float | None, stream: str
 ) -> InvocationResult:
     payload, function_error, error_lines, status = _outcome(spec, request_id, reply)
     log_lines = [
         f"START RequestId: {request_id} Version: {spec.version}",
-        *output.splitlines(),
+        *reply.output.splitlines(),
         *error_lines,
         f"END RequestId: {request_id}",
         _report_line(spec, request_id, reply, init_ms, status),
@@ -248,7 +249,7 @@ def _report_line(
 ) -> str:
     """Lambda's REPORT line; billed time includes the init phase, as Lambda bills it since
     August 2025."""
-    billed = math.ceil(reply.duration_ms + (init_ms or 0.0))
+    billed = math.ceil(round(reply.duration_ms, 2) + round(init_ms or 0.0, 2))  # as printed
     line = (
         f"REPORT RequestId: {request_id}\tDuration: {reply.duration_ms:.2f} ms\t"
         f"Billed Duration: {max(1, billed)} ms\tMemory Size: {spec.memory_mb} MB\t"

@@ -20,9 +20,11 @@ from __future__ import annotations
 import base64
 import io
 import json
+import random
 import re
 import threading
 import time
+import uuid
 from urllib.parse import parse_qs, unquote
 
 from moto.core.exceptions import JsonRESTError
@@ -100,6 +102,7 @@ def apply(endpoint: str) -> None:
     _invoke_answers_through_invoke_response()
     _http_invoke_is_served_directly()
     _changes_retire_execution_environments()
+    _lambda_invoke_task_output_is_awss()
 
 
 def _invoke_runs_the_handler() -> None:
@@ -120,6 +123,7 @@ def _invoke_runs_the_handler() -> None:
             result = _invoke_and_log(self, event, client_context)
         except lambda_runtime.Throttled:
             raise throttled() from None
+        response_headers["x-amzn-requestid"] = result.request_id  # Lambda: the invocation's id
         response_headers["x-amz-executed-version"] = str(self.version)
         response_headers["x-amz-log-result"] = result.log_tail
         payload, function_error = _within_response_limit(result.payload, result.function_error)
@@ -276,7 +280,7 @@ def _serve_invoke(function_name: str, access_key: str, region: str, environ, sta
     except HTTPException as error:
         status, payload = error.code, error.get_body().encode()
         response_headers = dict(error.get_headers())
-    response_headers["x-amzn-RequestId"] = _request_id()
+    response_headers.setdefault("x-amzn-requestid", _request_id())
     response_headers["Content-Length"] = str(len(payload))
     start_response(f"{status} {HTTP_STATUS_CODES.get(status, '')}", list(response_headers.items()))
     return [payload]
@@ -291,9 +295,8 @@ def _backend(access_key: str, region: str):
 
 
 def _request_id() -> str:
-    from moto.utilities.aws_headers import gen_amzn_requestid_long
-
-    return gen_amzn_requestid_long()
+    """A request id for an answer that ran no function (an error): a UUID, as Lambda's are."""
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 def _changes_retire_execution_environments() -> None:
@@ -330,6 +333,69 @@ def _call_after(cls, name: str, hook) -> None:
     setattr(cls, name, wrapper)
 
 
+def _members(shape, location: str) -> dict[str, str]:
+    """A shape's members found at ``location`` (``header``, ``statusCode``), with the wire
+    name each has there, lower-cased."""
+    return {
+        member: member_shape.serialization.get("name", member).lower()
+        for member, member_shape in shape.members.items()
+        if member_shape.serialization.get("location") == location
+    }
+
+
+def _lambda_invoke_task_output_is_awss() -> None:
+    """A Task with ``arn:aws:states:::lambda:invoke`` outputs Lambda's response as Step Functions
+    gives it: ``ExecutedVersion``, ``Payload``, ``SdkHttpMetadata`` (the response's headers and
+    status), ``SdkResponseMetadata`` (its request id) and ``StatusCode``, keys sorted as AWS's JSON
+    has them. moto keeps ``StatusCode``, ``ExecutedVersion`` and ``Payload`` only."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    original = lambda_eval_utils.execute_lambda_function_integration
+
+    def execute_lambda_function_integration(env, parameters, region, state_credentials):
+        if env.is_mocked_mode():
+            return original(env, parameters, region, state_credentials)
+        response = lambda_eval_utils._invoke_lambda_function(
+            parameters=parameters, region=region, state_credentials=state_credentials
+        )
+        if response.get("FunctionError"):  # as moto reports it: the error payload, compact
+            payload = json.dumps(response["Payload"], separators=(",", ":"))
+            raise lambda_eval_utils.LambdaFunctionErrorException(response["FunctionError"], payload)
+        env.stack.append(task_output(response))
+
+    lambda_eval_utils.execute_lambda_function_integration = execute_lambda_function_integration
+
+
+def task_output(response: dict) -> dict:
+    """The optimised integration's output for a boto3 ``invoke`` response."""
+    from email.utils import formatdate
+
+    request_id = response["ResponseMetadata"].get("RequestId", "")
+    headers = {
+        "Connection": "keep-alive",
+        "Content-Length": response["ResponseMetadata"]["HTTPHeaders"].get("content-length", "0"),
+        "Content-Type": "application/json",
+        "Date": formatdate(usegmt=True),
+        "X-Amz-Executed-Version": response.get("ExecutedVersion", "$LATEST"),
+        "x-amzn-Remapped-Content-Length": "0",
+        "x-amzn-RequestId": request_id,
+        "X-Amzn-Trace-Id": f"root=1-{int(time.time()):08x}-{random.getrandbits(96):024x};sampled=0",
+    }
+    if "LogResult" in response:
+        headers["X-Amz-Log-Result"] = response["LogResult"]
+    headers = dict(sorted(headers.items(), key=lambda item: item[0].lower()))
+    output = {key: response[key] for key in ("ExecutedVersion", "LogResult") if key in response}
+    output["Payload"] = response["Payload"]
+    output["SdkHttpMetadata"] = {
+        "AllHttpHeaders": {name: [value] for name, value in headers.items()},
+        "HttpHeaders": headers,
+        "HttpStatusCode": response["StatusCode"],
+    }
+    output["SdkResponseMetadata"] = {"RequestId": request_id}
+    output["StatusCode"] = response["StatusCode"]
+    return dict(sorted(output.items()))
+
+
 class InProcessLambda:
     """The Step Functions interpreter's Lambda client. ``invoke`` calls this emulator's Lambda
     directly, through ``invoke_response`` as the HTTP path does, and shapes the answer, or the
@@ -340,19 +406,26 @@ class InProcessLambda:
         self.region = region
         self._http = http_client
         self._operation = http_client.meta.service_model.operation_model("Invoke")
+        self._request_headers = _members(self._operation.input_shape, "header")
+        self._response_headers = _members(self._operation.output_shape, "header")
+        self._status_members = _members(self._operation.output_shape, "statusCode")
 
     def __getattr__(self, name: str):
         return getattr(self._http, name)
 
     def invoke(self, FunctionName, Payload=b"", Qualifier=None, **options):  # noqa: N803
         """boto3's ``invoke``, without serialising, signing or sending anything."""
-        headers = self._headers(options)
-        if headers is None:  # an option only the HTTP path knows how to send
-            return self._http.invoke(
+        if any(option not in self._request_headers for option in options):
+            return self._http.invoke(  # an option only the HTTP path knows how to send
                 FunctionName=FunctionName, Payload=Payload, Qualifier=Qualifier, **options
             )
         from werkzeug.exceptions import HTTPException
 
+        headers = {
+            self._request_headers[name]: str(value)
+            for name, value in options.items()
+            if value is not None
+        }
         body = Payload.encode() if isinstance(Payload, str) else Payload
         try:
             status, response_headers, payload = invoke_response(
@@ -365,17 +438,6 @@ class InProcessLambda:
         except HTTPException as error:
             raise self._client_error(error) from None
         return self._parsed(status, response_headers, payload)
-
-    def _headers(self, options: dict) -> dict | None:
-        """The request headers botocore would send for ``options``, or ``None``."""
-        names = {
-            member: shape.serialization.get("name", "").lower()
-            for member, shape in self._operation.input_shape.members.items()
-            if shape.serialization.get("location") == "header"
-        }
-        if any(option not in names for option in options):
-            return None
-        return {names[option]: str(value) for option, value in options.items() if value}
 
     def _parsed(self, status: int, headers: dict, payload: bytes) -> dict:
         """The response dict botocore builds: modelled header members, status, payload."""
@@ -392,12 +454,9 @@ class InProcessLambda:
                 "RetryAttempts": 0,
             }
         }
-        for member, shape in self._operation.output_shape.members.items():
-            location = shape.serialization.get("location")
-            header = shape.serialization.get("name", "").lower()
-            if location == "statusCode":
-                response[member] = status
-            elif location == "header" and header in lowered:
+        response.update(dict.fromkeys(self._status_members, status))
+        for member, header in self._response_headers.items():
+            if header in lowered:
                 response[member] = lowered[header]
         response["Payload"] = StreamingBody(io.BytesIO(payload), len(payload))
         return response

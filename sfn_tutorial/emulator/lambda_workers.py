@@ -12,7 +12,6 @@ does; and retires workers that idled too long, whose function changed, or that f
 from __future__ import annotations
 
 import os
-import select
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,6 @@ from dataclasses import dataclass
 from sfn_tutorial.emulator.lambda_bootstrap import read_frame, write_frame
 
 BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_bootstrap.py")
-LOG_FILE_LIMIT = 1 << 20  # a worker's log file is emptied once read past this size
 IDLE_TIMEOUT_S = 300.0
 MAX_WORKERS_PER_KEY = max(4, 2 * (os.cpu_count() or 1))
 
@@ -40,6 +38,7 @@ class Reply:
 
     ``kind`` is ``"ok"`` or ``"error"`` (the runtime's answer, in ``payload``), ``"timeout"``
     (the worker was stopped at the deadline) or ``"exit"`` (it died; ``exit_status`` says how).
+    ``output`` is what the code printed meanwhile.
     """
 
     kind: str
@@ -47,10 +46,16 @@ class Reply:
     duration_ms: float = 0.0
     max_memory_mb: int = 0
     exit_status: int | None = None
+    output: str = ""
 
 
 class Worker:
-    """One execution environment: a child process that keeps its module loaded."""
+    """One execution environment: a child process that keeps its module loaded.
+
+    Each invocation costs the invoking thread two system calls, a write and a read, because each
+    one releases the GIL and may wait long to get it back while a Map runs a thousand threads:
+    the child sends its output with its answer, and the ``Watchdog`` enforces the deadline.
+    """
 
     def __init__(self, key: Hashable, group: str, log_stream: str) -> None:
         self.key = key
@@ -62,9 +67,10 @@ class Worker:
         self.max_memory_mb = 0
         self.last_used = time.monotonic()
         self.retired = False
+        self.timed_out = False
         self._process: subprocess.Popen | None = None
         self._log_fd = -1
-        self._log_offset = 0
+        self._log_offset = 0  # where the child's next output starts in its log file
 
     def start(self, cwd: str, env: dict, init_timeout_s: float) -> None:
         """Start the child and wait for its init phase; a failed init is kept in
@@ -72,8 +78,8 @@ class Worker:
         started = time.monotonic()  # Lambda's Init Duration includes starting the runtime
         handle, path = tempfile.mkstemp(prefix="sfn-tutorial-lambda-", suffix=".log")
         os.close(handle)
-        self._log_fd = os.open(path, os.O_RDWR)
-        child_log = os.open(path, os.O_WRONLY | os.O_APPEND)
+        self._log_fd = os.open(path, os.O_RDONLY)
+        child_log = os.open(path, os.O_RDWR | os.O_APPEND)  # the child reads back its output
         try:
             self._process = subprocess.Popen(
                 # -S: no site import, the slowest part of starting Python; the environment's
@@ -92,55 +98,60 @@ class Worker:
         finally:
             os.close(child_log)
             os.unlink(path)  # the open descriptors keep the file while the worker lives
-        self._await_init(started, init_timeout_s)
-
-    def _await_init(self, started: float, timeout_s: float) -> None:
-        answer = self._receive(timeout_s)
+        answer = self._exchange(None, b"", init_timeout_s)
         self.init_ms = (time.monotonic() - started) * 1000
         if isinstance(answer, Reply):
             self.init_failure = answer
-            return
-        header, payload = answer
-        if header.get("error"):
-            self.init_failure = Reply("error", payload)
+        elif answer[0].get("error"):
+            self.init_failure = Reply("error", answer[1], output=self._unread_output())
 
     def invoke(self, invocation: dict, event: bytes, timeout_s: float) -> Reply:
         """Send one event and wait for the answer, at most ``timeout_s`` seconds."""
         self.invocations += 1
-        try:
-            write_frame(self._process.stdin.fileno(), invocation, event)
-        except (BrokenPipeError, ValueError):
-            return self._exited()
-        answer = self._receive(timeout_s)
+        answer = self._exchange(invocation, event, timeout_s)
         if isinstance(answer, Reply):
             return answer
-        header, payload = answer
+        header, body = answer
         self.max_memory_mb = header["max_memory_mb"]
+        self._log_offset = header["log_offset"]
+        output = body[: header["log_size"]].decode(errors="replace")
         kind = "error" if header["error"] else "ok"
-        return Reply(kind, payload, header["duration_ms"], self.max_memory_mb)
+        payload = body[header["log_size"] :]
+        return Reply(kind, payload, header["duration_ms"], self.max_memory_mb, output=output)
 
-    def _receive(self, timeout_s: float) -> tuple[dict, bytes] | Reply:
-        """The child's next frame, or a Reply saying it timed out (and was stopped) or died."""
-        fd = self._process.stdout.fileno()
-        if not _readable(fd, timeout_s):
-            self.stop()
-            return Reply("timeout", duration_ms=timeout_s * 1000, max_memory_mb=self.max_memory_mb)
-        frame = read_frame(fd)
+    def _exchange(self, request: dict | None, body: bytes, timeout_s: float):
+        """Send a frame (unless ``request`` is None) and receive the child's answer: a frame, or
+        a Reply saying the child ran out of time (it was killed) or died."""
+        WATCHDOG.watch(self, time.monotonic() + timeout_s)
+        try:
+            if request is not None:
+                write_frame(self._process.stdin.fileno(), request, body)
+            frame = read_frame(self._process.stdout.fileno())
+        except (OSError, ValueError):  # the child closed its end: it is gone
+            frame = None
+        finally:
+            self.timed_out = WATCHDOG.unwatch(self) or self.timed_out
+        if self.timed_out:
+            output = self._unread_output()
+            return Reply("timeout", b"", timeout_s * 1000, self.max_memory_mb, output=output)
         return frame if frame is not None else self._exited()
 
     def _exited(self) -> Reply:
         status = self._process.wait()
-        return Reply("exit", max_memory_mb=self.max_memory_mb, exit_status=status)
+        output = self._unread_output()
+        return Reply("exit", max_memory_mb=self.max_memory_mb, exit_status=status, output=output)
 
-    def read_log(self) -> str:
-        """What the child wrote since the last call: its prints and the runtime's error lines."""
+    def _unread_output(self) -> str:
+        """What the child printed that no answer carried: before it died or was stopped."""
         end = os.fstat(self._log_fd).st_size
-        data = os.pread(self._log_fd, end - self._log_offset, self._log_offset)
+        data = os.pread(self._log_fd, max(0, end - self._log_offset), self._log_offset)
         self._log_offset = end
-        if end > LOG_FILE_LIMIT:  # the child appends, so it writes at the new end
-            os.ftruncate(self._log_fd, 0)
-            self._log_offset = 0
         return data.decode(errors="replace")
+
+    def kill(self) -> None:
+        """Kill the child now (from any thread); ``stop()`` cleans up after it."""
+        if self._process.returncode is None:
+            self._process.kill()
 
     def stop(self) -> None:
         """End the child process, whatever it is doing."""
@@ -157,11 +168,47 @@ class Worker:
             self._log_fd = -1
 
 
-def _readable(fd: int, timeout_s: float) -> bool:
-    """Wait until ``fd`` has data (or is closed); ``False`` if ``timeout_s`` passed first."""
-    poller = select.poll()
-    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
-    return bool(poller.poll(max(0.0, timeout_s) * 1000))
+class Watchdog:
+    """Kills workers that run past their deadline, checking every ``RESOLUTION_S`` seconds (a
+    thread of its own, so that waiting for an answer needs no timeout of its own)."""
+
+    RESOLUTION_S = 0.02
+
+    def __init__(self) -> None:
+        self._deadlines: dict[Worker, float] = {}
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, worker: Worker, deadline: float) -> None:
+        """Kill ``worker`` at ``deadline`` (monotonic time) unless ``unwatch``ed before."""
+        self._deadlines[worker] = deadline
+        if not self._wake.is_set():
+            self._wake.set()
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, daemon=True)
+                    self._thread.start()
+
+    def unwatch(self, worker: Worker) -> bool:
+        """Stop watching; ``True`` if it was too late: the worker is (being) killed."""
+        return self._deadlines.pop(worker, None) is None
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            while self._deadlines:
+                time.sleep(self.RESOLUTION_S)
+                now = time.monotonic()
+                for worker, deadline in list(self._deadlines.items()):
+                    if deadline <= now and self._deadlines.pop(worker, None) is not None:
+                        worker.timed_out = True
+                        worker.kill()
+
+
+WATCHDOG = Watchdog()
 
 
 class WorkerPool:

@@ -1,0 +1,383 @@
+"""Lambda's Invoke on the running emulator: warm environments, limits, errors, Task states.
+
+Every test says what AWS does; the emulator must do the same. Each test deploys functions of its
+own, so that none meets another's execution environments.
+"""
+
+import base64
+import io
+import json
+import os
+import time
+import uuid
+import zipfile
+
+import boto3
+import pytest
+
+from sfn_tutorial import executions
+
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+COUNTER = """
+import os
+print("init")
+calls = 0
+def handler(event, context):
+    global calls
+    calls += 1
+    return {"calls": calls, "pid": os.getpid(), "greeting": os.environ.get("GREETING")}
+"""
+
+
+@pytest.fixture
+def lam(emulator):
+    return boto3.client("lambda")
+
+
+def role_arn() -> str:
+    iam = boto3.client("iam")
+    try:
+        return iam.get_role(RoleName="lambda-service-test")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        document = json.dumps(TRUST)
+        return iam.create_role(RoleName="lambda-service-test", AssumeRolePolicyDocument=document)[
+            "Role"
+        ]["Arn"]
+
+
+def package(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("lambda_function.py", source)
+    return buffer.getvalue()
+
+
+def deploy(source: str, **settings) -> str:
+    """A new function running ``source``; its ARN."""
+    return boto3.client("lambda").create_function(
+        FunctionName=f"test-{uuid.uuid4().hex[:12]}",
+        Runtime="python3.12",
+        Role=role_arn(),
+        Handler="lambda_function.handler",
+        Code={"ZipFile": package(source)},
+        **settings,
+    )["FunctionArn"]
+
+
+def call(function_arn: str, event=None, **options) -> tuple[dict, object]:
+    """Invoke; the response and its decoded payload."""
+    response = boto3.client("lambda").invoke(
+        FunctionName=function_arn, Payload=json.dumps(event or {}), **options
+    )
+    return response, json.loads(response["Payload"].read())
+
+
+def tail(response) -> list[str]:
+    return base64.b64decode(response["LogResult"]).decode().splitlines()
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # the emulator runs on this machine, its workers too
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_invocations_reuse_a_warm_environment(lam):
+    # Lambda: init runs once per execution environment; "Init Duration" on cold starts only.
+    arn = deploy(COUNTER)
+    first, one = call(arn, LogType="Tail")
+    second, two = call(arn, LogType="Tail")
+    assert (one["calls"], two["calls"]) == (1, 2) and one["pid"] == two["pid"]
+    assert "Init Duration" in tail(first)[-1] and "Init Duration" not in tail(second)[-1]
+    assert "init" in tail(first) and "init" not in tail(second)
+
+
+def test_the_response_request_id_is_the_invocations(lam):
+    # Lambda: x-amzn-RequestId of a synchronous Invoke is the invocation's request id.
+    response, _ = call(deploy(COUNTER), LogType="Tail")
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert tail(response)[0] == f"START RequestId: {request_id} Version: $LATEST"
+
+
+def test_updating_the_configuration_replaces_the_environment(lam):
+    # Lambda: after UpdateFunctionConfiguration, invocations run in new environments.
+    arn = deploy(COUNTER, Environment={"Variables": {"GREETING": "hi"}})
+    _, before = call(arn)
+    lam.update_function_configuration(
+        FunctionName=arn, Environment={"Variables": {"GREETING": "hello"}}
+    )
+    assert not process_exists(before["pid"])
+    response, after = call(arn, LogType="Tail")
+    assert (after["calls"], after["greeting"]) == (1, "hello")
+    assert "Init Duration" in tail(response)[-1]
+
+
+def test_updating_the_code_runs_the_new_code_at_once(lam):
+    arn = deploy(COUNTER)
+    _, before = call(arn)
+    lam.update_function_code(
+        FunctionName=arn, ZipFile=package("def handler(event, context):\n    return 'v2'")
+    )
+    assert not process_exists(before["pid"])
+    assert call(arn)[1] == "v2"
+
+
+def test_deleting_a_function_ends_its_environments(lam):
+    arn = deploy(COUNTER)
+    _, answer = call(arn)
+    lam.delete_function(FunctionName=arn)
+    assert not process_exists(answer["pid"])
+
+
+def test_one_log_stream_per_environment(lam):
+    # Lambda: an execution environment writes every invocation to its own log stream.
+    arn = deploy(COUNTER)
+    first, _ = call(arn)
+    second, _ = call(arn)
+    logs = boto3.client("logs")
+    group = "/aws/lambda/" + arn.rsplit(":", 1)[1]
+    (stream,) = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    messages = [
+        event["message"]
+        for event in logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])[
+            "events"
+        ]
+    ]
+    starts = [message for message in messages if message.startswith("START RequestId: ")]
+    assert [start.split()[2] for start in starts] == [
+        first["ResponseMetadata"]["RequestId"],
+        second["ResponseMetadata"]["RequestId"],
+    ]
+    assert stream["logStreamName"].startswith(time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()))
+
+
+def test_a_handler_reaches_this_emulator_with_boto3(lam):
+    # AWS_ENDPOINT_URL points boto3 inside the handler at the emulator, as at AWS it would
+    # reach AWS.
+    source = (
+        "import boto3\ndef handler(event, context):\n"
+        "    names = [f['FunctionName'] for f in boto3.client('lambda').list_functions()"
+        "['Functions']]\n    return context.function_name in names"
+    )
+    assert call(deploy(source))[1] is True
+
+
+def test_a_request_over_6_mb_is_request_entity_too_large(lam):
+    # Lambda: HTTP 413 RequestEntityTooLargeException, "Request must be smaller than 6291456
+    # bytes for the InvokeFunction operation".
+    arn = deploy(COUNTER)
+    big = json.dumps({"data": "x" * (6 * 1024 * 1024)})
+    with pytest.raises(lam.exceptions.ClientError) as raised:
+        lam.invoke(FunctionName=arn, Payload=big)
+    error = raised.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert error["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert error["Error"]["Message"] == (
+        "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
+    )
+
+
+def test_a_result_over_6_mb_is_function_response_size_too_large(lam):
+    # Lambda: status 200, FunctionError "Unhandled", and {"errorMessage": "Response payload
+    # size exceeded maximum allowed payload size (6291556 bytes).", "errorType":
+    # "Function.ResponseSizeTooLarge"}.
+    arn = deploy("def handler(event, context):\n    return 'x' * 7_000_000")
+    response, error = call(arn)
+    assert (response["StatusCode"], response["FunctionError"]) == (200, "Unhandled")
+    assert error == {
+        "errorMessage": "Response payload size exceeded maximum allowed payload size "
+        "(6291556 bytes).",
+        "errorType": "Function.ResponseSizeTooLarge",
+    }
+
+
+def test_a_payload_that_is_not_json_is_invalid_request_content(lam):
+    # Lambda: HTTP 400 InvalidRequestContentException, "Could not parse request body into json:
+    # Could not parse payload into json: ..." (the rest is the parser's own words).
+    with pytest.raises(lam.exceptions.InvalidRequestContentException) as raised:
+        lam.invoke(FunctionName=deploy(COUNTER), Payload=b"{not json")
+    assert raised.value.response["Error"]["Message"].startswith(
+        "Could not parse request body into json: Could not parse payload into json: "
+    )
+
+
+def test_reserved_concurrency_zero_throttles_every_invocation(lam):
+    # Lambda: HTTP 429 TooManyRequestsException "Rate Exceeded.", Reason
+    # ReservedFunctionConcurrentInvocationLimitExceeded.
+    arn = deploy(COUNTER)
+    lam.put_function_concurrency(FunctionName=arn, ReservedConcurrentExecutions=0)
+    with pytest.raises(lam.exceptions.TooManyRequestsException) as raised:
+        call(arn)
+    error = raised.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert error["Error"]["Message"] == "Rate Exceeded."
+    assert error["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+
+def test_a_timeout_is_sandbox_timedout_and_the_emulator_carries_on(lam):
+    # Lambda: FunctionError "Unhandled", {"errorType": "Sandbox.Timedout", "errorMessage":
+    # "RequestId: ID Error: Task timed out after 1.00 seconds"}.
+    arn = deploy("import time\ndef handler(event, context):\n    time.sleep(10)", Timeout=1)
+    response, error = call(arn)
+    assert response["FunctionError"] == "Unhandled"
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert error == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": f"RequestId: {request_id} Error: Task timed out after 1.00 seconds",
+    }
+    assert call(deploy(COUNTER))[1]["calls"] == 1
+
+
+def test_a_crash_is_runtime_exit_error_and_the_next_invocation_starts_cold(lam):
+    # Lambda: {"errorType": "Runtime.ExitError", "errorMessage": "RequestId: ID Error: Runtime
+    # exited with error: exit status 2"}; the environment is gone, the next one runs init again.
+    source = COUNTER + "import sys\ndef crash(event, context):\n    sys.exit(2)\n"
+    arn = deploy(source, Handler="lambda_function.crash")
+    response, error = call(arn)
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert error["errorType"] == "Runtime.ExitError"
+    assert error["errorMessage"] == (
+        f"RequestId: {request_id} Error: Runtime exited with error: exit status 2"
+    )
+    assert "Init Duration" in tail(call(arn, LogType="Tail")[0])[-1]
+
+
+def test_an_event_invocation_runs_the_handler_later(lam):
+    # Lambda: 202 at once; the event runs afterwards and logs to CloudWatch Logs.
+    arn = deploy("def handler(event, context):\n    print('got', event['n'])")
+    response = lam.invoke(FunctionName=arn, InvocationType="Event", Payload=b'{"n": 7}')
+    assert response["StatusCode"] == 202
+    group = "/aws/lambda/" + arn.rsplit(":", 1)[1]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        found = boto3.client("logs").filter_log_events(logGroupName=group)["events"]
+        if any(event["message"] == "got 7" for event in found):
+            return
+        time.sleep(0.2)
+    pytest.fail("the event's handler output never reached CloudWatch Logs")
+
+
+def run(definition: dict, execution_input) -> dict:
+    sfn = boto3.client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name=f"test-{uuid.uuid4().hex[:12]}", definition=json.dumps(definition), roleArn=role_arn()
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input))
+    return executions.wait_for_execution(execution["executionArn"], timeout_s=60)
+
+
+def task(resource: str, **fields) -> dict:
+    return {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": resource, **fields}}}
+
+
+ECHO = "def handler(event, context):\n    return {'echo': event, 'id': context.aws_request_id}"
+
+
+def test_a_task_with_the_functions_arn_outputs_the_handlers_result(lam):
+    # The blog's way: "Resource": the function's ARN; the state's output is the handler's result.
+    definition = task(deploy(ECHO), End=True)
+    description = run(definition, {"n": 1})
+    assert description["status"] == "SUCCEEDED"
+    assert json.loads(description["output"])["echo"] == {"n": 1}
+
+
+def test_the_optimised_integration_wraps_the_result_in_payload(lam):
+    # Step Functions' arn:aws:states:::lambda:invoke outputs Lambda's response: ExecutedVersion,
+    # Payload (the handler's result), SdkHttpMetadata, SdkResponseMetadata and StatusCode.
+    arn = deploy(ECHO)
+    parameters = {"FunctionName": arn, "Payload.$": "$"}
+    definition = task("arn:aws:states:::lambda:invoke", Parameters=parameters, End=True)
+    output = json.loads(run(definition, {"n": 2})["output"])
+    assert list(output) == [
+        "ExecutedVersion",
+        "Payload",
+        "SdkHttpMetadata",
+        "SdkResponseMetadata",
+        "StatusCode",
+    ]
+    assert (output["StatusCode"], output["ExecutedVersion"]) == (200, "$LATEST")
+    assert output["Payload"]["echo"] == {"n": 2}
+    request_id = output["SdkResponseMetadata"]["RequestId"]
+    assert request_id == output["Payload"]["id"]  # the invocation's own request id
+    http = output["SdkHttpMetadata"]
+    assert http["HttpStatusCode"] == 200
+    assert http["HttpHeaders"]["x-amzn-RequestId"] == request_id
+    assert http["AllHttpHeaders"]["X-Amz-Executed-Version"] == ["$LATEST"]
+
+
+def test_output_path_payload_gives_the_handlers_result(lam):
+    parameters = {"FunctionName": deploy(ECHO), "Payload.$": "$"}
+    definition = task(
+        "arn:aws:states:::lambda:invoke", Parameters=parameters, OutputPath="$.Payload", End=True
+    )
+    assert json.loads(run(definition, {"n": 3})["output"])["echo"] == {"n": 3}
+
+
+def test_a_missing_function_fails_the_task_as_lambdas_api_error(lam):
+    # Step Functions: the integration fails with "Lambda.ResourceNotFoundException" and a cause
+    # naming the service, status, error code and request id; the error is the one Invoke gives.
+    missing = deploy(ECHO).replace(":function:test-", ":function:gone-")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException) as raised:
+        lam.invoke(FunctionName=missing, Payload=b"{}")
+    message = raised.value.response["Error"]["Message"]
+    parameters = {"FunctionName": missing, "Payload.$": "$"}
+    description = run(task("arn:aws:states:::lambda:invoke", Parameters=parameters, End=True), {})
+    assert description["status"] == "FAILED"
+    assert description["error"] == "Lambda.ResourceNotFoundException"
+    assert description["cause"].startswith(
+        f"{message} (Service: AWSLambda; Status Code: 404; "
+        "Error Code: ResourceNotFoundException; Request ID: "
+    )
+
+
+def test_a_map_of_lambda_tasks_runs_every_item(lam):
+    arn = deploy("def handler(event, context):\n    return event['n'] * 2")
+    definition = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "Double",
+                    "States": {"Double": {"Type": "Task", "Resource": arn, "End": True}},
+                },
+                "End": True,
+            }
+        },
+    }
+    description = run(definition, {"items": [{"n": n} for n in range(50)]})
+    assert json.loads(description["output"]) == [n * 2 for n in range(50)]
+
+
+def test_a_reset_leaves_no_environment_serving_old_code(lam, emulator):
+    # Last in this module: POST /moto-api/reset forgets every function. A function created
+    # again with the same name must start from a fresh environment.
+    import urllib.request
+
+    arn = deploy(COUNTER)
+    _, before = call(arn)
+    request = urllib.request.Request(emulator.endpoint_url + "/moto-api/reset", method="POST")
+    urllib.request.urlopen(request).close()
+    assert not process_exists(before["pid"])
+    name = arn.rsplit(":", 1)[1]
+    boto3.client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role_arn(),
+        Handler="lambda_function.handler",
+        Code={"ZipFile": package(COUNTER)},
+    )
+    assert call(arn)[1]["calls"] == 1
