@@ -63,11 +63,11 @@ def package(source: str) -> bytes:
 
 def deploy(source: str, **settings) -> str:
     """A new function running ``source``; its ARN."""
+    settings = {"Handler": "lambda_function.handler", **settings}
     return boto3.client("lambda").create_function(
         FunctionName=f"test-{uuid.uuid4().hex[:12]}",
         Runtime="python3.12",
         Role=role_arn(),
-        Handler="lambda_function.handler",
         Code={"ZipFile": package(source)},
         **settings,
     )["FunctionArn"]
@@ -258,10 +258,14 @@ def test_an_event_invocation_runs_the_handler_later(lam):
     arn = deploy("def handler(event, context):\n    print('got', event['n'])")
     response = lam.invoke(FunctionName=arn, InvocationType="Event", Payload=b'{"n": 7}')
     assert response["StatusCode"] == 202
+    logs = boto3.client("logs")
     group = "/aws/lambda/" + arn.rsplit(":", 1)[1]
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        found = boto3.client("logs").filter_log_events(logGroupName=group)["events"]
+        try:
+            found = logs.filter_log_events(logGroupName=group)["events"]
+        except logs.exceptions.ResourceNotFoundException:  # not written yet
+            found = []
         if any(event["message"] == "got 7" for event in found):
             return
         time.sleep(0.2)

@@ -4,8 +4,8 @@ Lambda keeps an execution environment after an invocation and reuses it for the 
 module's top-level code (init) runs once per environment, not once per invocation. A ``Worker`` is
 one such environment: a ``lambda_bootstrap`` child process that serves invocations over pipes.
 ``WorkerPool`` hands workers out. It reuses an idle worker with the same key (function version,
-code and configuration); starts another one when all are busy, up to a local cap beyond which
-invocations wait for a free worker; throttles beyond a function's reserved concurrency, as Lambda
+code and configuration); starts another one when all are busy (up to local limits; beyond them,
+invocations wait for a free worker); throttles beyond a function's reserved concurrency, as Lambda
 does; and retires workers that idled too long, whose function changed, or that failed.
 """
 
@@ -25,7 +25,9 @@ from sfn_tutorial.emulator.lambda_bootstrap import read_frame, write_frame
 
 BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_bootstrap.py")
 IDLE_TIMEOUT_S = 300.0
-MAX_WORKERS_PER_KEY = max(4, 2 * (os.cpu_count() or 1))
+EAGER_WORKERS = max(2, os.cpu_count() or 1)
+MAX_WORKERS_PER_KEY = 32
+SCALE_OUT_DELAY_S = 0.05
 
 
 class Throttled(Exception):
@@ -212,16 +214,31 @@ WATCHDOG = Watchdog()
 
 
 class WorkerPool:
-    """Idle workers by key, how many are alive, and how many invocations each function runs."""
+    """Idle workers by key, how many are alive, and how many invocations each function runs.
+
+    Lambda gives each concurrent invocation an environment of its own. Locally, a new worker
+    starts at once while fewer than ``eager`` are alive for the key; beyond that only when none
+    has been handed out for ``scale_out_delay_s`` (its handlers are slow, so more of them help),
+    and never beyond ``max_per_key``: meanwhile invocations wait for a free worker. So a Map of
+    fast functions keeps a few warm workers busy, and a Map of slow ones gets many.
+    """
 
     def __init__(
-        self, max_per_key: int = MAX_WORKERS_PER_KEY, idle_timeout_s: float = IDLE_TIMEOUT_S
+        self,
+        max_per_key: int = MAX_WORKERS_PER_KEY,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
+        eager: int = EAGER_WORKERS,
+        scale_out_delay_s: float = SCALE_OUT_DELAY_S,
     ) -> None:
         self.max_per_key = max_per_key
         self.idle_timeout_s = idle_timeout_s
+        self.eager = eager
+        self.scale_out_delay_s = scale_out_delay_s
         self._lock = threading.Lock()
         self._idle: dict[Hashable, list[Worker]] = defaultdict(list)
         self._alive: dict[Hashable, int] = defaultdict(int)  # idle, busy or starting
+        self._handed_out: dict[Hashable, float] = defaultdict(float)  # when, last
+        self._timer: set[Hashable] = set()  # keys for which a waiter watches the clock
         self._running: dict[str, int] = defaultdict(int)  # invocations in flight per group
         self._freed: dict[Hashable, threading.Condition] = {}
         self._workers: set[Worker] = set()
@@ -231,14 +248,15 @@ class WorkerPool:
         self, key: Hashable, group: str, reserved: int | None, start: Callable[[], Worker]
     ) -> Worker:
         """A worker for ``key``: an idle one, a new one from ``start()``, or the first one
-        freed when ``max_per_key`` are alive. ``group`` (the function) may run at most
-        ``reserved`` invocations at once, if set: beyond that, ``Throttled``."""
+        freed. ``group`` (the function) may run at most ``reserved`` invocations at once, if
+        set: beyond that, ``Throttled``."""
         with self._lock:
             if reserved is not None and self._running[group] >= reserved:
                 raise Throttled(group)
             self._running[group] += 1
             self._ensure_reaper()
             worker = self._idle_worker_or_slot(key)
+            self._handed_out[key] = time.monotonic()
         if worker is None:
             worker = self._start(key, group, start)
         return worker
@@ -249,10 +267,23 @@ class WorkerPool:
         while True:
             if self._idle[key]:
                 return self._idle[key].pop()  # the most recently used: the others may idle out
-            if self._alive[key] < self.max_per_key:
+            if self._may_start(key):
                 self._alive[key] += 1
                 return None
-            freed.wait()
+            if self._alive[key] >= self.max_per_key or key in self._timer:
+                freed.wait()
+                continue
+            self._timer.add(key)  # one waiter at a time wakes up to check the clock
+            try:
+                freed.wait(self.scale_out_delay_s)
+            finally:
+                self._timer.discard(key)
+                freed.notify()  # another waiter takes over the clock
+
+    def _may_start(self, key: Hashable) -> bool:
+        alive = self._alive[key]
+        slow = time.monotonic() - self._handed_out[key] >= self.scale_out_delay_s
+        return alive < self.max_per_key and (alive < self.eager or slow)
 
     def _start(self, key: Hashable, group: str, start: Callable[[], Worker]) -> Worker:
         try:
