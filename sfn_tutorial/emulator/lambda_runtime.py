@@ -59,8 +59,7 @@ class FunctionSpec:
     @property
     def group(self) -> str:
         """The function's ARN without version or alias: what reserved concurrency applies to."""
-        parts = self.arn.split(":")
-        return ":".join(parts[:7])
+        return unqualified(self.arn)
 
     def worker_key(self, endpoint: str) -> tuple:
         """Workers are reused only for the same version, code and configuration."""
@@ -198,7 +197,12 @@ def _start_worker(spec: FunctionSpec, endpoint: str) -> Worker:
 def retire(function_arn: str | None = None) -> None:
     """Stop the execution environments of a function (of every function if ``None``): after an
     update, a deletion or a reset, no invocation may meet the old code or configuration."""
-    POOL.retire(None if function_arn is None else ":".join(function_arn.split(":")[:7]))
+    POOL.retire(None if function_arn is None else unqualified(function_arn))
+
+
+def unqualified(function_arn: str) -> str:
+    """``arn:aws:lambda:REGION:ACCOUNT:function:NAME``, without a ``:VERSION`` or ``:ALIAS``."""
+    return ":".join(function_arn.split(":")[:7])
 
 
 def _result(

@@ -41,7 +41,6 @@ REQUEST_HEADERS = {
     "x-amz-log-type": "HTTP_X_AMZ_LOG_TYPE",
     "x-amz-client-context": "HTTP_X_AMZ_CLIENT_CONTEXT",
 }
-INTERPRETER_ACCESS_KEY = "ak"  # what moto's interpreter signs its calls with
 _endpoint = ""  # where handlers' AWS_ENDPOINT_URL points: this emulator
 
 
@@ -86,8 +85,6 @@ def invoke_response(backend, function_name: str, qualifier, body: bytes, headers
         raise request_too_large()
     response_headers: dict[str, str] = {}
     payload = backend.invoke(function_name, qualifier, body, headers, response_headers)
-    if headers.get("x-amz-log-type") != "Tail":
-        response_headers.pop("x-amz-log-result", None)
     status = {"Event": 202, "DryRun": 204}.get(invocation_type, 200)
     response_headers["content-type"] = "application/json"
     return status, response_headers, payload
@@ -103,9 +100,12 @@ def apply(endpoint: str) -> None:
     _http_invoke_is_served_directly()
     _changes_retire_execution_environments()
     _lambda_invoke_task_output_is_awss()
+    _lambda_tasks_without_a_timeout_need_no_thread()
 
 
 def _invoke_runs_the_handler() -> None:
+    """moto's ``LambdaFunction.invoke``, which echoes the event, replaced by one that runs the
+    handler (every way moto invokes a function comes through here)."""
     from moto.awslambda.models import LambdaFunction
 
     def invoke(self, body, request_headers, response_headers):
@@ -125,7 +125,8 @@ def _invoke_runs_the_handler() -> None:
             raise throttled() from None
         response_headers["x-amzn-requestid"] = result.request_id  # Lambda: the invocation's id
         response_headers["x-amz-executed-version"] = str(self.version)
-        response_headers["x-amz-log-result"] = result.log_tail
+        if request_headers.get("x-amz-log-type") == "Tail":
+            response_headers["x-amz-log-result"] = result.log_tail
         payload, function_error = _within_response_limit(result.payload, result.function_error)
         if function_error:
             response_headers["x-amz-function-error"] = function_error
@@ -136,6 +137,8 @@ def _invoke_runs_the_handler() -> None:
 
 def _event(body) -> bytes:
     """The request's payload as JSON bytes (``{}`` when empty); Lambda refuses other JSON."""
+    if not isinstance(body, (str, bytes, type(None))):  # an event from another moto service
+        body = json.dumps(body)
     event = body.encode() if isinstance(body, str) else (body or b"")
     if not event.strip():
         return b"{}"
@@ -200,21 +203,24 @@ def _invoke_and_log(function, event: bytes, client_context: dict | None = None):
 
 def _write_log(function, result) -> None:
     """Append the invocation's lines to its execution environment's stream, creating the group
-    and the stream when missing (Lambda does, with the AWSLambdaBasicExecutionRole policy)."""
-    from moto.logs.exceptions import ResourceNotFoundException
+    and the stream when missing (Lambda does, with the AWSLambdaBasicExecutionRole policy).
 
+    The lines go to the log group directly: ``PutLogEvents``'s checks (events in order, not
+    older than 14 days) hold for lines stamped now, and cost a third of the time."""
     logs = function.logs_backend
-    now_ms = int(time.time() * 1000)
-    events = [{"timestamp": now_ms, "message": line} for line in result.log_lines]
-    try:
-        logs.put_log_events(function.logs_group_name, result.log_stream_name, events)
-    except ResourceNotFoundException:
-        logs.ensure_log_group(function.logs_group_name)
+    group_name, stream_name = function.logs_group_name, result.log_stream_name
+    group = logs.groups.get(group_name)
+    if group is None or stream_name not in group.streams:
+        logs.ensure_log_group(group_name)
         try:
-            logs.create_log_stream(function.logs_group_name, result.log_stream_name)
+            logs.create_log_stream(group_name, stream_name)
         except Exception:  # another invocation created it meanwhile
             pass
-        logs.put_log_events(function.logs_group_name, result.log_stream_name, events)
+        group = logs.groups[group_name]
+    now_ms = int(time.time() * 1000)
+    group.put_log_events(
+        stream_name, [{"timestamp": now_ms, "message": line} for line in result.log_lines]
+    )
 
 
 def _invoke_later(function, event: bytes, client_context: dict | None) -> None:
@@ -349,21 +355,72 @@ def _lambda_invoke_task_output_is_awss() -> None:
     status), ``SdkResponseMetadata`` (its request id) and ``StatusCode``, keys sorted as AWS's JSON
     has them. moto keeps ``StatusCode``, ``ExecutedVersion`` and ``Payload`` only."""
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_lambda,
+    )
 
-    original = lambda_eval_utils.execute_lambda_function_integration
+    service_task = state_task_service_lambda.StateTaskServiceLambda
+    original = service_task._eval_service_task
 
-    def execute_lambda_function_integration(env, parameters, region, state_credentials):
+    def _eval_service_task(
+        self, env, resource_runtime_part, normalised_parameters, state_credentials
+    ):
         if env.is_mocked_mode():
-            return original(env, parameters, region, state_credentials)
+            return original(
+                self, env, resource_runtime_part, normalised_parameters, state_credentials
+            )
         response = lambda_eval_utils._invoke_lambda_function(
-            parameters=parameters, region=region, state_credentials=state_credentials
+            parameters=normalised_parameters,
+            region=resource_runtime_part.region,
+            state_credentials=state_credentials,
         )
         if response.get("FunctionError"):  # as moto reports it: the error payload, compact
             payload = json.dumps(response["Payload"], separators=(",", ":"))
             raise lambda_eval_utils.LambdaFunctionErrorException(response["FunctionError"], payload)
         env.stack.append(task_output(response))
 
-    lambda_eval_utils.execute_lambda_function_integration = execute_lambda_function_integration
+    service_task._eval_service_task = _eval_service_task
+
+
+def _lambda_tasks_without_a_timeout_need_no_thread() -> None:
+    """A Lambda Task state runs on its execution's thread unless it has a ``TimeoutSeconds``.
+
+    moto runs every Task state in a thread of its own, so that it can stop waiting when the
+    state's timeout passes. Without a timeout that thread only costs a thread start per Task,
+    and one more thread competing for the GIL in a Map of a thousand. moto's own code still runs
+    the state; only starting its thread becomes calling its function.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_lambda,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import (
+        StateTaskLambda,
+    )
+
+    inline = threading.local()  # set just before the thread that may run inline is started
+
+    class TaskThread(execute_state.Thread):
+        def start(self) -> None:
+            if getattr(inline, "next_start", False):
+                inline.next_start = False
+                self.run()
+            else:
+                super().start()
+
+    def run_inline_unless_timed(cls) -> None:
+        def _evaluate_with_timeout(self, env):
+            inline.next_start = self.timeout.is_default_value()
+            try:
+                return super(cls, self)._evaluate_with_timeout(env)
+            finally:
+                inline.next_start = False
+
+        cls._evaluate_with_timeout = _evaluate_with_timeout
+
+    execute_state.Thread = TaskThread
+    run_inline_unless_timed(StateTaskLambda)
+    run_inline_unless_timed(state_task_service_lambda.StateTaskServiceLambda)
 
 
 def task_output(response: dict) -> dict:
@@ -416,9 +473,9 @@ class InProcessLambda:
     def invoke(self, FunctionName, Payload=b"", Qualifier=None, **options):  # noqa: N803
         """boto3's ``invoke``, without serialising, signing or sending anything."""
         if any(option not in self._request_headers for option in options):
-            return self._http.invoke(  # an option only the HTTP path knows how to send
-                FunctionName=FunctionName, Payload=Payload, Qualifier=Qualifier, **options
-            )
+            if Qualifier is not None:  # an option only the HTTP path knows how to send
+                options["Qualifier"] = Qualifier
+            return self._http.invoke(FunctionName=FunctionName, Payload=Payload, **options)
         from werkzeug.exceptions import HTTPException
 
         headers = {
@@ -429,15 +486,19 @@ class InProcessLambda:
         body = Payload.encode() if isinstance(Payload, str) else Payload
         try:
             status, response_headers, payload = invoke_response(
-                _backend(INTERPRETER_ACCESS_KEY, self.region),
-                FunctionName,
-                Qualifier,
-                body,
-                headers,
+                self._backend(), FunctionName, Qualifier, body, headers
             )
         except HTTPException as error:
             raise self._client_error(error) from None
         return self._parsed(status, response_headers, payload)
+
+    def _backend(self):
+        """moto's Lambda backend of the account the interpreter's access key belongs to: the
+        default account, as no account has "ak" for an access key id (they are 20 characters)."""
+        from moto.awslambda.utils import get_backend
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        return get_backend(DEFAULT_ACCOUNT_ID, self.region)
 
     def _parsed(self, status: int, headers: dict, payload: bytes) -> dict:
         """The response dict botocore builds: modelled header members, status, payload."""

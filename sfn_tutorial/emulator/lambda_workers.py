@@ -25,7 +25,7 @@ from sfn_tutorial.emulator.lambda_bootstrap import read_frame, write_frame
 
 BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_bootstrap.py")
 IDLE_TIMEOUT_S = 300.0
-EAGER_WORKERS = max(2, os.cpu_count() or 1)
+EAGER_WORKERS = min(32, 4 * (os.cpu_count() or 1))  # measured: fewer starve a Map of fast tasks
 MAX_WORKERS_PER_KEY = 32
 SCALE_OUT_DELAY_S = 0.05
 
@@ -239,6 +239,7 @@ class WorkerPool:
         self._alive: dict[Hashable, int] = defaultdict(int)  # idle, busy or starting
         self._handed_out: dict[Hashable, float] = defaultdict(float)  # when, last
         self._timer: set[Hashable] = set()  # keys for which a waiter watches the clock
+        self._retirements = 0  # how many times retire() was called
         self._running: dict[str, int] = defaultdict(int)  # invocations in flight per group
         self._freed: dict[Hashable, threading.Condition] = {}
         self._workers: set[Worker] = set()
@@ -257,8 +258,9 @@ class WorkerPool:
             self._ensure_reaper()
             worker = self._idle_worker_or_slot(key)
             self._handed_out[key] = time.monotonic()
+            retirements = self._retirements
         if worker is None:
-            worker = self._start(key, group, start)
+            worker = self._start(key, group, start, retirements)
         return worker
 
     def _idle_worker_or_slot(self, key: Hashable) -> Worker | None:
@@ -285,7 +287,9 @@ class WorkerPool:
         slow = time.monotonic() - self._handed_out[key] >= self.scale_out_delay_s
         return alive < self.max_per_key and (alive < self.eager or slow)
 
-    def _start(self, key: Hashable, group: str, start: Callable[[], Worker]) -> Worker:
+    def _start(self, key: Hashable, group: str, start: Callable[[], Worker], retirements: int):
+        """Start a worker in the slot reserved for it; one whose function was retired while it
+        started serves the invocation that started it, then stops."""
         try:
             worker = start()
         except BaseException:
@@ -296,6 +300,7 @@ class WorkerPool:
             raise
         with self._lock:
             self._workers.add(worker)
+            worker.retired = self._retirements != retirements
         return worker
 
     def release(self, worker: Worker, reusable: bool) -> None:
@@ -322,6 +327,7 @@ class WorkerPool:
         """Stop the workers of ``group`` (all groups if ``None``): idle ones now, busy ones when
         their invocation ends. No invocation gets them any more."""
         with self._lock:
+            self._retirements += 1
             for worker in self._workers:
                 if group is None or worker.group == group:
                     worker.retired = True
