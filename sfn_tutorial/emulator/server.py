@@ -25,6 +25,14 @@ DEFAULT_PORT = 4599
 HEALTH_PATH = "/_tutorial/health"
 SERVICE_NAME = "sfn-tutorial-emulator"
 START_TIMEOUT_S = 60
+# The HTTP server is waitress, not werkzeug's development server: waitress keeps connections
+# alive (werkzeug closes each one, so every boto3 call paid for a new TCP connection and a new
+# thread) and halves the emulator's CPU time per request. Its threads are a fixed pool; requests
+# beyond it wait in a queue. Requests that wait a long time (a Lambda invoke runs as long as its
+# handler, StartSyncExecution as long as the execution, a handler may call the emulator back)
+# each hold a thread, so the pool is generous.
+REQUEST_THREADS = 64
+IDLE_CONNECTION_TIMEOUT_S = 900
 
 
 class EmulatorError(RuntimeError):
@@ -155,8 +163,8 @@ def serve(port_number: int) -> None:
     fixes.apply(port_number)  # before moto's backends are first used
 
     import moto
+    import waitress
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-    from werkzeug.serving import run_simple
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     report = {
@@ -174,7 +182,15 @@ def serve(port_number: int) -> None:
     }
     app = _health_middleware(DomainDispatcherApplication(create_backend_app), report, routes)
     print(f"{SERVICE_NAME} (moto {moto.__version__}) on 127.0.0.1:{port_number}", flush=True)
-    run_simple("127.0.0.1", port_number, app, threaded=True)
+    waitress.serve(
+        app,
+        host="127.0.0.1",
+        port=port_number,
+        threads=REQUEST_THREADS,
+        channel_timeout=IDLE_CONNECTION_TIMEOUT_S,
+        ident=SERVICE_NAME,
+        _quiet=True,  # no "Serving on" banner: the line above says it
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
