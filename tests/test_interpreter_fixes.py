@@ -139,3 +139,41 @@ def test_map_input_that_is_not_an_array_is_quoted_as_json(emulator):
 def test_a_string_result_is_returned_as_json_text(emulator):
     description = run(emulator, one_state({"Type": "Pass", "InputPath": "$.name"}), {"name": "Ada"})
     assert description["output"] == '"Ada"'
+
+
+def _most_at_once(spans: list[tuple[str, str]]) -> int:
+    """The largest number of (began, ended) spans open at the same moment (ISO times)."""
+    edges = sorted([(ended, 0) for _, ended in spans] + [(began, 1) for began, _ in spans])
+    most = running = 0
+    for _, opens in edges:  # at equal times an end comes before a begin
+        running += 1 if opens else -1
+        most = max(most, running)
+    return most
+
+
+@pytest.mark.parametrize("max_concurrency", [0, 50])
+def test_an_inline_map_runs_at_most_40_iterations_at_once(emulator, max_concurrency):
+    # AWS: "In this mode, the Map state supports up to 40 concurrent iterations."
+    iteration = {
+        "StartAt": "Began",
+        "States": {
+            "Began": {
+                "Type": "Pass",
+                "Parameters": {"began.$": "$$.State.EnteredTime"},
+                "Next": "Work",
+            },
+            "Work": {"Type": "Wait", "Seconds": 1, "Next": "Ended"},
+            "Ended": {
+                "Type": "Pass",
+                "Parameters": {"began.$": "$.began", "ended.$": "$$.State.EnteredTime"},
+                "End": True,
+            },
+        },
+    }
+    definition = one_state(
+        {"Type": "Map", "MaxConcurrency": max_concurrency, "Iterator": iteration}
+    )
+    execution = run(emulator, definition, list(range(60)), timeout_s=60)
+    spans = [(item["began"], item["ended"]) for item in json.loads(execution["output"])]
+    assert len(spans) == 60
+    assert 2 <= _most_at_once(spans) <= interpreter_fixes.INLINE_MAP_CONCURRENCY

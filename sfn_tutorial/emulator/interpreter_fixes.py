@@ -13,6 +13,8 @@ import json
 
 # A Wait may last at most 2**31 - 1 seconds (about 68 years); AWS fails longer ones.
 MAX_WAIT_SECONDS = 2**31 - 1
+# "In this mode, the Map state supports up to 40 concurrent iterations." (AWS, Inline Map)
+INLINE_MAP_CONCURRENCY = 40
 
 
 def apply() -> None:
@@ -25,6 +27,7 @@ def apply() -> None:
     unparsable_jsonata_timestamps_are_query_evaluation_errors()
     map_input_that_is_not_an_array_is_shown_as_json()
     string_outputs_are_json_text()
+    inline_map_runs_at_most_40_iterations_at_once()
 
 
 def aws_timestamp(moment: datetime.datetime) -> str:
@@ -327,3 +330,31 @@ def string_outputs_are_json_text() -> None:
         return result
 
     StepFunctionResponse.describe_execution = describe_execution
+
+
+def inline_map_runs_at_most_40_iterations_at_once() -> None:
+    """An Inline Map state runs at most 40 iterations at the same time, whatever its
+    ``MaxConcurrency``: 0 (no limit of its own) and values over 40 both mean 40.
+
+    moto starts one thread per item when ``MaxConcurrency`` is 0: a Map over 1,000 items ran
+    1,000 threads at once, all competing for one interpreter lock. Distributed Maps keep their
+    own limits (``map_fixes``).
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        distributed_iteration_component,
+        inline_iteration_component,
+    )
+
+    inline = inline_iteration_component.InlineIterationComponent
+    distributed = distributed_iteration_component.DistributedIterationComponent
+    original = inline._eval_body
+
+    def _eval_body(self, env):
+        eval_input = env.stack[-1] if env.stack else None
+        limit = getattr(eval_input, "max_concurrency", None)
+        if not isinstance(self, distributed) and limit is not None:
+            if limit == 0 or limit > INLINE_MAP_CONCURRENCY:
+                eval_input.max_concurrency = INLINE_MAP_CONCURRENCY
+        return original(self, env)
+
+    inline._eval_body = _eval_body
