@@ -366,6 +366,69 @@ def test_a_map_of_lambda_tasks_runs_every_item(lam):
     assert json.loads(description["output"]) == [n * 2 for n in range(50)]
 
 
+FAILS = "def handler(event, context):\n    raise ValueError('no stock')"
+
+
+def retried_then_caught(resource: str, **task_fields) -> dict:
+    """A Lambda Task retried once, then caught: AWS records each attempt's Scheduled, Started
+    and Failed events before the state exits to the Catch's target."""
+    retry = [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 1}]
+    catch = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Recovered"}]
+    call = {"Type": "Task", "Resource": resource, "Retry": retry, "Catch": catch, **task_fields}
+    return {
+        "StartAt": "Call",
+        "States": {"Call": {**call, "End": True}, "Recovered": {"Type": "Pass", "End": True}},
+    }
+
+
+def history_of(description: dict) -> list[tuple]:
+    sfn = boto3.client("stepfunctions")
+    events = sfn.get_execution_history(executionArn=description["executionArn"])["events"]
+    return [(event["type"], event["id"], event["previousEventId"]) for event in events]
+
+
+def test_a_failing_task_is_retried_and_caught_with_aws_history(lam):
+    arn = deploy(FAILS)
+    description = run(retried_then_caught(arn), {"order": 1})
+    assert description["status"] == "SUCCEEDED"
+    output = json.loads(description["output"])
+    assert output["order"] == 1 and output["error"]["Error"] == "ValueError"
+    assert json.loads(output["error"]["Cause"])["errorMessage"] == "no stock"
+    history = history_of(description)
+    attempt = ["LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionFailed"]
+    assert [kind for kind, _, _ in history] == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        *attempt,
+        *attempt,
+        "TaskStateExited",
+        "PassStateEntered",
+        "PassStateExited",
+        "ExecutionSucceeded",
+    ]
+    # One after the other: each event's id follows, and points at, the one before it; the
+    # first state's entered event points at 0, as in the histories recorded on AWS.
+    expected = [(1, 0), (2, 0)] + [(number, number - 1) for number in range(3, len(history) + 1)]
+    assert [(event_id, previous) for _, event_id, previous in history] == expected
+
+
+def test_a_task_without_a_timeout_records_what_one_with_a_timeout_does(lam):
+    # Tasks without TimeoutSeconds run in place (no thread, no frame); the history must not
+    # show it: same events, same ids, same links.
+    arn = deploy(FAILS)
+    in_place = history_of(run(retried_then_caught(arn), {}))
+    framed = history_of(run(retried_then_caught(arn, TimeoutSeconds=30), {}))
+    assert in_place == framed
+
+
+def test_result_selector_then_result_path_shape_a_tasks_output(lam):
+    # ASL's order: the result goes through ResultSelector, then ResultPath puts it in the input.
+    arn = deploy(ECHO)
+    definition = task(arn, ResultSelector={"echoed.$": "$.echo.n"}, ResultPath="$.result", End=True)
+    description = run(definition, {"n": 3})
+    assert json.loads(description["output"]) == {"n": 3, "result": {"echoed": 3}}
+
+
 def test_a_reset_leaves_no_environment_serving_old_code(lam, emulator):
     # Last in this module: POST /moto-api/reset forgets every function. A function created
     # again with the same name must start from a fresh environment.
