@@ -3,7 +3,7 @@
 Starts its own emulator on a free port and prints one JSON line per figure:
 
 * ``map_lambda_vs_pass``: a Map over 1,000 items whose ItemProcessor is one Lambda Task, against
-  the same Map with a Pass state (median of 3 executions each, timed by the executions' own
+  the same Map with a Pass state (median of 5 executions each, timed by the executions' own
   start and stop dates). Goal: ``ratio`` at most 2.0.
 * ``invoke_warm_ms``: ``lambda.invoke`` round trips through the emulator's HTTP server, on a warm
   execution environment. Goal: ``median`` at most 3 ms. ``client_cpu_ms`` and ``emulator_cpu_ms``
@@ -26,7 +26,7 @@ import zipfile
 from pathlib import Path
 
 ITEMS = 1000
-MAP_RUNS = 3
+MAP_RUNS = 5
 WARM_INVOKES = 300
 COLD_INVOKES = 15
 REGION = "ap-northeast-2"

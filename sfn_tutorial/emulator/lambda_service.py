@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, unquote
 
 from moto.core.exceptions import JsonRESTError
 
-from sfn_tutorial.emulator import lambda_runtime, moto_speed
+from sfn_tutorial.emulator import lambda_logs, lambda_runtime, moto_speed
 
 REQUEST_LIMIT = 6 * 1024 * 1024  # bytes, synchronous invocations (Lambda quotas)
 RESPONSE_LIMIT = 6291556  # bytes, as Lambda's Function.ResponseSizeTooLarge message states it
@@ -98,6 +98,7 @@ def apply(endpoint: str) -> None:
     global _endpoint
     _endpoint = endpoint
     moto_speed.apply()  # most of a warm Invoke over HTTP was moto's request dispatch
+    lambda_logs.apply()  # log lines are written in batches, before any Logs operation
     _invoke_runs_the_handler()
     _invoke_answers_through_invoke_response()
     _http_invoke_is_served_directly()
@@ -208,24 +209,9 @@ def _invoke_and_log(function, event: bytes, client_context: dict | None = None):
 
 
 def _write_log(function, result) -> None:
-    """Append the invocation's lines to its execution environment's stream, creating the group
-    and the stream when missing (Lambda does, with the AWSLambdaBasicExecutionRole policy).
-
-    The lines go to the log group directly: ``PutLogEvents``'s checks (events in order, not
-    older than 14 days) hold for lines stamped now, and cost a third of the time."""
-    logs = function.logs_backend
-    group_name, stream_name = function.logs_group_name, result.log_stream_name
-    group = logs.groups.get(group_name)
-    if group is None or stream_name not in group.streams:
-        logs.ensure_log_group(group_name)
-        try:
-            logs.create_log_stream(group_name, stream_name)
-        except Exception:  # another invocation created it meanwhile
-            pass
-        group = logs.groups[group_name]
-    now_ms = int(time.time() * 1000)
-    group.put_log_events(
-        stream_name, [{"timestamp": now_ms, "message": line} for line in result.log_lines]
+    """Queue the invocation's lines for its execution environment's stream (``lambda_logs``)."""
+    lambda_logs.QUEUE.add(
+        function.logs_backend, function.logs_group_name, result.log_stream_name, result.log_lines
     )
 
 
@@ -341,6 +327,7 @@ def _changes_retire_execution_environments() -> None:
 def _forget_everything(*_) -> None:
     """After a reset: no execution environment and no backend of before may be used again."""
     lambda_runtime.retire(None)
+    lambda_logs.QUEUE.forget()
     _interpreter_backends.clear()
     _http_backends.clear()
 

@@ -265,7 +265,9 @@ class WorkerPool:
 
     def _idle_worker_or_slot(self, key: Hashable) -> Worker | None:
         """Under the lock: pop an idle worker, or reserve a slot for a new one (``None``)."""
-        freed = self._freed.setdefault(key, threading.Condition(self._lock))
+        freed = self._freed.get(key)
+        if freed is None:
+            freed = self._freed[key] = threading.Condition(self._lock)
         while True:
             if self._idle[key]:
                 return self._idle[key].pop()  # the most recently used: the others may idle out
