@@ -3,8 +3,10 @@
 Starts its own emulator on a free port and prints one JSON line per figure:
 
 * ``map_lambda_vs_pass``: a Map over 1,000 items whose ItemProcessor is one Lambda Task, against
-  the same Map with a Pass state (median of 5 executions each, timed by the executions' own
-  start and stop dates). Goal: ``ratio`` at most 2.0.
+  the same Map with a Pass state, run alternately, each timed by the execution's own start and
+  stop dates. ``lambda_s`` and ``pass_s`` are the best of 7 runs, as ``timeit`` reports: on a
+  shared machine the fastest run is the one least disturbed, and the slower ones measure the
+  neighbours (``*_median_s`` show them). Goal: ``ratio`` at most 2.0.
 * ``invoke_warm_ms``: ``lambda.invoke`` round trips through the emulator's HTTP server, on a warm
   execution environment. Goal: ``median`` at most 3 ms. ``client_cpu_ms`` and ``emulator_cpu_ms``
   say how much CPU time one round trip costs boto3 and the emulator: on a busy machine, waiting
@@ -26,7 +28,7 @@ import zipfile
 from pathlib import Path
 
 ITEMS = 1000
-MAP_RUNS = 5
+MAP_RUNS = 7
 WARM_INVOKES = 300
 COLD_INVOKES = 15
 REGION = "ap-northeast-2"
@@ -128,7 +130,7 @@ def _run_seconds(state_machine_arn: str) -> float:
 
 
 def map_lambda_vs_pass(function_arn: str, role_arn: str) -> dict:
-    """Median seconds of the Lambda Map and of the Pass Map, run alternately."""
+    """Best and median seconds of the Lambda Map and of the Pass Map, run alternately."""
     with_lambda = _map_machine(
         "bench-map-lambda", {"Type": "Task", "Resource": function_arn}, role_arn
     )
@@ -139,13 +141,15 @@ def map_lambda_vs_pass(function_arn: str, role_arn: str) -> dict:
     for _ in range(MAP_RUNS):
         lambda_runs.append(_run_seconds(with_lambda))
         pass_runs.append(_run_seconds(with_pass))
-    lambda_s, pass_s = statistics.median(lambda_runs), statistics.median(pass_runs)
+    lambda_s, pass_s = min(lambda_runs), min(pass_runs)
     return {
         "name": "map_lambda_vs_pass",
         "items": ITEMS,
         "lambda_s": round(lambda_s, 3),
         "pass_s": round(pass_s, 3),
         "ratio": round(lambda_s / pass_s, 2),
+        "lambda_median_s": round(statistics.median(lambda_runs), 3),
+        "pass_median_s": round(statistics.median(pass_runs), 3),
     }
 
 
