@@ -1,5 +1,7 @@
 """The emulator process: health, reuse, a clear message when the port is taken, stop."""
 
+import http.client
+import json
 import socket
 
 import pytest
@@ -12,6 +14,21 @@ def test_session_emulator_is_healthy_on_loopback():
     assert report["service"] == server.SERVICE_NAME
     assert report["port"] == server.port()
     assert server.endpoint_url().startswith("http://127.0.0.1:")
+
+
+def test_one_connection_serves_many_requests(emulator):
+    # boto3 keeps its connections open; so does the emulator (a new connection per call cost
+    # a warm Lambda invoke half its time).
+    connection = http.client.HTTPConnection("127.0.0.1", server.port(), timeout=10)
+    try:
+        for _ in range(3):
+            connection.request("GET", server.HEALTH_PATH)
+            response = connection.getresponse()
+            assert json.loads(response.read())["service"] == server.SERVICE_NAME
+            assert not response.will_close
+        assert connection.sock is not None  # still the first connection
+    finally:
+        connection.close()
 
 
 def test_ensure_running_reuses_the_running_emulator():
