@@ -2,6 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BROWSER_STAMP := $(VENV)/.browser
 
 .PHONY: lab test lint bench notebooks emulator-stop clean
 
@@ -9,13 +10,18 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
 	touch $(STAMP)
 
+# Chromium, for tests/test_browser.py only: learners who just open the tutorial never need it
+$(BROWSER_STAMP): $(STAMP)
+	bash scripts/setup.sh browser
+	touch $(BROWSER_STAMP)
+
 ## lab: set up on first use, then open JupyterLab on notebooks/
 # (root, e.g. in a container, needs --allow-root; JupyterLab refuses to start otherwise)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 ## test: set up on first use, then lint, unit tests and every notebook under strict nbval
-test: $(STAMP)
+test: $(STAMP) $(BROWSER_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest

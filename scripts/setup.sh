@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # One-time set-up, run by `make lab` and `make test`: system packages, then .venv with the pins.
+# `setup.sh browser` (run by `make test` only) installs Chromium for the browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -12,6 +13,24 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
 }
 
+install_chromium() {
+  # Chromium lets tests/test_browser.py use notebook 04's widgets in a real browser (headless,
+  # driven by Playwright; never Playwright's own browser download). Only `make test` needs it:
+  # without it that test is skipped, except in CI (CI set), where it fails.
+  if command -v chromium >/dev/null 2>&1; then return; fi
+  if command -v apt-get >/dev/null 2>&1; then
+    apt_install chromium || echo "Could not install Debian's 'chromium' package (on Ubuntu it" \
+      "is a snap: 'sudo snap install chromium'); tests/test_browser.py will be skipped." >&2
+  else
+    echo "Chromium is not installed: tests/test_browser.py will be skipped." >&2
+  fi
+}
+
+if [ "${1:-}" = "browser" ]; then  # `make test`, after the set-up below
+  install_chromium
+  exit 0
+fi
+
 # graphviz's `dot` program draws the state machines; the Python package only calls it.
 if ! command -v dot >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1; then
@@ -22,18 +41,6 @@ if ! command -v dot >/dev/null 2>&1; then
     echo "graphviz's 'dot' program is missing. Install graphviz with your package manager" >&2
     echo "(conda users: 'conda env create -f environment.yml' brings it), then run make again." >&2
     exit 1
-  fi
-fi
-
-# Chromium lets tests/test_browser.py use notebook 04's widgets in a real browser (headless,
-# driven by Playwright; never Playwright's own browser download). The tutorial does not need it:
-# without it that test is skipped, except in CI (CI set), where it fails.
-if ! command -v chromium >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1; then
-    apt_install chromium || echo "Could not install Debian's 'chromium' package (on Ubuntu it" \
-      "is a snap: 'sudo snap install chromium'); tests/test_browser.py will be skipped." >&2
-  else
-    echo "Chromium is not installed: tests/test_browser.py will be skipped." >&2
   fi
 fi
 

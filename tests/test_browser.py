@@ -7,8 +7,8 @@ what the browser shows. A missing front-end extension, a JavaScript error or an 
 never refreshes fails here. Each end state is kept as a screenshot in test-artifacts/browser/,
 with JupyterLab's log.
 
-Needs Debian's Chromium (scripts/setup.sh installs it) driven by Playwright: without it the
-module is skipped, except in CI (``CI`` set), where that is a failure.
+Needs Debian's Chromium (`make test` installs it with ``scripts/setup.sh browser``), driven by
+Playwright: without it the module is skipped, except in CI (``CI`` set), where that is a failure.
 """
 
 from __future__ import annotations
@@ -99,8 +99,7 @@ def chromium_executable() -> str:
             return candidate
     unavailable(
         "Chromium is not installed, so the browser test cannot run. On Debian: `sudo apt-get "
-        "install chromium` (scripts/setup.sh, run by `make`, does it); on Ubuntu: `sudo snap "
-        "install chromium`"
+        "install chromium` (`make test` does it); on Ubuntu: `sudo snap install chromium`"
     )
 
 
