@@ -177,3 +177,45 @@ def test_an_inline_map_runs_at_most_40_iterations_at_once(emulator, max_concurre
     spans = [(item["began"], item["ended"]) for item in json.loads(execution["output"])]
     assert len(spans) == 60
     assert 2 <= _most_at_once(spans) <= interpreter_fixes.INLINE_MAP_CONCURRENCY
+
+
+def test_a_definite_path_gives_a_value_and_an_indefinite_one_a_list(emulator):
+    # Step Functions reads JSONPath as Jayway does: a path naming one place gives the value
+    # there, one that may name many (wildcard, slice, filter, deep scan) gives a list.
+    paths = {
+        "first.$": "$.Items[0].quantity",
+        "second.$": "$.Items[1]",
+        "every.$": "$.Items[*].quantity",
+        "last.$": "$.Items[-1:].quantity",
+        "big.$": "$.Items[?(@.quantity > 4)].quantity",
+        "deep.$": "$..quantity",
+    }
+    items = {"Items": [{"quantity": 3}, {"quantity": 5}]}
+    output = json.loads(
+        run(emulator, one_state({"Type": "Pass", "Parameters": paths}), items)["output"]
+    )
+    assert output == {
+        "first": 3,
+        "second": {"quantity": 5},
+        "every": [3, 5],
+        "last": [5],
+        "big": [5],
+        "deep": [3, 5],
+    }
+
+
+@pytest.mark.parametrize(
+    "path, definite",
+    [
+        ("$", True),
+        ("$.Items[0].quantity", True),
+        ("$['a:b'].c", True),
+        ("$.Items[*].quantity", False),
+        ("$..quantity", False),
+        ("$.Items[1:]", False),
+        ("$.Items[0,1]", False),
+        ("$.Items[?(@.n > 1)]", False),
+    ],
+)
+def test_which_paths_are_definite(path, definite):
+    assert interpreter_fixes.is_definite(path) is definite

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 
 # A Wait may last at most 2**31 - 1 seconds (about 68 years); AWS fails longer ones.
 MAX_WAIT_SECONDS = 2**31 - 1
 # "In this mode, the Map state supports up to 40 concurrent iterations." (AWS, Inline Map)
 INLINE_MAP_CONCURRENCY = 40
+# What makes a JSONPath "indefinite" (it may name many places): *, .., a filter ?(...), a slice
+# [a:b] or a union [a,b]. Quoted names are taken out first: $['a:b'] names one place.
+_INDEFINITE_PATH = re.compile(r"\*|\.\.|\?\(|\[[^\]]*[:,][^\]]*\]")
+_QUOTED_NAME = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
 
 def apply() -> None:
@@ -28,6 +33,7 @@ def apply() -> None:
     map_input_that_is_not_an_array_is_shown_as_json()
     string_outputs_are_json_text()
     inline_map_runs_at_most_40_iterations_at_once()
+    definite_json_paths_give_one_value()
 
 
 def aws_timestamp(moment: datetime.datetime) -> str:
@@ -358,3 +364,35 @@ def inline_map_runs_at_most_40_iterations_at_once() -> None:
         return original(self, env)
 
     inline._eval_body = _eval_body
+
+
+def is_definite(path: str) -> bool:
+    """Whether a JSONPath names at most one place (``$.Items[0].quantity``), as opposed to an
+    indefinite one (``$.Items[*].quantity``, ``$..quantity``, ``$.Items[?(@.n > 1)]``)."""
+    return not _INDEFINITE_PATH.search(_QUOTED_NAME.sub("''", path))
+
+
+def definite_json_paths_give_one_value() -> None:
+    """A JSONPath that names one place gives the value there; an indefinite one gives a list,
+    even of a single match: ``$.Items[0].quantity`` is ``3``, ``$.Items[*].quantity`` is ``[3]``
+    (Step Functions evaluates paths as Jayway JsonPath does).
+
+    moto returns a list whenever the value's parent is an array item, so ``$.Items[0].quantity``
+    gave ``[3]``; and a single value for some indefinite paths (``$..quantity``, ``$.a.*``). A
+    path that matches nothing still fails, or gives ``[]``, as moto decides.
+    """
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    from sfn_tutorial.emulator.fixes import _replace_everywhere
+
+    original = json_path.extract_json
+
+    def extract_json(path: str, data):
+        matches = json_path.parse(path).find(data)
+        if not matches:
+            return original(path, data)
+        if is_definite(path):
+            return matches[0].value
+        return [match.value for match in matches]
+
+    _replace_everywhere(json_path, "extract_json", extract_json)
