@@ -1,4 +1,4 @@
-"""Places where moto spends most of its time on answers that never change, made cheap.
+"""Places where moto spends time (or memory) it need not, made cheap.
 
 Measured with cProfile on a warm ``lambda.invoke`` through the emulator's HTTP server: finding the
 request's service took about 60% of the request, and listing the response class's methods another
@@ -9,6 +9,9 @@ evaluation. Each answer is now computed once.
 Measured with py-spy on the same Map: starting a thread for every iteration's program took a
 tenth of the time the interpreter held the interpreter lock; an iteration now runs on its Map
 worker's thread.
+
+moto also keeps every thread its interpreter ever started in a list, ``TMP_THREADS``, for good:
+here the list forgets finished threads once it grows long.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ def apply() -> None:
     _method_names_are_listed_once_per_class()
     _json_paths_are_parsed_once()
     _map_iterations_run_on_their_worker_thread()
+    _finished_threads_are_forgotten()
 
 
 def _package_listing_is_read_once() -> None:
@@ -81,3 +85,28 @@ def _map_iterations_run_on_their_worker_thread() -> None:
         EvalComponent.eval(self, env)
 
     Program.eval = eval
+
+
+class ThreadList(list):
+    """moto's ``TMP_THREADS``, which only ever appends: every ``PRUNE_EVERY`` appends, threads
+    that have finished are dropped (moto only ever appends to it; nothing reads it)."""
+
+    PRUNE_EVERY = 1000
+
+    def append(self, thread) -> None:
+        super().append(thread)
+        if len(self) % self.PRUNE_EVERY == 0:
+            self[:] = [kept for kept in self if kept.is_alive()]
+
+
+def _finished_threads_are_forgotten() -> None:
+    """Replace ``TMP_THREADS`` in moto's interpreter modules with a ``ThreadList``."""
+    import sys
+
+    from moto.stepfunctions.parser import utils
+
+    threads = ThreadList(utils.TMP_THREADS)
+    original = utils.TMP_THREADS
+    for module in list(sys.modules.values()):
+        if getattr(module, "TMP_THREADS", None) is original:
+            module.TMP_THREADS = threads
