@@ -219,3 +219,20 @@ def test_a_definite_path_gives_a_value_and_an_indefinite_one_a_list(emulator):
 )
 def test_which_paths_are_definite(path, definite):
     assert interpreter_fixes.is_definite(path) is definite
+
+
+@pytest.mark.parametrize("mode", ["INLINE", "DISTRIBUTED"])
+def test_one_worker_runs_any_number_of_items(emulator, mode):
+    # AWS: MaxConcurrency 1 runs the items one after the other, however many there are.
+    processor = {
+        "ProcessorConfig": {
+            "Mode": mode,
+            **({"ExecutionType": "STANDARD"} if mode == "DISTRIBUTED" else {}),
+        },
+        "StartAt": "Copy",
+        "States": {"Copy": {"Type": "Pass", "End": True}},
+    }
+    definition = one_state({"Type": "Map", "MaxConcurrency": 1, "ItemProcessor": processor})
+    execution = run(emulator, definition, list(range(1200)), timeout_s=120)
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    assert json.loads(execution["output"]) == list(range(1200))

@@ -34,6 +34,7 @@ def apply() -> None:
     string_outputs_are_json_text()
     inline_map_runs_at_most_40_iterations_at_once()
     definite_json_paths_give_one_value()
+    map_workers_take_any_number_of_items()
 
 
 def aws_timestamp(moment: datetime.datetime) -> str:
@@ -396,3 +397,50 @@ def definite_json_paths_give_one_value() -> None:
         return [match.value for match in matches]
 
     _replace_everywhere(json_path, "extract_json", extract_json)
+
+
+def map_workers_take_any_number_of_items() -> None:
+    """A Map state processes any number of items, whatever its ``MaxConcurrency``: with
+    ``MaxConcurrency`` 1, one worker runs all of them, one after the other.
+
+    moto's Map worker calls itself once per item it has run (its last statement), so a worker
+    that ran about 950 items stopped with Python's ``RecursionError``, failing the execution:
+    a Map of 1,000 items with ``MaxConcurrency`` 1 could not finish. Here that last call is made
+    after the one before it returned, in a loop: the same calls, in the same order.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        iteration_worker,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (  # noqa: E501
+        distributed_item_processor_worker,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iterator import (
+        distributed_iterator_worker,
+    )
+
+    for worker_class in (
+        iteration_worker.IterationWorker,
+        distributed_item_processor_worker.DistributedItemProcessorWorker,
+        distributed_iterator_worker.DistributedIteratorWorker,
+    ):
+        _tail_call_in_a_loop(worker_class)
+
+
+def _tail_call_in_a_loop(worker_class) -> None:
+    original = worker_class.__dict__["_eval_pool"]
+
+    def _eval_pool(self, job, worker_frame):
+        if getattr(self, "_tutorial_pool_running", False):
+            self._tutorial_next_pool_call = (job, worker_frame)  # the tail call: run it next
+            return
+        self._tutorial_pool_running = True
+        try:
+            call = (job, worker_frame)
+            while call is not None:
+                self._tutorial_next_pool_call = None
+                original(self, *call)
+                call = self._tutorial_next_pool_call
+        finally:
+            self._tutorial_pool_running = False
+
+    worker_class._eval_pool = _eval_pool
