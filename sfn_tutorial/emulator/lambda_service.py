@@ -41,10 +41,10 @@ REQUEST_HEADERS = {
     "x-amz-log-type": "HTTP_X_AMZ_LOG_TYPE",
     "x-amz-client-context": "HTTP_X_AMZ_CLIENT_CONTEXT",
 }
-_endpoint = ""  # where handlers' AWS_ENDPOINT_URL points: this emulator
+INTERPRETER_ACCESS_KEY = "ak"  # what moto's interpreter signs its calls with
 JSON_CHECKED = "x-tutorial-payload-is-json"  # set by InProcessLambda: the interpreter wrote it
-_interpreter_backends: dict[str, object] = {}  # region -> moto's Lambda backend (InProcessLambda)
-_http_backends: dict[tuple[str, str], object] = {}  # (access key, region) -> Lambda backend
+_endpoint = ""  # where handlers' AWS_ENDPOINT_URL points: this emulator
+_backends: dict[tuple[str, str], object] = {}  # (access key, region) -> moto's Lambda backend
 
 
 class InvokeError(JsonRESTError):
@@ -289,13 +289,13 @@ def _backend(access_key: str, region: str):
     """moto's Lambda backend for the account of ``access_key`` (as moto finds it) and region.
     Finding the account looks through every account's keys, so each answer is kept until the
     emulator is reset (a new key never has the id of one already seen)."""
-    backend = _http_backends.get((access_key, region))
+    backend = _backends.get((access_key, region))
     if backend is None:
         from moto.awslambda.utils import get_backend
         from moto.iam.models import get_account_id_from
 
         account_id = get_account_id_from(access_key)
-        backend = _http_backends[(access_key, region)] = get_backend(account_id, region)
+        backend = _backends[(access_key, region)] = get_backend(account_id, region)
     return backend
 
 
@@ -328,8 +328,7 @@ def _forget_everything(*_) -> None:
     """After a reset: no execution environment and no backend of before may be used again."""
     lambda_runtime.retire(None)
     lambda_logs.QUEUE.forget()
-    _interpreter_backends.clear()
-    _http_backends.clear()
+    _backends.clear()
 
 
 def _call_after(cls, name: str, hook) -> None:
@@ -509,25 +508,15 @@ class InProcessLambda:
         body = Payload.encode() if isinstance(Payload, str) else Payload
         try:
             status, response_headers, payload = invoke_response(
-                self._backend(), FunctionName, Qualifier, body, headers
+                _backend(INTERPRETER_ACCESS_KEY, self.region),
+                FunctionName,
+                Qualifier,
+                body,
+                headers,
             )
         except HTTPException as error:
             raise self._client_error(error) from None
         return self._parsed(status, response_headers, payload)
-
-    def _backend(self):
-        """moto's Lambda backend of the account the interpreter's access key belongs to: the
-        default account, as no account has "ak" for an access key id (they are 20 characters).
-        Kept until the emulator is reset, which replaces every backend."""
-        backend = _interpreter_backends.get(self.region)
-        if backend is None:
-            from moto.awslambda.utils import get_backend
-            from moto.core import DEFAULT_ACCOUNT_ID
-
-            backend = _interpreter_backends[self.region] = get_backend(
-                DEFAULT_ACCOUNT_ID, self.region
-            )
-        return backend
 
     def _parsed(self, status: int, headers: dict, payload: bytes) -> dict:
         """The response dict botocore builds: modelled header members, status, payload."""

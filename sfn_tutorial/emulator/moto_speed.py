@@ -88,8 +88,8 @@ def _map_iterations_run_on_their_worker_thread() -> None:
 
 
 class ThreadList(list):
-    """moto's ``TMP_THREADS``, which only ever appends: every ``PRUNE_EVERY`` appends, threads
-    that have finished are dropped (moto only ever appends to it; nothing reads it)."""
+    """moto's ``TMP_THREADS``, which moto only appends to and nothing reads: every
+    ``PRUNE_EVERY`` appends, threads that have finished are dropped."""
 
     PRUNE_EVERY = 1000
 
@@ -101,12 +101,8 @@ class ThreadList(list):
 
 def _finished_threads_are_forgotten() -> None:
     """Replace ``TMP_THREADS`` in moto's interpreter modules with a ``ThreadList``."""
-    import sys
-
     from moto.stepfunctions.parser import utils
 
-    threads = ThreadList(utils.TMP_THREADS)
-    original = utils.TMP_THREADS
-    for module in list(sys.modules.values()):
-        if getattr(module, "TMP_THREADS", None) is original:
-            module.TMP_THREADS = threads
+    from sfn_tutorial.emulator.fixes import _replace_everywhere
+
+    _replace_everywhere(utils, "TMP_THREADS", ThreadList(utils.TMP_THREADS))
