@@ -72,14 +72,11 @@ class LogQueue:
 def _write(pending: list[tuple]) -> None:
     """Write queued lines, one ``put_log_events`` per stream, creating the group and the stream
     when missing (Lambda does, with the AWSLambdaBasicExecutionRole policy)."""
-    backends: dict[int, object] = {}
     by_stream: dict[tuple, list[dict]] = defaultdict(list)
     for logs_backend, group, stream, timestamp, lines in pending:
-        backends[id(logs_backend)] = logs_backend
-        events = by_stream[(id(logs_backend), group, stream)]
+        events = by_stream[(logs_backend, group, stream)]  # backends hash by identity
         events += [{"timestamp": timestamp, "message": line} for line in lines]
-    for (backend_id, group_name, stream_name), events in by_stream.items():
-        logs_backend = backends[backend_id]
+    for (logs_backend, group_name, stream_name), events in by_stream.items():
         group = logs_backend.groups.get(group_name)
         if group is None or stream_name not in group.streams:
             logs_backend.ensure_log_group(group_name)
