@@ -3,6 +3,7 @@
 Every test says what AWS does (as recorded in ../shared/conformance); the emulator must agree.
 """
 
+import datetime
 import json
 import re
 import uuid
@@ -72,8 +73,6 @@ def test_context_object_can_be_output_with_aws_times(emulator):
 
 
 def test_aws_timestamp_format():
-    import datetime
-
     moment = datetime.datetime(2024, 11, 26, 18, 30, 0, 123456, tzinfo=datetime.timezone.utc)
     assert interpreter_fixes.aws_timestamp(moment) == "2024-11-26T18:30:00.123Z"
 
@@ -104,8 +103,14 @@ def test_jsonata_output_sees_variables_from_before_the_state(emulator):
 
 
 def test_wait_more_than_the_limit_fails_at_once(emulator):
+    # AWS: a Timestamp more than 2**31 - 1 seconds (about 68 years) ahead fails at once. The
+    # timestamp is computed from today: a fixed one stops being far enough ahead as time passes.
+    too_far = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
+        seconds=interpreter_fixes.MAX_WAIT_SECONDS, days=30
+    )
     definition = one_state({"Type": "Wait", "TimestampPath": "$.start_at"})
-    description = run(emulator, definition, {"start_at": "2094-12-18T00:06:23.000Z"}, 10)
+    start_at = interpreter_fixes.aws_timestamp(too_far)
+    description = run(emulator, definition, {"start_at": start_at}, 10)
     assert description["status"] == "FAILED"
     assert description["error"] == "States.Runtime"
     assert description["cause"].endswith("Wait state delay is too long.")
