@@ -1,4 +1,5 @@
-"""Each fix in sfn_tutorial/emulator/fixes.py, checked against the running emulator.
+"""The fixes that ``sfn_tutorial/emulator/fixes.py`` applies (managed policies, Step Functions' API,
+Lambda's Invoke), checked against the running emulator.
 
 Every test says what AWS does; the emulator must do the same.
 """

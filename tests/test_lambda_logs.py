@@ -8,7 +8,7 @@ import time
 
 from moto.logs.models import LogsBackend
 
-from sfn_tutorial.emulator import lambda_logs
+from sfn_tutorial.emulator.awslambda import logs as lambda_logs
 
 GROUP = "/aws/lambda/demo"
 STREAM = "2026/11/29/[$LATEST]0123456789abcdef"

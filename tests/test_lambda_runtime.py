@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-from sfn_tutorial.emulator import lambda_runtime
+from sfn_tutorial.emulator.awslambda import runtime as lambda_runtime
 
 ENDPOINT = "http://127.0.0.1:9"  # not used by these handlers
 

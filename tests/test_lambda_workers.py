@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from sfn_tutorial.emulator.lambda_workers import Throttled, WorkerPool
+from sfn_tutorial.emulator.awslambda.workers import Throttled, WorkerPool
 
 
 class FakeWorker:

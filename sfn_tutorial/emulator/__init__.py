@@ -1,1 +1,12 @@
-"""The local target: an AWS emulator built on moto's server, extended where moto falls short."""
+"""The local target: an AWS emulator built on moto's server, extended where moto falls short.
+
+Walk it top-down:
+
+- ``server``: the emulator's own process: start it, check its health, stop it, route requests.
+- ``fixes``: every change to moto, service by service, in the order it is applied.
+- ``patching``: the helper fixes use to replace a name everywhere moto copied it.
+- ``moto_speed``: places where moto spends time it need not, made cheap.
+- one folder per AWS service, as moto lays out its own: ``awslambda``, ``stepfunctions``,
+  ``events`` (EventBridge), ``apigateway`` and ``iam``; each folder's ``__init__`` lists its
+  modules.
+"""

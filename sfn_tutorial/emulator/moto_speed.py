@@ -103,6 +103,6 @@ def _finished_threads_are_forgotten() -> None:
     """Replace ``TMP_THREADS`` in moto's interpreter modules with a ``ThreadList``."""
     from moto.stepfunctions.parser import utils
 
-    from sfn_tutorial.emulator.fixes import _replace_everywhere
+    from sfn_tutorial.emulator.patching import replace_everywhere
 
-    _replace_everywhere(utils, "TMP_THREADS", ThreadList(utils.TMP_THREADS))
+    replace_everywhere(utils, "TMP_THREADS", ThreadList(utils.TMP_THREADS))

@@ -174,11 +174,12 @@ def serve(port_number: int) -> None:
         "moto": moto.__version__,
         "region": fixes.DEFAULT_REGION,
     }
-    from sfn_tutorial.emulator import api_gateway, triggers
+    from sfn_tutorial.emulator.apigateway import execute_api
+    from sfn_tutorial.emulator.events import rules
 
     routes = {
-        api_gateway.INVOKE_PREFIX: api_gateway.invoke_app,
-        triggers.CLOCK_PATH: triggers.clock_app,
+        execute_api.INVOKE_PREFIX: execute_api.invoke_app,
+        rules.CLOCK_PATH: rules.clock_app,
     }
     app = _health_middleware(DomainDispatcherApplication(create_backend_app), report, routes)
     print(f"{SERVICE_NAME} (moto {moto.__version__}) on 127.0.0.1:{port_number}", flush=True)

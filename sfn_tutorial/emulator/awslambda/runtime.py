@@ -2,8 +2,8 @@
 
 moto without Docker only echoes an invocation's input back. This runtime unpacks the uploaded
 deployment package once and runs the handler in an execution environment of its own: a Python
-process that loads the module once and serves invocation after invocation (``lambda_workers``;
-``lambda_bootstrap`` is the child side), with Lambda's environment variables, a context object, a
+process that loads the module once and serves invocation after invocation (``workers``;
+``bootstrap`` is the child side), with Lambda's environment variables, a context object, a
 timeout, and logs written the way Lambda writes them (``START``, your output, ``END``, ``REPORT``
 with ``Init Duration`` on a cold start).
 """
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sfn_tutorial.emulator.lambda_workers import Reply, Throttled, Worker, WorkerPool
+from sfn_tutorial.emulator.awslambda.workers import Reply, Throttled, Worker, WorkerPool
 
 __all__ = ["FunctionSpec", "InvocationResult", "Throttled", "invoke", "retire", "POOL"]
 

@@ -1,8 +1,8 @@
 """The Distributed Map state as AWS runs it, where moto's interpreter falls short.
 
-``apply()`` is called by ``fixes.apply()`` in the emulator process. Each fix is a small function
-whose docstring says what AWS does; ``tests/test_map_fixes.py`` checks them against a running
-emulator. In short, a Distributed Map here:
+``apply()`` is called by ``emulator.fixes.apply()`` in the emulator process. Each fix is a small
+function whose docstring says what AWS does; ``tests/test_stepfunctions_map_state.py`` checks them
+against a running emulator. In short, a Distributed Map here:
 
 - groups its items with ``ItemBatcher`` (``MaxItemsPerBatch``, ``MaxInputBytesPerBatch``, their
   ``...Path`` forms, ``BatchInput``): each child execution gets ``{"Items": [...], "BatchInput"}``;

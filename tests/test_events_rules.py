@@ -1,4 +1,4 @@
-"""EventBridge starts executions: event rules and schedules (sfn_tutorial/emulator/triggers.py).
+"""EventBridge starts executions: event rules and schedules (sfn_tutorial/emulator/events/rules.py).
 
 Each test says what AWS does; the emulator must do the same.
 """
@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from sfn_tutorial import executions, resources
-from sfn_tutorial.emulator import triggers
+from sfn_tutorial.emulator.events import rules
 
 ECHO = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
 SHOP_PATTERN = {"source": ["tutorial.shop"], "detail-type": ["Transaction"]}
@@ -97,7 +97,7 @@ def delete_rule(name):
 
 def advance_clock(seconds):
     """Move the emulator's schedule clock forward; what fired."""
-    url = boto3.client("events").meta.endpoint_url + triggers.CLOCK_PATH
+    url = boto3.client("events").meta.endpoint_url + rules.CLOCK_PATH
     body = json.dumps({"advance_seconds": seconds}).encode()
     request = urllib.request.Request(url, data=body, method="POST")
     with urllib.request.urlopen(request) as response:
@@ -269,17 +269,17 @@ def test_cron_schedule_fires_once_a_day(stack):
 
 def test_cron_fields_follow_aws_syntax():
     # AWS cron: minutes hours day-of-month month day-of-week(1 = SUN) year.
-    schedule = triggers.Schedule("cron(15 10 ? * MON-FRI *)")
+    schedule = rules.Schedule("cron(15 10 ? * MON-FRI *)")
     saturday = datetime.datetime(2024, 6, 1, 0, 0, tzinfo=datetime.timezone.utc)
     assert schedule.next_after(saturday) == saturday.replace(day=3, hour=10, minute=15)
-    every_10 = triggers.Schedule("cron(0/10 * * * ? *)")
+    every_10 = rules.Schedule("cron(0/10 * * * ? *)")
     assert every_10.next_after(saturday).minute == 10
     with pytest.raises(ValueError):
-        triggers.Schedule("cron(0 12 L * ? *)")
+        rules.Schedule("cron(0 12 L * ? *)")
 
 
 def test_template_placeholders_inside_and_outside_strings():
     values = {"name": 'say "hi"', "n": 3, "tags": ["a"]}
-    filled = triggers.fill_template('{"a": <name>, "b": "<name>!", "c": <n>, "d": <tags>}', values)
+    filled = rules.fill_template('{"a": <name>, "b": "<name>!", "c": <n>, "d": <tags>}', values)
     assert json.loads(filled) == {"a": 'say "hi"', "b": 'say "hi"!', "c": 3, "d": ["a"]}
-    assert triggers.fill_template("<n> items", values) == "3 items"
+    assert rules.fill_template("<n> items", values) == "3 items"

@@ -1,7 +1,7 @@
 """Lambda's ``Invoke`` on the local target: real handlers, Lambda's limits, errors and logs.
 
 moto without Docker echoes an invocation's input. With ``apply()``, ``Invoke`` runs the uploaded
-handler in a warm execution environment (``lambda_runtime``), for boto3 callers over HTTP and for
+handler in a warm execution environment (``awslambda.runtime``), for boto3 callers over HTTP and for
 the Step Functions interpreter in-process (``InProcessLambda``, no HTTP on the way). Both go
 through ``invoke_response``, so both get the same status, headers, payload and errors:
 
@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, unquote
 
 from moto.core.exceptions import JsonRESTError
 
-from sfn_tutorial.emulator import lambda_logs, lambda_runtime, moto_speed
+from sfn_tutorial.emulator.awslambda import logs, runtime
 
 REQUEST_LIMIT = 6 * 1024 * 1024  # bytes, synchronous invocations (Lambda quotas)
 RESPONSE_LIMIT = 6291556  # bytes, as Lambda's Function.ResponseSizeTooLarge message states it
@@ -97,8 +97,7 @@ def apply(endpoint: str) -> None:
     """Make moto's Lambda run real handlers and answer ``Invoke`` as Lambda does."""
     global _endpoint
     _endpoint = endpoint
-    moto_speed.apply()  # most of a warm Invoke over HTTP was moto's request dispatch
-    lambda_logs.apply()  # log lines are written in batches, before any Logs operation
+    logs.apply()  # log lines are written in batches, before any Logs operation
     _invoke_runs_the_handler()
     _invoke_answers_through_invoke_response()
     _http_invoke_is_served_directly()
@@ -125,7 +124,7 @@ def _invoke_runs_the_handler() -> None:
             return b""
         try:
             result = _invoke_and_log(self, event, client_context)
-        except lambda_runtime.Throttled:
+        except runtime.Throttled:
             raise throttled() from None
         response_headers["x-amzn-requestid"] = result.request_id  # Lambda: the invocation's id
         response_headers["x-amz-executed-version"] = str(self.version)
@@ -183,9 +182,9 @@ def _within_response_limit(payload: bytes, function_error: str | None):
     return json.dumps(error).encode(), "Unhandled"
 
 
-def _spec(function) -> lambda_runtime.FunctionSpec:
+def _spec(function) -> runtime.FunctionSpec:
     reserved = function.reserved_concurrency
-    return lambda_runtime.FunctionSpec(
+    return runtime.FunctionSpec(
         name=function.function_name,
         arn=function.function_arn,
         handler=function.handler,
@@ -203,14 +202,14 @@ def _spec(function) -> lambda_runtime.FunctionSpec:
 
 def _invoke_and_log(function, event: bytes, client_context: dict | None = None):
     """Run the handler once and write its log to CloudWatch Logs, as Lambda does."""
-    result = lambda_runtime.invoke(_spec(function), event, _endpoint, client_context=client_context)
+    result = runtime.invoke(_spec(function), event, _endpoint, client_context=client_context)
     _write_log(function, result)
     return result
 
 
 def _write_log(function, result) -> None:
-    """Queue the invocation's lines for its execution environment's stream (``lambda_logs``)."""
-    lambda_logs.QUEUE.add(
+    """Queue the invocation's lines for its execution environment's stream (``awslambda.logs``)."""
+    logs.QUEUE.add(
         function.logs_backend, function.logs_group_name, result.log_stream_name, result.log_lines
     )
 
@@ -223,7 +222,7 @@ def _invoke_later(function, event: bytes, client_context: dict | None) -> None:
         try:
             _invoke_and_log(function, event, client_context)
             return
-        except lambda_runtime.Throttled:
+        except runtime.Throttled:
             if time.monotonic() + delay > give_up:
                 return
             time.sleep(delay)
@@ -312,13 +311,11 @@ def _changes_retire_execution_environments() -> None:
     from moto.moto_api._internal.models import MotoAPIBackend
 
     for name in ("update_configuration", "update_function_code"):
-        _call_after(
-            LambdaFunction, name, lambda self, *_, **__: lambda_runtime.retire(self.function_arn)
-        )
+        _call_after(LambdaFunction, name, lambda self, *_, **__: runtime.retire(self.function_arn))
 
     def retire_deleted(self, function_name, *_, **__):
         name = function_name.split(":")[6] if function_name.startswith("arn:") else function_name
-        lambda_runtime.retire(make_function_arn(self.region_name, self.account_id, name))
+        runtime.retire(make_function_arn(self.region_name, self.account_id, name))
 
     _call_after(LambdaBackend, "delete_function", retire_deleted)
     _call_after(MotoAPIBackend, "reset", _forget_everything)
@@ -326,8 +323,8 @@ def _changes_retire_execution_environments() -> None:
 
 def _forget_everything(*_) -> None:
     """After a reset: no execution environment and no backend of before may be used again."""
-    lambda_runtime.retire(None)
-    lambda_logs.QUEUE.forget()
+    runtime.retire(None)
+    logs.QUEUE.forget()
     _backends.clear()
 
 

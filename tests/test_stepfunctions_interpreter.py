@@ -1,4 +1,4 @@
-"""Each fix in sfn_tutorial/emulator/interpreter_fixes.py, checked against the running emulator.
+"""Each fix in sfn_tutorial/emulator/stepfunctions/interpreter.py, checked on the running emulator.
 
 Every test says what AWS does (as recorded in ../shared/conformance); the emulator must agree.
 """
@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from sfn_tutorial import executions
-from sfn_tutorial.emulator import interpreter_fixes
+from sfn_tutorial.emulator.stepfunctions import interpreter
 
 AWS_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
@@ -74,7 +74,7 @@ def test_context_object_can_be_output_with_aws_times(emulator):
 
 def test_aws_timestamp_format():
     moment = datetime.datetime(2024, 11, 26, 18, 30, 0, 123456, tzinfo=datetime.timezone.utc)
-    assert interpreter_fixes.aws_timestamp(moment) == "2024-11-26T18:30:00.123Z"
+    assert interpreter.aws_timestamp(moment) == "2024-11-26T18:30:00.123Z"
 
 
 def test_assign_takes_effect_after_output_path(emulator):
@@ -106,10 +106,10 @@ def test_wait_more_than_the_limit_fails_at_once(emulator):
     # AWS: a Timestamp more than 2**31 - 1 seconds (about 68 years) ahead fails at once. The
     # timestamp is computed from today: a fixed one stops being far enough ahead as time passes.
     too_far = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
-        seconds=interpreter_fixes.MAX_WAIT_SECONDS, days=30
+        seconds=interpreter.MAX_WAIT_SECONDS, days=30
     )
     definition = one_state({"Type": "Wait", "TimestampPath": "$.start_at"})
-    start_at = interpreter_fixes.aws_timestamp(too_far)
+    start_at = interpreter.aws_timestamp(too_far)
     description = run(emulator, definition, {"start_at": start_at}, 10)
     assert description["status"] == "FAILED"
     assert description["error"] == "States.Runtime"
@@ -181,7 +181,7 @@ def test_an_inline_map_runs_at_most_40_iterations_at_once(emulator, max_concurre
     execution = run(emulator, definition, list(range(60)), timeout_s=60)
     spans = [(item["began"], item["ended"]) for item in json.loads(execution["output"])]
     assert len(spans) == 60
-    assert 2 <= _most_at_once(spans) <= interpreter_fixes.INLINE_MAP_CONCURRENCY
+    assert 2 <= _most_at_once(spans) <= interpreter.INLINE_MAP_CONCURRENCY
 
 
 def test_a_definite_path_gives_a_value_and_an_indefinite_one_a_list(emulator):
@@ -223,7 +223,7 @@ def test_a_definite_path_gives_a_value_and_an_indefinite_one_a_list(emulator):
     ],
 )
 def test_which_paths_are_definite(path, definite):
-    assert interpreter_fixes.is_definite(path) is definite
+    assert interpreter.is_definite(path) is definite
 
 
 @pytest.mark.parametrize("mode", ["INLINE", "DISTRIBUTED"])

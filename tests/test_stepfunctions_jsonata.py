@@ -1,4 +1,4 @@
-"""JSONata and variables on the local target (sfn_tutorial/emulator/jsonata_support.py).
+"""JSONata and variables on the local target (emulator/stepfunctions/jsonata_support.py).
 
 Every test runs a state machine on the emulator and says what AWS does.
 """
@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from sfn_tutorial import executions
-from sfn_tutorial.emulator import jsonata_support
+from sfn_tutorial.emulator.stepfunctions import jsonata_support
 
 
 def run(emulator, definition: dict, execution_input=None) -> dict:

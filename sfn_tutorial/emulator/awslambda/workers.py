@@ -2,7 +2,7 @@
 
 Lambda keeps an execution environment after an invocation and reuses it for the next, so a
 module's top-level code (init) runs once per environment, not once per invocation. A ``Worker`` is
-one such environment: a ``lambda_bootstrap`` child process that serves invocations over pipes.
+one such environment: a ``bootstrap`` child process that serves invocations over pipes.
 ``WorkerPool`` hands workers out. It reuses an idle worker with the same key (function version,
 code and configuration); starts another one when all are busy (up to local limits; beyond them,
 invocations wait for a free worker); throttles beyond a function's reserved concurrency, as Lambda
@@ -21,9 +21,9 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from sfn_tutorial.emulator.lambda_bootstrap import read_frame, write_frame
+from sfn_tutorial.emulator.awslambda.bootstrap import read_frame, write_frame
 
-BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_bootstrap.py")
+BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap.py")
 IDLE_TIMEOUT_S = 300.0
 # Workers started at once, without waiting for a busy one to be freed; beyond them more start
 # only when invocations keep waiting (WorkerPool). On 2 cores, 2, 4 or 8 made no measurable

@@ -1,6 +1,6 @@
 """The child side of the local Lambda runtime: one execution environment.
 
-``lambda_workers`` starts it as ``python -S lambda_bootstrap.py`` with the function's code folder
+``workers`` starts it as ``python -S bootstrap.py`` with the function's code folder
 as the working directory. It loads the handler once (Lambda's *init* phase: the module's top-level
 code runs here), says it is ready, then serves invocations until its stdin closes. Requests and
 answers are frames on pipes (``write_frame``): an invocation's request id, deadline and ARN, and the

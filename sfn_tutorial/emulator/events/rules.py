@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 
-from sfn_tutorial.emulator import iam_check
+from sfn_tutorial.emulator.iam import service_roles
 
 CLOCK_PATH = "/_tutorial/clock"
 EVENTS_PRINCIPAL = "events.amazonaws.com"
@@ -87,7 +87,7 @@ def start_for_target(rule, target: dict, event: dict) -> str | None:
     from moto.stepfunctions.responses import get_backend
 
     machine_arn = target["Arn"]
-    reason = iam_check.refusal(
+    reason = service_roles.refusal(
         target.get("RoleArn"), EVENTS_PRINCIPAL, "states:StartExecution", machine_arn
     )
     if reason:

@@ -1,5 +1,5 @@
 """API Gateway starts executions: HTTP APIs, REST APIs with mapping templates, and synchronous
-EXPRESS answers (sfn_tutorial/emulator/api_gateway.py, vtl.py, sync_executions.py).
+EXPRESS answers (sfn_tutorial/emulator/apigateway/, stepfunctions/sync_executions.py).
 
 Each test says what AWS does; the emulator must do the same.
 """
@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 
 from sfn_tutorial import executions, invoke_urls, resources
-from sfn_tutorial.emulator import api_gateway, vtl
+from sfn_tutorial.emulator.apigateway import execute_api, vtl
 
 ECHO = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
 GREET = {
@@ -183,7 +183,7 @@ def test_http_api_parameter_mappings():
         "context": {"requestId": "r-1", "identity": {"sourceIp": "127.0.0.1"}},
         "stageVariables": {"env": "dev"},
     }
-    evaluate = api_gateway.evaluate_parameter
+    evaluate = execute_api.evaluate_parameter
     assert evaluate("$request.body", sources) == sources["body"]
     assert evaluate("$request.body.who", sources) == "kim"
     assert json.loads(evaluate("$request.body.order", sources)) == {"id": 7}

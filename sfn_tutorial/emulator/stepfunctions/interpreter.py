@@ -3,7 +3,7 @@
 Found by running the AWS-recorded conformance cases in ``../shared/conformance/`` (see
 ``tests/test_conformance.py``). ``apply()`` is called once, in the emulator process, before the
 server starts. Each fix is a small function with a docstring saying what AWS does;
-``tests/test_interpreter_fixes.py`` checks each one against a running emulator.
+``tests/test_stepfunctions_interpreter.py`` checks each one against a running emulator.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ _QUOTED_NAME = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
 def apply() -> None:
     """Make moto's interpreter run state machines as AWS does where the conformance cases differ."""
+    unmatched_choice_fails_with_no_choice_matched()
     each_parse_starts_with_no_query_language()
     assigned_string_literals_are_json_strings()
     context_object_times_are_iso_strings()
@@ -35,6 +36,31 @@ def apply() -> None:
     inline_map_runs_at_most_40_iterations_at_once()
     definite_json_paths_give_one_value()
     map_workers_take_any_number_of_items()
+
+
+def unmatched_choice_fails_with_no_choice_matched() -> None:
+    """A Choice state whose rules all fail and that has no ``Default`` fails the execution with
+    the error ``States.NoChoiceMatched`` (ASL specification, "Predefined error codes").
+
+    moto raises a plain ``RuntimeError``, which surfaces as ``States.Runtime``.
+    """
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.choice.state_choice import StateChoice
+
+    original = StateChoice._eval_state
+
+    def _eval_state(self, env):
+        try:
+            return original(self, env)
+        except RuntimeError:
+            if self.default_state is not None:
+                raise
+        cause = f"No Choice Rule matched the input of state '{self.name}', which has no Default."
+        raise execution_failure(env, StatesErrorNameType.StatesNoChoiceMatched, cause)
+
+    StateChoice._eval_state = _eval_state
 
 
 def aws_timestamp(moment: datetime.datetime) -> str:
@@ -274,7 +300,7 @@ def unparsable_jsonata_timestamps_are_query_evaluation_errors() -> None:
         Timestamp,
     )
 
-    from sfn_tutorial.emulator import jsonata_support
+    from sfn_tutorial.emulator.stepfunctions import jsonata_support
 
     original = Timestamp._create_failure_event
 
@@ -299,7 +325,7 @@ def map_input_that_is_not_an_array_is_shown_as_json() -> None:
     """
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
 
-    from sfn_tutorial.emulator import jsonata_support
+    from sfn_tutorial.emulator.stepfunctions import jsonata_support
 
     original = StateMap._eval_execution
 
@@ -345,7 +371,7 @@ def inline_map_runs_at_most_40_iterations_at_once() -> None:
 
     moto starts one thread per item when ``MaxConcurrency`` is 0: a Map over 1,000 items ran
     1,000 threads at once, all competing for one interpreter lock. Distributed Maps keep their
-    own limits (``map_fixes``).
+    own limits (``map_state``).
     """
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
         distributed_iteration_component,
@@ -384,7 +410,7 @@ def definite_json_paths_give_one_value() -> None:
     """
     from moto.stepfunctions.parser.asl.utils import json_path
 
-    from sfn_tutorial.emulator.fixes import _replace_everywhere
+    from sfn_tutorial.emulator.patching import replace_everywhere
 
     original = json_path.extract_json
 
@@ -396,7 +422,7 @@ def definite_json_paths_give_one_value() -> None:
             return matches[0].value
         return [match.value for match in matches]
 
-    _replace_everywhere(json_path, "extract_json", extract_json)
+    replace_everywhere(json_path, "extract_json", extract_json)
 
 
 def map_workers_take_any_number_of_items() -> None:

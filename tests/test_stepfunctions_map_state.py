@@ -1,4 +1,4 @@
-"""Each fix in sfn_tutorial/emulator/map_fixes.py: the Distributed Map state as AWS runs it.
+"""Each fix in emulator/stepfunctions/map_state.py: the Distributed Map state as AWS runs it.
 
 Every test says what AWS does; the emulator must do the same.
 """
@@ -10,12 +10,12 @@ import boto3
 import pytest
 
 from sfn_tutorial import executions, resources
-from sfn_tutorial.emulator import map_fixes
+from sfn_tutorial.emulator.stepfunctions import map_state
 
 BUCKET = "sfn-tutorial-map-fixes"
 REGION = "ap-northeast-2"
 PASS = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
-EXCEEDED = ("States.ExceedToleratedFailureThreshold", map_fixes.TOLERANCE_EXCEEDED_CAUSE)
+EXCEEDED = ("States.ExceedToleratedFailureThreshold", map_state.TOLERANCE_EXCEEDED_CAUSE)
 
 
 def reject_negative(batch_index=None):
@@ -43,8 +43,8 @@ def distributed(processor, execution_type="STANDARD"):
     return {"ProcessorConfig": config, **processor}
 
 
-def machine(map_state: dict, name: str = "map") -> str:
-    definition = {"StartAt": "Each", "States": {"Each": {"Type": "Map", "End": True, **map_state}}}
+def machine(map_fields: dict, name: str = "map") -> str:
+    definition = {"StartAt": "Each", "States": {"Each": {"Type": "Map", "End": True, **map_fields}}}
     return resources.ensure_state_machine(
         resources.resource_name(name), definition, role(), progress=lambda message: None
     )
@@ -95,17 +95,17 @@ def fresh_role(emulator):
 def test_item_batcher_express_and_whole_number_percentage_are_accepted_as_written(emulator):
     # AWS accepts ItemBatcher, ToleratedFailurePercentage 10 and EXPRESS children, and
     # DescribeStateMachine returns the definition exactly as written.
-    map_state = {
+    map_fields = {
         "ItemBatcher": {"MaxItemsPerBatch": 50, "BatchInput": {"currency": "KRW"}},
         "MaxConcurrency": 4,
         "ToleratedFailurePercentage": 10,
         "ItemProcessor": distributed(PASS, "EXPRESS"),
     }
-    definition = {"StartAt": "Each", "States": {"Each": {"Type": "Map", "End": True, **map_state}}}
+    definition = {"StartAt": "Each", "States": {"Each": {"Type": "Map", "End": True, **map_fields}}}
     sfn = boto3.client("stepfunctions")
     validation = sfn.validate_state_machine_definition(definition=json.dumps(definition))
     assert validation["result"] == "OK", validation["diagnostics"]
-    arn = machine(map_state, "accepted")
+    arn = machine(map_fields, "accepted")
     stored = json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])
     assert stored == definition
 
@@ -195,11 +195,11 @@ def test_batches_respect_max_input_bytes_and_path_fields(emulator):
 
 
 def test_batches_unit():
-    assert map_fixes.batches([1, 2, 3], {"MaxItemsPerBatch": 2}, {}) == [
+    assert map_state.batches([1, 2, 3], {"MaxItemsPerBatch": 2}, {}) == [
         {"Items": [1, 2]},
         {"Items": [3]},
     ]
-    assert map_fixes.batches([], {"MaxItemsPerBatch": 2}, {}) == []
+    assert map_state.batches([], {"MaxItemsPerBatch": 2}, {}) == []
 
 
 # ---------------------------------------------------------------- tolerated failures

@@ -34,7 +34,8 @@ import urllib.parse
 import urllib.request
 import uuid
 
-from sfn_tutorial.emulator import iam_check, vtl
+from sfn_tutorial.emulator.apigateway import vtl
+from sfn_tutorial.emulator.iam import service_roles
 
 INVOKE_PREFIX = "/_aws/execute-api/"
 APIGATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
@@ -179,7 +180,7 @@ def access_denied(role_arn, action: str, resource: str) -> tuple[int, str] | Non
     not returned; the caller answers 500). A role without the permission: Step Functions answers
     400 ``AccessDeniedException``.
     """
-    reason = iam_check.refusal(role_arn, APIGATEWAY_PRINCIPAL, f"states:{action}", resource)
+    reason = service_roles.refusal(role_arn, APIGATEWAY_PRINCIPAL, f"states:{action}", resource)
     if reason is None:
         return None
     if reason.startswith("User: "):

@@ -1,0 +1,1 @@
+"""Amazon EventBridge on the local target: rules and schedules that start executions (``rules``)."""

@@ -1,0 +1,5 @@
+"""AWS IAM on the local target.
+
+- ``managed_policies``: AWS managed policies such as ``AWSLambdaRole`` exist, as in an account.
+- ``service_roles``: may a service (EventBridge, API Gateway) act with a role? Why not.
+"""

@@ -1,0 +1,9 @@
+"""AWS Step Functions on the local target: moto's API and interpreter, made to behave like AWS.
+
+- ``api``: the service's actions (create, start, validate) and their errors.
+- ``validation``: definition diagnostics, as ``ValidateStateMachineDefinition`` reports them.
+- ``interpreter``: where moto's interpreter runs states differently from AWS.
+- ``jsonata_support``: JSONata expressions and variables, on the ``jsonata-python`` engine.
+- ``map_state``: the Distributed Map (item batches, tolerated failures, map runs, ResultWriter).
+- ``sync_executions``: ``StartSyncExecution`` for EXPRESS state machines.
+"""
