@@ -12,6 +12,10 @@ Starts its own emulator on a free port and prints one JSON line per figure:
   execution environment. Goal: ``median`` at most 3 ms. ``client_cpu_ms`` and ``emulator_cpu_ms``
   say how much CPU time one round trip costs boto3 and the emulator: on a busy machine, waiting
   for a CPU inflates the round trip, not these.
+* ``invoke_warm_vs_noop``: the same warm round trip against a read that does no work
+  (``GetFunctionConfiguration``) through the same emulator and client, the two alternating so
+  both see the same machine. ``ratio`` is the median invoke over the median read: what running
+  the handler adds to a call, whatever boto3's own CPU costs on this machine. Goal: at most 1.5.
 * ``invoke_cold_ms``: the same right after ``UpdateFunctionConfiguration``, which replaces the
   execution environment, so each invoke starts a new one and runs the module's init code.
 """
@@ -193,6 +197,24 @@ def _emulator_cpu_s() -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def invoke_warm_vs_noop(function_arn: str) -> dict:
+    """Warm invokes and no-op reads, alternating on one client; the ratio of their medians."""
+    client = _client("lambda")
+    invokes, reads = [], []
+    for _ in range(WARM_INVOKES):
+        invokes.append(_invoke_ms(client, function_arn))
+        started = time.perf_counter()
+        client.get_function_configuration(FunctionName=function_arn)
+        reads.append((time.perf_counter() - started) * 1000)
+    invoke_ms, read_ms = statistics.median(invokes), statistics.median(reads)
+    return {
+        "name": "invoke_warm_vs_noop",
+        "ratio": round(invoke_ms / read_ms, 2),
+        "invoke_ms": round(invoke_ms, 2),
+        "noop_ms": round(read_ms, 2),
+    }
+
+
 def invoke_cold(function_arn: str) -> dict:
     """Round trips right after a configuration change, which retires the warm environment."""
     client = _client("lambda")
@@ -216,6 +238,7 @@ def main() -> None:
         function_arn, role_arn = _deploy()
         for figure in (
             invoke_warm(function_arn),
+            invoke_warm_vs_noop(function_arn),
             invoke_cold(function_arn),
             map_lambda_vs_pass(function_arn, role_arn),
         ):

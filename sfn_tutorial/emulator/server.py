@@ -111,7 +111,7 @@ def ensure_running(progress=print) -> dict:
                 f"The local AWS emulator stopped while starting (exit code {process.returncode}). "
                 f"Its log is {log}:\n{_tail(log)}"
             )
-        time.sleep(0.2)
+        time.sleep(0.05)
     process.kill()
     raise EmulatorError(
         f"The local AWS emulator did not answer within {START_TIMEOUT_S} s. See {log}."
