@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BROWSER_STAMP := $(VENV)/.browser
 
-.PHONY: lab test lint bench notebooks emulator-stop clean
+.PHONY: lab test lint bench notebooks emulator-stop emulator-env clean
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
@@ -38,8 +38,14 @@ bench: $(STAMP)
 notebooks: $(STAMP)
 	$(PY) scripts/run_notebooks.py
 
+## emulator-stop: stop your local emulator (it forgets everything)
 emulator-stop: $(STAMP)
 	$(PY) -m sfn_tutorial.emulator.server --stop
+
+## emulator-env: print the export lines that point the AWS CLI at your emulator
+## (use: eval "$$(make -s emulator-env)")
+emulator-env: $(STAMP)
+	@$(PY) -m sfn_tutorial.emulator.server --env
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -49,15 +49,12 @@ def pytest_collectstart(collector):
 @pytest.fixture(scope="module")
 def emulator():
     """A connected local target with no resources left by earlier test modules."""
-    import urllib.request
-
     from sfn_tutorial import target
 
     if os.environ["TUTORIAL_TARGET"] != "local":
         pytest.skip("runs on the local target only")
     connected = target.connect("local", progress=lambda message: None)
-    request = urllib.request.Request(connected.endpoint_url + "/moto-api/reset", method="POST")
-    urllib.request.urlopen(request).close()
+    server.request("/moto-api/reset")
     return connected
 
 

@@ -52,12 +52,13 @@ def _client(service: str):
 
     from sfn_tutorial.emulator import server
 
+    record = server.running()
     return boto3.client(
         service,
         region_name=REGION,
-        endpoint_url=server.endpoint_url(),
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        endpoint_url=server.endpoint_url(record.port),
+        aws_access_key_id=record.access_key_id,
+        aws_secret_access_key=record.secret_access_key,
         config=Config(retries={"max_attempts": 0}, read_timeout=300),
     )
 
@@ -190,7 +191,7 @@ def _emulator_cpu_s() -> float | None:
     from sfn_tutorial.emulator import server
 
     try:
-        with open(f"/proc/{server.health()['pid']}/stat") as stat:
+        with open(f"/proc/{server.running().pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
     except OSError:
         return None

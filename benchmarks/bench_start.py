@@ -33,7 +33,7 @@ def start_once() -> float:
     started = time.perf_counter()
     server.ensure_running(progress=lambda message: None)
     elapsed = time.perf_counter() - started
-    server.stop(port)
+    server.stop()
     return elapsed
 
 

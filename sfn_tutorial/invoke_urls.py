@@ -30,7 +30,10 @@ def _is_local() -> bool:
 def _local_endpoint() -> str:
     from sfn_tutorial.emulator import server
 
-    return os.environ.get("AWS_ENDPOINT_URL") or server.endpoint_url()
+    record = server.running()
+    if os.environ.get("AWS_ENDPOINT_URL") or record is None:
+        return os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4599")
+    return server.endpoint_url(record.port)
 
 
 def _region() -> str:

@@ -3,6 +3,10 @@
 ``connect()`` reads ``TUTORIAL_TARGET`` (``local``, the default, or ``aws``) and arranges the
 process environment so that a plain ``boto3.client("stepfunctions")`` talks to that target. Only an
 explicit ``aws`` touches an AWS account, and then never with dummy credentials.
+
+``connect("local")`` replaces the kernel's AWS settings (keys, profile, endpoint, region) with
+the emulator's, and remembers them: a later ``connect("aws")`` puts them back, so the kernel
+signs with the learner's own profile again, never with the emulator's key.
 """
 
 from __future__ import annotations
@@ -19,7 +23,13 @@ LOCAL = "local"
 AWS = "aws"
 TARGETS = (LOCAL, AWS)
 DEFAULT_REGION = "ap-northeast-2"  # Seoul, as in the blog
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+# Settings that choose AWS credentials other than the emulator's: the local target unsets them.
+AWS_ONLY_SETTINGS = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+)
 
 
 class TargetError(RuntimeError):
@@ -35,6 +45,8 @@ class Target:
     account_id: str
     endpoint_url: str | None = None
     emulator_version: str | None = None
+    profile: str | None = None  # aws: the profile boto3 uses
+    source: str | None = None  # aws: where the credentials came from (botocore's name)
 
     @property
     def is_local(self) -> bool:
@@ -52,6 +64,7 @@ class Target:
             )
         return (
             f"Target: aws (your AWS account {self.account_id}, region {self.region})\n"
+            f"  credentials: profile {self.profile or 'default'} ({self.source or 'unknown'})\n"
             "  The notebooks CREATE real resources in this account. Their names start with\n"
             "  'sfn-tutorial-' and they are tagged created-by=sfn-tutorial;\n"
             "  run 99_clean_up.ipynb when you are done."
@@ -77,35 +90,73 @@ def connect(explicit: str | None = None, progress=print) -> Target:
     return target
 
 
+# The kernel's own AWS settings, as they were before the first local connect: a later
+# connect("aws") in the same kernel puts them back (its profile, keys and region).
+_replaced_settings: dict[str, str | None] | None = None
+_last_emulator: dict[str, str] = {}
+
+
 def _connect_local(progress) -> Target:
+    global _replaced_settings
     report = server.ensure_running(progress=progress)
+    _say_if_restarted(report, progress)
     endpoint = server.endpoint_url(report["port"])
-    for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        os.environ.pop(variable, None)
-    os.environ.update(LOCAL_CREDENTIALS)
-    os.environ.update(
-        AWS_ENDPOINT_URL=endpoint,
-        AWS_DEFAULT_REGION=DEFAULT_REGION,
-        AWS_REGION=DEFAULT_REGION,
+    local_settings = {
+        "AWS_ACCESS_KEY_ID": report["access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": report["secret_access_key"],
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_DEFAULT_REGION": DEFAULT_REGION,
+        "AWS_REGION": DEFAULT_REGION,
         # boto3 sends StartSyncExecution to a "sync-" host; the emulator has one address
-        AWS_DISABLE_HOST_PREFIX_INJECTION="true",
-    )
+        "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
+    }
+    if _replaced_settings is None:
+        _replaced_settings = {
+            name: os.environ.get(name) for name in (*local_settings, *AWS_ONLY_SETTINGS)
+        }
+    for name in AWS_ONLY_SETTINGS:
+        os.environ.pop(name, None)
+    os.environ.update(local_settings)
     boto3.DEFAULT_SESSION = None  # forget any session made before the switch
     account = boto3.client("sts").get_caller_identity()["Account"]
     return Target(LOCAL, DEFAULT_REGION, account, endpoint, report.get("moto"))
 
 
+def _say_if_restarted(report: dict, progress) -> None:
+    """Tell the learner when the emulator this kernel used is gone, and with it everything."""
+    previous = _last_emulator.get("instance_id")
+    _last_emulator["instance_id"] = report["instance_id"]
+    if report.get("replaced") or previous in (None, report["instance_id"]):
+        return
+    progress(
+        "The local emulator was restarted since this kernel last used it, so everything created "
+        "before is gone. Run this notebook again from the top: it creates what it needs."
+    )
+
+
+def _restore_replaced_settings() -> None:
+    """Put back the AWS settings the local target replaced in this kernel, if it did."""
+    global _replaced_settings
+    if _replaced_settings is None:
+        return
+    for name, value in _replaced_settings.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    _replaced_settings = None
+
+
 def _connect_aws() -> Target:
+    _restore_replaced_settings()
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    if "127.0.0.1" in endpoint or "localhost" in endpoint:
-        os.environ.pop("AWS_ENDPOINT_URL")  # set by an earlier local connect in this kernel
+    if "127.0.0.1" in endpoint or "localhost" in endpoint:  # e.g. exported for the AWS CLI
+        os.environ.pop("AWS_ENDPOINT_URL")
         os.environ.pop("AWS_DISABLE_HOST_PREFIX_INJECTION", None)  # AWS needs the sync- host
-    if os.environ.get("AWS_ACCESS_KEY_ID") == LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]:
-        for variable in LOCAL_CREDENTIALS:
-            os.environ.pop(variable, None)
     boto3.DEFAULT_SESSION = None
     session = boto3.Session()
-    if session.get_credentials() is None:
+    credentials = session.get_credentials()
+    if credentials is None:
         raise TargetError(
             "TUTORIAL_TARGET=aws, but no AWS credentials were found. Configure them first "
             "(`aws configure`, `aws sso login`, or AWS_PROFILE), or use the local target: "
@@ -120,4 +171,4 @@ def _connect_aws() -> Target:
             f"Your AWS credentials were refused ({error}). Refresh them, or use the local "
             "target. Nothing was created."
         ) from None
-    return Target(AWS, region, account)
+    return Target(AWS, region, account, profile=session.profile_name, source=credentials.method)

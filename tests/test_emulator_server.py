@@ -10,16 +10,23 @@ from sfn_tutorial.emulator import server
 
 
 def test_session_emulator_is_healthy_on_loopback():
-    report = server.health()
+    record = server.running()
+    report = server.health(record.port)
     assert report["service"] == server.SERVICE_NAME
-    assert report["port"] == server.port()
-    assert server.endpoint_url().startswith("http://127.0.0.1:")
+    assert (report["port"], report["pid"]) == (record.port, record.pid)
+    assert report["instance_id"] == record.instance_id
+
+
+def test_the_health_report_holds_no_secret():
+    record = server.running()
+    report = json.dumps(server.health(record.port))
+    assert record.secret_access_key not in report and record.access_key_id not in report
 
 
 def test_one_connection_serves_many_requests(emulator):
     # boto3 keeps its connections open; so does the emulator (a new connection per call cost
     # a warm Lambda invoke half its time).
-    connection = http.client.HTTPConnection("127.0.0.1", server.port(), timeout=10)
+    connection = http.client.HTTPConnection("127.0.0.1", server.running().port, timeout=10)
     try:
         for _ in range(3):
             connection.request("GET", server.HEALTH_PATH)
@@ -33,7 +40,7 @@ def test_one_connection_serves_many_requests(emulator):
 
 def test_ensure_running_reuses_the_running_emulator():
     messages = []
-    before = server.health()["pid"]
+    before = server.running().pid
     assert server.ensure_running(progress=messages.append)["pid"] == before
     assert messages == []  # nothing started
 
@@ -51,7 +58,7 @@ def test_a_port_taken_by_another_program_gets_a_clear_message(monkeypatch):
 def test_bad_port_setting_is_explained(monkeypatch):
     monkeypatch.setenv("SFN_TUTORIAL_PORT", "eighty")
     with pytest.raises(server.EmulatorError, match="must be a port number"):
-        server.port()
+        server.requested_port()
 
 
 def test_start_and_stop_a_second_emulator(monkeypatch):
@@ -65,6 +72,6 @@ def test_start_and_stop_a_second_emulator(monkeypatch):
         assert report["port"] == free
         assert messages == [f"Starting the local AWS emulator on 127.0.0.1:{free} ..."]
     finally:
-        assert server.stop(free) is True
+        assert server.stop() is True
     assert server.health(free) is None
-    assert server.stop(free) is False
+    assert server.stop() is False

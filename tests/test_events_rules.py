@@ -5,12 +5,12 @@ Each test says what AWS does; the emulator must do the same.
 
 import datetime
 import json
-import urllib.request
 
 import boto3
 import pytest
 
 from sfn_tutorial import executions, resources
+from sfn_tutorial.emulator import server
 from sfn_tutorial.emulator.events import rules
 
 ECHO = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
@@ -97,11 +97,8 @@ def delete_rule(name):
 
 def advance_clock(seconds):
     """Move the emulator's schedule clock forward; what fired."""
-    url = boto3.client("events").meta.endpoint_url + rules.CLOCK_PATH
     body = json.dumps({"advance_seconds": seconds}).encode()
-    request = urllib.request.Request(url, data=body, method="POST")
-    with urllib.request.urlopen(request) as response:
-        return json.loads(response.read())["fired"]
+    return json.loads(server.request(rules.CLOCK_PATH, body))["fired"]
 
 
 def test_matching_event_starts_an_execution_with_the_event_as_input(stack):

@@ -432,12 +432,11 @@ def test_result_selector_then_result_path_shape_a_tasks_output(lam):
 def test_a_reset_leaves_no_environment_serving_old_code(lam, emulator):
     # Last in this module: POST /moto-api/reset forgets every function. A function created
     # again with the same name must start from a fresh environment.
-    import urllib.request
+    from sfn_tutorial.emulator import server
 
     arn = deploy(COUNTER)
     _, before = call(arn)
-    request = urllib.request.Request(emulator.endpoint_url + "/moto-api/reset", method="POST")
-    urllib.request.urlopen(request).close()
+    server.request("/moto-api/reset")
     assert not process_exists(before["pid"])
     name = arn.rsplit(":", 1)[1]
     boto3.client("lambda").create_function(

@@ -20,8 +20,6 @@ from sfn_tutorial.emulator.stepfunctions import (
     sync_executions,
 )
 
-DEFAULT_REGION = "ap-northeast-2"
-
 
 def apply(port: int) -> None:
     """Turn moto into the tutorial's local AWS, listening on ``port``."""

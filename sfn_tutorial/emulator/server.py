@@ -1,9 +1,17 @@
-"""The emulator's own process: start it, check its health, stop it.
+"""The emulator's own process: start it, check its health, stop it, route its requests.
 
-One emulator serves every notebook and survives kernel restarts: it runs as a separate process
-bound to 127.0.0.1, on ``SFN_TUTORIAL_PORT`` (default 4599). ``ensure_running()`` reuses the one
-that answers on that port or starts a new one; ``stop()`` ends it. Run this module directly
-(``python -m sfn_tutorial.emulator.server``) to serve in the foreground.
+One emulator per user serves every notebook and survives kernel restarts: it runs as a separate
+process bound to 127.0.0.1, on port 4599 (or the next free one, when another user's emulator
+has it), or on ``SFN_TUTORIAL_PORT`` when that is set. ``ensure_running()`` finds the user's
+emulator through its private record (``instances``), replaces it if it runs other code, or
+starts one; ``stop()`` ends it. Only requests signed with the emulator's credentials are
+served (``auth``).
+
+The process starts with a clean environment: none of the learner's AWS credentials, profiles
+or other secrets reach it, nor the Lambda handlers it runs.
+
+Command line: ``python -m sfn_tutorial.emulator.server [--stop | --env]``; ``--env`` prints the
+``export`` lines that point the AWS CLI at the emulator.
 """
 
 from __future__ import annotations
@@ -15,15 +23,19 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
+from sfn_tutorial.emulator import auth, instances
+
 DEFAULT_PORT = 4599
+PORTS_TO_TRY = 100  # 4599 to 4698: each user of a shared machine gets one
 HEALTH_PATH = "/_tutorial/health"
 SERVICE_NAME = "sfn-tutorial-emulator"
+DEFAULT_REGION = "ap-northeast-2"
 START_TIMEOUT_S = 60
 # The HTTP server is waitress, not werkzeug's development server: waitress keeps connections
 # alive (werkzeug closes each one, so every boto3 call paid for a new TCP connection and a new
@@ -33,32 +45,37 @@ START_TIMEOUT_S = 60
 # each hold a thread, so the pool is generous.
 REQUEST_THREADS = 64
 IDLE_CONNECTION_TIMEOUT_S = 900
+# What the emulator keeps of the environment it is started from: nothing that holds a secret.
+KEPT_VARIABLES = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR"}
+KEPT_PREFIXES = ("LC_", "PYTHON", "SFN_TUTORIAL_", "OPENBLAS_", "VIRTUAL_ENV")
 
 
 class EmulatorError(RuntimeError):
     """The local emulator could not be started or reached; the message says what to do."""
 
 
-def port() -> int:
-    """The emulator's port: ``SFN_TUTORIAL_PORT`` if set, else 4599."""
-    value = os.environ.get("SFN_TUTORIAL_PORT", str(DEFAULT_PORT))
+def requested_port() -> int | None:
+    """The port chosen with ``SFN_TUTORIAL_PORT``, or ``None`` for the user's default."""
+    value = os.environ.get("SFN_TUTORIAL_PORT")
+    if not value:
+        return None
     try:
         return int(value)
     except ValueError:
         raise EmulatorError(f"SFN_TUTORIAL_PORT must be a port number, not {value!r}.") from None
 
 
-def endpoint_url(port_number: int | None = None) -> str:
-    """The URL that boto3 clients use to reach the emulator."""
-    return f"http://127.0.0.1:{port_number or port()}"
+def endpoint_url(port_number: int) -> str:
+    """The URL that boto3 clients use to reach the emulator on ``port_number``."""
+    return f"http://127.0.0.1:{port_number}"
 
 
 def log_path(port_number: int) -> Path:
-    """Where the emulator process writes its log."""
-    return Path(tempfile.gettempdir()) / f"sfn-tutorial-emulator-{port_number}.log"
+    """Where the emulator process writes its log (in the user's private folder)."""
+    return instances.state_dir() / f"emulator-{port_number}.log"
 
 
-def health(port_number: int | None = None, timeout: float = 2.0) -> dict | None:
+def health(port_number: int, timeout: float = 2.0) -> dict | None:
     """The emulator's health report, or ``None`` if no emulator answers on the port."""
     url = endpoint_url(port_number) + HEALTH_PATH
     try:
@@ -79,33 +96,108 @@ def _port_is_taken(port_number: int) -> bool:
     return False
 
 
+def running() -> instances.Record | None:
+    """The record of the user's emulator (on ``SFN_TUTORIAL_PORT`` if set) if it is running."""
+    record = instances.read(instances.record_path(requested_port()))
+    if record and instances.is_users_emulator(record.pid, record.port):
+        return record
+    return None
+
+
 def ensure_running(progress=print) -> dict:
-    """Reuse the emulator on the configured port, or start one and wait until it is healthy."""
-    port_number = port()
-    report = health(port_number)
-    if report:
-        return report
-    if _port_is_taken(port_number):
-        raise EmulatorError(
-            f"Port {port_number} on 127.0.0.1 is used by another program, not the tutorial's "
-            f"emulator. Stop that program, or choose another port for the emulator, e.g. "
-            f"`export SFN_TUTORIAL_PORT={port_number + 1}` before starting JupyterLab."
-        )
+    """Find the user's emulator, or start one, and wait until it is healthy.
+
+    Returns its record as a dict (``port``, ``pid``, ``instance_id``, credentials...) with
+    ``moto``'s version and ``replaced``: why an older emulator was replaced, if one was.
+    """
+    with instances.locked():
+        path = instances.record_path(requested_port())
+        record, replaced = instances.read(path), None
+        if record and instances.is_users_emulator(record.pid, record.port):
+            report = health(record.port)
+            if report is None or report.get("instance_id") != record.instance_id:
+                # every request thread busy: the process and its port are still the user's own
+                return {**vars(record), "moto": None, "replaced": None}
+            if report.get("fingerprint") == instances.fingerprint():
+                return {**vars(record), "moto": report.get("moto"), "replaced": None}
+            replaced = (
+                "The running emulator was started from another version of this project, so it "
+                "was replaced; the resources it held are gone."
+            )
+            progress(replaced)
+            _terminate(record)
+        instances.forget(path)
+        record = _start(path, _choose_port(), progress)
+        return {**vars(record), "moto": health(record.port)["moto"], "replaced": replaced}
+
+
+def _choose_port() -> int:
+    chosen = requested_port()
+    if chosen is not None:
+        if _port_is_taken(chosen):
+            raise EmulatorError(
+                f"Port {chosen} on 127.0.0.1 is used by another program, not your tutorial "
+                f"emulator. Stop that program, or choose another port for the emulator, e.g. "
+                f"`export SFN_TUTORIAL_PORT={chosen + 1}` before starting JupyterLab."
+            )
+        return chosen
+    for candidate in range(DEFAULT_PORT, DEFAULT_PORT + PORTS_TO_TRY):
+        if not _port_is_taken(candidate):
+            return candidate
+    raise EmulatorError(
+        f"Ports {DEFAULT_PORT} to {DEFAULT_PORT + PORTS_TO_TRY - 1} are all taken. Choose a free "
+        "port for the emulator with `export SFN_TUTORIAL_PORT=...` before starting JupyterLab."
+    )
+
+
+def clean_environment() -> dict[str, str]:
+    """The environment the emulator starts with: the learner's, less every AWS setting and
+    anything else that may hold a secret; AWS's configuration files are out of reach too."""
+    kept = {
+        name: value
+        for name, value in os.environ.items()
+        if name in KEPT_VARIABLES or name.startswith(KEPT_PREFIXES)
+    }
+    kept.update(
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_EC2_METADATA_DISABLED="true",
+        MOTO_DISABLE_GLOBAL_CORS="true",  # no Access-Control-Allow-Origin for other web pages
+    )
+    return kept
+
+
+def _start(path: Path, port_number: int, progress) -> instances.Record:
     progress(f"Starting the local AWS emulator on 127.0.0.1:{port_number} ...")
+    credentials = auth.Credentials.generate()
+    instance_id = uuid.uuid4().hex
     log = log_path(port_number)
     with open(log, "ab") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "sfn_tutorial.emulator.server", "--port", str(port_number)],
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=log_file,
             stderr=subprocess.STDOUT,
+            env=clean_environment(),
             start_new_session=True,  # outlives the kernel that started it
         )
+    secrets = {**vars(credentials), "instance_id": instance_id}
+    process.stdin.write(json.dumps(secrets).encode())  # not in argv or environ: others see those
+    process.stdin.close()
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         report = health(port_number, timeout=0.5)
-        if report:
-            return report
+        if report and report.get("instance_id") == instance_id:
+            record = instances.Record(
+                port=port_number,
+                pid=process.pid,
+                fingerprint=report["fingerprint"],
+                instance_id=instance_id,
+                access_key_id=credentials.access_key_id,
+                secret_access_key=credentials.secret_access_key,
+            )
+            instances.write(path, record)
+            return record
         if process.poll() is not None:
             raise EmulatorError(
                 f"The local AWS emulator stopped while starting (exit code {process.returncode}). "
@@ -125,30 +217,67 @@ def _tail(path: Path, lines: int = 15) -> str:
         return ""
 
 
-def stop(port_number: int | None = None, timeout: float = 10.0) -> bool:
-    """Stop the emulator on the port; ``True`` if one was running. Its resources are gone."""
-    port_number = port_number or port()
-    report = health(port_number)
-    if not report:
+def stop(timeout: float = 10.0) -> bool:
+    """Stop the user's emulator (on ``SFN_TUTORIAL_PORT`` if set); ``True`` if one was running.
+    Only a process verified to be the user's own emulator is signalled. Its resources are gone."""
+    path = instances.record_path(requested_port())
+    record = instances.read(path)
+    instances.forget(path)
+    if not record or not instances.is_users_emulator(record.pid, record.port):
         return False
-    os.kill(report["pid"], signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and health(port_number, timeout=0.5):
-        time.sleep(0.1)
+    _terminate(record, timeout)
     return True
 
 
-def _health_middleware(app, report: dict, routes: dict | None = None):
+def _terminate(record: instances.Record, timeout: float = 10.0) -> None:
+    os.kill(record.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and instances.is_users_emulator(record.pid, record.port):
+        time.sleep(0.05)
+
+
+def request(path: str, body: bytes = b"", method: str = "POST") -> bytes:
+    """Send a signed request to the user's running emulator's own endpoint, such as
+    ``/moto-api/reset`` (forget everything) or the schedule clock; return the answer's body."""
+    record = running()
+    if record is None:
+        raise EmulatorError("The local emulator is not running: run helpers.connect() first.")
+    url = endpoint_url(record.port) + path
+    credentials = auth.Credentials(record.access_key_id, record.secret_access_key)
+    headers = auth.sign(credentials, method, url, body, {"Content-Type": "application/json"})
+    call = urllib.request.Request(url, data=body or None, method=method, headers=headers)
+    with urllib.request.urlopen(call, timeout=60) as response:
+        return response.read()
+
+
+def export_lines(record: instances.Record) -> str:
+    """Shell lines that point the AWS CLI (and any boto3 program) at the emulator."""
+    return "\n".join(
+        [
+            f"export AWS_ENDPOINT_URL={endpoint_url(record.port)}",
+            f"export AWS_ACCESS_KEY_ID={record.access_key_id}",
+            f"export AWS_SECRET_ACCESS_KEY={record.secret_access_key}",
+            f"export AWS_DEFAULT_REGION={DEFAULT_REGION}",
+            "export AWS_DISABLE_HOST_PREFIX_INJECTION=true",
+            "unset AWS_PROFILE AWS_SESSION_TOKEN",
+        ]
+    )
+
+
+# ---------------------------------------------------------------- the emulator process
+
+
+def _routes(app, report: dict, routes: dict):
     """Answer ``HEALTH_PATH`` ourselves; send paths under a prefix in ``routes`` to its WSGI
     app (deployed APIs' invoke URLs, the schedule clock); pass every other request to moto."""
+    body = json.dumps(report).encode()
 
     def middleware(environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path == HEALTH_PATH:
-            body = json.dumps(report).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
-        for prefix, handler in (routes or {}).items():
+        for prefix, handler in routes.items():
             if path.startswith(prefix):
                 return handler(environ, start_response)
         return app(environ, start_response)
@@ -156,8 +285,11 @@ def _health_middleware(app, report: dict, routes: dict | None = None):
     return middleware
 
 
-def serve(port_number: int) -> None:
-    """Run the emulator in this process until it is interrupted or terminated."""
+def serve(port_number: int, secrets: dict) -> None:
+    """Run the emulator in this process until it is interrupted or terminated, serving only
+    requests signed with the credentials in ``secrets``."""
+    credentials = auth.Credentials(secrets["access_key_id"], secrets["secret_access_key"])
+    auth.serve_with(credentials)
     from sfn_tutorial.emulator import fixes
 
     fixes.apply(port_number)  # before moto's backends are first used
@@ -166,22 +298,25 @@ def serve(port_number: int) -> None:
     import waitress
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from sfn_tutorial.emulator.apigateway import execute_api
+    from sfn_tutorial.emulator.events import rules
+
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     report = {
         "service": SERVICE_NAME,
         "pid": os.getpid(),
         "port": port_number,
         "moto": moto.__version__,
-        "region": fixes.DEFAULT_REGION,
+        "region": DEFAULT_REGION,
+        "fingerprint": instances.fingerprint(),
+        "instance_id": secrets["instance_id"],
     }
-    from sfn_tutorial.emulator.apigateway import execute_api
-    from sfn_tutorial.emulator.events import rules
-
     routes = {
         execute_api.INVOKE_PREFIX: execute_api.invoke_app,
         rules.CLOCK_PATH: rules.clock_app,
     }
-    app = _health_middleware(DomainDispatcherApplication(create_backend_app), report, routes)
+    app = _routes(DomainDispatcherApplication(create_backend_app), report, routes)
+    app = auth.guard(app, credentials, port_number, (HEALTH_PATH, execute_api.INVOKE_PREFIX))
     print(f"{SERVICE_NAME} (moto {moto.__version__}) on 127.0.0.1:{port_number}", flush=True)
     waitress.serve(
         app,
@@ -195,18 +330,26 @@ def serve(port_number: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command line: ``python -m sfn_tutorial.emulator.server [--port N] [--stop]``."""
+    """Command line: ``python -m sfn_tutorial.emulator.server [--stop | --env]``."""
     parser = argparse.ArgumentParser(description="The tutorial's local AWS emulator.")
+    parser.add_argument("--port", type=int, help="serve on this port (the emulator process)")
+    parser.add_argument("--stop", action="store_true", help="stop your emulator")
     parser.add_argument(
-        "--port", type=int, default=None, help="default: $SFN_TUTORIAL_PORT or 4599"
+        "--env", action="store_true", help="print export lines for the AWS CLI (starts it)"
     )
-    parser.add_argument("--stop", action="store_true", help="stop the emulator on that port")
     args = parser.parse_args(argv)
-    port_number = args.port or port()
     if args.stop:
-        print("stopped" if stop(port_number) else f"no emulator on port {port_number}")
-        return
-    serve(port_number)
+        print("stopped" if stop() else "no emulator of yours was running")
+    elif args.env:
+        record = ensure_running(progress=lambda message: print(f"# {message}"))
+        print(export_lines(instances.Record(**{f: record[f] for f in _RECORD_FIELDS})))
+    elif args.port:
+        serve(args.port, json.loads(sys.stdin.read()))
+    else:
+        parser.error("give --stop, --env, or --port (the emulator process itself)")
+
+
+_RECORD_FIELDS = tuple(instances.Record.__dataclass_fields__)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ import urllib.parse
 import urllib.request
 import uuid
 
+from sfn_tutorial.emulator import auth
 from sfn_tutorial.emulator.apigateway import vtl
 from sfn_tutorial.emulator.iam import service_roles
 
@@ -153,19 +154,13 @@ def call_step_functions(action: str, region: str, body: str) -> tuple[int, str]:
         json.loads(body)
     except ValueError:
         return 400, json.dumps({"__type": "com.amazon.coral.service#SerializationException"})
-    request = urllib.request.Request(
-        _ENDPOINT["url"] + "/",
-        data=body.encode(),
-        method="POST",
-        headers={
-            "Content-Type": "application/x-amz-json-1.0",
-            "X-Amz-Target": f"AWSStepFunctions.{action}",
-            "Authorization": (
-                f"AWS4-HMAC-SHA256 Credential=apigateway/20240101/{region}/states/aws4_request, "
-                "SignedHeaders=host, Signature=0"
-            ),
-        },
-    )
+    url = _ENDPOINT["url"] + "/"
+    headers = {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": f"AWSStepFunctions.{action}",
+    }
+    signed = auth.sign(auth.served(), "POST", url, body.encode(), headers, "states", region)
+    request = urllib.request.Request(url, data=body.encode(), method="POST", headers=signed)
     try:
         with urllib.request.urlopen(request, timeout=330) as response:
             return response.status, response.read().decode()

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sfn_tutorial.emulator import auth
 from sfn_tutorial.emulator.awslambda.workers import Reply, Throttled, Worker, WorkerPool
 
 __all__ = ["FunctionSpec", "InvocationResult", "Throttled", "invoke", "retire", "POOL"]
@@ -112,6 +113,17 @@ def log_stream_name(version: str) -> str:
     return time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{version}]{uuid.uuid4().hex}"
 
 
+def credentials_variables() -> dict[str, str]:
+    """The access key a handler's boto3 calls sign with: the emulator's own (none outside it)."""
+    credentials = auth.served()
+    if credentials is None:
+        return {}
+    return {
+        "AWS_ACCESS_KEY_ID": credentials.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
+    }
+
+
 def lambda_environment(spec: FunctionSpec, stream: str, endpoint: str, code_dir: Path) -> dict:
     """The environment a handler sees: the function's variables plus Lambda's own."""
     env = {
@@ -133,9 +145,9 @@ def lambda_environment(spec: FunctionSpec, stream: str, endpoint: str, code_dir:
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(spec.timeout_s),
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
         "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
+        # the emulator's own key, so the handler's boto3 calls reach it (Lambda gives the
+        # function's role's temporary credentials; the emulator does not check roles yet)
+        **credentials_variables(),
         "AWS_ENDPOINT_URL": endpoint,
     }
     env.update({str(k): str(v) for k, v in spec.environment.items()})

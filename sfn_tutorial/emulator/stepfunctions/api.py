@@ -16,6 +16,7 @@ import uuid
 
 from moto.core.config import default_user_config
 
+from sfn_tutorial.emulator import auth
 from sfn_tutorial.emulator.awslambda import service as lambda_service
 from sfn_tutorial.emulator.patching import replace_everywhere
 from sfn_tutorial.emulator.stepfunctions import validation
@@ -86,8 +87,8 @@ def interpreter_calls_this_server(port: int) -> None:
         client = boto3.client(
             service_name=service,
             region_name=region,
-            aws_access_key_id="ak",
-            aws_secret_access_key="sk",
+            aws_access_key_id=auth.served().access_key_id,
+            aws_secret_access_key=auth.served().secret_access_key,
             endpoint_url=f"http://127.0.0.1:{port}",
             config=config,
         )
