@@ -1,4 +1,4 @@
-"""Drawing state machines and executions: sfn_tutorial/graph.py.
+"""Drawing state machines and executions: sfn_tutorial/graph/.
 
 The DOT source is checked for structure (which nodes, edges, clusters, labels and colours),
 never byte for byte: graphviz's SVG embeds its version and float coordinates.
@@ -15,7 +15,6 @@ from pathlib import Path
 import boto3
 import pytest
 
-from sfn_tutorial import graph
 from sfn_tutorial.graph import (
     END,
     START,
@@ -27,6 +26,7 @@ from sfn_tutorial.graph import (
     state_statuses,
     transitions_taken,
 )
+from sfn_tutorial.graph.trace import Trace
 from sfn_tutorial.resources import blog_definition
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "asl-corpus"
@@ -982,7 +982,7 @@ def test_a_redriven_execution_keeps_what_failed_before_the_redrive():
         ("ExecutionRedriven", 4, None),
         ("TaskStateEntered", 5, "Call"),
     )
-    trace = graph._Trace(first)
+    trace = Trace(first)
     assert [visit.status for visit in trace.visits] == ["failed", "in_progress"]
     assert state_statuses(first) == {"Call": "in_progress"}
     assert_colours(Dot(draw(definition, first)), {"Call": "in_progress"})
