@@ -14,7 +14,7 @@ import pytest
 from sfn_tutorial.emulator import server
 
 # Graphviz SVG embeds its version and float coordinates, and widget views are ids of live
-# objects: neither can be compared byte for byte. tests/test_graph.py and
+# objects: neither can be compared byte for byte. tests/test_graph_*.py and
 # tests/test_widgets.py check what they show instead.
 UNCOMPARABLE_OUTPUTS = ("image/svg+xml", "application/vnd.jupyter.widget-view+json")
 
