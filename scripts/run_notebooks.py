@@ -2,13 +2,19 @@
 
 `make notebooks` runs this after a change to code the notebooks use, so that the outputs
 committed with them (which readers see on GitHub, and strict nbval compares) are today's.
+Names of notebooks (e.g. `05_triggers.ipynb`) run only those.
+
+The emulator is a new one with a record in a temporary folder, so it neither reuses nor
+disturbs yours, and it takes the port a learner's would (4599 when free), so the banners that
+the notebooks store show the address the README gives.
 """
 
 from __future__ import annotations
 
 import os
-import socket
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -17,15 +23,11 @@ from nbclient import NotebookClient
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def main(names: list[str]) -> None:
     os.environ["TUTORIAL_TARGET"] = "local"
-    os.environ["SFN_TUTORIAL_PORT"] = str(free_port())
+    os.environ.pop("SFN_TUTORIAL_PORT", None)
+    state_dir = tempfile.mkdtemp(prefix="sfn-tutorial-notebooks-")
+    os.environ["SFN_TUTORIAL_STATE_DIR"] = state_dir
     from sfn_tutorial.emulator import server
 
     server.ensure_running()
@@ -43,6 +45,7 @@ def main(names: list[str]) -> None:
             nbformat.write(notebook, path)
     finally:
         server.stop()
+        shutil.rmtree(state_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
