@@ -16,7 +16,17 @@ from __future__ import annotations
 import base64
 import json
 
-from sfn_tutorial import environment_check, executions, graph, invoke_urls, resources, widgets
+import boto3
+
+from sfn_tutorial import (
+    costs,
+    environment_check,
+    executions,
+    graph,
+    invoke_urls,
+    resources,
+    widgets,
+)
 from sfn_tutorial import target as _target
 from sfn_tutorial.graph import DefinitionError  # noqa: F401  (raised by draw)
 from sfn_tutorial.resources import (  # noqa: F401  (names the notebooks use)
@@ -219,6 +229,22 @@ def run(state_machine_arn: str, execution_input=None) -> list[dict]:
     description, events = executions.start_and_wait(state_machine_arn, execution_input)
     print(executions.execution_report(description, events))
     return events
+
+
+def execution_cost(execution_arn: str, region: str | None = None) -> Table:
+    """What one execution would cost on AWS: its state transitions (Standard) or request and
+    duration (Express), and the Lambda calls it made, priced for ``region`` (default: the
+    target's; the price list has Seoul and us-east-1). Free tiers are not subtracted."""
+    description = executions.wait_for_execution(execution_arn)
+    events = executions.execution_history(execution_arn)
+    machine = boto3.client("stepfunctions").describe_state_machine(
+        stateMachineArn=description["stateMachineArn"]
+    )
+    region = region or boto3.session.Session().region_name or "ap-northeast-2"
+    estimate = costs.execution_estimate(events, region, machine["type"], costs.report_lines(events))
+    table = estimate.table()
+    table.title = f"One execution in {costs.rates(region)['name']}, {costs.prices()['retrieved']}"
+    return table
 
 
 def data_flow_table(events: list[dict]) -> Table:

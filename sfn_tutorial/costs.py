@@ -1,0 +1,193 @@
+"""What an execution costs on AWS, estimated from its history and its functions' REPORT lines.
+
+Step Functions bills the two workflow types differently:
+
+* **Standard**: per state transition, each time a step runs, retries included.
+* **Express**: per request (each execution) and per GB-second of duration, the duration rounded
+  up to 100 ms and the memory to 64 MB chunks.
+
+Lambda bills per request and per GB-second of billed duration (its REPORT line's ``Billed
+Duration`` times ``Memory Size``). Prices come from ``data/prices.json``, which names its sources,
+the day they were read and the regions (the blog's Seoul and us-east-1). Figures are for one
+execution, before free tiers; ``monthly_*`` apply the free tiers to a month's usage.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+PRICES_FILE = Path(__file__).resolve().parent / "data" / "prices.json"
+EXPRESS_MEMORY_CHUNK_MB = 64
+EXPRESS_DURATION_STEP_MS = 100
+REPORT = re.compile(r"Billed Duration: (?P<billed>\d+) ms\s+Memory Size: (?P<memory>\d+) MB")
+
+
+@cache
+def prices() -> dict:
+    """The price list (``data/prices.json``): sources, date, free tiers and rates per region."""
+    return json.loads(PRICES_FILE.read_text())
+
+
+def rates(region: str) -> dict:
+    """The rates for ``region``; a clear error for a region the price list does not have."""
+    known = prices()["regions"]
+    if region not in known:
+        raise ValueError(
+            f"No prices for region {region!r} in {PRICES_FILE.name}; it has {', '.join(known)}."
+        )
+    return known[region]
+
+
+@dataclass
+class Estimate:
+    """An itemised estimate: ``(item, quantity, unit, unit price, cost)`` lines and their total."""
+
+    region: str
+    lines: list[tuple[str, float, str, float, float]] = field(default_factory=list)
+
+    def add(self, item: str, quantity: float, unit: str, unit_price: float) -> None:
+        """Add a line costing ``quantity`` × ``unit_price``."""
+        self.lines.append((item, quantity, unit, unit_price, quantity * unit_price))
+
+    @property
+    def total(self) -> float:
+        """The sum of the lines, in USD."""
+        return sum(line[-1] for line in self.lines)
+
+    def table(self):
+        """The estimate as a ``tables.Table`` for a notebook."""
+        from sfn_tutorial.tables import Table
+
+        rows = [
+            [item, f"{quantity:,.4g} {unit}".strip(), f"${price:.10f}".rstrip("0"), dollars(cost)]
+            for item, quantity, unit, price, cost in self.lines
+        ]
+        rows.append(["total", "", "", dollars(self.total)])
+        return Table(["item", "quantity", "unit price", "cost"], rows)
+
+
+def dollars(amount: float) -> str:
+    """``amount`` in USD, with enough digits to show a fraction of a cent."""
+    return f"${amount:.2f}" if amount >= 0.01 else f"${amount:.8f}".rstrip("0").rstrip(".")
+
+
+def state_transitions(events: list[dict]) -> int:
+    """State transitions an execution's history records: one per state entered, plus one per
+    retry (a Task scheduled again within the same state)."""
+    entered = sum(1 for event in events if event["type"].endswith("StateEntered"))
+    scheduled = sum(
+        1 for event in events if event["type"] in ("TaskScheduled", "LambdaFunctionScheduled")
+    )
+    task_states = sum(1 for event in events if event["type"] == "TaskStateEntered")
+    return entered + max(0, scheduled - task_states)
+
+
+def billed_lambda_usage(report_lines: list[str]) -> tuple[int, float]:
+    """Requests and GB-seconds billed, from Lambda's REPORT lines."""
+    requests, gb_seconds = 0, 0.0
+    for line in report_lines:
+        match = REPORT.search(line)
+        if match:
+            requests += 1
+            gb_seconds += int(match["billed"]) / 1000 * int(match["memory"]) / 1024
+    return requests, gb_seconds
+
+
+def express_gb_seconds(duration_ms: float, memory_mb: float = EXPRESS_MEMORY_CHUNK_MB) -> float:
+    """An Express execution's billed GB-seconds: duration up to 100 ms, memory up to 64 MB."""
+    steps = max(1, math.ceil(duration_ms / EXPRESS_DURATION_STEP_MS))
+    chunks = max(1, math.ceil(memory_mb / EXPRESS_MEMORY_CHUNK_MB))
+    return steps * EXPRESS_DURATION_STEP_MS / 1000 * chunks * EXPRESS_MEMORY_CHUNK_MB / 1024
+
+
+def execution_estimate(
+    events: list[dict],
+    region: str,
+    workflow_type: str = "STANDARD",
+    report_lines: list[str] = (),
+    express_memory_mb: float = EXPRESS_MEMORY_CHUNK_MB,
+) -> Estimate:
+    """What one execution costs: its workflow's charges (from its history) and the Lambda
+    functions it called (from their REPORT lines)."""
+    rate, estimate = rates(region), Estimate(region)
+    if workflow_type == "EXPRESS":
+        start, stop = events[0]["timestamp"], events[-1]["timestamp"]
+        duration_ms = (stop - start).total_seconds() * 1000
+        estimate.add("Express request", 1, "request", rate["express_per_request"])
+        gb_seconds = express_gb_seconds(duration_ms, express_memory_mb)
+        estimate.add("Express duration", gb_seconds, "GB-s", rate["express_per_gb_second"])
+    else:
+        transitions = state_transitions(events)
+        estimate.add("state transitions", transitions, "", rate["standard_per_transition"])
+    requests, gb_seconds = billed_lambda_usage(list(report_lines))
+    if requests:
+        estimate.add("Lambda requests", requests, "", rate["lambda_per_request"])
+        estimate.add("Lambda duration", gb_seconds, "GB-s", rate["lambda_per_gb_second"])
+    return estimate
+
+
+def functions_called(events: list[dict]) -> set[str]:
+    """Names of the Lambda functions an execution's Tasks called (both integrations)."""
+    names = set()
+    for event in events:
+        if event["type"] == "LambdaFunctionScheduled":
+            names.add(event["lambdaFunctionScheduledEventDetails"]["resource"].split(":")[6])
+        elif event["type"] == "TaskScheduled":
+            details = event["taskScheduledEventDetails"]
+            if details.get("resourceType") == "lambda":
+                function = json.loads(details.get("parameters") or "{}").get("FunctionName", "")
+                if function:
+                    names.add(function.split(":")[6] if ":" in function else function)
+    return names
+
+
+def report_lines(events: list[dict]) -> list[str]:
+    """The REPORT lines the execution's Lambda functions wrote while it ran, from CloudWatch
+    Logs (on AWS they may arrive a few seconds after the execution ends)."""
+    import boto3
+
+    logs = boto3.client("logs")
+    start = int(events[0]["timestamp"].timestamp() * 1000)
+    stop = int(events[-1]["timestamp"].timestamp() * 1000) + 1
+    lines = []
+    for name in sorted(functions_called(events)):
+        pages = logs.get_paginator("filter_log_events").paginate(
+            logGroupName=f"/aws/lambda/{name}",
+            startTime=start,
+            endTime=stop,
+            filterPattern="REPORT",
+        )
+        try:
+            lines += [event["message"] for page in pages for event in page["events"]]
+        except logs.exceptions.ResourceNotFoundException:
+            continue  # the function has written no log yet
+    return [line for line in lines if line.startswith("REPORT")]
+
+
+def monthly_standard(transitions: int, region: str) -> float:
+    """A month of Standard workflows with ``transitions`` state transitions, after the free
+    tier."""
+    free = prices()["free_tier"]["standard_transitions_per_month"]
+    return max(0, transitions - free) * rates(region)["standard_per_transition"]
+
+
+def monthly_express(executions: int, duration_ms: float, memory_mb: float, region: str) -> float:
+    """A month of ``executions`` Express executions of ``duration_ms`` using ``memory_mb``."""
+    rate = rates(region)
+    gb_seconds = executions * express_gb_seconds(duration_ms, memory_mb)
+    return executions * rate["express_per_request"] + gb_seconds * rate["express_per_gb_second"]
+
+
+def monthly_lambda(requests: int, gb_seconds: float, region: str) -> float:
+    """A month of Lambda usage, after the free tier (requests and GB-seconds)."""
+    free, rate = prices()["free_tier"], rates(region)
+    billed_requests = max(0, requests - free["lambda_requests_per_month"])
+    billed_gb_seconds = max(0.0, gb_seconds - free["lambda_gb_seconds_per_month"])
+    return billed_requests * rate["lambda_per_request"] + (
+        billed_gb_seconds * rate["lambda_per_gb_second"]
+    )

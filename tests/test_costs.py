@@ -1,0 +1,134 @@
+"""What a run costs: the helper's figures against examples worked out by hand from AWS's
+pricing pages (Step Functions and Lambda, us-east-1 and Seoul, as in data/prices.json)."""
+
+import datetime
+
+import pytest
+
+from sfn_tutorial import costs
+
+
+def events(*types, seconds=0.0):
+    """A history of events of ``types``, the first at a start, the last ``seconds`` later."""
+    start, last = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc), len(types) - 1
+    return [
+        {"type": kind, "timestamp": start + datetime.timedelta(seconds=seconds * i / last)}
+        for i, kind in enumerate(types)
+    ]
+
+
+BLOG_PURCHASE = events(
+    "ExecutionStarted",
+    "ChoiceStateEntered",
+    "ChoiceStateExited",
+    "TaskStateEntered",
+    "LambdaFunctionScheduled",
+    "LambdaFunctionStarted",
+    "LambdaFunctionSucceeded",
+    "TaskStateExited",
+    "ExecutionSucceeded",
+)
+
+
+def test_the_price_list_names_its_sources_date_and_regions():
+    listing = costs.prices()
+    assert {"us-east-1", "ap-northeast-2"} <= listing["regions"].keys()
+    assert listing["retrieved"] and "step-functions/pricing" in listing["sources"]["stepfunctions"]
+
+
+def test_standard_a_month_of_a_four_step_workflow_run_100000_times():
+    # AWS's example: 100,000 executions × 4 transitions = 400,000; less the 4,000 free,
+    # 396,000 × $0.025 per 1,000 = $9.90 in us-east-1.
+    assert costs.monthly_standard(400_000, "us-east-1") == pytest.approx(9.90)
+    # Seoul: $0.0271 per 1,000 transitions: 396,000 × 0.0000271 = $10.7316.
+    assert costs.monthly_standard(400_000, "ap-northeast-2") == pytest.approx(10.7316)
+
+
+def test_express_a_million_executions_of_30_seconds_in_64_mb():
+    # 1,000,000 requests × $1.00 per million = $1.00; 1,000,000 × 30 s × 64/1024 GB =
+    # 1,875,000 GB-s × $0.0000166667 = $31.25; in all $32.25.
+    assert costs.monthly_express(1_000_000, 30_000, 64, "us-east-1") == pytest.approx(
+        32.25, abs=0.01
+    )
+
+
+def test_express_duration_is_rounded_up_to_100_ms_and_memory_to_64_mb():
+    assert costs.express_gb_seconds(101, 64) == pytest.approx(0.2 * 64 / 1024)
+    assert costs.express_gb_seconds(50, 65) == pytest.approx(0.1 * 128 / 1024)
+
+
+def test_lambda_three_million_one_second_invocations_of_512_mb():
+    # AWS's Lambda example: 3M × 1 s × 0.5 GB = 1,500,000 GB-s; less 400,000 free =
+    # 1,100,000 × $0.0000166667 = $18.33; 3M requests less 1M free = 2M × $0.20 per million
+    # = $0.40; in all $18.73.
+    assert costs.monthly_lambda(3_000_000, 1_500_000, "us-east-1") == pytest.approx(18.73, abs=0.01)
+
+
+def test_report_lines_give_billed_requests_and_gb_seconds():
+    lines = [
+        "REPORT RequestId: 1\tDuration: 1.52 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB"
+        "\tMax Memory Used: 40 MB\tInit Duration: 80.00 ms",
+        "START RequestId: 2 Version: $LATEST",
+        "REPORT RequestId: 2\tDuration: 998.1 ms\tBilled Duration: 999 ms\tMemory Size: 1024 MB"
+        "\tMax Memory Used: 40 MB",
+    ]
+    requests, gb_seconds = costs.billed_lambda_usage(lines)
+    assert requests == 2
+    assert gb_seconds == pytest.approx(0.002 * 0.125 + 0.999 * 1.0)
+
+
+def test_the_blogs_execution_costs_two_transitions_and_one_lambda_call():
+    report = "REPORT RequestId: 1\tDuration: 1.52 ms\tBilled Duration: 100 ms\tMemory Size: 128 MB"
+    estimate = costs.execution_estimate(BLOG_PURCHASE, "us-east-1", report_lines=[report])
+    assert costs.state_transitions(BLOG_PURCHASE) == 2
+    # 2 × $0.000025 + 1 × $0.0000002 + 0.1 s × 0.125 GB × $0.0000166667
+    assert estimate.total == pytest.approx(0.00005 + 0.0000002 + 0.0125 * 0.0000166667)
+    assert "total" in repr(estimate.table())
+
+
+def test_each_retry_is_a_transition():
+    retried = events(
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "LambdaFunctionScheduled",
+        "LambdaFunctionFailed",
+        "LambdaFunctionScheduled",
+        "LambdaFunctionSucceeded",
+        "TaskStateExited",
+        "ExecutionSucceeded",
+    )
+    assert costs.state_transitions(retried) == 2
+
+
+def test_an_express_execution_is_billed_by_request_and_duration():
+    estimate = costs.execution_estimate(
+        events("ExecutionStarted", "PassStateEntered", "ExecutionSucceeded", seconds=0.25),
+        "ap-northeast-2",
+        "EXPRESS",
+    )
+    # 1 request × $0.000001 + 0.3 s (rounded up) × 64/1024 GB × $0.0000166667
+    assert estimate.total == pytest.approx(0.000001 + 0.3 * 0.0625 * 0.0000166667)
+
+
+def test_an_unknown_region_is_named_with_the_known_ones():
+    with pytest.raises(ValueError, match="eu-west-9.*us-east-1"):
+        costs.rates("eu-west-9")
+
+
+def test_a_blog_execution_is_priced_from_its_history_and_its_functions_report_lines(blog_stack):
+    import json as json_module
+
+    import boto3
+
+    import helpers
+
+    sfn = boto3.client("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=blog_stack.state_machine_arn,
+        input=json_module.dumps({"TransactionType": "PURCHASE"}),
+    )["executionArn"]
+    table = helpers.execution_cost(arn)
+    items = {row[0]: row for row in table.rows}
+    assert items["state transitions"][1] == "2"  # the Choice and one Task
+    assert items["Lambda requests"][1] == "1"  # ProcessPurchase, once
+    assert "Seoul" in table.title
