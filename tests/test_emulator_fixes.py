@@ -361,3 +361,124 @@ def test_start_sync_execution_checks_names_and_inputs_too(emulator):
     error = _error(sfn.start_sync_execution, stateMachineArn=arn, input=too_big)
     assert error["Code"] == "ValidationException"
     assert sfn.start_sync_execution(stateMachineArn=arn, name="ok")["status"] == "SUCCEEDED"
+
+
+# Definitions AWS refuses, and the diagnostic it gives (code, message, location). Where each
+# wording comes from is in sfn_tutorial/emulator/stepfunctions/validation.py, next to its check.
+REFUSED_DEFINITIONS = {
+    "neither-next-nor-end": (
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass"}}},
+        # wording quoted from AWS by the cdk_preflight rules (pf-sfn-asl-next-end), not recorded
+        [
+            "SCHEMA_VALIDATION_FAILED",
+            "This object should have only one of the following fields: [Next, End]",
+            "/States/B",
+        ],
+    ),
+    "next-and-end": (
+        {"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": 1, "Next": "A", "End": True}}},
+        [
+            "SCHEMA_VALIDATION_FAILED",
+            "There should only be one of the following fields: [Next, End]",
+            "/States/A",
+        ],
+    ),
+    "unreachable": (
+        {
+            "StartAt": "A",
+            "States": {"A": {"Type": "Succeed"}, "B": {"Type": "Pass", "End": True}},
+        },
+        # as CloudFormation quotes AWS (aws-cloudformation/cfn-lint#4073)
+        ["MISSING_TRANSITION_TARGET", 'State "B" is not reachable.', "/States/B"],
+    ),
+    "unreachable-in-a-map": (
+        {
+            "StartAt": "M",
+            "States": {
+                "M": {
+                    "Type": "Map",
+                    "End": True,
+                    "ItemProcessor": {
+                        "StartAt": "W",
+                        "States": {
+                            "W": {"Type": "Pass", "End": True},
+                            "Ghost": {"Type": "Pass", "End": True},
+                        },
+                    },
+                }
+            },
+        },
+        # measured on AWS by floci (floci-io/floci#2786)
+        [
+            "MISSING_TRANSITION_TARGET",
+            'State "Ghost" is not reachable.',
+            "/States/M/ItemProcessor/States/Ghost",
+        ],
+    ),
+    "no-terminal-state": (
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "A"}}},
+        # measured on AWS by floci (floci-io/floci#2735): no location
+        ["MISSING_END_STATE", "Workflow has no terminal state", None],
+    ),
+    "resource-not-an-arn": (
+        {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "not-an-arn", "End": True}}},
+        # as AWS answered deployments quoted in public issues; not recorded by this project
+        ["SCHEMA_VALIDATION_FAILED", "Value is not a valid resource ARN", "/States/A/Resource"],
+    ),
+    "no-start-at-nor-states": (
+        {},
+        # AWS-recorded (ValidateStateMachineDefinition of {})
+        ["SCHEMA_VALIDATION_FAILED", "These fields are required: [States, StartAt]", "/"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_DEFINITIONS))
+def test_validate_state_machine_definition_reports_what_aws_reports(emulator, case):
+    definition, expected = REFUSED_DEFINITIONS[case]
+    result = boto3.client("stepfunctions").validate_state_machine_definition(
+        definition=json.dumps(definition)
+    )
+    assert result["result"] == "FAIL"
+    found = [[d["code"], d["message"], d.get("location")] for d in result["diagnostics"]]
+    assert found == [expected]
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_DEFINITIONS))
+def test_create_state_machine_refuses_the_same_definitions(emulator, case):
+    # InvalidDefinition, "Invalid State Machine Definition: 'CODE: message at location'"; with no
+    # location "at null" (measured on AWS by floci for MISSING_END_STATE).
+    definition, (code, message, location) = REFUSED_DEFINITIONS[case]
+    sfn = boto3.client("stepfunctions")
+    error = _error(
+        sfn.create_state_machine, name=f"refused-{case}", definition=json.dumps(definition),
+        roleArn=ROLE,
+    )  # fmt: skip
+    assert error["Code"] == "InvalidDefinition"
+    assert error["Message"] == (
+        f"Invalid State Machine Definition: '{code}: {message} at {location or 'null'}'"
+    )
+
+
+def test_several_graph_problems_are_listed_in_awss_order(emulator):
+    # As AWS answered (localstack/localstack#12487, quoting `aws stepfunctions
+    # create-state-machine`): targets that name no state first, then unreachable states, ", "
+    # between them.
+    definition = {
+        "StartAt": "pass1",
+        "States": {
+            "pass1": {"Type": "Pass", "Next": "pass3"},
+            "pass2": {"Type": "Pass", "End": True},
+        },
+    }
+    error = _error(
+        boto3.client("stepfunctions").create_state_machine,
+        name="several",
+        definition=json.dumps(definition),
+        roleArn=ROLE,
+    )
+    assert error["Message"] == (
+        "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: "
+        'pass3 at /States/pass1/Next, MISSING_TRANSITION_TARGET: State "pass2" is not '
+        "reachable. at /States/pass2'"
+    )

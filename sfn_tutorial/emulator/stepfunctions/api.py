@@ -222,9 +222,11 @@ def invalid_definitions_are_rejected_as_aws_does() -> None:
     """``CreateStateMachine``/``UpdateStateMachine`` with a bad definition: AWS answers with the
     error code ``InvalidDefinition`` and a message listing each problem, e.g.
     ``Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: B at
-    /States/A/Next'``.
+    /States/A/Next, MISSING_END_STATE: Workflow has no terminal state at null'``.
 
-    moto answers with an empty error code, and accepts transitions to states that do not exist.
+    moto answers with an empty error code, and accepts transitions to states that do not exist,
+    states without ``Next`` or ``End``, unreachable states and Task resources that are not ARNs
+    (``validation`` lists what AWS checks).
     """
     from moto.core.exceptions import AWSError
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
