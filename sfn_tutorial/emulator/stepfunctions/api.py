@@ -173,10 +173,10 @@ def check_execution_input(text: str | None) -> None:
 
     The service model gives ``input`` a maximum length of 262144, counted in UTF-8 bytes, and
     lists no error of its own for it: AWS answers a broken length constraint with
-    ``ValidationException``, worded as for ``name`` above. The ``input`` is ``sensitive`` in the
-    model, and AWS leaves sensitive values out of the message ("Value at 'input' ...", as it
-    does for other sensitive members). The exact message for ``input`` was not found recorded
-    anywhere; moto and this emulator used to start the execution and fail it inside the run.
+    ``ValidationException``, worded as for ``name`` above but without the value: ``input`` is
+    ``sensitive`` in the model, and AWS leaves sensitive values out ("Value at 'password' ..." in
+    Cognito's answers). The exact message for ``input`` was not found recorded anywhere, so this
+    one is assumed. moto started the execution and failed it inside the run.
     """
     from moto.stepfunctions.parser.api import ValidationException
 
