@@ -3,6 +3,7 @@
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import boto3
 
@@ -115,3 +116,76 @@ def test_retry_while_iam_propagates_raises_other_errors_at_once():
 
     with pytest.raises(ValueError, match="AccessDenied"):
         resources.retry_while_iam_propagates(broken)
+
+
+# ------------------------------------------------------------------ create-or-update really updates
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+ROLE = "arn:aws:iam::123456789012:role/sfn-tutorial-states-role"
+LAMBDA = "arn:aws:lambda:ap-northeast-2:123456789012:function:sfn-tutorial-"
+
+
+def _code_cells(notebook: Path) -> list[str]:
+    cells = json.loads(notebook.read_text())["cells"]
+    return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+
+
+def _with_default(definition: dict) -> dict:
+    """The definition as notebook 03's exercise edits it: a Default to a new Fail state."""
+    edited = json.loads(json.dumps(definition))
+    edited["States"]["ProcessTransaction"]["Default"] = "UnknownTransaction"
+    edited["States"]["UnknownTransaction"] = {"Type": "Fail", "Error": "UnknownTransactionType"}
+    return edited
+
+
+def test_every_notebook_cell_that_creates_a_state_machine_updates_an_existing_one():
+    # AWS answers CreateStateMachine with StateMachineAlreadyExists when the name is taken by a
+    # different state machine: a re-run cell must then update it, or it keeps running the old one.
+    creating = [
+        (notebook.name, cell)
+        for notebook in sorted(NOTEBOOKS.glob("*.ipynb"))
+        for cell in _code_cells(notebook)
+        if ".create_state_machine" in cell
+    ]
+    assert [name for name, _ in creating] == ["03_state_machine.ipynb", "05_triggers.ipynb"]
+    for name, cell in creating:
+        handler = cell.split("except sfn.exceptions.StateMachineAlreadyExists", 1)
+        assert len(handler) == 2 and "update_state_machine(" in handler[1], name
+
+
+def test_notebook_03_create_cell_run_again_puts_an_edited_definition_in_place(emulator, capsys):
+    import helpers
+
+    (cell,) = [
+        cell
+        for cell in _code_cells(NOTEBOOKS / "03_state_machine.ipynb")
+        if ".create_state_machine" in cell
+    ]
+    sfn = boto3.client("stepfunctions")
+    blog = resources.blog_definition(LAMBDA + "ProcessPurchase", LAMBDA + "ProcessRefund")
+    namespace = {
+        "json": json,
+        "helpers": helpers,
+        "sfn": sfn,
+        "states_role_arn": ROLE,
+        "definition": blog,
+    }
+    exec(cell, namespace)
+    arn = namespace["state_machine_arn"]
+    for definition in (_with_default(blog), _with_default(blog), blog):  # edit, re-run, undo
+        namespace["definition"] = definition
+        exec(cell, namespace)
+        assert namespace["state_machine_arn"] == arn
+        stored = sfn.describe_state_machine(stateMachineArn=arn)["definition"]
+        assert json.loads(stored) == definition
+    assert capsys.readouterr().out.splitlines() == [arn] * 4
+
+
+def test_ensure_state_machine_puts_an_edited_definition_in_place(emulator):
+    sfn = boto3.client("stepfunctions")
+    blog = resources.blog_definition(LAMBDA + "ProcessPurchase", LAMBDA + "ProcessRefund")
+    name = resources.resource_name("edited")
+    arn = resources.ensure_state_machine(name, blog, ROLE, progress=lambda message: None)
+    edited = _with_default(blog)
+    assert resources.ensure_state_machine(name, edited, ROLE) == arn
+    assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == edited

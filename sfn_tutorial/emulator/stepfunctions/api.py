@@ -21,6 +21,17 @@ from sfn_tutorial.emulator.awslambda import service as lambda_service
 from sfn_tutorial.emulator.patching import replace_everywhere
 from sfn_tutorial.emulator.stepfunctions import validation
 
+# StartExecution's and CreateStateMachine's ``name`` (botocore's service model: Name, max 80)
+MAX_NAME_LENGTH = 80
+# StartExecution's ``input`` (SensitiveData, max 262144): "Length constraints apply to the payload
+# size, and are expressed as bytes in UTF-8 encoding."
+MAX_INPUT_BYTES = 262_144
+# "A name must not contain: white space; brackets < > { } [ ]; wildcard characters ? *; special
+# characters " # % \ ^ | ~ ` $ & , ; : /; control characters (U+0000-001F, U+007F-009F,
+# U+FFFE-FFFF); surrogates (U+D800-DFFF); invalid characters (U+10FFFF)" (the model's ``name``)
+_NOT_IN_NAMES = frozenset(' <>{}[]?*"#%\\^|~`$&,;:/')
+_NOT_IN_NAMES_RANGES = ((0x00, 0x1F), (0x7F, 0x9F), (0xFFFE, 0xFFFF), (0xD800, 0xDFFF))
+
 
 def apply(port: int) -> None:
     """Make moto's Step Functions API answer as AWS does, its interpreter calling ``port``."""
@@ -28,7 +39,10 @@ def apply(port: int) -> None:
     enable_state_machine_interpreter()
     interpreter_calls_this_server(port)
     unnamed_executions_get_a_uuid()
+    names_are_checked_as_aws_does()
+    execution_names_and_inputs_are_checked_at_start()
     invalid_definitions_are_rejected_as_aws_does()
+    create_state_machine_is_idempotent_only_for_the_same_machine()
     validate_state_machine_definition_is_available()
 
 
@@ -123,13 +137,97 @@ def unnamed_executions_get_a_uuid() -> None:
     StepFunctionsParserBackend.start_execution = start_execution
 
 
+def check_name(name: str) -> None:
+    """Raise AWS's error for a state machine, execution or activity name it refuses.
+
+    Over 80 characters: ``ValidationException``, from the model's length constraint, worded as
+    AWS answered an 81-character execution name (wolfeidau/buildkite-serverless-agent#37: "1
+    validation error detected: Value '...' at 'name' failed to satisfy constraint: Member must
+    have length less than or equal to 80"). A character the model's documentation forbids:
+    ``InvalidName``, "Invalid Name: '...'" (AWS-recorded for CreateActivity in LocalStack's
+    ``test_sfn_api_activities.snapshot.json``; the same wording for executions and state
+    machines is assumed, not recorded).
+    """
+    from moto.stepfunctions.parser.api import InvalidName, ValidationException
+
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValidationException(
+            f"1 validation error detected: Value '{name}' at 'name' failed to satisfy "
+            f"constraint: Member must have length less than or equal to {MAX_NAME_LENGTH}"
+        )
+    if any(_not_allowed_in_names(character) for character in name):
+        raise InvalidName(f"Invalid Name: '{name}'")
+
+
+def _not_allowed_in_names(character: str) -> bool:
+    code = ord(character)
+    return (
+        character in _NOT_IN_NAMES
+        or character.isspace()
+        or code == 0x10FFFF
+        or any(low <= code <= high for low, high in _NOT_IN_NAMES_RANGES)
+    )
+
+
+def check_execution_input(text: str | None) -> None:
+    """Raise AWS's error for an execution input over 256 KB (262,144 bytes in UTF-8).
+
+    The service model gives ``input`` a maximum length of 262144, counted in UTF-8 bytes, and
+    lists no error of its own for it: AWS answers a broken length constraint with
+    ``ValidationException``, worded as for ``name`` above but without the value: ``input`` is
+    ``sensitive`` in the model, and AWS leaves sensitive values out ("Value at 'password' ..." in
+    Cognito's answers). The exact message for ``input`` was not found recorded anywhere, so this
+    one is assumed. moto started the execution and failed it inside the run.
+    """
+    from moto.stepfunctions.parser.api import ValidationException
+
+    if text is not None and len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
+        raise ValidationException(
+            "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {MAX_INPUT_BYTES}"
+        )
+
+
+def names_are_checked_as_aws_does() -> None:
+    """``CreateStateMachine`` and ``CreateActivity`` check names as ``check_name`` does.
+
+    moto checks the forbidden characters but not U+FFFE-FFFF, surrogates or U+10FFFF, and checks
+    the length only after the characters (AWS checks the model's constraints first).
+    """
+    from moto.stepfunctions.models import StepFunctionBackend
+
+    StepFunctionBackend._validate_name = staticmethod(check_name)
+
+
+def execution_names_and_inputs_are_checked_at_start() -> None:
+    """``StartExecution`` refuses a name AWS refuses (``check_name``) and an input over 256 KB
+    (``check_execution_input``) before the execution starts.
+
+    moto's interpreter takes any name (one with a space makes an ARN with a space) and starts an
+    execution with any input, which then fails inside the run.
+    """
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.start_execution
+
+    def start_execution(self, state_machine_arn, name=None, execution_input=None, **kwargs):
+        if name is not None:
+            check_name(name)
+        check_execution_input(execution_input)
+        return original(self, state_machine_arn, name, execution_input, **kwargs)
+
+    StepFunctionsParserBackend.start_execution = start_execution
+
+
 def invalid_definitions_are_rejected_as_aws_does() -> None:
     """``CreateStateMachine``/``UpdateStateMachine`` with a bad definition: AWS answers with the
     error code ``InvalidDefinition`` and a message listing each problem, e.g.
     ``Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: B at
-    /States/A/Next'``.
+    /States/A/Next, MISSING_END_STATE: Workflow has no terminal state at null'``.
 
-    moto answers with an empty error code, and accepts transitions to states that do not exist.
+    moto answers with an empty error code, and accepts transitions to states that do not exist,
+    states without ``Next`` or ``End``, unreachable states and Task resources that are not ARNs
+    (``validation`` lists what AWS checks).
     """
     from moto.core.exceptions import AWSError
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -144,6 +242,91 @@ def invalid_definitions_are_rejected_as_aws_does() -> None:
             raise InvalidDefinition(validation.error_message(found))
 
     StepFunctionsParserBackend._validate_definition = staticmethod(_validate_definition)
+
+
+def create_state_machine_is_idempotent_only_for_the_same_machine() -> None:
+    """``CreateStateMachine`` with the name of an existing state machine: AWS returns that state
+    machine's ARN and creation date only when the request is the same, and otherwise answers
+    ``StateMachineAlreadyExists``, "State Machine Already Exists: '<arn>'" (AWS-recorded in
+    LocalStack's ``test_sfn_api.snapshot.json``, ``test_create_duplicate_sm_name``, where the
+    second definition differs, and ``test_create_duplicate_definition_format_sm``, where it is
+    the same JSON indented: the definition is compared as text).
+
+    What "the same" means is the model's note on CreateStateMachine: "idempotency check is based
+    on the state machine name, definition, type, LoggingConfiguration, TracingConfiguration, and
+    EncryptionConfiguration ... also based on the publish and versionDescription parameters. If
+    a following request has a different roleArn or tags, Step Functions will ignore these
+    differences ... roleArn and tags will not be updated". (The model's shape
+    StateMachineAlreadyExists says "a different definition or role ARN"; the operation's newer,
+    more precise note is followed.)
+
+    moto returns the existing state machine whatever the request, keeping its old definition:
+    a learner who edits a definition and re-runs its create cell would run the old one.
+    """
+    from moto.stepfunctions.models import StepFunctionBackend
+    from moto.stepfunctions.parser.api import StateMachineAlreadyExists
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    def create_state_machine(self, name, definition, roleArn, **kwargs):
+        check_name(name)
+        self._validate_definition(definition)
+        existing = self._revision_by_name(name)
+        if existing is None:  # moto's own create, without validating the definition again
+            return StepFunctionBackend.create_state_machine(
+                self, name, definition, roleArn, **kwargs
+            )
+        if not _same_state_machine(existing, definition, **kwargs):
+            raise StateMachineAlreadyExists(f"State Machine Already Exists: '{existing.arn}'")
+        return existing
+
+    StepFunctionsParserBackend.create_state_machine = create_state_machine
+
+
+def _same_state_machine(
+    existing,
+    definition,
+    tags=None,
+    publish=None,
+    loggingConfiguration=None,
+    tracingConfiguration=None,
+    encryptionConfiguration=None,
+    version_description=None,
+    sm_type=None,
+) -> bool:
+    """Whether a CreateStateMachine request asks for ``existing`` as it is (roleArn and tags
+    do not count); absent configurations are compared as AWS's defaults."""
+    published = existing.latest_version
+    return (
+        existing.definition == definition
+        and existing.type == (sm_type or "STANDARD")
+        and _logging(existing.loggingConfiguration) == _logging(loggingConfiguration)
+        and _tracing(existing.tracingConfiguration) == _tracing(tracingConfiguration)
+        and _encryption(existing.encryptionConfiguration) == _encryption(encryptionConfiguration)
+        and bool(publish) == (published is not None)
+        and (not publish or published.description == version_description)
+    )
+
+
+def _logging(configuration) -> tuple:
+    configuration = configuration or {}
+    return (
+        configuration.get("level", "OFF"),
+        bool(configuration.get("includeExecutionData", False)),
+        configuration.get("destinations") or [],
+    )
+
+
+def _tracing(configuration) -> bool:
+    return bool((configuration or {}).get("enabled", False))
+
+
+def _encryption(configuration) -> tuple:
+    configuration = configuration or {}
+    return (
+        configuration.get("type", "AWS_OWNED_KEY"),
+        configuration.get("kmsKeyId"),
+        configuration.get("kmsDataKeyReusePeriodSeconds"),
+    )
 
 
 def validate_state_machine_definition_is_available() -> None:

@@ -19,6 +19,8 @@ import json
 import math
 import uuid
 
+from sfn_tutorial.emulator.stepfunctions import api
+
 EXPRESS_BILLED_MEMORY_MB = 64
 
 
@@ -45,6 +47,9 @@ def run_express_execution(backend, machine_arn, name=None, execution_input=None,
     from moto.stepfunctions.parser.api import InvalidExecutionInput, StateMachineTypeNotSupported
     from moto.stepfunctions.parser.backend.execution import SyncExecution
 
+    if name is not None:
+        api.check_name(name)
+    api.check_execution_input(execution_input)
     machine = backend.describe_state_machine(machine_arn)
     if machine.type != "EXPRESS":
         raise StateMachineTypeNotSupported(

@@ -3,12 +3,44 @@
 Used by the emulator for ``CreateStateMachine``/``UpdateStateMachine`` (which AWS rejects with
 ``InvalidDefinition``) and for ``ValidateStateMachineDefinition`` (which moto lacks).
 Diagnostics have AWS's shape: ``{"severity", "code", "message", "location"}``.
+
+The checks run in AWS's order, and a later step runs only when the earlier ones found nothing:
+
+1. the text is a JSON object with ``StartAt`` and ``States`` (``INVALID_JSON_DESCRIPTION``,
+   ``SCHEMA_VALIDATION_FAILED``);
+2. each state's own fields: ``Next`` or ``End``, a Task's ``Resource``
+   (``SCHEMA_VALIDATION_FAILED``);
+3. the graph: transitions that name no state, a workflow with no terminal state, states nothing
+   leads to (``MISSING_TRANSITION_TARGET``, ``MISSING_END_STATE``);
+4. everything else moto's ASL parser knows (``SCHEMA_VALIDATION_FAILED``).
+
+Where each message's wording comes from is said next to it. Only some were recorded on AWS by
+this project (``../shared/conformance/localstack_validation_cases.jsonl``, ``aws_recorded``);
+the others are AWS's answers as quoted by people who got them, named where used.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+
+# ASL: "Any state except for Choice, Succeed, and Fail MAY have a field named "End" ... All
+# non-terminal states MUST have a "Next" field, except for the Choice state."
+NEEDS_NEXT_OR_END = ("Task", "Pass", "Wait", "Parallel", "Map")
+# A workflow ends in a state with "End": true, or in a Succeed or Fail state.
+TERMINAL_TYPES = ("Succeed", "Fail")
+# arn:partition:service:region:account:resource (region and account may be empty)
+_ARN = re.compile(r"arn:[^:]+:[^:]+:[^:]*:[^:]*:.+", re.DOTALL)
+# Errors of moto's parser that AWS words differently, AWS's words recorded on AWS
+# (../shared/conformance/localstack_validation_cases.jsonl): what moto says, the field it is
+# about, and what AWS says at that field.
+_UNRECOGNISED_RESOURCE = re.compile(r"The resource provided (\S+) (?:is )?not recognized\.")
+_NOT_A_TIMESTAMP = re.compile(
+    r"The Timestamp value does not reference a valid ISO-8601 extended offset date-time "
+    r"format string: '(.*)'",
+    re.DOTALL,
+)
 
 
 def diagnostic(code: str, message: str, location: str | None = None) -> dict:
@@ -21,24 +53,205 @@ def diagnostic(code: str, message: str, location: str | None = None) -> dict:
 
 def diagnostics(definition: str) -> list[dict]:
     """Every problem found in ``definition`` (a JSON string); empty when it is valid."""
+    if not definition.strip():
+        # AWS-recorded (ValidateStateMachineDefinition of " "), without a location
+        return [diagnostic("SCHEMA_VALIDATION_FAILED", "Definition must be a valid JSON object")]
     try:
         document = json.loads(definition)
     except json.JSONDecodeError as error:
+        # AWS words the JSON error as its Java parser does; this is Python's
         return [
             diagnostic(
                 "INVALID_JSON_DESCRIPTION",
                 f"{error.msg} at line {error.lineno}, column {error.colno}",
             )
         ]
-    if not isinstance(document, dict) or not isinstance(document.get("States"), dict):
-        return [diagnostic("SCHEMA_VALIDATION_FAILED", "The definition needs a 'States' object")]
-    found = list(missing_transition_targets(document, ""))
-    if not found:
-        found += _grammar_problems(definition)
-    return found
+    if not isinstance(document, dict):
+        return [diagnostic("SCHEMA_VALIDATION_FAILED", "Definition must be a valid JSON object")]
+    for check in (missing_fields, state_field_problems, graph_problems):
+        found = list(check(document))
+        if found:
+            return found
+    return _grammar_problems(definition, document)
 
 
-def _grammar_problems(definition: str) -> list[dict]:
+# ---------------------------------------------------------------- 1. the machine's own fields
+
+
+def missing_fields(machine: dict, location: str = "") -> Iterator[dict]:
+    """``StartAt`` and ``States`` missing, here or in a Parallel branch or Map processor.
+
+    AWS-recorded: ``{}`` gives "These fields are required: [States, StartAt]" at ``/``; a
+    definition without ``StartAt`` gives "These fields are required: [StartAt]" at ``/``.
+    """
+    missing = [field for field in ("States", "StartAt") if field not in machine]
+    if missing:
+        yield diagnostic(
+            "SCHEMA_VALIDATION_FAILED",
+            f"These fields are required: [{', '.join(missing)}]",
+            location or "/",
+        )
+        return
+    for here, state in _states(machine, location, nested=False):
+        for inner, inner_location in _containers(state, here):
+            yield from missing_fields(inner, inner_location)
+
+
+# ---------------------------------------------------------------- 2. each state's fields
+
+
+def state_field_problems(machine: dict) -> Iterator[dict]:
+    """Per state, at any depth: ``Next`` or ``End`` (exactly one), and a Task's ``Resource``."""
+    for here, state in _states(machine, ""):
+        yield from _next_or_end(state, here)
+        if state.get("Type") == "Task" and isinstance(state.get("Resource"), str):
+            yield from _resource(state["Resource"], f"{here}/Resource")
+
+
+def _next_or_end(state: dict, here: str) -> Iterator[dict]:
+    """A Task, Pass, Wait, Parallel or Map state needs ``Next`` or ``"End": true``, not both.
+
+    Without either, moto accepts the definition and its executions fail inside the interpreter
+    (an AttributeError). AWS's wording as quoted by the cdk_preflight rules
+    (``pf-sfn-asl-next-end``) that check CloudFormation templates before deployment; not
+    recorded by this project.
+    """
+    if state.get("Type") not in NEEDS_NEXT_OR_END:
+        return
+    has_next, ends = "Next" in state, state.get("End") is True
+    if has_next and ends:
+        message = "There should only be one of the following fields: [Next, End]"
+    elif not has_next and not ends:
+        message = "This object should have only one of the following fields: [Next, End]"
+    else:
+        return
+    yield diagnostic("SCHEMA_VALIDATION_FAILED", message, here)
+
+
+def _resource(resource: str, location: str) -> Iterator[dict]:
+    """A Task's ``Resource`` must be an ARN (``arn:partition:service:region:account:...``).
+
+    Anything else (a function's name, an unreplaced ``${Placeholder}``): "Value is not a valid
+    resource ARN", as AWS answered the CloudFormation and CDK deployments quoted in public issues
+    (e.g. "SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN at
+    /States/ResolveConfig/Resource"); not recorded by this project. moto's parser reported "No
+    Resource declaration in State Task". Which ARNs name something a Task can call is left to
+    the parser (``_in_awss_words`` gives AWS's wording for the integrations it does not know).
+    """
+    if _ARN.fullmatch(resource) is None:
+        yield diagnostic("SCHEMA_VALIDATION_FAILED", "Value is not a valid resource ARN", location)
+
+
+# ---------------------------------------------------------------- 3. the graph
+
+
+def graph_problems(machine: dict) -> Iterator[dict]:
+    """Transitions to no state, then a workflow without a terminal state, then unreachable states.
+
+    Measured on AWS by floci (floci-io/floci#2786, ``validate-state-machine-definition``): every
+    transition target is reported as "Missing 'Next' target: X", whatever its field (StartAt,
+    Next, Default, a Choice rule's or a Catch's Next); "Workflow has no terminal state" (no
+    location) concerns the top level only, and when it is reported no state is reported as
+    unreachable. "State \"X\" is not reachable." at ``/States/X`` is also what CloudFormation
+    quotes from AWS (aws-cloudformation/cfn-lint#4073, #4074).
+    """
+    yield from missing_transition_targets(machine, "")
+    if not any(_is_terminal(state) for state in _own_states(machine).values()):
+        yield diagnostic("MISSING_END_STATE", "Workflow has no terminal state")
+        return
+    yield from unreachable_states(machine, "")
+
+
+def missing_transition_targets(machine: dict, location: str) -> Iterator[dict]:
+    """Transition targets (StartAt, Next, Default, Catch Next) that name no state, at any depth."""
+    states = _own_states(machine)
+    start = machine.get("StartAt")
+    if start not in states:
+        yield diagnostic(
+            "MISSING_TRANSITION_TARGET", f"Missing 'Next' target: {start}", f"{location}/StartAt"
+        )
+    for name, state in states.items():
+        here = f"{location}/States/{name}"
+        for target, at in _transitions(state, here):
+            if target not in states:
+                yield diagnostic(
+                    "MISSING_TRANSITION_TARGET", f"Missing 'Next' target: {target}", at
+                )
+        for inner, inner_location in _containers(state, here):
+            yield from missing_transition_targets(inner, inner_location)
+
+
+def unreachable_states(machine: dict, location: str) -> Iterator[dict]:
+    """States no path from ``StartAt`` leads to, at any depth."""
+    states = _own_states(machine)
+    reached, waiting = set(), [machine.get("StartAt")]
+    while waiting:
+        name = waiting.pop()
+        if name in states and name not in reached:
+            reached.add(name)
+            waiting += [target for target, _ in _transitions(states[name], "")]
+    for name, state in states.items():
+        here = f"{location}/States/{name}"
+        if name not in reached:
+            yield diagnostic("MISSING_TRANSITION_TARGET", f'State "{name}" is not reachable.', here)
+        for inner, inner_location in _containers(state, here):
+            yield from unreachable_states(inner, inner_location)
+
+
+def _is_terminal(state: dict) -> bool:
+    return state.get("End") is True or state.get("Type") in TERMINAL_TYPES
+
+
+def _transitions(state: dict, here: str) -> Iterator[tuple[str, str]]:
+    """``(target, location)`` of every state ``state`` may go to next."""
+    if "Next" in state:
+        yield state["Next"], f"{here}/Next"
+    if "Default" in state:
+        yield state["Default"], f"{here}/Default"
+    for index, rule in enumerate(state.get("Choices") or []):
+        if isinstance(rule, dict) and "Next" in rule:
+            yield rule["Next"], f"{here}/Choices[{index}]/Next"
+    for index, catcher in enumerate(state.get("Catch") or []):
+        if isinstance(catcher, dict) and "Next" in catcher:
+            yield catcher["Next"], f"{here}/Catch[{index}]/Next"
+
+
+# ---------------------------------------------------------------- walking a definition
+
+
+def _own_states(machine: dict) -> dict[str, dict]:
+    """The states of one machine, branch or processor (not those nested in them)."""
+    states = machine.get("States")
+    if not isinstance(states, dict):
+        return {}
+    return {name: state for name, state in states.items() if isinstance(state, dict)}
+
+
+def _containers(state: dict, here: str) -> Iterator[tuple[dict, str]]:
+    """The state machines inside a state: a Parallel's branches, a Map's processor."""
+    for index, branch in enumerate(state.get("Branches") or []):
+        if isinstance(branch, dict):
+            yield branch, f"{here}/Branches[{index}]"
+    for processor in ("ItemProcessor", "Iterator"):
+        if isinstance(state.get(processor), dict):
+            yield state[processor], f"{here}/{processor}"
+
+
+def _states(machine: dict, location: str, nested: bool = True) -> Iterator[tuple[str, dict]]:
+    """``(location, state)`` for each state of ``machine``, and with ``nested`` of the machines
+    inside its states, depth first."""
+    for name, state in _own_states(machine).items():
+        here = f"{location}/States/{name}"
+        yield here, state
+        if nested:
+            for inner, inner_location in _containers(state, here):
+                yield from _states(inner, inner_location)
+
+
+# ---------------------------------------------------------------- 4. moto's parser
+
+
+def _grammar_problems(definition: str, document: dict) -> list[dict]:
     from moto.stepfunctions.parser.asl.parse.asl_parser import (
         AmazonStateLanguageParser,
         ASLParserException,
@@ -49,57 +262,42 @@ def _grammar_problems(definition: str) -> list[dict]:
     except ASLParserException as error:
         return [diagnostic("SCHEMA_VALIDATION_FAILED", "; ".join(error.errors))]
     except Exception as error:  # the parser rejects some definitions by raising plain errors
-        return [diagnostic("SCHEMA_VALIDATION_FAILED", f"{type(error).__name__}: {error}")]
+        found = _in_awss_words(str(error), document)
+        return [found or diagnostic("SCHEMA_VALIDATION_FAILED", f"{type(error).__name__}: {error}")]
     return []
 
 
-def missing_transition_targets(machine: dict, location: str) -> Iterator[dict]:
-    """Transition targets (StartAt, Next, Default, Catch Next) that name no state, at any depth."""
-    states = machine.get("States") or {}
-    if not isinstance(states, dict):
-        return
-    start = machine.get("StartAt")
-    if start not in states:
-        yield diagnostic(
-            "MISSING_TRANSITION_TARGET",
-            f"Missing 'StartAt' target: {start}",
-            f"{location}/StartAt",
+def _in_awss_words(message: str, document: dict) -> dict | None:
+    """AWS's diagnostic for an error of moto's parser, where AWS's wording is recorded.
+
+    A service integration moto does not know (AWS-recorded for ``arn:aws:states:::dynamodb:query``):
+    "The resource provided <arn> is not recognized. The value is not a valid resource ARN, or the
+    resource is not available in this region." at the Task's ``Resource``. A Wait ``Timestamp``
+    that is not one (AWS-recorded for five malformed dates): "String does not match RFC3339
+    timestamp" at the ``Timestamp``.
+    """
+    if unrecognised := _UNRECOGNISED_RESOURCE.search(message):
+        field, value = "Resource", unrecognised.group(1)
+        text = (
+            f"The resource provided {value} is not recognized. The value is not a valid resource "
+            "ARN, or the resource is not available in this region."
         )
-    for name, state in states.items():
-        if not isinstance(state, dict):
-            continue
-        here = f"{location}/States/{name}"
-        for field, target, at in _transitions(state, here):
-            if target not in states:
-                yield diagnostic(
-                    "MISSING_TRANSITION_TARGET", f"Missing '{field}' target: {target}", at
-                )
-        for index, branch in enumerate(state.get("Branches") or []):
-            if isinstance(branch, dict):
-                yield from missing_transition_targets(branch, f"{here}/Branches[{index}]")
-        for processor in ("ItemProcessor", "Iterator"):
-            if isinstance(state.get(processor), dict):
-                yield from missing_transition_targets(state[processor], f"{here}/{processor}")
-
-
-def _transitions(state: dict, here: str) -> Iterator[tuple[str, str, str]]:
-    if "Next" in state:
-        yield "Next", state["Next"], f"{here}/Next"
-    if "Default" in state:
-        yield "Default", state["Default"], f"{here}/Default"
-    for index, rule in enumerate(state.get("Choices") or []):
-        if isinstance(rule, dict) and "Next" in rule:
-            yield "Next", rule["Next"], f"{here}/Choices[{index}]/Next"
-    for index, catcher in enumerate(state.get("Catch") or []):
-        if isinstance(catcher, dict) and "Next" in catcher:
-            yield "Next", catcher["Next"], f"{here}/Catch[{index}]/Next"
+    elif not_a_timestamp := _NOT_A_TIMESTAMP.search(message):
+        field, value = "Timestamp", not_a_timestamp.group(1)
+        text = "String does not match RFC3339 timestamp"
+    else:
+        return None
+    for here, state in _states(document, ""):
+        if state.get(field) == value:
+            return diagnostic("SCHEMA_VALIDATION_FAILED", text, f"{here}/{field}")
+    return diagnostic("SCHEMA_VALIDATION_FAILED", text)
 
 
 def error_message(found: list[dict]) -> str:
-    """The message of AWS's ``InvalidDefinition`` error for these diagnostics."""
-    details = "\n".join(
-        f"{item['code']}: {item['message']}"
-        + (f" at {item['location']}" if "location" in item else "")
-        for item in found
+    """The message of AWS's ``InvalidDefinition`` error for these diagnostics: each as
+    "CODE: message at location", joined by ", " (as in the CloudFormation errors quoted above);
+    a diagnostic without a location ends "at null", as floci measured for MISSING_END_STATE."""
+    details = ", ".join(
+        f"{item['code']}: {item['message']} at {item.get('location', 'null')}" for item in found
     )
     return f"Invalid State Machine Definition: '{details}'"
