@@ -11,6 +11,8 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -179,12 +181,68 @@ def test_stop_signals_only_a_verified_emulator_of_the_users(own_emulator):
         bystander.wait()
 
 
-def test_a_busy_emulator_is_still_recognised_as_the_users_own(own_emulator):
-    # With every request thread busy, the health check times out; the verified process and
-    # record still say the port is the user's emulator, not another program.
-    first = server.ensure_running(progress=lambda message: None)
-    own_emulator.setattr(server, "health", lambda *args, **kwargs: None)
-    assert server.ensure_running(progress=lambda message: None)["pid"] == first["pid"]
+SLEEPER = """
+import time
+
+
+def handler(event, context):
+    time.sleep(event["seconds"])
+    return "done"
+"""
+
+
+def lambda_role() -> str:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    return boto3.client("iam").create_role(
+        RoleName=f"role-{os.getpid()}", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+
+
+def test_a_busy_emulator_still_answers_its_health_check(own_emulator):
+    # Every request thread busy with a slow invoke: HTTP requests wait in waitress's queue, but
+    # the health socket answers, and connect() finds the user's emulator instead of calling the
+    # port another program's.
+    own_emulator.setenv("SFN_TUTORIAL_REQUEST_THREADS", "2")
+    target.connect("local", progress=lambda message: None)
+    record = server.running()
+    lam = boto3.client("lambda")
+    arn = lam.create_function(
+        FunctionName="sleeper",
+        Runtime="python3.12",
+        Role=lambda_role(),
+        Handler="lambda_function.handler",
+        Timeout=30,
+        Code={"ZipFile": zipped(SLEEPER)},
+    )["FunctionArn"]
+    busy = [
+        threading.Thread(
+            target=lam.invoke, kwargs={"FunctionName": arn, "Payload": b'{"seconds": 6}'}
+        )
+        for _ in range(2)
+    ]
+    for thread in busy:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while server.health(record.port, timeout=0.5) and time.monotonic() < deadline:
+            time.sleep(0.2)  # until both request threads are taken
+        assert server.health(record.port, timeout=0.5) is None  # HTTP waits in the queue
+        assert server.socket_health(record.port)["instance_id"] == record.instance_id
+        messages = []
+        assert server.ensure_running(progress=messages.append)["pid"] == record.pid
+        assert messages == []
+    finally:
+        for thread in busy:
+            thread.join()
 
 
 def test_export_lines_point_the_aws_cli_at_the_emulator(emulator):

@@ -43,7 +43,7 @@ START_TIMEOUT_S = 60
 # beyond it wait in a queue. Requests that wait a long time (a Lambda invoke runs as long as its
 # handler, StartSyncExecution as long as the execution, a handler may call the emulator back)
 # each hold a thread, so the pool is generous.
-REQUEST_THREADS = 64
+REQUEST_THREADS = int(os.environ.get("SFN_TUTORIAL_REQUEST_THREADS", "64"))
 IDLE_CONNECTION_TIMEOUT_S = 900
 # What the emulator keeps of the environment it is started from: nothing that holds a secret.
 KEPT_VARIABLES = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR"}
@@ -75,8 +75,27 @@ def log_path(port_number: int) -> Path:
     return instances.state_dir() / f"emulator-{port_number}.log"
 
 
+def health_socket(port_number: int) -> Path:
+    """The emulator's own health channel: a Unix socket in the user's private folder. It is
+    served by a thread of its own, so it answers even when every request thread is busy."""
+    return instances.state_dir() / f"emulator-{port_number}.sock"
+
+
+def socket_health(port_number: int, timeout: float = 2.0) -> dict | None:
+    """The health report from the emulator's health socket, or ``None`` without an answer."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as channel:
+            channel.settimeout(timeout)
+            channel.connect(str(health_socket(port_number)))
+            report = json.loads(channel.makefile("rb").read())
+    except (OSError, ValueError):
+        return None
+    return report if report.get("service") == SERVICE_NAME else None
+
+
 def health(port_number: int, timeout: float = 2.0) -> dict | None:
-    """The emulator's health report, or ``None`` if no emulator answers on the port."""
+    """The emulator's health report over HTTP, or ``None`` if no emulator answers on the port
+    (or every request thread is busy: ``socket_health`` answers then too)."""
     url = endpoint_url(port_number) + HEALTH_PATH
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
@@ -114,9 +133,9 @@ def ensure_running(progress=print) -> dict:
         path = instances.record_path(requested_port())
         record, replaced = instances.read(path), None
         if record and instances.is_users_emulator(record.pid, record.port):
-            report = health(record.port)
+            report = socket_health(record.port) or health(record.port)
             if report is None or report.get("instance_id") != record.instance_id:
-                # every request thread busy: the process and its port are still the user's own
+                # no answer, yet the process and its port are verified to be the user's own
                 return {**vars(record), "moto": None, "replaced": None}
             if report.get("fingerprint") == instances.fingerprint():
                 return {**vars(record), "moto": report.get("moto"), "replaced": None}
@@ -128,7 +147,7 @@ def ensure_running(progress=print) -> dict:
             _terminate(record)
         instances.forget(path)
         record = _start(path, _choose_port(), progress)
-        return {**vars(record), "moto": health(record.port)["moto"], "replaced": replaced}
+        return {**vars(record), "moto": socket_health(record.port)["moto"], "replaced": replaced}
 
 
 def _choose_port() -> int:
@@ -181,12 +200,16 @@ def _start(path: Path, port_number: int, progress) -> instances.Record:
             env=clean_environment(),
             start_new_session=True,  # outlives the kernel that started it
         )
-    secrets = {**vars(credentials), "instance_id": instance_id}
+    secrets = {
+        **vars(credentials),
+        "instance_id": instance_id,
+        "health_socket": str(health_socket(port_number)),
+    }
     process.stdin.write(json.dumps(secrets).encode())  # not in argv or environ: others see those
     process.stdin.close()
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
-        report = health(port_number, timeout=0.5)
+        report = socket_health(port_number, timeout=0.5)
         if report and report.get("instance_id") == instance_id:
             record = instances.Record(
                 port=port_number,
@@ -234,6 +257,7 @@ def _terminate(record: instances.Record, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and instances.is_users_emulator(record.pid, record.port):
         time.sleep(0.05)
+    health_socket(record.port).unlink(missing_ok=True)
 
 
 def request(path: str, body: bytes = b"", method: str = "POST") -> bytes:
@@ -285,6 +309,23 @@ def _routes(app, report: dict, routes: dict):
     return middleware
 
 
+def _serve_health_socket(path: Path, report: dict) -> None:
+    """Answer ``report`` on the Unix socket ``path`` (mode 0600), from a thread of its own."""
+    import socketserver
+    import threading
+
+    body = json.dumps(report).encode()
+
+    class Answer(socketserver.StreamRequestHandler):
+        def handle(self):
+            self.wfile.write(body)
+
+    path.unlink(missing_ok=True)
+    listener = socketserver.ThreadingUnixStreamServer(str(path), Answer)
+    os.chmod(path, 0o600)
+    threading.Thread(target=listener.serve_forever, daemon=True).start()
+
+
 def serve(port_number: int, secrets: dict) -> None:
     """Run the emulator in this process until it is interrupted or terminated, serving only
     requests signed with the credentials in ``secrets``."""
@@ -315,6 +356,7 @@ def serve(port_number: int, secrets: dict) -> None:
         execute_api.INVOKE_PREFIX: execute_api.invoke_app,
         rules.CLOCK_PATH: rules.clock_app,
     }
+    _serve_health_socket(Path(secrets["health_socket"]), report)
     app = _routes(DomainDispatcherApplication(create_backend_app), report, routes)
     app = auth.guard(app, credentials, port_number, (HEALTH_PATH, execute_api.INVOKE_PREFIX))
     print(f"{SERVICE_NAME} (moto {moto.__version__}) on 127.0.0.1:{port_number}", flush=True)
