@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import boto3
@@ -177,4 +178,18 @@ def execution_report(description: dict, events: list[dict]) -> str:
             f"Error: {description.get('error', '')}",
             f"Cause: {description.get('cause', '')}",
         ]
+    link = console_link(description["executionArn"])
+    if link:
+        lines.append(f"In the AWS console: {link}")
     return "\n".join(lines)
+
+
+def console_link(execution_arn: str) -> str | None:
+    """The AWS console page of an execution, on the aws target; ``None`` on the local one."""
+    if (os.environ.get("TUTORIAL_TARGET") or "local").strip().lower() != "aws":
+        return None
+    region = execution_arn.split(":")[3]
+    return (
+        f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+        f"#/v2/executions/details/{execution_arn}"
+    )

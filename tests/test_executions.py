@@ -134,3 +134,14 @@ def test_event_summary_shows_a_lambda_errors_message_not_its_json():
         "executionFailedEventDetails": {"error": "E", "cause": "why"},
     }
     assert executions.event_summary(plain) == "E: why"
+
+
+def test_an_aws_execution_report_links_to_the_console(monkeypatch):
+    arn = "arn:aws:states:ap-northeast-2:210987654321:execution:sfn-tutorial-Transactions:run-1"
+    monkeypatch.setenv("TUTORIAL_TARGET", "aws")
+    assert executions.console_link(arn) == (
+        "https://ap-northeast-2.console.aws.amazon.com/states/home?region=ap-northeast-2"
+        f"#/v2/executions/details/{arn}"
+    )
+    monkeypatch.setenv("TUTORIAL_TARGET", "local")
+    assert executions.console_link(arn) is None
