@@ -19,8 +19,11 @@ def diagnostic(code: str, message: str, location: str | None = None) -> dict:
     return found
 
 
-def diagnostics(definition: str) -> list[dict]:
-    """Every problem found in ``definition`` (a JSON string); empty when it is valid."""
+def diagnostics(definition: str, transitions: bool = True) -> list[dict]:
+    """Every problem found in ``definition`` (a JSON string); empty when it is valid.
+
+    ``transitions=False`` leaves out targets that name no state (``TestState`` checks a lone
+    state whose ``Next`` names a state of a machine it does not have)."""
     try:
         document = json.loads(definition)
     except json.JSONDecodeError as error:
@@ -32,7 +35,8 @@ def diagnostics(definition: str) -> list[dict]:
         ]
     if not isinstance(document, dict) or not isinstance(document.get("States"), dict):
         return [diagnostic("SCHEMA_VALIDATION_FAILED", "The definition needs a 'States' object")]
-    found = list(missing_transition_targets(document, ""))
+    found = list(missing_transition_targets(document, "")) if transitions else []
+    found += empty_branches(document, "")
     if not found:
         found += _grammar_problems(definition)
     return found
@@ -80,6 +84,28 @@ def missing_transition_targets(machine: dict, location: str) -> Iterator[dict]:
         for processor in ("ItemProcessor", "Iterator"):
             if isinstance(state.get(processor), dict):
                 yield from missing_transition_targets(state[processor], f"{here}/{processor}")
+
+
+def empty_branches(machine: dict, location: str) -> list[dict]:
+    """Parallel states whose ``Branches`` is an empty list, at any depth: AWS answers
+    ``SCHEMA_VALIDATION_FAILED: Value cannot be empty at /States/NAME/Branches``."""
+    found = []
+    states = machine.get("States") or {}
+    for name, state in states.items() if isinstance(states, dict) else ():
+        if not isinstance(state, dict):
+            continue
+        here = f"{location}/States/{name}"
+        if state.get("Type") == "Parallel" and state.get("Branches") == []:
+            found.append(
+                diagnostic("SCHEMA_VALIDATION_FAILED", "Value cannot be empty", f"{here}/Branches")
+            )
+        for index, branch in enumerate(state.get("Branches") or []):
+            if isinstance(branch, dict):
+                found += empty_branches(branch, f"{here}/Branches[{index}]")
+        for processor in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(processor), dict):
+                found += empty_branches(state[processor], f"{here}/{processor}")
+    return found
 
 
 def _transitions(state: dict, here: str) -> Iterator[tuple[str, str, str]]:
