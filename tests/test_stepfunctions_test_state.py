@@ -291,6 +291,18 @@ def test_a_mocked_result_is_checked_against_the_services_answer(sfn):
             "TestState API does not support Map or Parallel states. Supported state types "
             "include: [Task, Wait, Pass, Succeed, Fail, Choice]",
         ),
+        (
+            {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+                "End": True,
+            },
+            None,
+            "InvalidDefinition",
+            "TestState API does not support Activity tasks, .sync or .waitForTaskToken service "
+            "integration patterns unless a mock is specified",
+        ),
     ],
 )
 def test_requests_aws_refuses(sfn, state, mock, error, message):

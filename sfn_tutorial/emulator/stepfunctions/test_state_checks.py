@@ -24,6 +24,10 @@ NEEDS_A_MOCK = (
     "TestState API does not support Map or Parallel states. Supported state types include: "
     "[Task, Wait, Pass, Succeed, Fail, Choice]"
 )
+NEEDS_A_MOCK_TO_WAIT = (
+    "TestState API does not support Activity tasks, .sync or .waitForTaskToken service "
+    "integration patterns unless a mock is specified"
+)
 NEVER_MOCKED = ("Pass", "Wait", "Choice", "Succeed", "Fail")
 # Step Functions' own names of services whose botocore names differ
 BOTO_SERVICE_NAMES = {"sfn": "stepfunctions", "states": "stepfunctions"}
@@ -108,12 +112,15 @@ def checked_mock(
 ) -> Mock | None:
     """The request's ``mock``, checked as AWS checks it against the state it stands in for.
 
-    Without a mock, Map and Parallel states cannot be tested, nor can ``mapIterationFailureCount``
-    be given. A mock holds a ``result`` or an ``errorOutput``, not both; it cannot come with
-    ``revealSecrets``, nor stand in for a state that calls nothing (Pass, Wait, Choice, Succeed,
-    Fail). A result must be JSON: an array for a Parallel state or a Map state (an object for a
-    Map with a ``ResultWriter``), and for a Task what its service answers (``fieldValidationMode``
-    STRICT by default, PRESENT, NONE: ``check_result_fields``).
+    Without a mock, Map and Parallel states cannot be tested, nor Tasks that would wait for an
+    activity worker, a ``.sync`` job or a task token (AWS: "TestState only supports the following
+    when a mock is specified: Activity tasks, .sync or .waitForTaskToken service integration
+    patterns, Parallel, or Map states"; the wording of that refusal is the emulator's), nor can
+    ``mapIterationFailureCount`` be given. A mock holds a ``result`` or an ``errorOutput``, not
+    both; it cannot come with ``revealSecrets``, nor stand in for a state that calls nothing
+    (Pass, Wait, Choice, Succeed, Fail). A result must be JSON: an array for a Parallel state or
+    a Map state (an object for a Map with a ``ResultWriter``), and for a Task what its service
+    answers (``fieldValidationMode`` STRICT by default, PRESENT, NONE: ``check_result_fields``).
     """
     state_type = state.get("Type")
     if not mock or (mock.get("result") is None and mock.get("errorOutput") is None):
@@ -123,6 +130,8 @@ def checked_mock(
             )
         if state_type in ("Map", "Parallel"):
             raise invalid_definition(NEEDS_A_MOCK)
+        if waits_for_its_task(state) or ":activity:" in str(state.get("Resource", "")):
+            raise invalid_definition(NEEDS_A_MOCK_TO_WAIT)
         return None
     if mock.get("result") is not None and mock.get("errorOutput") is not None:
         raise validation_error(
