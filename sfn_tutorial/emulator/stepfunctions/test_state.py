@@ -447,9 +447,10 @@ def _would_retry(state, env, failure, inspection: Inspection, retry_count: int) 
 
 
 def in_place_unless_timed(state) -> None:
-    """Without ``TimeoutSeconds`` the state's work runs in the request's thread, on the run's
-    own environment, then its result is processed as moto does it (JSONata's
-    ``$states.result``, ``Assign``, ``ResultSelector``, ``ResultPath``)."""
+    """Without ``TimeoutSeconds`` the state's work runs in place, on the run's own environment
+    (moto runs it in a thread of its own, on a copy that needs a whole context object), then its
+    result is processed as moto does it (JSONata's ``$states.result``, ``Assign``,
+    ``ResultSelector``, ``ResultPath``)."""
     original = state._evaluate_with_timeout
 
     def _evaluate_with_timeout(env):
