@@ -151,6 +151,10 @@ def test_dry_run_returns_204(stack):
             '{"StartAt": "A", "States": {"A": {"Type": "Passs", "End": true}}}',
             "SCHEMA_VALIDATION_FAILED",
         ),
+        (
+            '{"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": [], "End": true}}}',
+            "SCHEMA_VALIDATION_FAILED: Value cannot be empty at /States/P/Branches",
+        ),
     ],
 )
 def test_invalid_definitions_are_invalid_definition_errors(emulator, definition, expected):

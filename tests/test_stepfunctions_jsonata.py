@@ -121,6 +121,14 @@ def test_engine_errors_carry_the_jsonata_error_code(emulator):
     )
 
 
+def test_the_value_at_hand_is_dollar(emulator):
+    # AWS: "$" is the value at hand, e.g. each item in a filter: $count(...[$ = 1]) counts 1s.
+    definition = jsonata_machine(
+        ("Count", {"Type": "Pass", "Output": "{% $count($states.input.values[$ = 1]) %}"})
+    )
+    assert output_of(run(emulator, definition, {"values": [1, 0, 1]})) == 2
+
+
 def test_a_function_is_not_a_result(emulator):
     definition = jsonata_machine(
         ("State0", {"Type": "Pass", "Output": "{% function($x){$x} %}"}),

@@ -230,6 +230,38 @@ def test_failures_within_the_tolerated_percentage_succeed_and_are_counted(emulat
     assert items["pending"] == items["running"] == 0
 
 
+def test_a_jsonata_tolerated_failure_count_is_a_count(emulator):
+    # AWS: "ToleratedFailureCount": "{% 1 %}" in a JSONata Map tolerates one failed item.
+    arn = machine(
+        {
+            "QueryLanguage": "JSONata",
+            "Items": "{% $states.input.lines %}",
+            "ToleratedFailureCount": "{% 1 %}",
+            "ItemProcessor": distributed(
+                {
+                    "StartAt": "Check",
+                    "States": {
+                        "Check": {
+                            "Type": "Choice",
+                            "Choices": [
+                                {"Condition": "{% $states.input.quantity < 0 %}", "Next": "Bad"}
+                            ],
+                            "Default": "Good",
+                        },
+                        "Good": {"Type": "Pass", "End": True},
+                        "Bad": {"Type": "Fail", "Error": "BadOrderLine"},
+                    },
+                }
+            ),
+        },
+        "jsonata-count",
+    )
+    description = run(arn, {"lines": lines(4, bad={2})})
+    assert description["status"] == "SUCCEEDED", description.get("cause")
+    described = map_run(description)
+    assert (described["toleratedFailureCount"], described["toleratedFailurePercentage"]) == (1, 0)
+
+
 def test_failures_beyond_the_tolerated_count_fail_the_map_run(emulator):
     # AWS: failed items > ToleratedFailureCount fails the map run, then the execution, with
     # States.ExceedToleratedFailureThreshold.

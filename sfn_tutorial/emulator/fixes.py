@@ -18,6 +18,7 @@ from sfn_tutorial.emulator.stepfunctions import (
     jsonata_support,
     map_state,
     sync_executions,
+    test_state,
 )
 
 
@@ -33,3 +34,4 @@ def apply(port: int) -> None:
     jsonata_support.apply()  # JSONata expressions and variables, with jsonata-python
     interpreter.apply()  # where moto's interpreter differs from AWS's recorded behaviour
     map_state.apply()  # ItemBatcher, tolerated failures, map runs, ResultWriter
+    test_state.apply()  # TestState: one state, inspection data, mocks, as AWS answers

@@ -6,4 +6,6 @@
 - ``jsonata_support``: JSONata expressions and variables, on the ``jsonata-python`` engine.
 - ``map_state``: the Distributed Map (item batches, tolerated failures, map runs, ResultWriter).
 - ``sync_executions``: ``StartSyncExecution`` for EXPRESS state machines.
+- ``test_state``: ``TestState``, one state run on its own with inspection data and mocks;
+  ``test_state_checks``: the requests it refuses, as AWS does.
 """

@@ -27,6 +27,7 @@ def apply() -> None:
     jsonata_expressions_are_evaluated()
     step_functions_jsonata_functions()
     string_variables_keep_their_quotes()
+    the_current_value_may_be_used()
     jsonata_failures_name_the_expression_and_field()
 
 
@@ -162,6 +163,36 @@ def string_variables_keep_their_quotes() -> None:
 
     _replace_everywhere(
         moto_jsonata, "encode_jsonata_variable_declarations", encode_jsonata_variable_declarations
+    )
+
+
+def the_current_value_may_be_used() -> None:
+    """``$`` in a JSONata expression is the value at hand, as in a filter or a function:
+    ``$count($states.result[$ = 1])`` counts the results equal to 1.
+
+    moto rejects every expression holding a lone ``$`` (as it does ``$$``) when it looks for the
+    variables an expression reads, and the state fails with ``States.Runtime``.
+    """
+    import moto.stepfunctions.parser.asl.component.common.string.string_expression  # noqa: F401
+    import moto.stepfunctions.parser.asl.static_analyser.variable_references_static_analyser  # noqa: F401, E501
+    from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+
+    original = moto_jsonata.extract_jsonata_variable_references
+
+    def extract_jsonata_variable_references(expression):
+        try:
+            return original(expression)
+        except moto_jsonata.IllegalJSONataVariableReference as error:
+            if error.variable_reference != "$":
+                raise
+        found = moto_jsonata._PATTERN_VARIABLE_REFERENCE.findall(expression)
+        references = {reference for reference in found if reference and reference != "$"}
+        if "$$" in references:
+            raise moto_jsonata.IllegalJSONataVariableReference(variable_reference="$$")
+        return references
+
+    _replace_everywhere(
+        moto_jsonata, "extract_jsonata_variable_references", extract_jsonata_variable_references
     )
 
 

@@ -37,6 +37,7 @@ RUN_ATTRIBUTE = "_tutorial_map_run"
 def apply() -> None:
     """Install every Distributed Map fix."""
     map_states_accept_item_batcher_and_express_children()
+    jsonata_tolerated_failure_count_is_a_count()
     distributed_map_runs_batches_and_tolerates_failures()
     result_writer_writes_results_as_aws_does()
 
@@ -205,6 +206,25 @@ def map_states_accept_item_batcher_and_express_children() -> None:
         return program, tree
 
     AmazonStateLanguageParser.parse = staticmethod(parse)
+
+
+def jsonata_tolerated_failure_count_is_a_count() -> None:
+    """``"ToleratedFailureCount": "{% 1 %}"`` in a JSONata Map state is the number of items
+    that may fail, as the whole number ``1`` is.
+
+    moto reads a JSONata ``ToleratedFailureCount`` as a ``ToleratedFailurePercentage``: the
+    count stays 0 and the expression's value becomes the tolerated percentage.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.tolerated_failure import (
+        ToleratedFailureCountStringJSONata,
+    )
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    def visit(self, ctx):
+        string_jsonata = self.visitString_jsonata(ctx=ctx.string_jsonata())
+        return ToleratedFailureCountStringJSONata(string_jsonata=string_jsonata)
+
+    Preprocessor.visitTolerated_failure_count_string_jsonata = visit
 
 
 # ---------------------------------------------------------------- running a map run

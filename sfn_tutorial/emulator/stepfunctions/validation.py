@@ -51,8 +51,12 @@ def diagnostic(code: str, message: str, location: str | None = None) -> dict:
     return found
 
 
-def diagnostics(definition: str) -> list[dict]:
-    """Every problem found in ``definition`` (a JSON string); empty when it is valid."""
+def diagnostics(definition: str, transitions: bool = True) -> list[dict]:
+    """Every problem found in ``definition`` (a JSON string); empty when it is valid.
+
+    ``transitions=False`` leaves out the checks of the machine's graph (targets, a terminal
+    state, reachability): ``TestState`` checks a lone state whose ``Next`` names a state of a
+    machine it does not have."""
     if not definition.strip():
         # AWS-recorded (ValidateStateMachineDefinition of " "), without a location
         return [diagnostic("SCHEMA_VALIDATION_FAILED", "Definition must be a valid JSON object")]
@@ -68,7 +72,10 @@ def diagnostics(definition: str) -> list[dict]:
         ]
     if not isinstance(document, dict):
         return [diagnostic("SCHEMA_VALIDATION_FAILED", "Definition must be a valid JSON object")]
-    for check in (missing_fields, state_field_problems, graph_problems):
+    checks = [missing_fields, state_field_problems, empty_branches]
+    if transitions:
+        checks.append(graph_problems)
+    for check in checks:
         found = list(check(document))
         if found:
             return found
@@ -291,6 +298,28 @@ def _in_awss_words(message: str, document: dict) -> dict | None:
         if state.get(field) == value:
             return diagnostic("SCHEMA_VALIDATION_FAILED", text, f"{here}/{field}")
     return diagnostic("SCHEMA_VALIDATION_FAILED", text)
+
+
+def empty_branches(machine: dict, location: str = "") -> list[dict]:
+    """Parallel states whose ``Branches`` is an empty list, at any depth: AWS answers
+    ``SCHEMA_VALIDATION_FAILED: Value cannot be empty at /States/NAME/Branches``."""
+    found = []
+    states = machine.get("States") or {}
+    for name, state in states.items() if isinstance(states, dict) else ():
+        if not isinstance(state, dict):
+            continue
+        here = f"{location}/States/{name}"
+        if state.get("Type") == "Parallel" and state.get("Branches") == []:
+            found.append(
+                diagnostic("SCHEMA_VALIDATION_FAILED", "Value cannot be empty", f"{here}/Branches")
+            )
+        for index, branch in enumerate(state.get("Branches") or []):
+            if isinstance(branch, dict):
+                found += empty_branches(branch, f"{here}/Branches[{index}]")
+        for processor in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(processor), dict):
+                found += empty_branches(state[processor], f"{here}/{processor}")
+    return found
 
 
 def error_message(found: list[dict]) -> str:

@@ -1,0 +1,371 @@
+"""``TestState`` on the local target (emulator/stepfunctions/test_state.py, test_state_checks.py).
+
+Every test calls the emulator's TestState and says what AWS answers. The AWS-recorded cases are
+in tests/test_conformance_test_state.py; these are the main paths, readable on their own.
+"""
+
+import io
+import json
+import time
+import uuid
+import zipfile
+
+import boto3
+import pytest
+
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+DOUBLER = "def handler(event, context):\n    return {'doubled': event['n'] * 2}\n"
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+
+
+@pytest.fixture(scope="module")
+def sfn(emulator):
+    return boto3.client("stepfunctions")
+
+
+@pytest.fixture(scope="module")
+def role_arn(emulator) -> str:
+    iam = boto3.client("iam")
+    name = f"test-state-{uuid.uuid4().hex[:8]}"
+    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+
+
+@pytest.fixture(scope="module")
+def doubler(role_arn) -> str:
+    """A Lambda function that answers ``{"doubled": n * 2}``; its ARN."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("lambda_function.py", DOUBLER)
+    return boto3.client("lambda").create_function(
+        FunctionName=f"test-state-{uuid.uuid4().hex[:8]}",
+        Runtime="python3.12",
+        Role=role_arn,
+        Handler="lambda_function.handler",
+        Code={"ZipFile": buffer.getvalue()},
+    )["FunctionArn"]
+
+
+def answer_of(sfn, state: dict, **request) -> dict:
+    """TestState's answer for ``state`` (a dict), with JSON strings read back as values."""
+    for name in ("input", "variables", "context"):
+        if name in request and not isinstance(request[name], str):
+            request[name] = json.dumps(request[name])
+    answer = sfn.test_state(definition=json.dumps(state), **request)
+    answer.pop("ResponseMetadata")
+    if "output" in answer:
+        answer["output"] = json.loads(answer["output"])
+    for key, value in answer.get("inspectionData", {}).items():
+        if isinstance(value, str):
+            answer["inspectionData"][key] = json.loads(value)
+    return answer
+
+
+def refusal(sfn, state: dict, error: str, **request) -> str:
+    """The message of the error TestState answers with (``error``, HTTP 400)."""
+    with pytest.raises(sfn.exceptions.ClientError) as raised:
+        sfn.test_state(definition=json.dumps(state), **request)
+    response = raised.value.response
+    assert (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]) == (
+        error,
+        400,
+    )
+    return response["Error"]["Message"]
+
+
+# ---------------------------------------------------------------- inspection levels
+
+
+IO_PASS = {
+    "Type": "Pass",
+    "InputPath": "$.order",
+    "Parameters": {"item.$": "$.item", "fixed": 1},
+    "ResultPath": "$.picked",
+    "End": True,
+}
+ORDER = {"order": {"item": "book", "note": "gift"}, "customer": "ada"}
+
+
+def test_a_pass_state_at_debug_shows_each_processing_step(sfn):
+    # AWS: DEBUG adds inspectionData: the input, and the data after InputPath, Parameters,
+    # ResultSelector (none here: the result) and ResultPath.
+    answer = answer_of(sfn, IO_PASS, input=ORDER, inspectionLevel="DEBUG")
+    assert answer["status"] == "SUCCEEDED"
+    assert answer["output"] == {**ORDER, "picked": {"item": "book", "fixed": 1}}
+    assert answer["inspectionData"] == {
+        "input": ORDER,
+        "afterInputPath": {"item": "book", "note": "gift"},
+        "afterParameters": {"item": "book", "fixed": 1},
+        "afterResultSelector": {"item": "book", "fixed": 1},
+        "afterResultPath": {**ORDER, "picked": {"item": "book", "fixed": 1}},
+    }
+    assert "nextState" not in answer  # an End state
+
+
+def test_info_is_the_default_and_has_no_inspection_data(sfn):
+    answer = answer_of(sfn, IO_PASS, input=ORDER)
+    assert answer["status"] == "SUCCEEDED" and "inspectionData" not in answer
+
+
+def test_a_jsonata_state_shows_its_input_only(sfn):
+    # AWS: a JSONata Pass state has no JSONPath steps to show.
+    state = {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input.n + 1 %}"}
+    answer = answer_of(sfn, {**state, "End": True}, input={"n": 1}, inspectionLevel="TRACE")
+    assert (answer["output"], answer["inspectionData"]) == (2, {"input": {"n": 1}})
+
+
+# ---------------------------------------------------------------- Task states
+
+
+def test_a_task_calls_the_real_lambda_handler(sfn, role_arn, doubler):
+    # AWS: without a mock, the Task calls its service: here the function's handler runs.
+    state = {"Type": "Task", "Resource": doubler, "Next": "Ship"}
+    answer = answer_of(sfn, state, input={"n": 21}, roleArn=role_arn, inspectionLevel="DEBUG")
+    assert (answer["status"], answer["output"]) == ("SUCCEEDED", {"doubled": 42})
+    assert answer["nextState"] == "Ship"
+    assert answer["inspectionData"]["result"] == {"doubled": 42}
+    assert answer["inspectionData"]["afterParameters"] == {"n": 21}
+
+
+def test_a_lambda_invoke_task_gets_lambdas_response(sfn, role_arn, doubler):
+    state = {
+        "Type": "Task",
+        "Resource": LAMBDA_INVOKE,
+        "Parameters": {"FunctionName": doubler, "Payload": {"n.$": "$.n"}},
+        "ResultSelector": {"answer.$": "$.Payload.doubled", "status.$": "$.StatusCode"},
+        "End": True,
+    }
+    answer = answer_of(sfn, state, input={"n": 4}, roleArn=role_arn, inspectionLevel="TRACE")
+    assert answer["output"] == {"answer": 8, "status": 200}
+    data = answer["inspectionData"]
+    assert data["afterParameters"] == {"FunctionName": doubler, "Payload": {"n": 4}}
+    assert data["result"]["Payload"] == {"doubled": 8}
+    assert data["afterResultSelector"] == {"answer": 8, "status": 200}
+
+
+def test_a_task_that_would_call_its_service_needs_a_role(sfn, doubler):
+    state = {"Type": "Task", "Resource": doubler, "End": True}
+    message = refusal(sfn, state, "ValidationException")
+    assert message == "RoleArn must be specified when testing a Task state"
+
+
+# ---------------------------------------------------------------- Choice and nextState
+
+
+def test_a_choice_state_reports_the_state_it_chose(sfn):
+    state = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.amount", "NumericGreaterThan": 100, "Next": "Approve"}],
+        "Default": "AutoApprove",
+    }
+    assert answer_of(sfn, state, input={"amount": 250})["nextState"] == "Approve"
+    answer = answer_of(sfn, state, input={"amount": 5})
+    assert (answer["status"], answer["nextState"], answer["output"]) == (
+        "SUCCEEDED",
+        "AutoApprove",
+        {"amount": 5},
+    )
+
+
+def test_state_name_tests_one_state_of_a_machine(sfn):
+    # AWS: with stateName, the definition is a whole machine; its QueryLanguage applies.
+    machine = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Total",
+        "States": {
+            "Total": {"Type": "Pass", "Output": "{% $sum($states.input) %}", "Next": "Done"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    answer = answer_of(sfn, machine, stateName="Total", input=[1, 2, 3])
+    assert (answer["output"], answer["nextState"]) == (6, "Done")
+    message = refusal(sfn, machine, "ValidationException", stateName="Missing")
+    assert message == "State not found in definition"
+
+
+# ---------------------------------------------------------------- mocks, retriers, catchers
+
+
+CHARGE = {
+    "Type": "Task",
+    "Resource": LAMBDA_INVOKE,
+    "Parameters": {"FunctionName": "charge", "Payload.$": "$"},
+    "Retry": [{"ErrorEquals": ["Busy"], "IntervalSeconds": 2, "BackoffRate": 3, "MaxAttempts": 2}],
+    "Catch": [
+        {"ErrorEquals": ["Declined"], "ResultPath": "$.error", "Next": "Apologise"},
+        {"ErrorEquals": ["States.ALL"], "Next": "Alert"},
+    ],
+    "Next": "Ship",
+}
+
+
+def test_a_mocked_result_stands_in_for_the_service(sfn):
+    answer = answer_of(
+        sfn, CHARGE, input={"id": 7}, mock={"result": json.dumps({"Payload": {"ok": True}})}
+    )
+    assert (answer["status"], answer["nextState"]) == ("SUCCEEDED", "Ship")
+    assert answer["output"] == {"Payload": {"ok": True}}
+
+
+def test_a_mocked_error_caught_is_caught_error_with_the_catchers_next_state(sfn):
+    # AWS: the first catcher that matches: status CAUGHT_ERROR, its index, output and Next.
+    mock = {"errorOutput": {"error": "Declined", "cause": "card expired"}}
+    answer = answer_of(sfn, CHARGE, input={"id": 7}, mock=mock, inspectionLevel="DEBUG")
+    assert answer["status"] == "CAUGHT_ERROR"
+    assert (answer["error"], answer["cause"]) == ("Declined", "card expired")
+    assert answer["nextState"] == "Apologise"
+    assert answer["output"] == {"id": 7, "error": {"Error": "Declined", "Cause": "card expired"}}
+    assert answer["inspectionData"]["errorDetails"] == {"catchIndex": 0}
+
+
+def test_a_mocked_error_a_retrier_would_retry_is_retriable(sfn):
+    # AWS: the state is not retried; RETRIABLE says which retrier and how long it would wait:
+    # IntervalSeconds * BackoffRate ** retries so far (retrierRetryCount).
+    mock = {"errorOutput": {"error": "Busy", "cause": "try later"}}
+    answer = answer_of(
+        sfn,
+        CHARGE,
+        mock=mock,
+        inspectionLevel="DEBUG",
+        stateConfiguration={"retrierRetryCount": 1},
+    )
+    assert (answer["status"], answer["error"]) == ("RETRIABLE", "Busy")
+    assert "output" not in answer and "nextState" not in answer
+    details = answer["inspectionData"]["errorDetails"]
+    assert details == {"retryIndex": 0, "retryBackoffIntervalSeconds": 6}
+    # With its attempts used up, the catchers decide: States.ALL sends it to Alert.
+    answer = answer_of(
+        sfn,
+        CHARGE,
+        mock=mock,
+        inspectionLevel="DEBUG",
+        stateConfiguration={"retrierRetryCount": 2},
+    )
+    assert (answer["status"], answer["nextState"]) == ("CAUGHT_ERROR", "Alert")
+    assert answer["inspectionData"]["errorDetails"] == {"retryIndex": 0, "catchIndex": 1}
+
+
+def test_a_mocked_result_is_checked_against_the_services_answer(sfn):
+    # AWS: fieldValidationMode STRICT (the default) checks the result against the API's output
+    # shape, with Step Functions' capitalised field names; NONE checks nothing.
+    state = {**CHARGE, "Retry": [], "Catch": []}
+    mock = {"result": json.dumps({"StatusCode": "200"})}
+    message = refusal(sfn, state, "ValidationException", mock=mock)
+    assert message == "Mock result schema validation error: Field 'StatusCode' must be a number"
+    answer = answer_of(sfn, state, mock={**mock, "fieldValidationMode": "NONE"})
+    assert answer["output"] == {"StatusCode": "200"}
+
+
+@pytest.mark.parametrize(
+    ("state", "mock", "error", "message"),
+    [
+        (
+            {"Type": "Pass", "End": True},
+            {"result": "{}"},
+            "ValidationException",
+            "State type 'Pass' is not supported when a mock is specified",
+        ),
+        (
+            CHARGE,
+            {"result": "{}", "errorOutput": {"error": "E", "cause": "C"}},
+            "ValidationException",
+            "A test mock should have only one of the following fields: [result, errorOutput].",
+        ),
+        (CHARGE, {"result": "not JSON"}, "ValidationException", "Mocked result must be valid JSON"),
+        (
+            {
+                "Type": "Parallel",
+                "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}}],
+                "End": True,
+            },
+            None,
+            "InvalidDefinition",
+            "TestState API does not support Map or Parallel states. Supported state types "
+            "include: [Task, Wait, Pass, Succeed, Fail, Choice]",
+        ),
+        (
+            {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+                "End": True,
+            },
+            None,
+            "InvalidDefinition",
+            "TestState API does not support Activity tasks, .sync or .waitForTaskToken service "
+            "integration patterns unless a mock is specified",
+        ),
+    ],
+)
+def test_requests_aws_refuses(sfn, state, mock, error, message):
+    request = {"mock": mock} if mock else {}
+    assert refusal(sfn, state, error, **request) == message
+
+
+def test_a_mocked_map_fails_beyond_its_tolerated_failures(sfn):
+    # AWS: a Map state needs a mock; mapIterationFailureCount failed items beyond
+    # ToleratedFailureCount fail it with States.ExceedToleratedFailureThreshold.
+    state = {
+        "Type": "Map",
+        "ItemsPath": "$.items",
+        "ToleratedFailureCount": 1,
+        "ItemProcessor": {"StartAt": "Each", "States": {"Each": {"Type": "Pass", "End": True}}},
+        "End": True,
+    }
+    request = {"input": {"items": [1, 2, 3]}, "mock": {"result": "[1, 2, 3]"}}
+    answer = answer_of(sfn, state, inspectionLevel="DEBUG", **request)
+    assert answer["output"] == [1, 2, 3]
+    data = answer["inspectionData"]
+    assert (data["afterItemsPath"], data["toleratedFailureCount"]) == ([1, 2, 3], 1)
+    answer = answer_of(sfn, state, stateConfiguration={"mapIterationFailureCount": 2}, **request)
+    assert (answer["status"], answer["error"]) == (
+        "FAILED",
+        "States.ExceedToleratedFailureThreshold",
+    )
+
+
+# ---------------------------------------------------------------- context and variables
+
+
+def test_the_context_object_is_made_up_unless_given(sfn):
+    state = {"Type": "Pass", "Parameters": {"context.$": "$$"}, "End": True}
+    made_up = answer_of(sfn, state)["output"]["context"]
+    assert made_up["State"]["Name"] == "StateName" and made_up["State"]["RetryCount"] == 0
+    assert ":express:" in made_up["Execution"]["Id"]
+    given = {"Execution": {"Name": "run-1"}, "State": {}}
+    assert answer_of(sfn, state, context=given)["output"]["context"] == given
+    message = refusal(sfn, state, "ValidationException", context=json.dumps({"Map": {}}))
+    assert message == (
+        "Invalid Context object provided: 'Map' field is not supported when mocking a Context "
+        "object"
+    )
+
+
+def test_variables_are_read_and_assigned(sfn):
+    state = {
+        "Type": "Pass",
+        "QueryLanguage": "JSONata",
+        "Assign": {"total": "{% $price * $states.input.quantity %}"},
+        "Output": "{% $price %}",
+        "End": True,
+    }
+    answer = answer_of(
+        sfn, state, input={"quantity": 3}, variables={"price": 5}, inspectionLevel="DEBUG"
+    )
+    assert answer["output"] == 5
+    assert answer["inspectionData"]["variables"] == {"price": 5, "total": 15}
+
+
+def test_a_wait_state_waits(sfn):
+    start = time.monotonic()
+    answer = answer_of(sfn, {"Type": "Wait", "Seconds": 1, "Next": "Go"}, input={"a": 1})
+    assert time.monotonic() - start >= 1
+    assert (answer["output"], answer["nextState"]) == ({"a": 1}, "Go")
