@@ -2,16 +2,24 @@
 
 import base64
 import concurrent.futures
+import hashlib
 import io
 import json
 import math
 import os
+import pwd
+import shutil
+import stat
+import subprocess
+import tempfile
 import time
 import uuid
 import zipfile
+from pathlib import Path
 
 import pytest
 
+from sfn_tutorial.emulator.awslambda import codecache
 from sfn_tutorial.emulator.awslambda import runtime as lambda_runtime
 
 ENDPOINT = "http://127.0.0.1:9"  # not used by these handlers
@@ -376,3 +384,127 @@ def process_exists(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+# --- Code on disk -------------------------------------------------------------------------------
+# The code cache is a directory of this process's own (random name, mode 0700); nothing at a
+# predictable path is used, and a function's folder goes with it.
+
+
+def code_folder(spec) -> Path:
+    return Path(json.loads(invoke_spec(spec).payload))
+
+
+CWD = "import os\ndef handler(event, context):\n    return os.getcwd()"
+
+
+def test_code_is_unpacked_into_a_private_directory():
+    folder = code_folder(unique_spec(CWD))
+    root = lambda_runtime.CODE.root
+    assert folder.parent == root
+    assert root.parent == Path(tempfile.gettempdir())
+    assert root.name.startswith("sfn-tutorial-lambda-code-") and root.name != OLD_CACHE.name
+    info = root.stat()
+    assert (stat.S_IMODE(info.st_mode), info.st_uid) == (0o700, os.geteuid())
+
+
+OLD_CACHE = Path(tempfile.gettempdir()) / "sfn-tutorial-lambda-code"  # shared and predictable
+
+
+def test_a_folder_planted_at_the_old_shared_path_is_not_used():
+    spec = unique_spec("def handler(event, context):\n    return 'the learner'")
+    planted = OLD_CACHE / hashlib.sha256(spec.code_zip).hexdigest()[:32]
+    try:
+        planted.mkdir(parents=True)
+    except OSError:  # another user's folder: it must not matter either
+        planted = None
+    try:
+        if planted is not None:
+            (planted / "lambda_function.py").write_text(
+                "def handler(event, context):\n    return 'planted'"
+            )
+            other = other_user()
+            if other is not None:  # as root: the folder is another user's, as in the attack
+                for path in (planted, planted / "lambda_function.py"):
+                    os.chown(path, other.pw_uid, other.pw_gid)
+        assert json.loads(invoke_spec(spec).payload) == "the learner"
+    finally:
+        if planted is not None:
+            shutil.rmtree(planted)
+
+
+def test_another_user_can_neither_read_nor_plant_code():
+    other = other_user()
+    if other is None:
+        pytest.skip("acting as another user needs root")
+    folder = code_folder(unique_spec(CWD))
+    for command in (f"ls {folder}", f"cat {folder}/lambda_function.py", f"touch {folder}/x"):
+        attempt = subprocess.run(
+            ["/bin/sh", "-c", command],
+            user=other.pw_uid,
+            group=other.pw_gid,
+            extra_groups=[],
+            capture_output=True,
+            text=True,
+            cwd="/",
+        )
+        assert attempt.returncode != 0 and "Permission denied" in attempt.stderr, command
+    assert not (folder / "x").exists()
+
+
+def other_user():
+    """As root, a user that is not root (created if the system has none); else ``None``."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("nobody", "sfn-tutorial-other"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            pass
+    subprocess.run(["useradd", "--system", "--no-create-home", "sfn-tutorial-other"], check=True)
+    return pwd.getpwnam("sfn-tutorial-other")
+
+
+def test_removing_a_function_removes_its_code():
+    spec = unique_spec(CWD)
+    folder = code_folder(spec)
+    lambda_runtime.retire(spec.arn)  # an update: the code stays for the function's versions
+    assert folder.exists()
+    lambda_runtime.remove(spec.arn)  # deleted
+    assert not folder.exists()
+    assert code_folder(spec) != folder  # created again: unpacked afresh
+
+
+def test_a_busy_environment_keeps_its_code_until_it_is_done():
+    # Lambda lets an invocation in progress finish when its function is deleted.
+    spec = unique_spec(
+        "import os, time\ndef handler(event, context):\n    if 'sleep' not in event:\n"
+        "        return os.getcwd()\n    time.sleep(event['sleep'])\n"
+        "    return open('lambda_function.py').read()[:6]"
+    )
+    folder = code_folder(spec)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        busy = pool.submit(invoke_spec, spec, {"sleep": 1})
+        time.sleep(0.5)
+        lambda_runtime.remove(spec.arn)
+        assert folder.exists()
+        assert json.loads(busy.result().payload) == "import"
+    assert not folder.exists()
+
+
+def test_a_package_over_250_mb_unzipped_is_refused_before_unpacking():
+    spec = unique_spec(CWD)
+    spec.code_zip = declaring(300 << 20)
+    with pytest.raises(codecache.PackageTooLarge, match="^Unzipped size must be smaller than "):
+        invoke_spec(spec)
+
+
+def declaring(size: int) -> bytes:
+    """A small zip whose directory says its one file is ``size`` bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("lambda_function.py", "x")
+    data = bytearray(buffer.getvalue())
+    central = data.rindex(b"PK\x01\x02")
+    data[central + 24 : central + 28] = size.to_bytes(4, "little")  # uncompressed size
+    return bytes(data)

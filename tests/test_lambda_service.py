@@ -34,7 +34,8 @@ calls = 0
 def handler(event, context):
     global calls
     calls += 1
-    return {"calls": calls, "pid": os.getpid(), "greeting": os.environ.get("GREETING")}
+    return {"calls": calls, "pid": os.getpid(), "greeting": os.environ.get("GREETING"),
+            "code": os.getcwd()}
 """
 
 
@@ -133,11 +134,50 @@ def test_updating_the_code_runs_the_new_code_at_once(lam):
     assert call(arn)[1] == "v2"
 
 
-def test_deleting_a_function_ends_its_environments(lam):
+def test_deleting_a_function_ends_its_environments_and_removes_its_code(lam):
     arn = deploy(COUNTER)
     _, answer = call(arn)
+    assert os.path.isfile(os.path.join(answer["code"], "lambda_function.py"))
     lam.delete_function(FunctionName=arn)
     assert not process_exists(answer["pid"])
+    assert not os.path.exists(answer["code"])
+
+
+@pytest.fixture(scope="module")
+def zip_bomb() -> bytes:
+    """A 300 KB package that unzips to 300 MB."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("lambda_function.py", "def handler(event, context):\n    return 1\n")
+        with archive.open("padding.bin", "w", force_zip64=True) as padding:
+            for _ in range(300):
+                padding.write(bytes(1 << 20))
+    return buffer.getvalue()
+
+
+def test_a_package_over_250_mb_unzipped_is_refused(lam, zip_bomb):
+    # Lambda: InvalidParameterValueException, "Unzipped size must be smaller than 262144000
+    # bytes", at CreateFunction and UpdateFunctionCode; the function keeps its code.
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as raised:
+        lam.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role_arn(),
+            Handler="lambda_function.handler",
+            Code={"ZipFile": zip_bomb},
+        )
+    assert raised.value.response["Error"]["Message"] == (
+        "Unzipped size must be smaller than 262144000 bytes"
+    )
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function(FunctionName=name)
+    arn = deploy(COUNTER)
+    sha = lam.get_function(FunctionName=arn)["Configuration"]["CodeSha256"]
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.update_function_code(FunctionName=arn, ZipFile=zip_bomb)
+    assert lam.get_function(FunctionName=arn)["Configuration"]["CodeSha256"] == sha
+    assert call(arn)[1]["calls"] == 1
 
 
 def test_one_log_stream_per_environment(lam):
@@ -439,6 +479,7 @@ def test_a_reset_leaves_no_environment_serving_old_code(lam, emulator):
     request = urllib.request.Request(emulator.endpoint_url + "/moto-api/reset", method="POST")
     urllib.request.urlopen(request).close()
     assert not process_exists(before["pid"])
+    assert not os.path.exists(before["code"])
     name = arn.rsplit(":", 1)[1]
     boto3.client("lambda").create_function(
         FunctionName=name,

@@ -1,11 +1,11 @@
 """Run real Lambda handler code on the local target.
 
 moto without Docker only echoes an invocation's input back. This runtime unpacks the uploaded
-deployment package once and runs the handler in an execution environment of its own: a Python
-process that loads the module once and serves invocation after invocation (``workers``;
-``bootstrap`` is the child side), with Lambda's environment variables, a context object, a
-timeout, and logs written the way Lambda writes them (``START``, your output, ``END``, ``REPORT``
-with ``Init Duration`` on a cold start).
+deployment package once, into a folder only the emulator's user can read (``codecache``), and runs
+the handler in an execution environment of its own: a Python process that loads the module once
+and serves invocation after invocation (``workers``; ``bootstrap`` is the child side), with
+Lambda's environment variables, a context object, a timeout, and logs written the way Lambda
+writes them (``START``, your output, ``END``, ``REPORT`` with ``Init Duration`` on a cold start).
 """
 
 from __future__ import annotations
@@ -13,30 +13,43 @@ from __future__ import annotations
 import atexit
 import base64
 import hashlib
-import io
 import json
 import math
 import os
 import random
 import signal
 import sys
-import tempfile
 import time
 import uuid
-import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sfn_tutorial.emulator.awslambda.codecache import CodeCache
 from sfn_tutorial.emulator.awslambda.workers import Reply, Throttled, Worker, WorkerPool
 
-__all__ = ["FunctionSpec", "InvocationResult", "Throttled", "invoke", "retire", "POOL"]
+__all__ = [
+    "FunctionSpec",
+    "InvocationResult",
+    "Throttled",
+    "invoke",
+    "retire",
+    "remove",
+    "POOL",
+    "CODE",
+]
 
 LOG_TAIL_BYTES = 4096
-CODE_CACHE = Path(tempfile.gettempdir()) / "sfn-tutorial-lambda-code"
 INIT_TIMEOUT_S = 10.0  # Lambda gives the init phase 10 s of its own
 POOL = WorkerPool()
-atexit.register(POOL.shutdown)
+CODE = CodeCache()
+
+
+@atexit.register
+def _shutdown() -> None:
+    """The emulator is stopping: no execution environment, and no code on disk, outlives it."""
+    POOL.shutdown()
+    CODE.close()
 
 
 @dataclass
@@ -61,14 +74,18 @@ class FunctionSpec:
         """The function's ARN without version or alias: what reserved concurrency applies to."""
         return unqualified(self.arn)
 
+    @property
+    def digest(self) -> str:
+        """The code's SHA-256, as Lambda's ``CodeSha256`` (computed when not given)."""
+        return self.code_sha256 or hashlib.sha256(self.code_zip).hexdigest()
+
     def worker_key(self, endpoint: str) -> tuple:
         """Workers are reused only for the same version, code and configuration."""
-        digest = self.code_sha256 or hashlib.sha256(self.code_zip).hexdigest()
         settings = (self.handler, self.memory_mb, self.timeout_s, self.runtime, endpoint)
         return (
             self.arn,
             str(self.version),
-            digest,
+            self.digest,
             settings,
             tuple(sorted(self.environment.items())),
         )
@@ -89,22 +106,6 @@ class InvocationResult:
         """The last 4 KB of the log, base64-encoded, as ``LogType="Tail"`` returns it."""
         text = "\n".join(self.log_lines).encode()[-LOG_TAIL_BYTES:]
         return base64.b64encode(text).decode()
-
-
-def unpack_code(code_zip: bytes) -> Path:
-    """Extract a deployment package once, into a folder named by its SHA-256."""
-    digest = hashlib.sha256(code_zip).hexdigest()[:32]
-    target = CODE_CACHE / digest
-    if not target.exists():
-        partial = Path(tempfile.mkdtemp(dir=CODE_CACHE.parent if CODE_CACHE.exists() else None))
-        with zipfile.ZipFile(io.BytesIO(code_zip)) as archive:
-            archive.extractall(partial)
-        CODE_CACHE.mkdir(parents=True, exist_ok=True)
-        try:
-            partial.rename(target)
-        except OSError:  # another invocation unpacked it first
-            pass
-    return target
 
 
 def log_stream_name(version: str) -> str:
@@ -187,10 +188,20 @@ def _request_id() -> str:
 def _start_worker(spec: FunctionSpec, endpoint: str) -> Worker:
     """A new execution environment for ``spec``, its init phase done."""
     stream = log_stream_name(str(spec.version))
-    code_dir = unpack_code(spec.code_zip)
-    worker = Worker(spec.worker_key(endpoint), spec.group, stream)
+    code_dir = CODE.acquire(spec.group, spec.digest, spec.code_zip)
+    worker = Worker(
+        spec.worker_key(endpoint),
+        spec.group,
+        stream,
+        on_stop=lambda: CODE.release(code_dir),
+    )
     env = lambda_environment(spec, stream, endpoint, code_dir)
-    worker.start(str(code_dir), env, INIT_TIMEOUT_S + spec.timeout_s)
+    try:
+        worker.start(str(code_dir), env, INIT_TIMEOUT_S + spec.timeout_s)
+    except BaseException:
+        worker.stop()
+        worker.close_log()
+        raise
     return worker
 
 
@@ -198,6 +209,13 @@ def retire(function_arn: str | None = None) -> None:
     """Stop the execution environments of a function (of every function if ``None``): after an
     update, a deletion or a reset, no invocation may meet the old code or configuration."""
     POOL.retire(None if function_arn is None else unqualified(function_arn))
+
+
+def remove(function_arn: str | None = None) -> None:
+    """A function was deleted (every function, if ``None``: a reset): stop its execution
+    environments and remove its code from disk."""
+    retire(function_arn)
+    CODE.forget(None if function_arn is None else unqualified(function_arn))
 
 
 def unqualified(function_arn: str) -> str:

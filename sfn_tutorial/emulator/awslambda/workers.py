@@ -62,10 +62,17 @@ class Worker:
     the child sends its output with its answer, and the ``Watchdog`` enforces the deadline.
     """
 
-    def __init__(self, key: Hashable, group: str, log_stream: str) -> None:
+    def __init__(
+        self,
+        key: Hashable,
+        group: str,
+        log_stream: str,
+        on_stop: Callable[[], None] | None = None,
+    ) -> None:
         self.key = key
         self.group = group
         self.log_stream = log_stream
+        self.on_stop = on_stop  # called once, after the child ended
         self.init_ms = 0.0
         self.init_failure: Reply | None = None
         self.invocations = 0
@@ -159,12 +166,17 @@ class Worker:
             self._process.kill()
 
     def stop(self) -> None:
-        """End the child process, whatever it is doing."""
+        """End the child process, whatever it is doing, and release what it held."""
+        if self._process is None:  # it never started
+            return
         if self._process.poll() is None:
             self._process.kill()
         self._process.wait()
         for stream in (self._process.stdin, self._process.stdout):
             stream.close()
+        on_stop, self.on_stop = self.on_stop, None
+        if on_stop is not None:
+            on_stop()
 
     def close_log(self) -> None:
         """Release the log file once nobody reads it any more."""
