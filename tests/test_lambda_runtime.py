@@ -386,6 +386,127 @@ def process_exists(pid: int) -> bool:
     return True
 
 
+# --- The environment ends as one piece ------------------------------------------------------------
+# Lambda ends an execution environment that times out, runs out of memory or whose runtime exits,
+# with every process in it. Locally a supervisor process above the runtime kills whatever the
+# handler started, even processes that left its session or whose parent exited.
+
+LEAVES_A_PROCESS = """
+import ctypes, os, subprocess, sys, time
+def start_grandchild(pidfile, how):
+    if how == "subprocess":  # a program of its own, in a session of its own
+        code = f"import os, time; open({pidfile!r}, 'w').write(str(os.getpid())); time.sleep(120)"
+        subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    else:  # a fork (os.fork, or libc's, which keeps the runtime's channel) that daemonizes
+        fork = ctypes.CDLL(None).fork if how == "libc fork" else os.fork
+        if fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                with open(pidfile, "w") as out:
+                    out.write(str(os.getpid()))
+                time.sleep(120)
+            os._exit(0)
+    while not os.path.exists(pidfile) or not open(pidfile).read():
+        time.sleep(0.01)
+def handler(event, context):
+    start_grandchild(event["pidfile"], event["how"])
+    if event["then"] == "exit":
+        os._exit(3)
+    time.sleep(120)
+"""
+HOW = ["os.fork", "libc fork", "subprocess"]
+
+
+def grandchild_pid(pidfile) -> int:
+    return int(pidfile.read_text())
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_a_timeout_ends_every_process_the_handler_started(tmp_path, how):
+    pidfile = tmp_path / "grandchild.pid"
+    spec = unique_spec(LEAVES_A_PROCESS, timeout_s=1)
+    started = time.monotonic()
+    result = invoke_spec(spec, {"pidfile": str(pidfile), "how": how, "then": "wait"})
+    assert time.monotonic() - started < 15  # not held up by the processes left behind
+    error = json.loads(result.payload)
+    assert error == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": f"RequestId: {result.request_id} Error: Task timed out after 1.00 seconds",
+    }
+    assert not process_exists(grandchild_pid(pidfile))
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_an_exit_after_a_fork_is_runtime_exit_error_at_once(tmp_path, how):
+    # Lambda: {"errorType": "Runtime.ExitError", "errorMessage": "RequestId: ... Error: Runtime
+    # exited with error: exit status 3"}, when the runtime exits, not at the timeout.
+    pidfile = tmp_path / "grandchild.pid"
+    spec = unique_spec(LEAVES_A_PROCESS, timeout_s=60)
+    started = time.monotonic()
+    result = invoke_spec(spec, {"pidfile": str(pidfile), "how": how, "then": "exit"})
+    assert time.monotonic() - started < 25  # well before the 60 s timeout
+    error = json.loads(result.payload)
+    assert error == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {result.request_id} Error: Runtime exited with error: "
+        "exit status 3",
+    }
+    assert not process_exists(grandchild_pid(pidfile))
+
+
+def test_processes_left_running_end_with_their_environment(tmp_path):
+    # A process started in the background outlives the invocation (Lambda freezes it with the
+    # environment), not the environment: retiring it ends the process too.
+    pidfile = tmp_path / "grandchild.pid"
+    source = LEAVES_A_PROCESS + (
+        "def background(event, context):\n"
+        "    start_grandchild(event['pidfile'], 'os.fork')\n    return os.getpid()\n"
+    )
+    spec = unique_spec(source, handler="lambda_function.background")
+    result = invoke_spec(spec, {"pidfile": str(pidfile)})
+    assert result.function_error is None
+    assert process_exists(grandchild_pid(pidfile))
+    lambda_runtime.retire(spec.arn)
+    assert not process_exists(grandchild_pid(pidfile))
+    assert not process_exists(json.loads(result.payload))
+
+
+WRITES_TO_THE_CHANNEL = """
+import os, stat, time
+def handler(event, context):
+    for fd in range(3, 256):  # the runtime's channel to the emulator: a socket
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.write(fd, bytes.fromhex(event["bytes"]))
+                break
+        except OSError:
+            pass
+    time.sleep(event["then_sleep"])
+    return "done"
+"""
+
+
+@pytest.mark.parametrize(
+    ("written", "then_sleep", "error_type"),
+    [
+        ("ffffffff ffffffff", 0, "Runtime.ExitError"),  # lengths no answer has
+        ("00000003 00000000 7b7b7b", 0, "Runtime.ExitError"),  # a header that is not JSON
+        ("00000002 00000000 5b5d", 0, "Runtime.ExitError"),  # JSON, not a header
+        ("00000002 00000005 7b7d", 120, "Sandbox.Timedout"),  # a body that never comes
+    ],
+)
+def test_an_answer_that_is_not_a_frame_ends_the_environment_within_the_timeout(
+    written, then_sleep, error_type
+):
+    spec = unique_spec(WRITES_TO_THE_CHANNEL, timeout_s=2)
+    started = time.monotonic()
+    result = invoke_spec(spec, {"bytes": written, "then_sleep": then_sleep})
+    assert time.monotonic() - started < 15
+    assert result.function_error == "Unhandled"
+    assert json.loads(result.payload)["errorType"] == error_type
+    assert "\tInit Duration: " in invoke_spec(spec, {"bytes": "", "then_sleep": 0}).log_lines[-1]
+
+
 # --- Code on disk -------------------------------------------------------------------------------
 # The code cache is a directory of this process's own (random name, mode 0700); nothing at a
 # predictable path is used, and a function's folder goes with it.

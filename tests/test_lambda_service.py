@@ -8,6 +8,7 @@ import base64
 import io
 import json
 import os
+import socket
 import time
 import uuid
 import zipfile
@@ -489,3 +490,52 @@ def test_a_reset_leaves_no_environment_serving_old_code(lam, emulator):
         Code={"ZipFile": package(COUNTER)},
     )
     assert call(arn)[1]["calls"] == 1
+
+
+def test_stopping_the_emulator_ends_every_environment_and_removes_the_code(tmp_path, monkeypatch):
+    # A second emulator of its own, so that stopping it leaves the session's alone.
+    from sfn_tutorial.emulator import server
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("SFN_TUTORIAL_PORT", str(port))
+    server.ensure_running(progress=lambda message: None)
+    pidfile = tmp_path / "background.pid"
+    try:
+        settings = {
+            "endpoint_url": server.endpoint_url(port),
+            "region_name": "ap-northeast-2",
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing",
+        }
+        iam, lam = boto3.client("iam", **settings), boto3.client("lambda", **settings)
+        role = iam.create_role(RoleName="stop-test", AssumeRolePolicyDocument=json.dumps(TRUST))
+        source = (
+            "import os, time\ndef handler(event, context):\n"
+            "    if os.fork() == 0:\n        os.setsid()\n        if os.fork() == 0:\n"
+            "            open(event['pidfile'], 'w').write(str(os.getpid()))\n"
+            "            time.sleep(300)\n        os._exit(0)\n"
+            "    while not os.path.exists(event['pidfile']):\n        time.sleep(0.01)\n"
+            "    return os.getcwd()"
+        )
+        lam.create_function(
+            FunctionName="stop-test",
+            Runtime="python3.12",
+            Role=role["Role"]["Arn"],
+            Handler="lambda_function.handler",
+            Code={"ZipFile": package(source)},
+        )
+        response = lam.invoke(
+            FunctionName="stop-test", Payload=json.dumps({"pidfile": str(pidfile)})
+        )
+        code = json.loads(response["Payload"].read())
+        background = int(pidfile.read_text())
+        assert process_exists(background) and os.path.isdir(code)
+    finally:
+        assert server.stop(port)
+    deadline = time.monotonic() + 25  # the point: they go, not how fast
+    while time.monotonic() < deadline and (process_exists(background) or os.path.exists(code)):
+        time.sleep(0.1)
+    assert not process_exists(background)
+    assert not os.path.exists(os.path.dirname(code))

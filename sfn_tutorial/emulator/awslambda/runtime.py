@@ -2,10 +2,11 @@
 
 moto without Docker only echoes an invocation's input back. This runtime unpacks the uploaded
 deployment package once, into a folder only the emulator's user can read (``codecache``), and runs
-the handler in an execution environment of its own: a Python process that loads the module once
-and serves invocation after invocation (``workers``; ``bootstrap`` is the child side), with
-Lambda's environment variables, a context object, a timeout, and logs written the way Lambda
-writes them (``START``, your output, ``END``, ``REPORT`` with ``Init Duration`` on a cold start).
+the handler in an execution environment of its own: Python processes that load the module once
+and serve invocation after invocation (``workers``; ``bootstrap`` is the child side), with
+Lambda's environment variables, a context object, a timeout that ends the whole environment,
+and logs written the way Lambda writes them (``START``, your output, ``END``,
+``REPORT`` with ``Init Duration`` on a cold start).
 """
 
 from __future__ import annotations
@@ -174,7 +175,7 @@ def invoke(
         reply.duration_ms = reply.duration_ms or (time.monotonic() - started) * 1000
         init_ms = worker.init_ms if worker.invocations <= 1 else None
     finally:
-        healthy = reply is not None and reply.kind in ("ok", "error") and not worker.timed_out
+        healthy = reply is not None and reply.kind in ("ok", "error")
         POOL.release(worker, reusable=healthy and worker.init_failure is None)
     return _result(spec, request_id, reply, init_ms, worker.log_stream)
 
