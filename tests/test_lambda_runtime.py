@@ -507,6 +507,53 @@ def test_an_answer_that_is_not_a_frame_ends_the_environment_within_the_timeout(
     assert "\tInit Duration: " in invoke_spec(spec, {"bytes": "", "then_sleep": 0}).log_lines[-1]
 
 
+# --- MemorySize ---------------------------------------------------------------------------------
+# Lambda kills a runtime that uses more memory than the function has: {"errorType":
+# "Runtime.OutOfMemory", "errorMessage": "RequestId: ... Error: Runtime exited with error: signal:
+# killed"}, the log adds that line and "Runtime.OutOfMemory", and the REPORT line shows the whole
+# memory size used and ends "Status: error\tError Type: Runtime.OutOfMemory".
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # 1 GB: over the cap on the data segment, a MemoryError at once
+        "def handler(event, context):\n    return len(b'x' * (1 << 30))",
+        # 200 MB: under the cap, over the memory size (the peak resident memory)
+        "def handler(event, context):\n    return len(b'x' * (200 << 20))",
+        # in the init phase
+        "data = b'x' * (1 << 30)\ndef handler(event, context):\n    return 1",
+    ],
+)
+def test_more_memory_than_memory_size_is_runtime_out_of_memory(source):
+    spec = unique_spec(source, memory_mb=128)
+    result = invoke_spec(spec)
+    assert result.function_error == "Unhandled"
+    error = json.loads(result.payload)
+    message = f"RequestId: {result.request_id} Error: Runtime exited with error: signal: killed"
+    assert error == {"errorType": "Runtime.OutOfMemory", "errorMessage": message}
+    assert result.log_lines[-4:-2] == [message, "Runtime.OutOfMemory"]
+    report = result.log_lines[-1]
+    assert "\tMemory Size: 128 MB\tMax Memory Used: 128 MB\t" in report
+    assert report.endswith("\tStatus: error\tError Type: Runtime.OutOfMemory")
+
+
+def test_a_128_mb_function_can_import_boto3_use_threads_and_allocate():
+    source = (
+        "import boto3, json, threading, time\n"
+        "def handler(event, context):\n"
+        "    boto3.client('s3', region_name='us-east-1')\n"
+        "    threads = [threading.Thread(target=time.sleep, args=(0.05,)) for _ in range(16)]\n"
+        "    [thread.start() for thread in threads]\n"
+        "    [thread.join() for thread in threads]\n"
+        "    return len(b'x' * (40 << 20))"
+    )
+    result = invoke_spec(unique_spec(source, memory_mb=128))
+    assert (result.function_error, json.loads(result.payload)) == (None, 40 << 20)
+    used = int(result.log_lines[-1].split("Max Memory Used: ")[1].split()[0])
+    assert 0 < used < 128
+
+
 # --- Code on disk -------------------------------------------------------------------------------
 # The code cache is a directory of this process's own (random name, mode 0700); nothing at a
 # predictable path is used, and a function's folder goes with it.

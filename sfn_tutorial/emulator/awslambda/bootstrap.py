@@ -14,6 +14,10 @@ answers are frames on a socket (``write_frame``): an invocation's request id, de
 and the event. Everything the code prints goes to stderr, which the parent turns into the
 function's log. The handler's stdin is /dev/null, and processes it forks do not keep the channel.
 
+Memory: the runtime's data segment is capped (``limit_memory``) and a ``MemoryError`` ends the
+environment as Lambda's out-of-memory kill does; ``workers`` also reports an answer whose peak
+resident memory passed the function's memory size as out of memory.
+
 Errors and messages follow AWS's Python runtime (``awslambdaric``): ``Runtime.ImportModuleError``,
 ``Runtime.HandlerNotFound``, ``Runtime.MarshalError`` and the exception's own type for the rest.
 This module imports the standard library only: it must not slow down or shadow the handler's own.
@@ -37,6 +41,12 @@ LOG_FILE_LIMIT = 1 << 20
 # (the first part: more than the 6 MB Lambda returns, so the caller still sees it is too large).
 OUTPUT_LIMIT = 32 << 20
 PAYLOAD_LIMIT = 16 << 20
+# The data segment (RLIMIT_DATA) counts address space reserved for writing, not memory used:
+# each thread's 8 MB stack, the native libraries' per-CPU buffers (numpy's OpenBLAS: ~32 MB a
+# CPU). The cap is the function's memory size plus that room; the memory size itself is checked
+# on the peak resident memory, as Lambda counts it (``workers``).
+DATA_HEADROOM_MB = 256
+DATA_PER_CPU_MB = 32
 PR_SET_CHILD_SUBREAPER = 36  # prctl(2), Linux
 PARENT_CHECK_S = 1.0  # how often the supervisor checks that the emulator is still there
 TASK_ROOT = "/var/task"  # where Lambda unpacks the code; stack traces show this path
@@ -287,6 +297,8 @@ def invoke(handler, invocation: dict, body: bytes, telemetry: Telemetry) -> tupl
         payload = marshal(handler(unmarshal(body), LambdaContext(invocation)))[:PAYLOAD_LIMIT]
     except Failure as failure:
         error = make_error(failure.error_type, failure.message, failure.stack, _request_id)
+    except MemoryError:
+        return {"out_of_memory": True}, b""  # the environment ends here, as Lambda's does
     except Exception as exc:
         error = make_error(type(exc).__name__, str(exc), user_stack(exc), _request_id)
     duration_ms = (time.perf_counter() - started) * 1000
@@ -324,21 +336,45 @@ def setup_logging() -> None:
     logging.getLogger().addHandler(handler)
 
 
-def init(results: int):
+def init(results: int, telemetry: Telemetry):
     """Load the handler and tell the parent how it went: the handler, or ``None`` on failure."""
     ready = {"pid": os.getpid()}
     try:
         handler = load_handler(os.environ["_HANDLER"])
     except Failure as failure:
         error = make_error(failure.error_type, failure.message, failure.stack, "")
+    except MemoryError:
+        write_frame(results, {**ready, "out_of_memory": True})
+        return None
     except Exception as exc:  # an error in the module's top-level code
         error = make_error(type(exc).__name__, str(exc), user_stack(exc), "")
     else:
-        write_frame(results, {**ready, "error": False})
+        write_frame(results, {**ready, "error": False, "max_memory_mb": telemetry.peak_memory_mb()})
         return handler
     log_error(error)
     write_frame(results, {**ready, "error": True}, json.dumps(error).encode())
     return None
+
+
+def limit_memory() -> None:
+    """Cap the data segment at the function's memory size plus the room a local interpreter needs
+    for what Lambda does not count (``DATA_HEADROOM_MB``); beyond it, allocations fail with
+    ``MemoryError``. Processes the handler starts inherit the cap, each for itself."""
+    try:
+        import resource
+    except ImportError:  # not Unix
+        return
+    memory_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") or 0)
+    if memory_mb <= 0:
+        return
+    limit = (memory_mb + DATA_HEADROOM_MB + DATA_PER_CPU_MB * (os.cpu_count() or 1)) << 20
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    except (ValueError, OSError):  # e.g. a platform that does not let it be set
+        pass
 
 
 def _close_channel(*fds: int) -> None:
@@ -362,12 +398,13 @@ def main() -> int:
     os.dup2(2, 1)  # the code's prints become log lines
     sys.stdout = sys.stderr
     os.register_at_fork(after_in_child=lambda: _close_channel(requests, results))
+    limit_memory()
     sys.path[0] = os.getcwd()  # the code folder, not this runtime's folder
     setup_logging()
-    handler = init(results)
+    telemetry = Telemetry()
+    handler = init(results, telemetry)
     if handler is None:
         return 1  # as Lambda's runtime does after an init error
-    telemetry = Telemetry()
     while (frame := read_frame(requests)) is not None:
         write_frame(results, *invoke(handler, *frame, telemetry))
     return 0

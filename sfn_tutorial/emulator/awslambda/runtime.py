@@ -4,8 +4,8 @@ moto without Docker only echoes an invocation's input back. This runtime unpacks
 deployment package once, into a folder only the emulator's user can read (``codecache``), and runs
 the handler in an execution environment of its own: Python processes that load the module once
 and serve invocation after invocation (``workers``; ``bootstrap`` is the child side), with
-Lambda's environment variables, a context object, a timeout that ends the whole environment,
-and logs written the way Lambda writes them (``START``, your output, ``END``,
+Lambda's environment variables, a context object, a timeout and a memory limit that end the whole
+environment, and logs written the way Lambda writes them (``START``, your output, ``END``,
 ``REPORT`` with ``Init Duration`` on a cold start).
 """
 
@@ -194,6 +194,7 @@ def _start_worker(spec: FunctionSpec, endpoint: str) -> Worker:
         spec.worker_key(endpoint),
         spec.group,
         stream,
+        memory_mb=spec.memory_mb,
         on_stop=lambda: CODE.release(code_dir),
     )
     env = lambda_environment(spec, stream, endpoint, code_dir)
@@ -251,10 +252,13 @@ def _outcome(spec: FunctionSpec, request_id: str, reply: Reply):
         error = {"errorType": "Sandbox.Timedout", "errorMessage": message}
         log = [f"{now} {request_id} Task timed out after {seconds} seconds"]
         return json.dumps(error).encode(), "Unhandled", log, "timeout"
-    message = f"RequestId: {request_id} Error: Runtime exited with error: {_exit(reply)}"
-    error = {"errorType": "Runtime.ExitError", "errorMessage": message}
-    log = [message, "Runtime.ExitError"]
-    return json.dumps(error).encode(), "Unhandled", log, "error\tError Type: Runtime.ExitError"
+    # Lambda kills a runtime that runs out of memory: its error says how it ended.
+    how = "signal: killed" if reply.kind == "oom" else _exit(reply)
+    error_type = "Runtime.OutOfMemory" if reply.kind == "oom" else "Runtime.ExitError"
+    message = f"RequestId: {request_id} Error: Runtime exited with error: {how}"
+    error = {"errorType": error_type, "errorMessage": message}
+    log = [message, error_type]
+    return json.dumps(error).encode(), "Unhandled", log, f"error\tError Type: {error_type}"
 
 
 def _exit(reply: Reply) -> str:

@@ -3,8 +3,8 @@
 Lambda keeps an execution environment after an invocation and reuses it for the next, so a
 module's top-level code (init) runs once per environment, not once per invocation. A ``Worker`` is
 one such environment: a ``bootstrap`` supervisor process and the runtime below it, which serves
-invocations over a socket. An environment that runs out of time, whose runtime dies, or that
-answers with something that is not a frame ends as one piece, as Lambda's does: the
+invocations over a socket. An environment that runs out of time or memory, whose runtime dies, or
+that answers with something that is not a frame ends as one piece, as Lambda's does: the
 supervisor kills every process the handler started, whatever it forked, and exits as the runtime
 did. ``WorkerPool`` hands workers out. It reuses an idle worker with the same key (function
 version, code and configuration); starts another one when all are busy (up to local limits;
@@ -66,9 +66,9 @@ class Reply:
     """How a worker answered one invocation (or its init phase).
 
     ``kind`` is ``"ok"`` or ``"error"`` (the runtime's answer, in ``payload``), ``"timeout"``
-    (the environment was ended at the deadline) or ``"exit"`` (its runtime died, or broke the
-    protocol and was ended; ``exit_status`` says how). ``output`` is what the code printed
-    meanwhile.
+    (the environment was ended at the deadline), ``"oom"`` (it ran out of memory and was ended)
+    or ``"exit"`` (its runtime died, or broke the protocol and was ended; ``exit_status`` says
+    how). ``output`` is what the code printed meanwhile.
     """
 
     kind: str
@@ -93,11 +93,13 @@ class Worker:
         key: Hashable,
         group: str,
         log_stream: str,
+        memory_mb: int = 128,
         on_stop: Callable[[], None] | None = None,
     ) -> None:
         self.key = key
         self.group = group
         self.log_stream = log_stream
+        self.memory_mb = memory_mb
         self.on_stop = on_stop  # called once, after the environment ended
         self.init_ms = 0.0
         self.init_failure: Reply | None = None
@@ -151,7 +153,9 @@ class Worker:
             return
         header, body = answer
         self.runtime_pid = header.get("pid") if isinstance(header.get("pid"), int) else 0
-        if header.get("error"):
+        if header.get("out_of_memory") or _number(header.get("max_memory_mb")) > self.memory_mb:
+            self.init_failure = self._out_of_memory("")
+        elif header.get("error"):
             self.init_failure = Reply("error", body, output=self._unread_output())
 
     def invoke(self, invocation: dict, event: bytes, timeout_s: float) -> Reply:
@@ -161,6 +165,8 @@ class Worker:
         if isinstance(answer, Reply):
             return answer
         header, body = answer
+        if header.get("out_of_memory"):  # a MemoryError: the cap on its data segment
+            return self._out_of_memory("")
         try:
             max_memory_mb = int(header["max_memory_mb"])
             log_size = int(header["log_size"])
@@ -171,6 +177,8 @@ class Worker:
             return self._broken()
         self._log_offset = log_offset
         output = body[:log_size].decode(errors="replace")
+        if max_memory_mb > self.memory_mb:  # Lambda kills it on the way there
+            return self._out_of_memory(output)
         self.max_memory_mb = max_memory_mb
         return Reply(kind, body[log_size:], duration_ms, max_memory_mb, output=output)
 
@@ -257,6 +265,12 @@ class Worker:
         self.end()
         return self._exited(time.monotonic())
 
+    def _out_of_memory(self, output: str) -> Reply:
+        """The environment used more memory than the function has: end it, as Lambda does."""
+        self.end()
+        output += self._unread_output()
+        return Reply("oom", max_memory_mb=self.memory_mb, output=output)
+
     def _unread_output(self) -> str:
         """What the child printed that no answer carried: before it died or was stopped."""
         try:
@@ -302,6 +316,10 @@ class Worker:
         if self._log_fd >= 0:
             os.close(self._log_fd)
             self._log_fd = -1
+
+
+def _number(value) -> float:
+    return value if isinstance(value, (int, float)) else 0
 
 
 class WorkerPool:
