@@ -286,6 +286,7 @@ def test_a_timeout_stops_the_environment_and_reports_as_lambda_does():
         f"Z {result.request_id} Task timed out after 1.00 seconds"
     )
     assert "\tDuration: 1000.00 ms\t" in result.log_lines[-1]
+    assert "\tMax Memory Used: 0 MB" not in result.log_lines[-1]  # at least the init phase's
     assert result.log_lines[-1].endswith("\tStatus: timeout")
     assert "\tInit Duration: " in invoke_spec(spec).log_lines[-1]
 
@@ -469,6 +470,35 @@ def test_processes_left_running_end_with_their_environment(tmp_path):
     lambda_runtime.retire(spec.arn)
     assert not process_exists(grandchild_pid(pidfile))
     assert not process_exists(json.loads(result.payload))
+
+
+def test_a_handler_that_kills_its_supervisor_still_ends_at_the_timeout(tmp_path):
+    pidfile = tmp_path / "runtime.pid"
+    source = (
+        "import os, signal, time\ndef handler(event, context):\n"
+        "    open(event['pidfile'], 'w').write(str(os.getpid()))\n"
+        "    os.kill(os.getppid(), signal.SIGKILL)\n    time.sleep(120)"
+    )
+    started = time.monotonic()
+    result = invoke_spec(unique_spec(source, timeout_s=1), {"pidfile": str(pidfile)})
+    assert time.monotonic() - started < 15
+    assert json.loads(result.payload)["errorType"] == "Sandbox.Timedout"
+    runtime = int(pidfile.read_text())  # killed, no longer the supervisor's to wait for
+    deadline = time.monotonic() + 10
+    while running(runtime) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(runtime)
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not: its parent, now init, may not reap it at once)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat_file:
+            return stat_file.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc
+        return process_exists(pid)
 
 
 WRITES_TO_THE_CHANNEL = """

@@ -153,6 +153,7 @@ class Worker:
             return
         header, body = answer
         self.runtime_pid = header.get("pid") if isinstance(header.get("pid"), int) else 0
+        self.max_memory_mb = int(_number(header.get("max_memory_mb")))  # the init phase's peak
         if header.get("out_of_memory") or _number(header.get("max_memory_mb")) > self.memory_mb:
             self.init_failure = self._out_of_memory("")
         elif header.get("error"):
@@ -256,6 +257,7 @@ class Worker:
             self._process.wait(max(deadline - time.monotonic(), EXIT_GRACE_S))
         except subprocess.TimeoutExpired:
             self.end()
+        self._end_runtime_group()
         output = self._unread_output()
         status = self._process.returncode
         return Reply("exit", max_memory_mb=self.max_memory_mb, exit_status=status, output=output)
@@ -284,8 +286,7 @@ class Worker:
 
     def end(self) -> None:
         """End the environment now, whatever it is doing: its supervisor kills every process in
-        it, then exits. One that does not within ``STOP_GRACE_S`` is killed, with the runtime's
-        process group."""
+        it, then exits. One that does not within ``STOP_GRACE_S`` is killed."""
         process = self._process
         if process is None or process.returncode is not None:
             return
@@ -294,12 +295,17 @@ class Worker:
             process.wait(STOP_GRACE_S)
         except subprocess.TimeoutExpired:
             process.kill()
-            if self.runtime_pid:
-                try:
-                    os.killpg(self.runtime_pid, signal.SIGKILL)
-                except OSError:
-                    pass
             process.wait()
+        self._end_runtime_group()
+
+    def _end_runtime_group(self) -> None:
+        """Kill the runtime's process group, in case the supervisor could not (the handler
+        killed it): nothing is left in it otherwise."""
+        if self.runtime_pid:
+            try:
+                os.killpg(self.runtime_pid, signal.SIGKILL)
+            except OSError:
+                pass
 
     def stop(self) -> None:
         """End the environment and release what it held."""
