@@ -2,16 +2,24 @@
 
 import base64
 import concurrent.futures
+import hashlib
 import io
 import json
 import math
 import os
+import pwd
+import shutil
+import stat
+import subprocess
+import tempfile
 import time
 import uuid
 import zipfile
+from pathlib import Path
 
 import pytest
 
+from sfn_tutorial.emulator.awslambda import codecache
 from sfn_tutorial.emulator.awslambda import runtime as lambda_runtime
 
 ENDPOINT = "http://127.0.0.1:9"  # not used by these handlers
@@ -278,6 +286,7 @@ def test_a_timeout_stops_the_environment_and_reports_as_lambda_does():
         f"Z {result.request_id} Task timed out after 1.00 seconds"
     )
     assert "\tDuration: 1000.00 ms\t" in result.log_lines[-1]
+    assert "\tMax Memory Used: 0 MB" not in result.log_lines[-1]  # at least the init phase's
     assert result.log_lines[-1].endswith("\tStatus: timeout")
     assert "\tInit Duration: " in invoke_spec(spec).log_lines[-1]
 
@@ -376,3 +385,324 @@ def process_exists(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+# --- The environment ends as one piece ------------------------------------------------------------
+# Lambda ends an execution environment that times out, runs out of memory or whose runtime exits,
+# with every process in it. Locally a supervisor process above the runtime kills whatever the
+# handler started, even processes that left its session or whose parent exited.
+
+LEAVES_A_PROCESS = """
+import ctypes, os, subprocess, sys, time
+def start_grandchild(pidfile, how):
+    if how == "subprocess":  # a program of its own, in a session of its own
+        code = f"import os, time; open({pidfile!r}, 'w').write(str(os.getpid())); time.sleep(120)"
+        subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    else:  # a fork (os.fork, or libc's, which keeps the runtime's channel) that daemonizes
+        fork = ctypes.CDLL(None).fork if how == "libc fork" else os.fork
+        if fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                with open(pidfile, "w") as out:
+                    out.write(str(os.getpid()))
+                time.sleep(120)
+            os._exit(0)
+    while not os.path.exists(pidfile) or not open(pidfile).read():
+        time.sleep(0.01)
+def handler(event, context):
+    start_grandchild(event["pidfile"], event["how"])
+    if event["then"] == "exit":
+        os._exit(3)
+    time.sleep(120)
+"""
+HOW = ["os.fork", "libc fork", "subprocess"]
+
+
+def grandchild_pid(pidfile) -> int:
+    return int(pidfile.read_text())
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_a_timeout_ends_every_process_the_handler_started(tmp_path, how):
+    pidfile = tmp_path / "grandchild.pid"
+    spec = unique_spec(LEAVES_A_PROCESS, timeout_s=1)
+    started = time.monotonic()
+    result = invoke_spec(spec, {"pidfile": str(pidfile), "how": how, "then": "wait"})
+    assert time.monotonic() - started < 15  # not held up by the processes left behind
+    error = json.loads(result.payload)
+    assert error == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": f"RequestId: {result.request_id} Error: Task timed out after 1.00 seconds",
+    }
+    assert not process_exists(grandchild_pid(pidfile))
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_an_exit_after_a_fork_is_runtime_exit_error_at_once(tmp_path, how):
+    # Lambda: {"errorType": "Runtime.ExitError", "errorMessage": "RequestId: ... Error: Runtime
+    # exited with error: exit status 3"}, when the runtime exits, not at the timeout.
+    pidfile = tmp_path / "grandchild.pid"
+    spec = unique_spec(LEAVES_A_PROCESS, timeout_s=60)
+    started = time.monotonic()
+    result = invoke_spec(spec, {"pidfile": str(pidfile), "how": how, "then": "exit"})
+    assert time.monotonic() - started < 25  # well before the 60 s timeout
+    error = json.loads(result.payload)
+    assert error == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {result.request_id} Error: Runtime exited with error: "
+        "exit status 3",
+    }
+    assert not process_exists(grandchild_pid(pidfile))
+
+
+def test_processes_left_running_end_with_their_environment(tmp_path):
+    # A process started in the background outlives the invocation (Lambda freezes it with the
+    # environment), not the environment: retiring it ends the process too.
+    pidfile = tmp_path / "grandchild.pid"
+    source = LEAVES_A_PROCESS + (
+        "def background(event, context):\n"
+        "    start_grandchild(event['pidfile'], 'os.fork')\n    return os.getpid()\n"
+    )
+    spec = unique_spec(source, handler="lambda_function.background")
+    result = invoke_spec(spec, {"pidfile": str(pidfile)})
+    assert result.function_error is None
+    assert process_exists(grandchild_pid(pidfile))
+    lambda_runtime.retire(spec.arn)
+    assert not process_exists(grandchild_pid(pidfile))
+    assert not process_exists(json.loads(result.payload))
+
+
+def test_a_handler_that_kills_its_supervisor_still_ends_at_the_timeout(tmp_path):
+    pidfile = tmp_path / "runtime.pid"
+    source = (
+        "import os, signal, time\ndef handler(event, context):\n"
+        "    open(event['pidfile'], 'w').write(str(os.getpid()))\n"
+        "    os.kill(os.getppid(), signal.SIGKILL)\n    time.sleep(120)"
+    )
+    started = time.monotonic()
+    result = invoke_spec(unique_spec(source, timeout_s=1), {"pidfile": str(pidfile)})
+    assert time.monotonic() - started < 15
+    assert json.loads(result.payload)["errorType"] == "Sandbox.Timedout"
+    runtime = int(pidfile.read_text())  # killed, no longer the supervisor's to wait for
+    deadline = time.monotonic() + 10
+    while running(runtime) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(runtime)
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not: its parent, now init, may not reap it at once)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat_file:
+            return stat_file.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc
+        return process_exists(pid)
+
+
+WRITES_TO_THE_CHANNEL = """
+import os, stat, time
+def handler(event, context):
+    for fd in range(3, 256):  # the runtime's channel to the emulator: a socket
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.write(fd, bytes.fromhex(event["bytes"]))
+                break
+        except OSError:
+            pass
+    time.sleep(event["then_sleep"])
+    return "done"
+"""
+
+
+@pytest.mark.parametrize(
+    ("written", "then_sleep", "error_type"),
+    [
+        ("ffffffff ffffffff", 0, "Runtime.ExitError"),  # lengths no answer has
+        ("00000003 00000000 7b7b7b", 0, "Runtime.ExitError"),  # a header that is not JSON
+        ("00000002 00000000 5b5d", 0, "Runtime.ExitError"),  # JSON, not a header
+        ("00000002 00000005 7b7d", 120, "Sandbox.Timedout"),  # a body that never comes
+    ],
+)
+def test_an_answer_that_is_not_a_frame_ends_the_environment_within_the_timeout(
+    written, then_sleep, error_type
+):
+    spec = unique_spec(WRITES_TO_THE_CHANNEL, timeout_s=2)
+    started = time.monotonic()
+    result = invoke_spec(spec, {"bytes": written, "then_sleep": then_sleep})
+    assert time.monotonic() - started < 15
+    assert result.function_error == "Unhandled"
+    assert json.loads(result.payload)["errorType"] == error_type
+    assert "\tInit Duration: " in invoke_spec(spec, {"bytes": "", "then_sleep": 0}).log_lines[-1]
+
+
+# --- MemorySize ---------------------------------------------------------------------------------
+# Lambda kills a runtime that uses more memory than the function has: {"errorType":
+# "Runtime.OutOfMemory", "errorMessage": "RequestId: ... Error: Runtime exited with error: signal:
+# killed"}, the log adds that line and "Runtime.OutOfMemory", and the REPORT line shows the whole
+# memory size used and ends "Status: error\tError Type: Runtime.OutOfMemory".
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # 1 GB: over the cap on the data segment, a MemoryError at once
+        "def handler(event, context):\n    return len(b'x' * (1 << 30))",
+        # 200 MB: under the cap, over the memory size (the peak resident memory)
+        "def handler(event, context):\n    return len(b'x' * (200 << 20))",
+        # in the init phase
+        "data = b'x' * (1 << 30)\ndef handler(event, context):\n    return 1",
+    ],
+)
+def test_more_memory_than_memory_size_is_runtime_out_of_memory(source):
+    spec = unique_spec(source, memory_mb=128)
+    result = invoke_spec(spec)
+    assert result.function_error == "Unhandled"
+    error = json.loads(result.payload)
+    message = f"RequestId: {result.request_id} Error: Runtime exited with error: signal: killed"
+    assert error == {"errorType": "Runtime.OutOfMemory", "errorMessage": message}
+    assert result.log_lines[-4:-2] == [message, "Runtime.OutOfMemory"]
+    report = result.log_lines[-1]
+    assert "\tMemory Size: 128 MB\tMax Memory Used: 128 MB\t" in report
+    assert report.endswith("\tStatus: error\tError Type: Runtime.OutOfMemory")
+
+
+def test_a_128_mb_function_can_import_boto3_use_threads_and_allocate():
+    source = (
+        "import boto3, json, threading, time\n"
+        "def handler(event, context):\n"
+        "    boto3.client('s3', region_name='us-east-1')\n"
+        "    threads = [threading.Thread(target=time.sleep, args=(0.05,)) for _ in range(16)]\n"
+        "    [thread.start() for thread in threads]\n"
+        "    [thread.join() for thread in threads]\n"
+        "    return len(b'x' * (40 << 20))"
+    )
+    result = invoke_spec(unique_spec(source, memory_mb=128))
+    assert (result.function_error, json.loads(result.payload)) == (None, 40 << 20)
+    used = int(result.log_lines[-1].split("Max Memory Used: ")[1].split()[0])
+    assert 0 < used < 128
+
+
+# --- Code on disk -------------------------------------------------------------------------------
+# The code cache is a directory of this process's own (random name, mode 0700); nothing at a
+# predictable path is used, and a function's folder goes with it.
+
+
+def code_folder(spec) -> Path:
+    return Path(json.loads(invoke_spec(spec).payload))
+
+
+CWD = "import os\ndef handler(event, context):\n    return os.getcwd()"
+
+
+def test_code_is_unpacked_into_a_private_directory():
+    folder = code_folder(unique_spec(CWD))
+    root = lambda_runtime.CODE.root
+    assert folder.parent == root
+    assert root.parent == Path(tempfile.gettempdir())
+    assert root.name.startswith("sfn-tutorial-lambda-code-") and root.name != OLD_CACHE.name
+    info = root.stat()
+    assert (stat.S_IMODE(info.st_mode), info.st_uid) == (0o700, os.geteuid())
+
+
+OLD_CACHE = Path(tempfile.gettempdir()) / "sfn-tutorial-lambda-code"  # shared and predictable
+
+
+def test_a_folder_planted_at_the_old_shared_path_is_not_used():
+    spec = unique_spec("def handler(event, context):\n    return 'the learner'")
+    planted = OLD_CACHE / hashlib.sha256(spec.code_zip).hexdigest()[:32]
+    try:
+        planted.mkdir(parents=True)
+    except OSError:  # another user's folder: it must not matter either
+        planted = None
+    try:
+        if planted is not None:
+            (planted / "lambda_function.py").write_text(
+                "def handler(event, context):\n    return 'planted'"
+            )
+            other = other_user()
+            if other is not None:  # as root: the folder is another user's, as in the attack
+                for path in (planted, planted / "lambda_function.py"):
+                    os.chown(path, other.pw_uid, other.pw_gid)
+        assert json.loads(invoke_spec(spec).payload) == "the learner"
+    finally:
+        if planted is not None:
+            shutil.rmtree(planted)
+
+
+def test_another_user_can_neither_read_nor_plant_code():
+    other = other_user()
+    if other is None:
+        pytest.skip("acting as another user needs root")
+    folder = code_folder(unique_spec(CWD))
+    for command in (f"ls {folder}", f"cat {folder}/lambda_function.py", f"touch {folder}/x"):
+        attempt = subprocess.run(
+            ["/bin/sh", "-c", command],
+            user=other.pw_uid,
+            group=other.pw_gid,
+            extra_groups=[],
+            capture_output=True,
+            text=True,
+            cwd="/",
+        )
+        assert attempt.returncode != 0 and "Permission denied" in attempt.stderr, command
+    assert not (folder / "x").exists()
+
+
+def other_user():
+    """As root, a user that is not root (created if the system has none); else ``None``."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("nobody", "sfn-tutorial-other"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            pass
+    subprocess.run(["useradd", "--system", "--no-create-home", "sfn-tutorial-other"], check=True)
+    return pwd.getpwnam("sfn-tutorial-other")
+
+
+def test_removing_a_function_removes_its_code():
+    spec = unique_spec(CWD)
+    folder = code_folder(spec)
+    lambda_runtime.retire(spec.arn)  # an update: the code stays for the function's versions
+    assert folder.exists()
+    lambda_runtime.remove(spec.arn)  # deleted
+    assert not folder.exists()
+    assert code_folder(spec) != folder  # created again: unpacked afresh
+
+
+def test_a_busy_environment_keeps_its_code_until_it_is_done():
+    # Lambda lets an invocation in progress finish when its function is deleted.
+    spec = unique_spec(
+        "import os, time\ndef handler(event, context):\n    if 'sleep' not in event:\n"
+        "        return os.getcwd()\n    time.sleep(event['sleep'])\n"
+        "    return open('lambda_function.py').read()[:6]"
+    )
+    folder = code_folder(spec)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        busy = pool.submit(invoke_spec, spec, {"sleep": 1})
+        time.sleep(0.5)
+        lambda_runtime.remove(spec.arn)
+        assert folder.exists()
+        assert json.loads(busy.result().payload) == "import"
+    assert not folder.exists()
+
+
+def test_a_package_over_250_mb_unzipped_is_refused_before_unpacking():
+    spec = unique_spec(CWD)
+    spec.code_zip = declaring(300 << 20)
+    with pytest.raises(codecache.PackageTooLarge, match="^Unzipped size must be smaller than "):
+        invoke_spec(spec)
+
+
+def declaring(size: int) -> bytes:
+    """A small zip whose directory says its one file is ``size`` bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("lambda_function.py", "x")
+    data = bytearray(buffer.getvalue())
+    central = data.rindex(b"PK\x01\x02")
+    data[central + 24 : central + 28] = size.to_bytes(4, "little")  # uncompressed size
+    return bytes(data)

@@ -8,6 +8,7 @@ import base64
 import io
 import json
 import os
+import socket
 import time
 import uuid
 import zipfile
@@ -34,7 +35,8 @@ calls = 0
 def handler(event, context):
     global calls
     calls += 1
-    return {"calls": calls, "pid": os.getpid(), "greeting": os.environ.get("GREETING")}
+    return {"calls": calls, "pid": os.getpid(), "greeting": os.environ.get("GREETING"),
+            "code": os.getcwd()}
 """
 
 
@@ -133,11 +135,50 @@ def test_updating_the_code_runs_the_new_code_at_once(lam):
     assert call(arn)[1] == "v2"
 
 
-def test_deleting_a_function_ends_its_environments(lam):
+def test_deleting_a_function_ends_its_environments_and_removes_its_code(lam):
     arn = deploy(COUNTER)
     _, answer = call(arn)
+    assert os.path.isfile(os.path.join(answer["code"], "lambda_function.py"))
     lam.delete_function(FunctionName=arn)
     assert not process_exists(answer["pid"])
+    assert not os.path.exists(answer["code"])
+
+
+@pytest.fixture(scope="module")
+def zip_bomb() -> bytes:
+    """A 300 KB package that unzips to 300 MB."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("lambda_function.py", "def handler(event, context):\n    return 1\n")
+        with archive.open("padding.bin", "w", force_zip64=True) as padding:
+            for _ in range(300):
+                padding.write(bytes(1 << 20))
+    return buffer.getvalue()
+
+
+def test_a_package_over_250_mb_unzipped_is_refused(lam, zip_bomb):
+    # Lambda: InvalidParameterValueException, "Unzipped size must be smaller than 262144000
+    # bytes", at CreateFunction and UpdateFunctionCode; the function keeps its code.
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as raised:
+        lam.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role_arn(),
+            Handler="lambda_function.handler",
+            Code={"ZipFile": zip_bomb},
+        )
+    assert raised.value.response["Error"]["Message"] == (
+        "Unzipped size must be smaller than 262144000 bytes"
+    )
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function(FunctionName=name)
+    arn = deploy(COUNTER)
+    sha = lam.get_function(FunctionName=arn)["Configuration"]["CodeSha256"]
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.update_function_code(FunctionName=arn, ZipFile=zip_bomb)
+    assert lam.get_function(FunctionName=arn)["Configuration"]["CodeSha256"] == sha
+    assert call(arn)[1]["calls"] == 1
 
 
 def test_one_log_stream_per_environment(lam):
@@ -438,6 +479,7 @@ def test_a_reset_leaves_no_environment_serving_old_code(lam, emulator):
     _, before = call(arn)
     server.request("/moto-api/reset")
     assert not process_exists(before["pid"])
+    assert not os.path.exists(before["code"])
     name = arn.rsplit(":", 1)[1]
     boto3.client("lambda").create_function(
         FunctionName=name,
@@ -447,3 +489,52 @@ def test_a_reset_leaves_no_environment_serving_old_code(lam, emulator):
         Code={"ZipFile": package(COUNTER)},
     )
     assert call(arn)[1]["calls"] == 1
+
+
+def test_stopping_the_emulator_ends_every_environment_and_removes_the_code(tmp_path, monkeypatch):
+    # A second emulator of its own, so that stopping it leaves the session's alone.
+    from sfn_tutorial.emulator import server
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("SFN_TUTORIAL_PORT", str(port))
+    record = server.ensure_running(progress=lambda message: None)
+    pidfile = tmp_path / "background.pid"
+    try:
+        settings = {
+            "endpoint_url": server.endpoint_url(port),
+            "region_name": "ap-northeast-2",
+            "aws_access_key_id": record["access_key_id"],
+            "aws_secret_access_key": record["secret_access_key"],
+        }
+        iam, lam = boto3.client("iam", **settings), boto3.client("lambda", **settings)
+        role = iam.create_role(RoleName="stop-test", AssumeRolePolicyDocument=json.dumps(TRUST))
+        source = (
+            "import os, time\ndef handler(event, context):\n"
+            "    if os.fork() == 0:\n        os.setsid()\n        if os.fork() == 0:\n"
+            "            open(event['pidfile'], 'w').write(str(os.getpid()))\n"
+            "            time.sleep(300)\n        os._exit(0)\n"
+            "    while not os.path.exists(event['pidfile']):\n        time.sleep(0.01)\n"
+            "    return os.getcwd()"
+        )
+        lam.create_function(
+            FunctionName="stop-test",
+            Runtime="python3.12",
+            Role=role["Role"]["Arn"],
+            Handler="lambda_function.handler",
+            Code={"ZipFile": package(source)},
+        )
+        response = lam.invoke(
+            FunctionName="stop-test", Payload=json.dumps({"pidfile": str(pidfile)})
+        )
+        code = json.loads(response["Payload"].read())
+        background = int(pidfile.read_text())
+        assert process_exists(background) and os.path.isdir(code)
+    finally:
+        assert server.stop()
+    deadline = time.monotonic() + 25  # the point: they go, not how fast
+    while time.monotonic() < deadline and (process_exists(background) or os.path.exists(code)):
+        time.sleep(0.1)
+    assert not process_exists(background)
+    assert not os.path.exists(os.path.dirname(code))

@@ -1,10 +1,22 @@
 """The child side of the local Lambda runtime: one execution environment.
 
-``workers`` starts it as ``python -S bootstrap.py`` with the function's code folder
-as the working directory. It loads the handler once (Lambda's *init* phase: the module's top-level
-code runs here), says it is ready, then serves invocations until its stdin closes. Requests and
-answers are frames on pipes (``write_frame``): an invocation's request id, deadline and ARN, and the
-event. Everything the code prints goes to stderr, which the parent turns into the function's log.
+``workers`` starts it as ``python -S bootstrap.py`` with the function's code folder as the working
+directory, in a session of its own. That first process is the environment's *supervisor*
+(``supervise``): it starts the runtime as its child and stays behind, so that everything the
+handler starts stays below it, even processes that leave their session or whose parent exits
+(on Linux it is their subreaper). When the runtime exits, or when the emulator tells it to stop
+(``SIGTERM``: a timeout, a retirement, the emulator's own end) or goes away, it kills every
+process below it, then exits as the runtime did: Lambda's environment ends as one piece.
+
+The runtime loads the handler once (Lambda's *init* phase: the module's top-level code runs
+here), says it is ready, then serves invocations until its end of the channel closes. Requests and
+answers are frames on a socket (``write_frame``): an invocation's request id, deadline and ARN,
+and the event. Everything the code prints goes to stderr, which the parent turns into the
+function's log. The handler's stdin is /dev/null, and processes it forks do not keep the channel.
+
+Memory: the runtime's data segment is capped (``limit_memory``) and a ``MemoryError`` ends the
+environment as Lambda's out-of-memory kill does; ``workers`` also reports an answer whose peak
+resident memory passed the function's memory size as out of memory.
 
 Errors and messages follow AWS's Python runtime (``awslambdaric``): ``Runtime.ImportModuleError``,
 ``Runtime.HandlerNotFound``, ``Runtime.MarshalError`` and the exception's own type for the rest.
@@ -17,6 +29,7 @@ import json
 import logging
 import math
 import os
+import signal
 import sys
 import time
 from types import SimpleNamespace
@@ -24,6 +37,18 @@ from types import SimpleNamespace
 PREFIX_SIZE = 8  # a frame starts with the lengths of its JSON header and of its body
 READ_SIZE = 1 << 16
 LOG_FILE_LIMIT = 1 << 20
+# An answer carries at most this much of what the code printed (the last part) and of its result
+# (the first part: more than the 6 MB Lambda returns, so the caller still sees it is too large).
+OUTPUT_LIMIT = 32 << 20
+PAYLOAD_LIMIT = 16 << 20
+# The data segment (RLIMIT_DATA) counts address space reserved for writing, not memory used:
+# each thread's 8 MB stack, the native libraries' per-CPU buffers (numpy's OpenBLAS: ~32 MB a
+# CPU). The cap is the function's memory size plus that room; the memory size itself is checked
+# on the peak resident memory, as Lambda counts it (``workers``).
+DATA_HEADROOM_MB = 256
+DATA_PER_CPU_MB = 32
+PR_SET_CHILD_SUBREAPER = 36  # prctl(2), Linux
+PARENT_CHECK_S = 1.0  # how often the supervisor checks that the emulator is still there
 TASK_ROOT = "/var/task"  # where Lambda unpacks the code; stack traces show this path
 CLIENT_FIELDS = (
     "installation_id",
@@ -86,7 +111,8 @@ class Telemetry:
         end = os.fstat(self.log_fd).st_size
         if end == self.offset:
             return b""
-        data = os.pread(self.log_fd, end - self.offset, self.offset)
+        start = max(self.offset, end - OUTPUT_LIMIT)
+        data = os.pread(self.log_fd, end - start, start)
         self.offset = end
         if end > LOG_FILE_LIMIT:  # writes append, so they continue at the new end
             os.ftruncate(self.log_fd, 0)
@@ -268,9 +294,11 @@ def invoke(handler, invocation: dict, body: bytes, telemetry: Telemetry) -> tupl
     started = time.perf_counter()
     error = None
     try:
-        payload = marshal(handler(unmarshal(body), LambdaContext(invocation)))
+        payload = marshal(handler(unmarshal(body), LambdaContext(invocation)))[:PAYLOAD_LIMIT]
     except Failure as failure:
         error = make_error(failure.error_type, failure.message, failure.stack, _request_id)
+    except MemoryError:
+        return {"out_of_memory": True}, b""  # the environment ends here, as Lambda's does
     except Exception as exc:
         error = make_error(type(exc).__name__, str(exc), user_stack(exc), _request_id)
     duration_ms = (time.perf_counter() - started) * 1000
@@ -308,36 +336,224 @@ def setup_logging() -> None:
     logging.getLogger().addHandler(handler)
 
 
-def init(results: int):
+def init(results: int, telemetry: Telemetry):
     """Load the handler and tell the parent how it went: the handler, or ``None`` on failure."""
+    ready = {"pid": os.getpid()}
     try:
         handler = load_handler(os.environ["_HANDLER"])
     except Failure as failure:
         error = make_error(failure.error_type, failure.message, failure.stack, "")
+    except MemoryError:
+        write_frame(results, {**ready, "out_of_memory": True})
+        return None
     except Exception as exc:  # an error in the module's top-level code
         error = make_error(type(exc).__name__, str(exc), user_stack(exc), "")
     else:
-        write_frame(results, {"error": False})
+        write_frame(results, {**ready, "error": False, "max_memory_mb": telemetry.peak_memory_mb()})
         return handler
     log_error(error)
-    write_frame(results, {"error": True}, json.dumps(error).encode())
+    write_frame(results, {**ready, "error": True}, json.dumps(error).encode())
     return None
 
 
+def limit_memory() -> None:
+    """Cap the data segment at the function's memory size plus the room a local interpreter needs
+    for what Lambda does not count (``DATA_HEADROOM_MB``); beyond it, allocations fail with
+    ``MemoryError``. Processes the handler starts inherit the cap, each for itself."""
+    try:
+        import resource
+    except ImportError:  # not Unix
+        return
+    memory_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") or 0)
+    if memory_mb <= 0:
+        return
+    limit = (memory_mb + DATA_HEADROOM_MB + DATA_PER_CPU_MB * (os.cpu_count() or 1)) << 20
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    except (ValueError, OSError):  # e.g. a platform that does not let it be set
+        pass
+
+
+def _close_channel(*fds: int) -> None:
+    """In a process the handler forks: the runtime's channel is not its to keep (a child holding
+    it would keep the parent from seeing that the runtime ended)."""
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
 def main() -> int:
-    """Serve invocations on stdin/stdout until stdin closes; print to stderr."""
-    results = os.dup(1)
+    """Supervise, then, in the runtime process, serve invocations on the channel (fds 0 and 1,
+    one socket) until it closes; the code prints to stderr."""
+    supervise()  # returns in the runtime process only
+    requests, results = os.dup(0), os.dup(1)  # not inherited by programs the handler runs
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # the handler's stdin, as on Lambda
+    os.close(devnull)
     os.dup2(2, 1)  # the code's prints become log lines
     sys.stdout = sys.stderr
+    os.register_at_fork(after_in_child=lambda: _close_channel(requests, results))
+    limit_memory()
     sys.path[0] = os.getcwd()  # the code folder, not this runtime's folder
     setup_logging()
-    handler = init(results)
+    telemetry = Telemetry()
+    handler = init(results, telemetry)
     if handler is None:
         return 1  # as Lambda's runtime does after an init error
-    telemetry = Telemetry()
-    while (frame := read_frame(0)) is not None:
+    while (frame := read_frame(requests)) is not None:
         write_frame(results, *invoke(handler, *frame, telemetry))
     return 0
+
+
+# --- The supervisor ----------------------------------------------------------------------------
+
+
+class _Ending(Exception):
+    """The supervisor was told to end the environment, or the emulator is gone."""
+
+
+def supervise() -> None:
+    """Start the runtime as a child process and return in it; in this process, wait until the
+    runtime exits or the environment is to end, end every process below, and exit as the runtime
+    did (its exit status, or the signal that killed it)."""
+    emulator = os.getppid()
+    _become_subreaper()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # until its handler is set
+    runtime = os.fork()
+    if runtime == 0:
+        os.setpgid(0, 0)  # a process group of its own, which its children join
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        return
+    try:
+        os.setpgid(runtime, runtime)  # also here: whichever of the two runs first
+    except OSError:  # it already exited
+        pass
+    os.close(0)  # the channel is the runtime's alone
+    os.close(1)
+
+    ending = []  # once set, the handlers below raise no more: the supervisor is ending
+
+    def end(*_) -> None:
+        if not ending:
+            ending.append(True)
+            raise _Ending
+
+    def check_emulator(*_) -> None:
+        if os.getppid() != emulator:  # the emulator is gone: so is this environment
+            end()
+
+    signal.signal(signal.SIGTERM, end)
+    signal.signal(signal.SIGALRM, check_emulator)
+    status = None
+    try:
+        signal.setitimer(signal.ITIMER_REAL, PARENT_CHECK_S, PARENT_CHECK_S)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        while status is None:
+            pid, wait_status = os.waitpid(-1, 0)  # the runtime, or an orphan it left behind
+            if pid == runtime:
+                status = wait_status
+        ending.append(True)
+    except (_Ending, ChildProcessError):
+        pass
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _exit_as(end_processes_below(runtime, status))
+
+
+def _become_subreaper() -> None:
+    """On Linux, processes below this one whose parent exits become its children, not init's."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def end_processes_below(runtime: int, status: int | None) -> int | None:
+    """Kill the runtime, its process group and every process below this one, until none is
+    left; the runtime's wait status. /proc is read only when the handler left processes."""
+    if status is None:  # (once reaped, its number may be another process's)
+        _kill(os.kill, runtime)
+    _kill(os.killpg, runtime)  # all it started that stayed in its group
+    while True:
+        try:
+            pid, wait_status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:  # no child left: nothing below this process any more
+            return status
+        if pid == 0 and status is None:  # the runtime is dying; its orphans come here
+            pid, wait_status = os.waitpid(runtime, 0)
+        elif pid == 0:  # processes it left behind, perhaps in sessions of their own
+            for below in descendants(os.getpid()):
+                _kill(os.kill, below)
+            pid, wait_status = os.waitpid(-1, 0)
+        if pid == runtime:
+            status = wait_status
+
+
+def _kill(kill, target: int) -> None:
+    try:
+        kill(target, signal.SIGKILL)
+    except OSError:  # gone already
+        pass
+
+
+def descendants(root: int) -> list[int]:
+    """Every process below ``root``, from /proc (none where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return []
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            fd = os.open(f"/proc/{name}/stat", os.O_RDONLY)
+        except OSError:  # gone meanwhile
+            continue
+        try:
+            stat = os.read(fd, 512)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+        after_name = stat[stat.rfind(b")") + 2 :].split(None, 2)  # state, parent, ...
+        if len(after_name) >= 2:
+            children.setdefault(int(after_name[1]), []).append(int(name))
+    found, todo = [], [root]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
+
+
+def _exit_as(status: int | None) -> None:
+    """Exit with the runtime's exit status, or die of the signal that killed it."""
+    if status is not None and os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a copy of its death, no core file
+        except (ImportError, ValueError, OSError):
+            pass
+        try:
+            signal.signal(number, signal.SIG_DFL)  # (SIGKILL's cannot be set, nor need be)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {number})
+        except (OSError, ValueError):
+            pass
+        os.kill(os.getpid(), number)
+        os._exit(128 + number)
+    os._exit(os.WEXITSTATUS(status) if status is not None and os.WIFEXITED(status) else 1)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 """Run real Lambda handler code on the local target.
 
 moto without Docker only echoes an invocation's input back. This runtime unpacks the uploaded
-deployment package once and runs the handler in an execution environment of its own: a Python
-process that loads the module once and serves invocation after invocation (``workers``;
-``bootstrap`` is the child side), with Lambda's environment variables, a context object, a
-timeout, and logs written the way Lambda writes them (``START``, your output, ``END``, ``REPORT``
-with ``Init Duration`` on a cold start).
+deployment package once, into a folder only the emulator's user can read (``codecache``), and runs
+the handler in an execution environment of its own: Python processes that load the module once
+and serve invocation after invocation (``workers``; ``bootstrap`` is the child side), with
+Lambda's environment variables, a context object, a timeout and a memory limit that end the whole
+environment, and logs written the way Lambda writes them (``START``, your output, ``END``,
+``REPORT`` with ``Init Duration`` on a cold start).
 """
 
 from __future__ import annotations
@@ -13,31 +14,44 @@ from __future__ import annotations
 import atexit
 import base64
 import hashlib
-import io
 import json
 import math
 import os
 import random
 import signal
 import sys
-import tempfile
 import time
 import uuid
-import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sfn_tutorial.emulator import auth
+from sfn_tutorial.emulator.awslambda.codecache import CodeCache
 from sfn_tutorial.emulator.awslambda.workers import Reply, Throttled, Worker, WorkerPool
 
-__all__ = ["FunctionSpec", "InvocationResult", "Throttled", "invoke", "retire", "POOL"]
+__all__ = [
+    "FunctionSpec",
+    "InvocationResult",
+    "Throttled",
+    "invoke",
+    "retire",
+    "remove",
+    "POOL",
+    "CODE",
+]
 
 LOG_TAIL_BYTES = 4096
-CODE_CACHE = Path(tempfile.gettempdir()) / "sfn-tutorial-lambda-code"
 INIT_TIMEOUT_S = 10.0  # Lambda gives the init phase 10 s of its own
 POOL = WorkerPool()
-atexit.register(POOL.shutdown)
+CODE = CodeCache()
+
+
+@atexit.register
+def _shutdown() -> None:
+    """The emulator is stopping: no execution environment, and no code on disk, outlives it."""
+    POOL.shutdown()
+    CODE.close()
 
 
 @dataclass
@@ -62,14 +76,18 @@ class FunctionSpec:
         """The function's ARN without version or alias: what reserved concurrency applies to."""
         return unqualified(self.arn)
 
+    @property
+    def digest(self) -> str:
+        """The code's SHA-256, as Lambda's ``CodeSha256`` (computed when not given)."""
+        return self.code_sha256 or hashlib.sha256(self.code_zip).hexdigest()
+
     def worker_key(self, endpoint: str) -> tuple:
         """Workers are reused only for the same version, code and configuration."""
-        digest = self.code_sha256 or hashlib.sha256(self.code_zip).hexdigest()
         settings = (self.handler, self.memory_mb, self.timeout_s, self.runtime, endpoint)
         return (
             self.arn,
             str(self.version),
-            digest,
+            self.digest,
             settings,
             tuple(sorted(self.environment.items())),
         )
@@ -90,22 +108,6 @@ class InvocationResult:
         """The last 4 KB of the log, base64-encoded, as ``LogType="Tail"`` returns it."""
         text = "\n".join(self.log_lines).encode()[-LOG_TAIL_BYTES:]
         return base64.b64encode(text).decode()
-
-
-def unpack_code(code_zip: bytes) -> Path:
-    """Extract a deployment package once, into a folder named by its SHA-256."""
-    digest = hashlib.sha256(code_zip).hexdigest()[:32]
-    target = CODE_CACHE / digest
-    if not target.exists():
-        partial = Path(tempfile.mkdtemp(dir=CODE_CACHE.parent if CODE_CACHE.exists() else None))
-        with zipfile.ZipFile(io.BytesIO(code_zip)) as archive:
-            archive.extractall(partial)
-        CODE_CACHE.mkdir(parents=True, exist_ok=True)
-        try:
-            partial.rename(target)
-        except OSError:  # another invocation unpacked it first
-            pass
-    return target
 
 
 def log_stream_name(version: str) -> str:
@@ -185,7 +187,7 @@ def invoke(
         reply.duration_ms = reply.duration_ms or (time.monotonic() - started) * 1000
         init_ms = worker.init_ms if worker.invocations <= 1 else None
     finally:
-        healthy = reply is not None and reply.kind in ("ok", "error") and not worker.timed_out
+        healthy = reply is not None and reply.kind in ("ok", "error")
         POOL.release(worker, reusable=healthy and worker.init_failure is None)
     return _result(spec, request_id, reply, init_ms, worker.log_stream)
 
@@ -199,10 +201,21 @@ def _request_id() -> str:
 def _start_worker(spec: FunctionSpec, endpoint: str) -> Worker:
     """A new execution environment for ``spec``, its init phase done."""
     stream = log_stream_name(str(spec.version))
-    code_dir = unpack_code(spec.code_zip)
-    worker = Worker(spec.worker_key(endpoint), spec.group, stream)
+    code_dir = CODE.acquire(spec.group, spec.digest, spec.code_zip)
+    worker = Worker(
+        spec.worker_key(endpoint),
+        spec.group,
+        stream,
+        memory_mb=spec.memory_mb,
+        on_stop=lambda: CODE.release(code_dir),
+    )
     env = lambda_environment(spec, stream, endpoint, code_dir)
-    worker.start(str(code_dir), env, INIT_TIMEOUT_S + spec.timeout_s)
+    try:
+        worker.start(str(code_dir), env, INIT_TIMEOUT_S + spec.timeout_s)
+    except BaseException:
+        worker.stop()
+        worker.close_log()
+        raise
     return worker
 
 
@@ -210,6 +223,13 @@ def retire(function_arn: str | None = None) -> None:
     """Stop the execution environments of a function (of every function if ``None``): after an
     update, a deletion or a reset, no invocation may meet the old code or configuration."""
     POOL.retire(None if function_arn is None else unqualified(function_arn))
+
+
+def remove(function_arn: str | None = None) -> None:
+    """A function was deleted (every function, if ``None``: a reset): stop its execution
+    environments and remove its code from disk."""
+    retire(function_arn)
+    CODE.forget(None if function_arn is None else unqualified(function_arn))
 
 
 def unqualified(function_arn: str) -> str:
@@ -244,10 +264,13 @@ def _outcome(spec: FunctionSpec, request_id: str, reply: Reply):
         error = {"errorType": "Sandbox.Timedout", "errorMessage": message}
         log = [f"{now} {request_id} Task timed out after {seconds} seconds"]
         return json.dumps(error).encode(), "Unhandled", log, "timeout"
-    message = f"RequestId: {request_id} Error: Runtime exited with error: {_exit(reply)}"
-    error = {"errorType": "Runtime.ExitError", "errorMessage": message}
-    log = [message, "Runtime.ExitError"]
-    return json.dumps(error).encode(), "Unhandled", log, "error\tError Type: Runtime.ExitError"
+    # Lambda kills a runtime that runs out of memory: its error says how it ended.
+    how = "signal: killed" if reply.kind == "oom" else _exit(reply)
+    error_type = "Runtime.OutOfMemory" if reply.kind == "oom" else "Runtime.ExitError"
+    message = f"RequestId: {request_id} Error: Runtime exited with error: {how}"
+    error = {"errorType": error_type, "errorMessage": message}
+    log = [message, error_type]
+    return json.dumps(error).encode(), "Unhandled", log, f"error\tError Type: {error_type}"
 
 
 def _exit(reply: Reply) -> str:

@@ -12,7 +12,9 @@ through ``invoke_response``, so both get the same status, headers, payload and e
   ``TooManyRequestsException``. A payload that is not JSON: ``InvalidRequestContentException``.
 * The log goes to CloudWatch Logs ``/aws/lambda/NAME``, one stream per execution environment; its
   last 4 KB to ``LogType="Tail"`` callers.
-* Updating or deleting a function, or resetting the emulator, retires its execution environments.
+* Updating or deleting a function, or resetting the emulator, retires its execution environments;
+  deleting it, or a reset, also removes its code from disk.
+* CreateFunction and UpdateFunctionCode refuse a package over 250 MB unzipped, as Lambda does.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from urllib.parse import parse_qs, unquote
 
 from moto.core.exceptions import JsonRESTError
 
-from sfn_tutorial.emulator.awslambda import logs, runtime
+from sfn_tutorial.emulator.awslambda import codecache, logs, runtime
 
 REQUEST_LIMIT = 6 * 1024 * 1024  # bytes, synchronous invocations (Lambda quotas)
 RESPONSE_LIMIT = 6291556  # bytes, as Lambda's Function.ResponseSizeTooLarge message states it
@@ -98,12 +100,40 @@ def apply(endpoint: str) -> None:
     global _endpoint
     _endpoint = endpoint
     logs.apply()  # log lines are written in batches, before any Logs operation
+    _packages_are_checked()
     _invoke_runs_the_handler()
     _invoke_answers_through_invoke_response()
     _http_invoke_is_served_directly()
     _changes_retire_execution_environments()
     _lambda_invoke_task_output_is_awss()
     _lambda_tasks_without_a_timeout_run_in_place()
+
+
+def _packages_are_checked() -> None:
+    """Lambda: CreateFunction or UpdateFunctionCode with a package whose files add up to more
+    than 250 MB is ``InvalidParameterValueException``, "Unzipped size must be smaller than
+    262144000 bytes"; the function keeps the code it had. moto stores any package."""
+    from moto.awslambda.exceptions import InvalidParameterValueException
+    from moto.awslambda.models import LambdaFunction
+
+    original = LambdaFunction._set_function_code
+    kept = ("code_bytes", "code_size", "code_sha_256", "code_digest")
+
+    def _set_function_code(self, updated_spec):
+        before = {name: getattr(self, name) for name in kept if hasattr(self, name)}
+        code_before = dict(self.code) if isinstance(getattr(self, "code", None), dict) else None
+        original(self, updated_spec)
+        try:
+            codecache.check(self.code_bytes)
+        except codecache.PackageTooLarge as error:
+            for name, value in before.items():  # an update: the function keeps its code
+                setattr(self, name, value)
+            if code_before is not None and self.code is not updated_spec:
+                self.code.clear()
+                self.code.update(code_before)
+            raise InvalidParameterValueException(str(error)) from None
+
+    LambdaFunction._set_function_code = _set_function_code
 
 
 def _invoke_runs_the_handler() -> None:
@@ -313,17 +343,22 @@ def _changes_retire_execution_environments() -> None:
     for name in ("update_configuration", "update_function_code"):
         _call_after(LambdaFunction, name, lambda self, *_, **__: runtime.retire(self.function_arn))
 
-    def retire_deleted(self, function_name, *_, **__):
+    def retire_deleted(self, function_name, qualifier=None, *_, **__):
         name = function_name.split(":")[6] if function_name.startswith("arn:") else function_name
-        runtime.retire(make_function_arn(self.region_name, self.account_id, name))
+        arn = make_function_arn(self.region_name, self.account_id, name)
+        if qualifier is None:  # the whole function: its code goes too
+            runtime.remove(arn)
+        else:  # one version: the function's other versions may share its code
+            runtime.retire(arn)
 
     _call_after(LambdaBackend, "delete_function", retire_deleted)
     _call_after(MotoAPIBackend, "reset", _forget_everything)
 
 
 def _forget_everything(*_) -> None:
-    """After a reset: no execution environment and no backend of before may be used again."""
-    runtime.retire(None)
+    """After a reset: no execution environment, no code on disk and no backend of before may be
+    used again."""
+    runtime.remove(None)
     logs.QUEUE.forget()
     _backends.clear()
 

@@ -1,17 +1,25 @@
-"""Warm execution environments for the local Lambda runtime: one child process each.
+"""Warm execution environments for the local Lambda runtime: one process tree each.
 
 Lambda keeps an execution environment after an invocation and reuses it for the next, so a
 module's top-level code (init) runs once per environment, not once per invocation. A ``Worker`` is
-one such environment: a ``bootstrap`` child process that serves invocations over pipes.
-``WorkerPool`` hands workers out. It reuses an idle worker with the same key (function version,
-code and configuration); starts another one when all are busy (up to local limits; beyond them,
-invocations wait for a free worker); throttles beyond a function's reserved concurrency, as Lambda
-does; and retires workers that idled too long, whose function changed, or that failed.
+one such environment: a ``bootstrap`` supervisor process and the runtime below it, which serves
+invocations over a socket. An environment that runs out of time or memory, whose runtime dies, or
+that answers with something that is not a frame ends as one piece, as Lambda's does: the
+supervisor kills every process the handler started, whatever it forked, and exits as the runtime
+did. ``WorkerPool`` hands workers out. It reuses an idle worker with the same key (function
+version, code and configuration); starts another one when all are busy (up to local limits;
+beyond them, invocations wait for a free worker); throttles beyond a function's reserved
+concurrency, as Lambda does; and retires workers that idled too long, whose function changed, or
+that failed.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -21,7 +29,13 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from sfn_tutorial.emulator.awslambda.bootstrap import read_frame, write_frame
+from sfn_tutorial.emulator.awslambda.bootstrap import (
+    OUTPUT_LIMIT,
+    PAYLOAD_LIMIT,
+    PREFIX_SIZE,
+    READ_SIZE,
+    write_frame,
+)
 
 BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap.py")
 IDLE_TIMEOUT_S = 300.0
@@ -31,10 +45,20 @@ IDLE_TIMEOUT_S = 300.0
 EAGER_WORKERS = min(32, 4 * (os.cpu_count() or 1))
 MAX_WORKERS_PER_KEY = 32
 SCALE_OUT_DELAY_S = 0.05
+# What an answer may be: anything larger is not one the runtime sent.
+MAX_HEADER = 1 << 16
+MAX_BODY = OUTPUT_LIMIT + PAYLOAD_LIMIT
+MAX_READ = 1 << 20
+STOP_GRACE_S = 5.0  # how long the supervisor may take to end the environment before it is killed
+EXIT_GRACE_S = 2.0  # after the runtime died: how long the supervisor may take to report it
 
 
 class Throttled(Exception):
     """The function's reserved concurrency is used up (Lambda: ``TooManyRequestsException``)."""
+
+
+class MalformedAnswer(Exception):
+    """What came from the runtime is not a frame it sent (the handler wrote to its channel)."""
 
 
 @dataclass
@@ -42,8 +66,9 @@ class Reply:
     """How a worker answered one invocation (or its init phase).
 
     ``kind`` is ``"ok"`` or ``"error"`` (the runtime's answer, in ``payload``), ``"timeout"``
-    (the worker was stopped at the deadline) or ``"exit"`` (it died; ``exit_status`` says how).
-    ``output`` is what the code printed meanwhile.
+    (the environment was ended at the deadline), ``"oom"`` (it ran out of memory and was ended)
+    or ``"exit"`` (its runtime died, or broke the protocol and was ended; ``exit_status`` says
+    how). ``output`` is what the code printed meanwhile.
     """
 
     kind: str
@@ -55,36 +80,50 @@ class Reply:
 
 
 class Worker:
-    """One execution environment: a child process that keeps its module loaded.
+    """One execution environment: a process tree that keeps its module loaded.
 
     Each invocation costs the invoking thread two system calls, a write and a read, because each
     one releases the GIL and may wait long to get it back while a Map runs a thousand threads:
-    the child sends its output with its answer, and the ``Watchdog`` enforces the deadline.
+    the child sends its output with its answer, and the socket's own timeouts (``SO_SNDTIMEO``,
+    ``SO_RCVTIMEO``, set once per worker) end the wait at the deadline without a third call.
     """
 
-    def __init__(self, key: Hashable, group: str, log_stream: str) -> None:
+    def __init__(
+        self,
+        key: Hashable,
+        group: str,
+        log_stream: str,
+        memory_mb: int = 128,
+        on_stop: Callable[[], None] | None = None,
+    ) -> None:
         self.key = key
         self.group = group
         self.log_stream = log_stream
+        self.memory_mb = memory_mb
+        self.on_stop = on_stop  # called once, after the environment ended
         self.init_ms = 0.0
         self.init_failure: Reply | None = None
         self.invocations = 0
         self.max_memory_mb = 0
         self.last_used = time.monotonic()
         self.retired = False
-        self.timed_out = False
+        self.runtime_pid = 0
         self._process: subprocess.Popen | None = None
+        self._channel: socket.socket | None = None
+        self._fd = -1
+        self._timeouts: dict[int, float] = {}  # the socket's current SO_RCVTIMEO, SO_SNDTIMEO
         self._log_fd = -1
         self._log_offset = 0  # where the child's next output starts in its log file
 
     def start(self, cwd: str, env: dict, init_timeout_s: float) -> None:
-        """Start the child and wait for its init phase; a failed init is kept in
+        """Start the environment and wait for its init phase; a failed init is kept in
         ``init_failure``, to be the answer to the invocation that started the worker."""
         started = time.monotonic()  # Lambda's Init Duration includes starting the runtime
         handle, path = tempfile.mkstemp(prefix="sfn-tutorial-lambda-", suffix=".log")
         os.close(handle)
         self._log_fd = os.open(path, os.O_RDONLY)
         child_log = os.open(path, os.O_RDWR | os.O_APPEND)  # the child reads back its output
+        channel, child_end = socket.socketpair()
         try:
             self._process = subprocess.Popen(
                 # -S: no site import, the slowest part of starting Python; the environment's
@@ -92,23 +131,33 @@ class Worker:
                 [sys.executable, "-S", BOOTSTRAP],
                 cwd=cwd,
                 env=env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
+                stdin=child_end.fileno(),
+                stdout=child_end.fileno(),
                 stderr=child_log,
-                bufsize=0,
+                start_new_session=True,  # nothing in the environment shares the emulator's group
             )
         except BaseException:
+            channel.close()
             self.close_log()
             raise
         finally:
+            child_end.close()
             os.close(child_log)
             os.unlink(path)  # the open descriptors keep the file while the worker lives
+        self._channel = channel
+        self._fd = channel.fileno()
         answer = self._exchange(None, b"", init_timeout_s)
         self.init_ms = (time.monotonic() - started) * 1000
         if isinstance(answer, Reply):
             self.init_failure = answer
-        elif answer[0].get("error"):
-            self.init_failure = Reply("error", answer[1], output=self._unread_output())
+            return
+        header, body = answer
+        self.runtime_pid = header.get("pid") if isinstance(header.get("pid"), int) else 0
+        self.max_memory_mb = int(_number(header.get("max_memory_mb")))  # the init phase's peak
+        if header.get("out_of_memory") or _number(header.get("max_memory_mb")) > self.memory_mb:
+            self.init_failure = self._out_of_memory("")
+        elif header.get("error"):
+            self.init_failure = Reply("error", body, output=self._unread_output())
 
     def invoke(self, invocation: dict, event: bytes, timeout_s: float) -> Reply:
         """Send one event and wait for the answer, at most ``timeout_s`` seconds."""
@@ -117,54 +166,156 @@ class Worker:
         if isinstance(answer, Reply):
             return answer
         header, body = answer
-        self.max_memory_mb = header["max_memory_mb"]
-        self._log_offset = header["log_offset"]
-        output = body[: header["log_size"]].decode(errors="replace")
-        kind = "error" if header["error"] else "ok"
-        payload = body[header["log_size"] :]
-        return Reply(kind, payload, header["duration_ms"], self.max_memory_mb, output=output)
+        if header.get("out_of_memory"):  # a MemoryError: the cap on its data segment
+            return self._out_of_memory("")
+        try:
+            max_memory_mb = int(header["max_memory_mb"])
+            log_size = int(header["log_size"])
+            log_offset = int(header["log_offset"])
+            duration_ms = float(header["duration_ms"])
+            kind = "error" if header["error"] else "ok"
+        except (KeyError, TypeError, ValueError):
+            return self._broken()
+        self._log_offset = log_offset
+        output = body[:log_size].decode(errors="replace")
+        if max_memory_mb > self.memory_mb:  # Lambda kills it on the way there
+            return self._out_of_memory(output)
+        self.max_memory_mb = max_memory_mb
+        return Reply(kind, body[log_size:], duration_ms, max_memory_mb, output=output)
 
     def _exchange(self, request: dict | None, body: bytes, timeout_s: float):
         """Send a frame (unless ``request`` is None) and receive the child's answer: a frame, or
-        a Reply saying the child ran out of time (it was killed) or died."""
-        WATCHDOG.watch(self, time.monotonic() + timeout_s)
+        a Reply saying the environment ran out of time, died or broke the protocol (it was
+        ended)."""
+        deadline = time.monotonic() + timeout_s
         try:
             if request is not None:
-                write_frame(self._process.stdin.fileno(), request, body)
-            frame = read_frame(self._process.stdout.fileno())
-        except (OSError, ValueError):  # the child closed its end: it is gone
-            frame = None
-        finally:
-            self.timed_out = WATCHDOG.unwatch(self) or self.timed_out
-        if self.timed_out:
+                self._set_timeout(socket.SO_SNDTIMEO, timeout_s)
+                write_frame(self._fd, request, body)
+            return self._receive(timeout_s, deadline)
+        except BlockingIOError:  # the socket's timeout: the deadline passed
+            self.end()
             output = self._unread_output()
             return Reply("timeout", b"", timeout_s * 1000, self.max_memory_mb, output=output)
-        return frame if frame is not None else self._exited()
+        except (EOFError, ConnectionError):  # the runtime closed its end: it is gone
+            return self._exited(deadline)
+        except MalformedAnswer:
+            return self._broken()
 
-    def _exited(self) -> Reply:
-        status = self._process.wait()
+    def _receive(self, timeout_s: float, deadline: float) -> tuple[dict, bytes]:
+        """One frame from the runtime, usually in one read; every read ends by the deadline."""
+        self._set_timeout(socket.SO_RCVTIMEO, timeout_s)  # no system call: set already
+        data = os.read(self._fd, READ_SIZE)
+        if not data:
+            raise EOFError
+        if len(data) < PREFIX_SIZE:
+            data = self._read_up_to(bytearray(data), PREFIX_SIZE, deadline)
+        meta_end = PREFIX_SIZE + int.from_bytes(data[:4], "big")
+        body_size = int.from_bytes(data[4:PREFIX_SIZE], "big")
+        if meta_end - PREFIX_SIZE > MAX_HEADER or body_size > MAX_BODY:
+            raise MalformedAnswer
+        end = meta_end + body_size
+        if len(data) < end:
+            data = self._read_up_to(bytearray(data), end, deadline)
+        if len(data) > end:  # a runtime never sends a frame before it is asked
+            raise MalformedAnswer
+        try:
+            header = json.loads(data[PREFIX_SIZE:meta_end])
+        except ValueError:
+            raise MalformedAnswer from None
+        if not isinstance(header, dict):
+            raise MalformedAnswer
+        return header, bytes(data[meta_end:end])
+
+    def _read_up_to(self, data: bytearray, size: int, deadline: float) -> bytearray:
+        """Read until ``data`` holds ``size`` bytes; a large answer takes many reads."""
+        while len(data) < size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise BlockingIOError
+            self._set_timeout(socket.SO_RCVTIMEO, remaining)
+            chunk = os.read(self._fd, min(max(size - len(data), READ_SIZE), MAX_READ))
+            if not chunk:
+                raise EOFError
+            data += chunk
+        return data
+
+    def _set_timeout(self, option: int, seconds: float) -> None:
+        """Set the socket's send or receive timeout, unless it is set to that already."""
+        if self._timeouts.get(option) == seconds:
+            return
+        whole = int(seconds)
+        micro = int((seconds - whole) * 1_000_000)
+        if whole <= 0 and micro <= 0:  # zero would mean no timeout at all
+            whole, micro = 0, 1
+        self._channel.setsockopt(socket.SOL_SOCKET, option, struct.pack("@ll", whole, micro))
+        self._timeouts[option] = seconds
+
+    def _exited(self, deadline: float) -> Reply:
+        """The runtime died: its supervisor ends what it left behind and exits as it did."""
+        try:
+            self._process.wait(max(deadline - time.monotonic(), EXIT_GRACE_S))
+        except subprocess.TimeoutExpired:
+            self.end()
+        self._end_runtime_group()
         output = self._unread_output()
+        status = self._process.returncode
         return Reply("exit", max_memory_mb=self.max_memory_mb, exit_status=status, output=output)
+
+    def _broken(self) -> Reply:
+        """The runtime answered with something that is not an answer: end the environment."""
+        self.end()
+        return self._exited(time.monotonic())
+
+    def _out_of_memory(self, output: str) -> Reply:
+        """The environment used more memory than the function has: end it, as Lambda does."""
+        self.end()
+        output += self._unread_output()
+        return Reply("oom", max_memory_mb=self.memory_mb, output=output)
 
     def _unread_output(self) -> str:
         """What the child printed that no answer carried: before it died or was stopped."""
-        end = os.fstat(self._log_fd).st_size
-        data = os.pread(self._log_fd, max(0, end - self._log_offset), self._log_offset)
+        try:
+            end = os.fstat(self._log_fd).st_size
+            start = max(self._log_offset, end - OUTPUT_LIMIT)
+            data = os.pread(self._log_fd, max(0, end - start), start)
+        except OSError:  # the log is closed: the emulator is stopping
+            return ""
         self._log_offset = end
         return data.decode(errors="replace")
 
-    def kill(self) -> None:
-        """Kill the child now (from any thread); ``stop()`` cleans up after it."""
-        if self._process.returncode is None:
-            self._process.kill()
+    def end(self) -> None:
+        """End the environment now, whatever it is doing: its supervisor kills every process in
+        it, then exits. One that does not within ``STOP_GRACE_S`` is killed."""
+        process = self._process
+        if process is None or process.returncode is not None:
+            return
+        process.terminate()  # nothing if it exited already
+        try:
+            process.wait(STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        self._end_runtime_group()
+
+    def _end_runtime_group(self) -> None:
+        """Kill the runtime's process group, in case the supervisor could not (the handler
+        killed it): nothing is left in it otherwise."""
+        if self.runtime_pid:
+            try:
+                os.killpg(self.runtime_pid, signal.SIGKILL)
+            except OSError:
+                pass
 
     def stop(self) -> None:
-        """End the child process, whatever it is doing."""
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.wait()
-        for stream in (self._process.stdin, self._process.stdout):
-            stream.close()
+        """End the environment and release what it held."""
+        self.end()
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        on_stop, self.on_stop = self.on_stop, None
+        if on_stop is not None:
+            on_stop()
 
     def close_log(self) -> None:
         """Release the log file once nobody reads it any more."""
@@ -173,47 +324,8 @@ class Worker:
             self._log_fd = -1
 
 
-class Watchdog:
-    """Kills workers that run past their deadline, checking every ``RESOLUTION_S`` seconds (a
-    thread of its own, so that waiting for an answer needs no timeout of its own)."""
-
-    RESOLUTION_S = 0.02
-
-    def __init__(self) -> None:
-        self._deadlines: dict[Worker, float] = {}
-        self._wake = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def watch(self, worker: Worker, deadline: float) -> None:
-        """Kill ``worker`` at ``deadline`` (monotonic time) unless ``unwatch``ed before."""
-        self._deadlines[worker] = deadline
-        if not self._wake.is_set():
-            self._wake.set()
-        if self._thread is None:
-            with self._lock:
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._run, daemon=True)
-                    self._thread.start()
-
-    def unwatch(self, worker: Worker) -> bool:
-        """Stop watching; ``True`` if it was too late: the worker is (being) killed."""
-        return self._deadlines.pop(worker, None) is None
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            self._wake.clear()
-            while self._deadlines:
-                time.sleep(self.RESOLUTION_S)
-                now = time.monotonic()
-                for worker, deadline in list(self._deadlines.items()):
-                    if deadline <= now and self._deadlines.pop(worker, None) is not None:
-                        worker.timed_out = True
-                        worker.kill()
-
-
-WATCHDOG = Watchdog()
+def _number(value) -> float:
+    return value if isinstance(value, (int, float)) else 0
 
 
 class WorkerPool:
