@@ -412,6 +412,19 @@ def test_a_failing_task_is_retried_and_caught_with_aws_history(lam):
     assert [(event_id, previous) for _, event_id, previous in history] == expected
 
 
+def test_every_retry_of_a_task_runs_the_handler_on_the_states_input(lam):
+    # AWS retries up to MaxAttempts times, each attempt with the same input, each recorded as
+    # LambdaFunctionScheduled, LambdaFunctionStarted and LambdaFunctionFailed.
+    arn = deploy("def handler(event, context):\n    raise ValueError(repr(event))")
+    retry = [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 3}]
+    retry[0]["BackoffRate"] = 1
+    description = run(task(arn, Retry=retry, End=True), {"order": 7})
+    assert description["status"] == "FAILED"
+    assert json.loads(description["cause"])["errorMessage"] == "{'order': 7}"
+    kinds = [kind for kind, _, _ in history_of(description)]
+    assert kinds.count("LambdaFunctionScheduled") == kinds.count("LambdaFunctionFailed") == 4
+
+
 def test_a_task_without_a_timeout_records_what_one_with_a_timeout_does(lam):
     # Tasks without TimeoutSeconds run in place (no thread, no frame); the history must not
     # show it: same events, same ids, same links.

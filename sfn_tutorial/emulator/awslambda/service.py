@@ -394,6 +394,9 @@ def _lambda_tasks_without_a_timeout_run_in_place() -> None:
     the Lambda call itself: in a Map of a thousand items they were a third of a Task's CPU time.
     The history is the same: events go to the same event manager with the same ids and links.
     Tasks with a timeout, and ``.waitForTaskToken`` tasks, keep moto's way.
+
+    Each attempt starts from the state's input, as on AWS: a failed attempt that a ``Retry``
+    retries leaves the evaluation stack as it found it, as moto's copy of it did.
     """
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_lambda,
@@ -413,12 +416,12 @@ def _run_in_place_unless_timed(task_class) -> None:
         waits_for_token = getattr(self.resource, "condition", None) is not None
         if waits_for_token or not self.timeout.is_default_value():
             return original(self, env)
-        depth = len(env.stack)
+        before = list(env.stack)  # the call pops the state's input: a retry needs it again
         try:
             self._eval_execution(env)
             result = env.stack.pop()
         finally:
-            del env.stack[depth:]  # what the call left, also when it failed
+            env.stack[:] = before  # as moto's frame leaves it, also when the call failed
         _process_task_result(self, env, result)
 
     task_class._evaluate_with_timeout = _evaluate_with_timeout
