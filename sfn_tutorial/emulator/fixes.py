@@ -14,6 +14,7 @@ from sfn_tutorial.emulator.events import rules
 from sfn_tutorial.emulator.iam import managed_policies
 from sfn_tutorial.emulator.stepfunctions import (
     api,
+    branches,
     interpreter,
     jsonata_support,
     map_state,
@@ -32,4 +33,5 @@ def apply(port: int) -> None:
     execute_api.apply(port)  # REST and HTTP API integrations call Step Functions
     jsonata_support.apply()  # JSONata expressions and variables, with jsonata-python
     interpreter.apply()  # where moto's interpreter differs from AWS's recorded behaviour
+    branches.apply()  # a failing Map iteration or Parallel branch ends the others as on AWS
     map_state.apply()  # ItemBatcher, tolerated failures, map runs, ResultWriter

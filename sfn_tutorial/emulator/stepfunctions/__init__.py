@@ -4,6 +4,7 @@
 - ``validation``: definition diagnostics, as ``ValidateStateMachineDefinition`` reports them.
 - ``interpreter``: where moto's interpreter runs states differently from AWS.
 - ``jsonata_support``: JSONata expressions and variables, on the ``jsonata-python`` engine.
+- ``branches``: how a failing inline Map iteration or Parallel branch ends the others.
 - ``map_state``: the Distributed Map (item batches, tolerated failures, map runs, ResultWriter).
 - ``sync_executions``: ``StartSyncExecution`` for EXPRESS state machines.
 """
