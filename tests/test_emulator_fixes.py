@@ -203,3 +203,26 @@ def test_unknown_execution_is_execution_does_not_exist(stack):
     missing = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + ":nope"
     with pytest.raises(sfn.exceptions.ExecutionDoesNotExist):
         sfn.describe_execution(executionArn=missing)
+
+
+def test_send_task_failure_fails_the_waiting_task_with_its_error_and_cause(emulator):
+    # AWS: the .waitForTaskToken Task fails with the error and the cause SendTaskFailure gave.
+    sqs, sfn = boto3.client("sqs"), boto3.client("stepfunctions")
+    queue = sqs.create_queue(QueueName="send-task-failure-test")["QueueUrl"]
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+        "End": True,
+    }
+    machine = sfn.create_state_machine(
+        name="send-task-failure-test",
+        definition=json.dumps({"StartAt": "Wait", "States": {"Wait": task}}),
+        roleArn=f"arn:aws:iam::{emulator.account_id}:role/send-task-failure-test",
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    message = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10)["Messages"][0]
+    token = json.loads(message["Body"])["token"]
+    sfn.send_task_failure(taskToken=token, error="Declined", cause="card expired")
+    description = executions.wait_for_execution(arn, timeout_s=30)
+    assert (description["error"], description["cause"]) == ("Declined", "card expired")

@@ -30,6 +30,7 @@ def apply(port: int) -> None:
     unnamed_executions_get_a_uuid()
     invalid_definitions_are_rejected_as_aws_does()
     validate_state_machine_definition_is_available()
+    send_task_failure_keeps_its_cause()
 
 
 def interpreter_errors_keep_their_error_codes() -> None:
@@ -159,3 +160,23 @@ def validate_state_machine_definition_is_available() -> None:
         )
 
     StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
+
+
+def send_task_failure_keeps_its_cause() -> None:
+    """``SendTaskFailure(taskToken, error, cause)``: the waiting Task fails with that error and
+    that cause (``TaskFailed``, and the execution's cause if nothing catches it).
+
+    moto's API reads the error only; the cause was lost.
+    """
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def send_task_failure(self):
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"),
+            error=self._get_param("error"),
+            cause=self._get_param("cause"),
+        )
+        return EmptyResult()
+
+    StepFunctionResponse.send_task_failure = send_task_failure
