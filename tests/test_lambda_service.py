@@ -330,17 +330,17 @@ def test_output_path_payload_gives_the_handlers_result(lam):
 
 def test_a_missing_function_fails_the_task_as_lambdas_api_error(lam):
     # Step Functions: the integration fails with "Lambda.ResourceNotFoundException" and a cause
-    # naming the service, status, error code and request id; the error is the one Invoke gives.
+    # naming the function's $LATEST version, the service, status, error code and request id.
     missing = deploy(ECHO).replace(":function:test-", ":function:gone-")
     with pytest.raises(lam.exceptions.ResourceNotFoundException) as raised:
         lam.invoke(FunctionName=missing, Payload=b"{}")
-    message = raised.value.response["Error"]["Message"]
+    assert raised.value.response["Error"]["Message"] == f"Function not found: {missing}"
     parameters = {"FunctionName": missing, "Payload.$": "$"}
     description = run(task("arn:aws:states:::lambda:invoke", Parameters=parameters, End=True), {})
     assert description["status"] == "FAILED"
     assert description["error"] == "Lambda.ResourceNotFoundException"
     assert description["cause"].startswith(
-        f"{message} (Service: AWSLambda; Status Code: 404; "
+        f"Function not found: {missing}:$LATEST (Service: AWSLambda; Status Code: 404; "
         "Error Code: ResourceNotFoundException; Request ID: "
     )
 

@@ -34,6 +34,8 @@ from sfn_tutorial.emulator.awslambda import logs, runtime
 REQUEST_LIMIT = 6 * 1024 * 1024  # bytes, synchronous invocations (Lambda quotas)
 RESPONSE_LIMIT = 6291556  # bytes, as Lambda's Function.ResponseSizeTooLarge message states it
 EVENT_MAX_AGE_S = 6 * 3600  # how long Lambda keeps retrying a throttled asynchronous event
+# "Function not found: arn:aws:lambda:REGION:ACCOUNT:function:NAME", without a qualifier
+UNQUALIFIED_NOT_FOUND = re.compile(r"Function not found: arn:[^:]+:lambda:[^:]*:\d+:function:[^:]+")
 INVOKE_PATH = re.compile(r"/2015-03-31/functions/([^/]+)/invocations/?")
 CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/lambda/")  # SigV4: key, region
 REQUEST_HEADERS = {
@@ -104,6 +106,7 @@ def apply(endpoint: str) -> None:
     _changes_retire_execution_environments()
     _lambda_invoke_task_output_is_awss()
     _lambda_tasks_without_a_timeout_run_in_place()
+    _a_missing_function_is_named_with_latest()
 
 
 def _invoke_runs_the_handler() -> None:
@@ -383,6 +386,33 @@ def _lambda_invoke_task_output_is_awss() -> None:
         env.stack.append(task_output(response))
 
     service_task._eval_service_task = _eval_service_task
+
+
+def _a_missing_function_is_named_with_latest() -> None:
+    """A ``lambda:invoke`` Task naming a function that does not exist, without a version or
+    alias, fails with ``Lambda.ResourceNotFoundException``, cause ``Function not found:
+    arn:aws:lambda:REGION:ACCOUNT:function:NAME:$LATEST (Service: AWSLambda; Status Code: 404;
+    ...)``: Step Functions invokes the function's ``$LATEST`` version.
+
+    moto's message names the unqualified ARN.
+    """
+    from botocore.exceptions import ClientError
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_lambda,
+    )
+
+    task_class = state_task_service_lambda.StateTaskServiceLambda
+    original = task_class._from_error
+
+    def _from_error(self, env, ex):
+        error = ex.response.get("Error", {}) if isinstance(ex, ClientError) else {}
+        message = error.get("Message", "")
+        match = UNQUALIFIED_NOT_FOUND.fullmatch(message)
+        if error.get("Code") == "ResourceNotFoundException" and match:
+            error["Message"] = f"{message}:$LATEST"
+        return original(self, env, ex)
+
+    task_class._from_error = _from_error
 
 
 def _lambda_tasks_without_a_timeout_run_in_place() -> None:
