@@ -64,3 +64,21 @@ def test_a_failing_branch_aborts_the_waiting_one(emulator):
     assert description["status"] == "FAILED"
     assert kinds.count("WaitStateAborted") == 1
     assert kinds[-2:] == ["ParallelStateFailed", "ExecutionFailed"]
+
+
+def test_of_iterations_failing_together_the_first_is_the_failed_one(emulator):
+    # AWS: tasks that time out together end their iterations together; the iteration with the
+    # lowest index is MapIterationFailed, the others MapIterationAborted.
+    pause = {"Type": "Wait", "Seconds": 1, "Next": "Fail"}
+    processor = {"StartAt": "Pause", "States": {"Pause": pause, "Fail": FAIL}}
+    state = {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": processor}
+    description, _ = run(emulator, one_state(state), {"items": [1, 2, 3]})
+    events = executions.execution_history(description["executionArn"])
+    ends = {
+        event["type"]: event.get("mapIterationFailedEventDetails")
+        for event in events
+        if event["type"] in ("MapIterationFailed", "MapIterationAborted")
+    }
+    assert ends["MapIterationFailed"]["index"] == 0
+    kinds = [event["type"] for event in events]
+    assert kinds.count("MapIterationAborted") == 2 and kinds[-1] == "ExecutionFailed"

@@ -5,8 +5,9 @@ fails the Map (or Parallel) state at once and aborts the iterations or branches 
 Its history records, before the state's own ``MapStateFailed`` (or what follows a Parallel's
 failure), and never after the execution ended:
 
-* ``MapIterationFailed`` for the iteration that failed first, ``MapIterationAborted`` for every
-  other one that had started;
+* ``MapIterationFailed`` for the iteration that failed first (of iterations that failed
+  together, such as tasks timing out together, the one with the lowest index),
+  ``MapIterationAborted`` for every other one that had started;
 * ``TaskStateAborted`` for the Task state whose error ended its iteration or branch, after its
   ``TaskFailed`` / ``TaskTimedOut`` (the state did not exit);
 * ``TaskStateAborted`` (``WaitStateAborted``, ``MapStateAborted``, ``ParallelStateAborted``)
@@ -49,8 +50,8 @@ class Group:
         self.parent = parent
         self.lock = threading.RLock()
         self.branches: list[Branch] = []
-        self.failed_by: Branch | None = None  # the iteration recorded as MapIterationFailed
-        self.aborting = False
+        self.pending: list[tuple] = []  # iterations' end events, held from the first failure
+        self.settled = False  # the held events are written: later ends are aborted ones
         if parent is not None:
             parent.groups.append(self)
 
@@ -65,15 +66,28 @@ class Group:
             return [branch for branch in self.branches if not branch.finished()]
 
     def abort_the_others(self) -> None:
-        """After the first failure: let the others end on their own for ``GRACE_S`` (recorded
-        as aborted), then abort those still running."""
-        with self.lock:
-            self.aborting = True
+        """After the first failure: let the others end on their own for ``GRACE_S``, record
+        how the iterations that ended since then ended, then abort those still running."""
         deadline = time.monotonic() + GRACE_S
         for branch in self.running():
             branch.ended.wait(max(0.0, deadline - time.monotonic()))
+        self.settle()
         for branch in self.running():
             branch.abort()
+
+    def settle(self) -> None:
+        """Write the iteration end events held since the first failure: of the iterations that
+        failed together, the first (lowest index) is ``MapIterationFailed``, as AWS records
+        iterations that time out together; every other one ``MapIterationAborted``."""
+        with self.lock:
+            held, self.pending, self.settled = self.pending, [], True
+        failed = [entry for entry in held if entry[2] == "MapIterationFailed"]
+        first = min(failed, key=lambda entry: entry[4]["index"], default=None)
+        for entry in sorted(held, key=lambda entry: (entry is not first, entry[4]["index"])):
+            manager, context, event_type, _, details, kwargs = entry
+            if entry is not first:
+                event_type = "MapIterationAborted"
+            _write_iteration_event(manager, context, event_type, details, kwargs)
 
 
 class Branch:
@@ -272,9 +286,22 @@ def parallel_branches_are_branches() -> None:
     BranchWorkerPool.get_exit_event_details = get_exit_event_details
 
 
+def _write_iteration_event(manager, context, event_type: str, details, kwargs) -> None:
+    """Write a held Map iteration event (``MapIterationFailed``, ``...Aborted``, ...)."""
+    from moto.stepfunctions.parser.api import HistoryEventType
+
+    key = event_type[0].lower() + event_type[1:] + "EventDetails"
+    _original_add_event(manager, context, HistoryEventType(event_type), {key: details}, **kwargs)
+
+
+_original_add_event = None  # the event manager's add_event, under this module's
+
+
 def aborted_branches_write_nothing_more() -> None:
-    """Nothing an aborted iteration or branch does later reaches the history; an iteration
-    that ends after another failed is recorded as ``MapIterationAborted``."""
+    """Nothing an aborted iteration or branch does later reaches the history. From the first
+    failed iteration on, iterations' end events are held until the Map settles how each
+    ended (``Group.settle``); an iteration that ends after that is ``MapIterationAborted``."""
+    global _original_add_event
     from moto.stepfunctions.parser.api import HistoryEventType
     from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 
@@ -282,7 +309,7 @@ def aborted_branches_write_nothing_more() -> None:
         HistoryEventType.MapIterationFailed: "mapIterationFailedEventDetails",
         HistoryEventType.MapIterationSucceeded: "mapIterationSucceededEventDetails",
     }
-    original = EventManager.add_event
+    original = _original_add_event = EventManager.add_event
 
     def add_event(self, context, event_type, event_details=None, *args, **kwargs):
         branch = getattr(context, "tutorial_branch", None)
@@ -290,18 +317,17 @@ def aborted_branches_write_nothing_more() -> None:
             return original(self, context, event_type, event_details, *args, **kwargs)
         if branch.is_closed():
             return context.last_published_event_id
-        if event_type in iteration_ends and branch.iteration is not None:
+        if event_type in iteration_ends and branch.iteration is not None and not args:
             group = branch.group
+            details = (event_details or {}).get(iteration_ends[event_type])
             with group.lock:
-                first_failure = (
-                    event_type == HistoryEventType.MapIterationFailed and group.failed_by is None
-                )
-                if first_failure:
-                    group.failed_by = branch
-                elif group.failed_by is not None or group.aborting:
-                    details = (event_details or {}).get(iteration_ends[event_type])
+                if group.settled:
                     event_type = HistoryEventType.MapIterationAborted
                     event_details = {"mapIterationAbortedEventDetails": details}
+                elif event_type == HistoryEventType.MapIterationFailed or group.pending:
+                    entry = (self, context, event_type.value, None, details, kwargs)
+                    group.pending.append(entry)
+                    return context.last_published_event_id
         return original(self, context, event_type, event_details, *args, **kwargs)
 
     EventManager.add_event = add_event
