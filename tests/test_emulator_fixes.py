@@ -226,3 +226,18 @@ def test_send_task_failure_fails_the_waiting_task_with_its_error_and_cause(emula
     sfn.send_task_failure(taskToken=token, error="Declined", cause="card expired")
     description = executions.wait_for_execution(arn, timeout_s=30)
     assert (description["error"], description["cause"]) == ("Declined", "card expired")
+
+
+def test_describe_execution_shows_input_and_output_as_aws_does(emulator):
+    # AWS: inputDetails {"included": true} with the input, as outputDetails with the output,
+    # and the output as compact JSON text, as in the ExecutionSucceeded event.
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="input-details-test",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn=f"arn:aws:iam::{emulator.account_id}:role/input-details-test",
+    )["stateMachineArn"]
+    description = run(machine, {"a": 1, "b": [2]})
+    assert description["output"] == '{"a":1,"b":[2]}'
+    assert description["inputDetails"] == {"included": True}
+    assert description["outputDetails"] == {"included": True}

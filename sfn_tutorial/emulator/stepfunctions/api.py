@@ -31,6 +31,7 @@ def apply(port: int) -> None:
     invalid_definitions_are_rejected_as_aws_does()
     validate_state_machine_definition_is_available()
     send_task_failure_keeps_its_cause()
+    describe_execution_shows_input_and_output_as_aws_does()
 
 
 def interpreter_errors_keep_their_error_codes() -> None:
@@ -180,3 +181,33 @@ def send_task_failure_keeps_its_cause() -> None:
         return EmptyResult()
 
     StepFunctionResponse.send_task_failure = send_task_failure
+
+
+def describe_execution_shows_input_and_output_as_aws_does() -> None:
+    """``DescribeExecution`` answers ``inputDetails: {"included": true}`` with the input (as
+    ``outputDetails`` with the output), and the output as the JSON text the execution ended
+    with, compact as in its ``ExecutionSucceeded`` event: ``{"ok":true}``. A ``.sync`` Task's
+    result has them as ``InputDetails`` and ``Output``.
+
+    moto answers ``outputDetails`` only, and writes the output with ``json.dumps``' spaces.
+    """
+    import json
+
+    from moto.stepfunctions.parser.backend.execution import Execution
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    original = StepFunctionResponse.describe_execution
+
+    def describe_execution(self):
+        result = original(self)
+        answer = result.result
+        if isinstance(answer, dict) and "input" in answer:
+            answer.setdefault("inputDetails", {"included": True})
+        if isinstance(answer, dict) and "output" in answer:
+            execution = self.stepfunction_backend.describe_execution(answer["executionArn"])
+            output = getattr(execution, "output", None)
+            if isinstance(execution, Execution) and not isinstance(output, (str, type(None))):
+                answer["output"] = json.dumps(output, separators=(",", ":"))
+        return result
+
+    StepFunctionResponse.describe_execution = describe_execution
