@@ -82,3 +82,18 @@ def test_of_iterations_failing_together_the_first_is_the_failed_one(emulator):
     assert ends["MapIterationFailed"]["index"] == 0
     kinds = [event["type"] for event in events]
     assert kinds.count("MapIterationAborted") == 2 and kinds[-1] == "ExecutionFailed"
+
+
+def test_a_task_whose_error_ends_its_branch_is_aborted(emulator):
+    # AWS: TaskFailed, then TaskStateAborted: the Task state never exits.
+    missing = f"arn:aws:states:{emulator.region}:{emulator.account_id}:stateMachine:missing"
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution",
+        "Parameters": {"StateMachineArn": missing},
+        "End": True,
+    }
+    branches = [{"StartAt": "Start", "States": {"Start": task}}]
+    description, kinds = run(emulator, one_state({"Type": "Parallel", "Branches": branches}))
+    assert description["error"] == "StepFunctions.StateMachineDoesNotExistException"
+    assert kinds[kinds.index("TaskFailed") + 1] == "TaskStateAborted"

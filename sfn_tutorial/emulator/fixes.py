@@ -21,6 +21,7 @@ from sfn_tutorial.emulator.stepfunctions import (
     interpreter,
     jsonata_support,
     map_state,
+    service_integrations,
     sync_executions,
 )
 
@@ -42,3 +43,4 @@ def apply(port: int) -> None:
     interpreter.apply()  # where moto's interpreter differs from AWS's recorded behaviour
     branches.apply()  # a failing Map iteration or Parallel branch ends the others as on AWS
     map_state.apply()  # ItemBatcher, tolerated failures, map runs, ResultWriter
+    service_integrations.apply()  # SQS, SNS, DynamoDB and Step Functions Tasks, as on AWS

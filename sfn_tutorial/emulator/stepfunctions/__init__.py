@@ -6,5 +6,6 @@
 - ``jsonata_support``: JSONata expressions and variables, on the ``jsonata-python`` engine.
 - ``branches``: how a failing inline Map iteration or Parallel branch ends the others.
 - ``map_state``: the Distributed Map (item batches, tolerated failures, map runs, ResultWriter).
+- ``service_integrations``: Task states calling SQS, SNS, DynamoDB and Step Functions itself.
 - ``sync_executions``: ``StartSyncExecution`` for EXPRESS state machines.
 """
