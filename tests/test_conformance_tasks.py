@@ -8,8 +8,11 @@ and cause, history event types and failure events. Every case runs on this test 
 emulator and is judged by ``run_task_cases.py`` from the same folder (its set-up, masking and
 comparison, imported as is).
 
-The test fails if fewer than THRESHOLD pass: raise THRESHOLD whenever a fix makes more cases
-pass. The cases it still fails, and why, are in KNOWN_FAILURES.
+With the emulator's earlier fixes 62 passed; now 93 do, give or take one: whether 096 and 097
+pass depends on how many digits a start date has (see KNOWN_FAILURES). The test fails if fewer than
+THRESHOLD pass: raise THRESHOLD whenever a fix makes more cases pass. The cases it may still
+fail, and why, are in KNOWN_FAILURES; none of them is an emulator behaviour we know to differ
+from AWS except 094's header spelling.
 """
 
 from __future__ import annotations
@@ -26,12 +29,36 @@ import pytest
 CONFORMANCE = Path(__file__).resolve().parents[1].parent / "shared" / "conformance-tasks"
 RUNNER = CONFORMANCE / "run_task_cases.py"
 
-THRESHOLD = 62
+THRESHOLD = 92
 JOBS = 6  # most cases wait on timeouts, heartbeats or retry intervals, not on the emulator
 TIMEOUT_S = 60.0
 
-# Case file (without .json) -> why it still fails.
-KNOWN_FAILURES: dict[str, str] = {}
+_START_EXECUTION_LENGTH = (
+    "the output's SdkHttpMetadata has the Content-Length of StartExecution's answer, which the "
+    "recording kept unmasked (164 in 096, 163 in 097, 161 in 080's history): its length "
+    "depends on the region and on how many digits the start date has. The emulator reports "
+    "its own answer's length, 164 for most start dates and 163 when the milliseconds end in 0 "
+    "(ap-northeast-2, compact JSON as AWS sends it), so 096 passes most of the time and 097 "
+    "seldom"
+)
+
+# Case file (without .json) -> why it still fails (096 and 097: may fail).
+KNOWN_FAILURES: dict[str, str] = {
+    "090": (
+        "the recording pins U1 and U2 to the same token, so the runner's mask for the queue's "
+        "name (queue-73e08fde -> <sqs_queue_name>) also rewrites the unresolvable host quoted in "
+        "the emulator's cause ('Unable to execute HTTP request: no-such-queue-73e08fde: Name or "
+        "service not known', AWS's words), which the recording kept as is: no endpoint can match"
+    ),
+    "094": (
+        "a real difference, left alone: in the same recorded execution DynamoDB spelled the "
+        "request id header x-amzn-RequestId for PutItem (as in 093 for PutItem and DeleteItem) "
+        "but x-amzn-requestid for GetItem; the emulator spells it x-amzn-RequestId for every "
+        "call (SdkHttpMetadata's header names are compared exactly)"
+    ),
+    "096": _START_EXECUTION_LENGTH,
+    "097": _START_EXECUTION_LENGTH,
+}
 
 
 def _load_runner():
