@@ -35,3 +35,13 @@ def test_fifo_publish_answers_a_growing_sequence_number(fifo_topic):
     assert int(numbers[0]) < int(numbers[1])
     standard = sns.create_topic(Name="sns-api-test")["TopicArn"]
     assert "SequenceNumber" not in sns.publish(TopicArn=standard, Message="hello")
+
+
+def test_publish_to_a_deleted_topic_is_topic_not_found(emulator):
+    sns = boto3.client("sns")
+    topic = sns.create_topic(Name="sns-api-deleted")["TopicArn"]
+    sns.delete_topic(TopicArn=topic)
+    with pytest.raises(sns.exceptions.NotFoundException) as raised:
+        sns.publish(TopicArn=topic, Message="hello")
+    assert raised.value.response["Error"]["Message"] == "Topic does not exist"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404

@@ -16,6 +16,7 @@ def apply() -> None:
     """Make moto's SNS publish to FIFO topics as SNS does."""
     fifo_publish_without_a_group_id_is_an_invalid_parameter()
     fifo_publish_answers_a_sequence_number()
+    publish_to_a_missing_topic_is_topic_not_found()
 
 
 def fifo_publish_without_a_group_id_is_an_invalid_parameter() -> None:
@@ -67,3 +68,29 @@ def fifo_publish_answers_a_sequence_number() -> None:
         return result
 
     SNSResponse.publish = publish
+
+
+def publish_to_a_missing_topic_is_topic_not_found() -> None:
+    """``Publish`` to a topic that does not exist (or no longer does): HTTP 404 ``NotFound``,
+    ``Topic does not exist``.
+
+    moto looks for a platform endpoint of that ARN instead and answers ``Endpoint does not
+    exist``.
+    """
+    from moto.sns.exceptions import SNSNotFoundError
+    from moto.sns.models import SNSBackend
+
+    original = SNSBackend.publish
+
+    def publish(self, message, arn=None, *args, **kwargs):
+        if arn and _is_topic_arn(arn) and arn not in self.topics:
+            raise SNSNotFoundError("Topic does not exist")
+        return original(self, message, arn, *args, **kwargs)
+
+    SNSBackend.publish = publish
+
+
+def _is_topic_arn(arn: str) -> bool:
+    """``arn:aws:sns:REGION:ACCOUNT:NAME``, not a platform endpoint's ARN."""
+    parts = arn.split(":")
+    return len(parts) == 6 and parts[2] == "sns" and "/" not in parts[5]
