@@ -25,6 +25,7 @@ emulator process; ``tests/test_stepfunctions_branches.py`` checks each behaviour
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -32,6 +33,7 @@ import time
 # fail together (tasks with the same timeout) are recorded as AWS records them.
 GRACE_S = 0.5
 _groups_lock = threading.Lock()
+_numbers = itertools.count()
 
 
 def apply() -> None:
@@ -49,7 +51,7 @@ class Group:
     def __init__(self, parent: Branch | None) -> None:
         self.parent = parent
         self.lock = threading.RLock()
-        self.branches: list[Branch] = []
+        self.branches: set[Branch] = set()  # those running: an ended one lets go of its frame
         self.pending: list[tuple] = []  # iterations' end events, held from the first failure
         self.settled = False  # the held events are written: later ends are aborted ones
         if parent is not None:
@@ -58,12 +60,22 @@ class Group:
     def add(self, env, iteration=None) -> Branch:
         branch = Branch(self, env, iteration)
         with self.lock:
-            self.branches.append(branch)
+            self.branches.add(branch)
         return branch
+
+    def ended(self, branch: Branch) -> None:
+        """``branch`` ended: forget it, and its environment, so both can be freed at once."""
+        with self.lock:
+            self.branches.discard(branch)
+            branch.env, branch.groups = None, []
+            branch.ended.set()
 
     def running(self) -> list[Branch]:
         with self.lock:
-            return [branch for branch in self.branches if not branch.finished()]
+            return sorted(
+                (branch for branch in self.branches if not branch.finished()),
+                key=lambda branch: branch.number,
+            )
 
     def abort_the_others(self) -> None:
         """After the first failure: let the others end on their own for ``GRACE_S``, record
@@ -101,6 +113,7 @@ class Branch:
         self.groups: list[Group] = []  # Maps and Parallels started inside this branch
         self.closed = False
         self.ended = threading.Event()
+        self.number = next(_numbers)  # the order branches started in
         env.tutorial_branch = self
         env.event_history_context.tutorial_branch = self
 
@@ -130,6 +143,7 @@ class Branch:
             if self.iteration is not None:
                 add_event(self.env, "MapIterationAborted", self.iteration)
             self.closed = True
+            self.group.branches.discard(self)
 
 
 def aborted_event_type(state) -> str | None:
@@ -230,7 +244,7 @@ def map_iterations_are_branches() -> None:
         try:
             original_job(self, env, job)
         finally:
-            branch.ended.set()
+            group.ended(branch)
 
     IterationWorker._eval_job = _eval_job
 
@@ -270,7 +284,7 @@ def parallel_branches_are_branches() -> None:
         try:
             original_routine(self)
         finally:
-            self.tutorial_branch.ended.set()
+            self.tutorial_branch.group.ended(self.tutorial_branch)
 
     BranchWorker._thread_routine = _thread_routine
 
