@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from typing import NamedTuple
 
 # How long a failing Map or Parallel state lets the others end on their own: iterations that
 # fail together (tasks with the same timeout) are recorded as AWS records them.
@@ -45,6 +46,19 @@ def apply() -> None:
     aborted_branches_write_nothing_more()
 
 
+class HeldEvent(NamedTuple):
+    """A Map iteration's end event, held until the Map settles how each iteration ended."""
+
+    manager: object
+    context: object
+    type: str
+    details: dict  # MapIterationEventDetails: name, index
+    options: dict
+
+    def index(self) -> int:
+        return self.details["index"]
+
+
 class Group:
     """The iterations of one inline Map evaluation, or the branches of one Parallel evaluation."""
 
@@ -52,7 +66,7 @@ class Group:
         self.parent = parent
         self.lock = threading.RLock()
         self.branches: set[Branch] = set()  # those running: an ended one lets go of its frame
-        self.pending: list[tuple] = []  # iterations' end events, held from the first failure
+        self.pending: list[HeldEvent] = []  # iterations' end events, from the first failure
         self.settled = False  # the held events are written: later ends are aborted ones
         if parent is not None:
             parent.groups.append(self)
@@ -93,13 +107,11 @@ class Group:
         iterations that time out together; every other one ``MapIterationAborted``."""
         with self.lock:
             held, self.pending, self.settled = self.pending, [], True
-        failed = [entry for entry in held if entry[2] == "MapIterationFailed"]
-        first = min(failed, key=lambda entry: entry[4]["index"], default=None)
-        for entry in sorted(held, key=lambda entry: (entry is not first, entry[4]["index"])):
-            manager, context, event_type, _, details, kwargs = entry
-            if entry is not first:
-                event_type = "MapIterationAborted"
-            _write_iteration_event(manager, context, event_type, details, kwargs)
+        failed = [held_event for held_event in held if held_event.type == "MapIterationFailed"]
+        first = min(failed, key=HeldEvent.index, default=None)
+        for held_event in sorted(held, key=lambda event: (event is not first, event.index())):
+            event_type = held_event.type if held_event is first else "MapIterationAborted"
+            _write_iteration_event(held_event, event_type)
 
 
 class Branch:
@@ -300,12 +312,15 @@ def parallel_branches_are_branches() -> None:
     BranchWorkerPool.get_exit_event_details = get_exit_event_details
 
 
-def _write_iteration_event(manager, context, event_type: str, details, kwargs) -> None:
-    """Write a held Map iteration event (``MapIterationFailed``, ``...Aborted``, ...)."""
+def _write_iteration_event(held: HeldEvent, event_type: str) -> None:
+    """Write a held Map iteration event as ``event_type`` (``MapIterationFailed``, ...)."""
     from moto.stepfunctions.parser.api import HistoryEventType
 
     key = event_type[0].lower() + event_type[1:] + "EventDetails"
-    _original_add_event(manager, context, HistoryEventType(event_type), {key: details}, **kwargs)
+    details = {key: held.details}
+    _original_add_event(
+        held.manager, held.context, HistoryEventType(event_type), details, **held.options
+    )
 
 
 _original_add_event = None  # the event manager's add_event, under this module's
@@ -339,8 +354,8 @@ def aborted_branches_write_nothing_more() -> None:
                     event_type = HistoryEventType.MapIterationAborted
                     event_details = {"mapIterationAbortedEventDetails": details}
                 elif event_type == HistoryEventType.MapIterationFailed or group.pending:
-                    entry = (self, context, event_type.value, None, details, kwargs)
-                    group.pending.append(entry)
+                    held = HeldEvent(self, context, event_type.value, details, kwargs)
+                    group.pending.append(held)
                     return context.last_published_event_id
         return original(self, context, event_type, event_details, *args, **kwargs)
 
