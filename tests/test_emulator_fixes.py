@@ -486,3 +486,41 @@ def test_several_graph_problems_are_listed_in_awss_order(emulator):
         'pass3 at /States/pass1/Next, MISSING_TRANSITION_TARGET: State "pass2" is not '
         "reachable. at /States/pass2'"
     )
+
+
+def test_send_task_failure_fails_the_waiting_task_with_its_error_and_cause(emulator):
+    # AWS: the .waitForTaskToken Task fails with the error and the cause SendTaskFailure gave.
+    sqs, sfn = boto3.client("sqs"), boto3.client("stepfunctions")
+    queue = sqs.create_queue(QueueName="send-task-failure-test")["QueueUrl"]
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+        "End": True,
+    }
+    machine = sfn.create_state_machine(
+        name="send-task-failure-test",
+        definition=json.dumps({"StartAt": "Wait", "States": {"Wait": task}}),
+        roleArn=f"arn:aws:iam::{emulator.account_id}:role/send-task-failure-test",
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    message = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10)["Messages"][0]
+    token = json.loads(message["Body"])["token"]
+    sfn.send_task_failure(taskToken=token, error="Declined", cause="card expired")
+    description = executions.wait_for_execution(arn, timeout_s=30)
+    assert (description["error"], description["cause"]) == ("Declined", "card expired")
+
+
+def test_describe_execution_shows_input_and_output_as_aws_does(emulator):
+    # AWS: inputDetails {"included": true} with the input, as outputDetails with the output,
+    # and the output as compact JSON text, as in the ExecutionSucceeded event.
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="input-details-test",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn=f"arn:aws:iam::{emulator.account_id}:role/input-details-test",
+    )["stateMachineArn"]
+    description = run(machine, {"a": 1, "b": [2]})
+    assert description["output"] == '{"a":1,"b":[2]}'
+    assert description["inputDetails"] == {"included": True}
+    assert description["outputDetails"] == {"included": True}

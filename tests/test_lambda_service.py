@@ -371,17 +371,17 @@ def test_output_path_payload_gives_the_handlers_result(lam):
 
 def test_a_missing_function_fails_the_task_as_lambdas_api_error(lam):
     # Step Functions: the integration fails with "Lambda.ResourceNotFoundException" and a cause
-    # naming the service, status, error code and request id; the error is the one Invoke gives.
+    # naming the function's $LATEST version, the service, status, error code and request id.
     missing = deploy(ECHO).replace(":function:test-", ":function:gone-")
     with pytest.raises(lam.exceptions.ResourceNotFoundException) as raised:
         lam.invoke(FunctionName=missing, Payload=b"{}")
-    message = raised.value.response["Error"]["Message"]
+    assert raised.value.response["Error"]["Message"] == f"Function not found: {missing}"
     parameters = {"FunctionName": missing, "Payload.$": "$"}
     description = run(task("arn:aws:states:::lambda:invoke", Parameters=parameters, End=True), {})
     assert description["status"] == "FAILED"
     assert description["error"] == "Lambda.ResourceNotFoundException"
     assert description["cause"].startswith(
-        f"{message} (Service: AWSLambda; Status Code: 404; "
+        f"Function not found: {missing}:$LATEST (Service: AWSLambda; Status Code: 404; "
         "Error Code: ResourceNotFoundException; Request ID: "
     )
 
@@ -451,6 +451,19 @@ def test_a_failing_task_is_retried_and_caught_with_aws_history(lam):
     # first state's entered event points at 0, as in the histories recorded on AWS.
     expected = [(1, 0), (2, 0)] + [(number, number - 1) for number in range(3, len(history) + 1)]
     assert [(event_id, previous) for _, event_id, previous in history] == expected
+
+
+def test_every_retry_of_a_task_runs_the_handler_on_the_states_input(lam):
+    # AWS retries up to MaxAttempts times, each attempt with the same input, each recorded as
+    # LambdaFunctionScheduled, LambdaFunctionStarted and LambdaFunctionFailed.
+    arn = deploy("def handler(event, context):\n    raise ValueError(repr(event))")
+    retry = [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 3}]
+    retry[0]["BackoffRate"] = 1
+    description = run(task(arn, Retry=retry, End=True), {"order": 7})
+    assert description["status"] == "FAILED"
+    assert json.loads(description["cause"])["errorMessage"] == "{'order': 7}"
+    kinds = [kind for kind, _, _ in history_of(description)]
+    assert kinds.count("LambdaFunctionScheduled") == kinds.count("LambdaFunctionFailed") == 4
 
 
 def test_a_task_without_a_timeout_records_what_one_with_a_timeout_does(lam):

@@ -241,3 +241,88 @@ def test_one_worker_runs_any_number_of_items(emulator, mode):
     execution = run(emulator, definition, list(range(1200)), timeout_s=120)
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     assert json.loads(execution["output"]) == list(range(1200))
+
+
+def history(description: dict) -> list[dict]:
+    return executions.execution_history(description["executionArn"])
+
+
+def test_a_runtime_error_names_the_event_that_entered_the_state(emulator):
+    # AWS: "(entered at the event id #2)" is the ParallelStateEntered event, although the state
+    # wrote ParallelStateStarted, its branch's events and ParallelStateSucceeded after it.
+    branch = {"StartAt": "Inner", "States": {"Inner": {"Type": "Pass", "End": True}}}
+    state = {"Type": "Parallel", "Branches": [branch], "OutputPath": "$.missing"}
+    description = run(emulator, one_state(state), {})
+    assert description["status"] == "FAILED"
+    assert description["cause"].startswith(
+        "An error occurred while executing the state 'Only' (entered at the event id #2). "
+    )
+
+
+@pytest.mark.parametrize(
+    "path, execution_input, message",
+    [
+        ("$.no.such.path", {}, "Missing property in path $['no']"),
+        ("$.a.b", {"a": {}}, "No results for path: $['a']['b']"),
+        ("$.missing", {}, "No results for path: $['missing']"),
+    ],
+)
+def test_a_path_that_finds_nothing_says_where(emulator, path, execution_input, message):
+    # AWS (Jayway JsonPath): a missing name on the way is a "Missing property", a missing last
+    # name gives "No results".
+    description = run(emulator, one_state({"Type": "Pass", "OutputPath": path}), execution_input)
+    assert (description["status"], description["error"]) == ("FAILED", "States.Runtime")
+    assert description["cause"].endswith(f"Invalid path '{path}' : {message}")
+
+
+def test_missing_path_causes():
+    assert interpreter.missing_path_cause("$['a']['b c']", {"a": {}}) == (
+        "No results for path: $['a']['b c']"
+    )
+    assert interpreter.missing_path_cause("$.a[0]", {}) is None  # not names only: moto's words
+
+
+def test_an_error_leaving_a_map_keeps_its_name_and_the_inner_cause(emulator):
+    # AWS: a States.* error that ends an iteration fails the Map with that error, and the
+    # execution's cause is the one that names the inner state.
+    inner = {"Type": "Pass", "Output": "{% $nothing %}", "End": True}
+    state = {
+        "Type": "Map",
+        "Items": [1],
+        "ItemProcessor": {"StartAt": "Inner", "States": {"Inner": inner}},
+    }
+    description = run(emulator, one_state(state, QueryLanguage="JSONata"), {})
+    assert description["error"] == "States.QueryEvaluationError"
+    assert description["cause"].startswith(
+        "An error occurred while executing the state 'Inner' (entered at the event id #5). "
+        "The JSONata expression '$nothing' specified for the field 'Output' returned nothing"
+    )
+
+
+def parallel_caught(query_language: str) -> dict:
+    failing = (
+        {"Type": "Pass", "Output": "{% $nothing %}", "End": True}
+        if query_language == "JSONata"
+        else {"Type": "Fail", "Error": "Oops"}
+    )
+    branch = {"StartAt": "Inner", "States": {"Inner": failing}}
+    catch = [{"ErrorEquals": ["States.ALL"], "Next": "Recovered"}]
+    return {
+        "QueryLanguage": query_language,
+        "StartAt": "Both",
+        "States": {
+            "Both": {"Type": "Parallel", "Branches": [branch], "Catch": catch, "End": True},
+            "Recovered": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+@pytest.mark.parametrize("query_language", ["JSONata", "JSONPath"])
+def test_only_a_jsonpath_parallel_records_parallel_state_failed(emulator, query_language):
+    # AWS: a caught JSONPath Parallel writes ParallelStateFailed, then ParallelStateExited; a
+    # JSONata one goes straight to ParallelStateExited.
+    description = run(emulator, parallel_caught(query_language), {})
+    assert description["status"] == "SUCCEEDED"
+    kinds = [event["type"] for event in history(description)]
+    assert ("ParallelStateFailed" in kinds) == (query_language == "JSONPath")
+    assert "ParallelStateExited" in kinds

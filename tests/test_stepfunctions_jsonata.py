@@ -183,3 +183,29 @@ def test_engine_returns_plain_json(expression, value):
 def test_engine_tells_undefined_from_null():
     with pytest.raises(jsonata_support.Undefined):
         jsonata_support.evaluate("$nothing")
+
+
+def test_a_failing_task_argument_writes_one_evaluation_failed_event(emulator):
+    # AWS: one EvaluationFailed event, naming the state and the field as its location.
+    definition = jsonata_machine(
+        (
+            "Call",
+            {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": "{% $doesNotExist %}",
+            },
+        )
+    )
+    description = run(emulator, definition)
+    assert description["error"] == "States.QueryEvaluationError"
+    events = executions.execution_history(description["executionArn"])
+    assert [event["type"] for event in events] == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "EvaluationFailed",
+        "ExecutionFailed",
+    ]
+    details = events[2]["evaluationFailedEventDetails"]
+    assert (details["state"], details["location"]) == ("Call", "Arguments")
+    assert details["cause"] == description["cause"]

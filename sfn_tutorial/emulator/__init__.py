@@ -6,7 +6,8 @@ Walk it top-down:
 - ``fixes``: every change to moto, service by service, in the order it is applied.
 - ``patching``: the helper fixes use to replace a name everywhere moto copied it.
 - ``moto_speed``: places where moto spends time it need not, made cheap.
+- ``wire_format``: the bytes of the services' answers, as AWS writes them.
 - one folder per AWS service, as moto lays out its own: ``awslambda``, ``stepfunctions``,
-  ``events`` (EventBridge), ``apigateway`` and ``iam``; each folder's ``__init__`` lists its
-  modules.
+  ``events`` (EventBridge), ``apigateway``, ``iam``, ``sqs``, ``sns`` and ``dynamodb``; each
+  folder's ``__init__`` lists its modules.
 """

@@ -7,16 +7,21 @@ function whose docstring says what AWS does; their tests check them against a ru
 
 from __future__ import annotations
 
-from sfn_tutorial.emulator import moto_speed
+from sfn_tutorial.emulator import moto_speed, wire_format
 from sfn_tutorial.emulator.apigateway import execute_api
 from sfn_tutorial.emulator.awslambda import service as lambda_service
+from sfn_tutorial.emulator.dynamodb import api as dynamodb_api
 from sfn_tutorial.emulator.events import rules
 from sfn_tutorial.emulator.iam import managed_policies
+from sfn_tutorial.emulator.sns import api as sns_api
+from sfn_tutorial.emulator.sqs import api as sqs_api
 from sfn_tutorial.emulator.stepfunctions import (
     api,
+    branches,
     interpreter,
     jsonata_support,
     map_state,
+    service_integrations,
     sync_executions,
     test_state,
 )
@@ -26,6 +31,10 @@ def apply(port: int) -> None:
     """Turn moto into the tutorial's local AWS, listening on ``port``."""
     moto_speed.apply()  # first: it decides what moto imports at start, and caches dispatch
     managed_policies.apply()  # AWSLambdaRole and the other AWS managed policies exist
+    wire_format.apply()  # answers' bytes as AWS writes them: compact JSON, indented XML
+    sqs_api.apply()  # SQS asks for missing parameters
+    sns_api.apply()  # FIFO topics: sequence numbers, the group id's error
+    dynamodb_api.apply()  # DynamoDB's validation errors
     api.apply(port)  # Step Functions' API: error codes, validation, interpreter on this server
     lambda_service.apply(f"http://127.0.0.1:{port}")  # Invoke runs the real handler
     rules.apply()  # EventBridge rules start executions; schedules fire
@@ -33,5 +42,7 @@ def apply(port: int) -> None:
     execute_api.apply(port)  # REST and HTTP API integrations call Step Functions
     jsonata_support.apply()  # JSONata expressions and variables, with jsonata-python
     interpreter.apply()  # where moto's interpreter differs from AWS's recorded behaviour
+    branches.apply()  # a failing Map iteration or Parallel branch ends the others as on AWS
     map_state.apply()  # ItemBatcher, tolerated failures, map runs, ResultWriter
     test_state.apply()  # TestState: one state, inspection data, mocks, as AWS answers
+    service_integrations.apply()  # SQS, SNS, DynamoDB and Step Functions Tasks, as on AWS

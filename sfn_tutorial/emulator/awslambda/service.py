@@ -36,6 +36,8 @@ from sfn_tutorial.emulator.awslambda import codecache, logs, runtime
 REQUEST_LIMIT = 6 * 1024 * 1024  # bytes, synchronous invocations (Lambda quotas)
 RESPONSE_LIMIT = 6291556  # bytes, as Lambda's Function.ResponseSizeTooLarge message states it
 EVENT_MAX_AGE_S = 6 * 3600  # how long Lambda keeps retrying a throttled asynchronous event
+# "Function not found: arn:aws:lambda:REGION:ACCOUNT:function:NAME", without a qualifier
+UNQUALIFIED_NOT_FOUND = re.compile(r"Function not found: arn:[^:]+:lambda:[^:]*:\d+:function:[^:]+")
 INVOKE_PATH = re.compile(r"/2015-03-31/functions/([^/]+)/invocations/?")
 CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/lambda/")  # SigV4: key, region
 REQUEST_HEADERS = {
@@ -107,6 +109,7 @@ def apply(endpoint: str) -> None:
     _changes_retire_execution_environments()
     _lambda_invoke_task_output_is_awss()
     _lambda_tasks_without_a_timeout_run_in_place()
+    _a_missing_function_is_named_with_latest()
 
 
 def _packages_are_checked() -> None:
@@ -420,6 +423,33 @@ def _lambda_invoke_task_output_is_awss() -> None:
     service_task._eval_service_task = _eval_service_task
 
 
+def _a_missing_function_is_named_with_latest() -> None:
+    """A ``lambda:invoke`` Task naming a function that does not exist, without a version or
+    alias, fails with ``Lambda.ResourceNotFoundException``, cause ``Function not found:
+    arn:aws:lambda:REGION:ACCOUNT:function:NAME:$LATEST (Service: AWSLambda; Status Code: 404;
+    ...)``: Step Functions invokes the function's ``$LATEST`` version.
+
+    moto's message names the unqualified ARN.
+    """
+    from botocore.exceptions import ClientError
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_lambda,
+    )
+
+    task_class = state_task_service_lambda.StateTaskServiceLambda
+    original = task_class._from_error
+
+    def _from_error(self, env, ex):
+        error = ex.response.get("Error", {}) if isinstance(ex, ClientError) else {}
+        message = error.get("Message", "")
+        match = UNQUALIFIED_NOT_FOUND.fullmatch(message)
+        if error.get("Code") == "ResourceNotFoundException" and match:
+            error["Message"] = f"{message}:$LATEST"
+        return original(self, env, ex)
+
+    task_class._from_error = _from_error
+
+
 def _lambda_tasks_without_a_timeout_run_in_place() -> None:
     """A Lambda Task state without ``TimeoutSeconds`` runs on its execution's own environment.
 
@@ -429,6 +459,9 @@ def _lambda_tasks_without_a_timeout_run_in_place() -> None:
     the Lambda call itself: in a Map of a thousand items they were a third of a Task's CPU time.
     The history is the same: events go to the same event manager with the same ids and links.
     Tasks with a timeout, and ``.waitForTaskToken`` tasks, keep moto's way.
+
+    Each attempt starts from the state's input, as on AWS: a failed attempt that a ``Retry``
+    retries leaves the evaluation stack as it found it, as moto's copy of it did.
     """
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_lambda,
@@ -448,12 +481,12 @@ def _run_in_place_unless_timed(task_class) -> None:
         waits_for_token = getattr(self.resource, "condition", None) is not None
         if waits_for_token or not self.timeout.is_default_value():
             return original(self, env)
-        depth = len(env.stack)
+        before = list(env.stack)  # the call pops the state's input: a retry needs it again
         try:
             self._eval_execution(env)
             result = env.stack.pop()
         finally:
-            del env.stack[depth:]  # what the call left, also when it failed
+            env.stack[:] = before  # as moto's frame leaves it, also when the call failed
         _process_task_result(self, env, result)
 
     task_class._evaluate_with_timeout = _evaluate_with_timeout

@@ -4,7 +4,9 @@
 - ``validation``: definition diagnostics, as ``ValidateStateMachineDefinition`` reports them.
 - ``interpreter``: where moto's interpreter runs states differently from AWS.
 - ``jsonata_support``: JSONata expressions and variables, on the ``jsonata-python`` engine.
+- ``branches``: how a failing inline Map iteration or Parallel branch ends the others.
 - ``map_state``: the Distributed Map (item batches, tolerated failures, map runs, ResultWriter).
+- ``service_integrations``: Task states calling SQS, SNS, DynamoDB and Step Functions itself.
 - ``sync_executions``: ``StartSyncExecution`` for EXPRESS state machines.
 - ``test_state``: ``TestState``, one state run on its own with inspection data and mocks;
   ``test_state_checks``: the requests it refuses, as AWS does.

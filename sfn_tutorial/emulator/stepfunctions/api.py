@@ -44,6 +44,8 @@ def apply(port: int) -> None:
     invalid_definitions_are_rejected_as_aws_does()
     create_state_machine_is_idempotent_only_for_the_same_machine()
     validate_state_machine_definition_is_available()
+    send_task_failure_keeps_its_cause()
+    describe_execution_shows_input_and_output_as_aws_does()
 
 
 def interpreter_errors_keep_their_error_codes() -> None:
@@ -342,3 +344,53 @@ def validate_state_machine_definition_is_available() -> None:
         )
 
     StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
+
+
+def send_task_failure_keeps_its_cause() -> None:
+    """``SendTaskFailure(taskToken, error, cause)``: the waiting Task fails with that error and
+    that cause (``TaskFailed``, and the execution's cause if nothing catches it).
+
+    moto's API reads the error only; the cause was lost.
+    """
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def send_task_failure(self):
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"),
+            error=self._get_param("error"),
+            cause=self._get_param("cause"),
+        )
+        return EmptyResult()
+
+    StepFunctionResponse.send_task_failure = send_task_failure
+
+
+def describe_execution_shows_input_and_output_as_aws_does() -> None:
+    """``DescribeExecution`` answers ``inputDetails: {"included": true}`` with the input (as
+    ``outputDetails`` with the output), and the output as the JSON text the execution ended
+    with, compact as in its ``ExecutionSucceeded`` event: ``{"ok":true}``. A ``.sync`` Task's
+    result has them as ``InputDetails`` and ``Output``.
+
+    moto answers ``outputDetails`` only, and writes the output with ``json.dumps``' spaces.
+    """
+    import json
+
+    from moto.stepfunctions.parser.backend.execution import Execution
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    original = StepFunctionResponse.describe_execution
+
+    def describe_execution(self):
+        result = original(self)
+        answer = result.result
+        if isinstance(answer, dict) and "input" in answer:
+            answer.setdefault("inputDetails", {"included": True})
+        if isinstance(answer, dict) and "output" in answer:
+            execution = self.stepfunction_backend.describe_execution(answer["executionArn"])
+            output = getattr(execution, "output", None)
+            if isinstance(execution, Execution) and not isinstance(output, (str, type(None))):
+                answer["output"] = json.dumps(output, separators=(",", ":"))
+        return result
+
+    StepFunctionResponse.describe_execution = describe_execution

@@ -20,6 +20,13 @@ INLINE_MAP_CONCURRENCY = 40
 # [a:b] or a union [a,b]. Quoted names are taken out first: $['a:b'] names one place.
 _INDEFINITE_PATH = re.compile(r"\*|\.\.|\?\(|\[[^\]]*[:,][^\]]*\]")
 _QUOTED_NAME = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+# A JSONPath made of names only: $.a.b or $['a']['b'] (what Jayway's path messages spell out).
+_NAMES_PATH = re.compile(r"\$(?:\.[A-Za-z_$][\w$-]*|\['[^']*'\])+")
+_PATH_NAME = re.compile(r"\.([A-Za-z_$][\w$-]*)|\['([^']*)'\]")
+# How Step Functions places a States.Runtime or States.QueryEvaluationError cause in its state.
+_PLACED_CAUSE = re.compile(
+    r"An error occurred while executing the state '.*' \(entered at the event id #\d+\)\. ", re.S
+)
 
 
 def apply() -> None:
@@ -36,6 +43,11 @@ def apply() -> None:
     inline_map_runs_at_most_40_iterations_at_once()
     definite_json_paths_give_one_value()
     map_workers_take_any_number_of_items()
+    failures_name_the_event_where_the_state_was_entered()
+    missing_properties_in_paths_are_named()
+    errors_leaving_a_map_or_parallel_keep_their_names()
+    a_cause_is_placed_in_its_state_once()
+    jsonata_parallel_states_write_no_parallel_state_failed()
 
 
 def unmatched_choice_fails_with_no_choice_matched() -> None:
@@ -470,3 +482,210 @@ def _tail_call_in_a_loop(worker_class) -> None:
             self._tutorial_pool_running = False
 
     worker_class._eval_pool = _eval_pool
+
+
+def failures_name_the_event_where_the_state_was_entered() -> None:
+    """A ``States.Runtime`` or ``States.QueryEvaluationError`` cause says which state failed and
+    the id of the event that entered it: ``An error occurred while executing the state 'Call'
+    (entered at the event id #2). ...``, also when the state wrote events after that one (a Task's
+    ``LambdaFunctionScheduled``, ``...Started``, ``...Succeeded`` before its ``OutputPath``
+    failed).
+
+    moto names the last event the state wrote (#5 in that example).
+    """
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+    )
+    from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+
+    original_input = CommonStateField._eval_state_input
+
+    def _eval_state_input(self, env):
+        # moto calls this right after it wrote the state's Entered event on this context.
+        context = env.event_history_context
+        context.tutorial_entered_event_id = context.last_published_event_id
+        return original_input(self, env)
+
+    CommonStateField._eval_state_input = _eval_state_input
+
+    original_init = FailureEvent.__init__
+
+    def __init__(self, env, *args, **kwargs):
+        original_init(self, env, *args, **kwargs)
+        entered = getattr(env.event_history_context, "tutorial_entered_event_id", None)
+        if entered is not None:
+            self.source_event_id = entered
+
+    FailureEvent.__init__ = __init__
+
+    original_frame = Environment.as_inner_frame_of.__func__
+
+    def as_inner_frame_of(cls, env, *args, **kwargs):
+        frame = original_frame(cls, env, *args, **kwargs)
+        entered = getattr(env.event_history_context, "tutorial_entered_event_id", None)
+        if entered is not None and frame.event_history_context is not env.event_history_context:
+            frame.event_history_context.tutorial_entered_event_id = entered
+        return frame
+
+    Environment.as_inner_frame_of = classmethod(as_inner_frame_of)
+
+
+def missing_path_cause(json_path: str, data) -> str | None:
+    """How Step Functions (Jayway JsonPath) says that ``json_path`` finds nothing in ``data``:
+    ``No results for path: $['a']['b']`` when only the last name is missing, ``Missing property
+    in path $['a']`` when a name before it is. ``None`` for paths that are not names only."""
+    if not _NAMES_PATH.fullmatch(json_path):
+        return None
+    names = [dotted or quoted for dotted, quoted in _PATH_NAME.findall(json_path)]
+    current = data
+    for position, name in enumerate(names):
+        if isinstance(current, dict) and name in current:
+            current = current[name]
+            continue
+        spelled = "$" + "".join(f"['{part}']" for part in names[: position + 1])
+        if position == len(names) - 1:
+            return f"No results for path: {spelled}"
+        return f"Missing property in path {spelled}"
+    return None
+
+
+def missing_properties_in_paths_are_named() -> None:
+    """An ``InputPath`` or ``OutputPath`` that finds nothing fails with ``States.Runtime``,
+    cause ``Invalid path '$.no.such.path' : Missing property in path $['no']`` when a name on
+    the way is missing, and ``... : No results for path: $['a']['b']`` when only the last one is.
+
+    moto quotes the whole path as one name: ``No results for path: $['no.such.path']``.
+    """
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.path.input_path import InputPath
+    from moto.stepfunctions.parser.asl.component.common.path.output_path import OutputPath
+    from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError
+
+    for path_class in (InputPath, OutputPath):
+        original = path_class._eval_body
+
+        def _eval_body(self, env, original=original):
+            try:
+                return original(self, env)
+            except FailureEventException as failure:
+                missing = failure.__context__
+                if isinstance(missing, NoSuchJsonPathError):
+                    cause = missing_path_cause(missing.json_path, missing.data)
+                    details = next(iter(failure.failure_event.event_details.values()))
+                    if cause is not None:
+                        details["cause"] = f"Invalid path '{missing.json_path}' : {cause}"
+                raise
+
+        path_class._eval_body = _eval_body
+
+
+def error_name_object(name: str | None):
+    """The interpreter's error name object for ``name``: a predefined ``States.*`` error or a
+    custom one."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+        CustomErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+
+    if name is not None and name.startswith("States."):
+        try:
+            return StatesErrorName.from_name(name)
+        except ValueError:
+            pass
+        custom = CustomErrorName(error_name=None)
+        custom.error_name = name
+        return custom
+    return CustomErrorName(error_name=name)
+
+
+def errors_leaving_a_map_or_parallel_keep_their_names() -> None:
+    """An error that ends an inline Map iteration or a Parallel branch fails the Map or Parallel
+    state with the same error, ``States.*`` errors included: ``States.Timeout`` from a Task
+    that timed out, ``States.QueryEvaluationError`` from a JSONata expression.
+
+    moto re-creates the error as a custom error name, which may not begin with ``States.``: the
+    state failed with ``States.Runtime``, "Custom Error Names MUST NOT begin with the prefix
+    'States.'".
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        iteration_worker,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
+
+    def custom_error_name(error_name: str | None):
+        return error_name_object(error_name)
+
+    for module in (iteration_worker, branches_decl):
+        module.CustomErrorName = custom_error_name
+
+
+def a_cause_is_placed_in_its_state_once() -> None:
+    """When a Map or Parallel state fails because an iteration or branch failed with
+    ``States.Runtime`` or ``States.QueryEvaluationError``, the execution's cause is the inner
+    one, which names the inner state: ``An error occurred while executing the state 'Fallback'
+    (entered at the event id #13). The JSONata expression ...``.
+
+    moto places the already placed cause in the Map or Parallel state once more.
+    """
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEventException,
+    )
+
+    original = FailureEventException.get_execution_failed_event_details
+
+    def get_execution_failed_event_details(self):
+        details = next(iter((self.failure_event.event_details or {}).values()), None)
+        cause = details.get("cause") if isinstance(details, dict) else None
+        if isinstance(cause, str) and _PLACED_CAUSE.match(cause):
+            answer = {"error": details.get("error"), "cause": cause}
+            return {key: value for key, value in answer.items() if value}
+        return original(self)
+
+    FailureEventException.get_execution_failed_event_details = get_execution_failed_event_details
+
+
+def jsonata_parallel_states_write_no_parallel_state_failed() -> None:
+    """A JSONata Parallel state whose branch failed records no ``ParallelStateFailed`` event:
+    after its last attempt it is caught (``ParallelStateExited``) or the execution fails.
+    JSONPath Parallel states write ``ParallelStateFailed`` first, as moto does for both.
+    """
+    from moto.stepfunctions.parser.api import HistoryEventType
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel import (
+        StateParallel,
+    )
+
+    original = StateParallel._eval_state
+
+    def _eval_state(self, env):
+        if self._is_language_query_jsonpath():
+            return original(self, env)
+        manager = env.event_manager
+        env.event_manager = _WithoutEvent(
+            manager, HistoryEventType.ParallelStateFailed, env.event_history_context
+        )
+        try:
+            return original(self, env)
+        finally:
+            env.event_manager = manager
+
+    StateParallel._eval_state = _eval_state
+
+
+class _WithoutEvent:
+    """An event manager that leaves out one type of event written on one context."""
+
+    def __init__(self, manager, event_type, context) -> None:
+        self._manager, self._event_type, self._context = manager, event_type, context
+
+    def __getattr__(self, name: str):
+        return getattr(self._manager, name)
+
+    def add_event(self, context, event_type, *args, **kwargs):
+        if event_type == self._event_type and context is self._context:
+            return context.last_published_event_id
+        return self._manager.add_event(context, event_type, *args, **kwargs)

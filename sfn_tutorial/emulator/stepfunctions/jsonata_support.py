@@ -29,6 +29,7 @@ def apply() -> None:
     string_variables_keep_their_quotes()
     the_current_value_may_be_used()
     jsonata_failures_name_the_expression_and_field()
+    evaluation_failures_are_recorded_once()
 
 
 # -- the engine -----------------------------------------------------------------------------
@@ -226,6 +227,11 @@ def _wrap_with_field(component_class, name_of) -> None:
     component_class._eval_body = _eval_body
 
 
+class RecordedDetails(dict):
+    """The details of a failure event already written to the history: the event manager
+    leaves out any later event with them (``evaluation_failures_are_recorded_once``)."""
+
+
 def query_evaluation_error(env, cause: str, location: str | None = None, record: bool = True):
     """A ``States.QueryEvaluationError`` failure; ``record`` adds its ``EvaluationFailed`` event
     to the history now (otherwise the state adds it when it handles the failure)."""
@@ -251,7 +257,9 @@ def query_evaluation_error(env, cause: str, location: str | None = None, record:
             env=env,
             error_name=error_name,
             event_type=HistoryEventType.EvaluationFailed,
-            event_details=EventDetails(evaluationFailedEventDetails=details),
+            event_details=(RecordedDetails if record else EventDetails)(
+                evaluationFailedEventDetails=details
+            ),
         )
     )
     if record:
@@ -319,24 +327,44 @@ def _eval_string_jsonata(self, env) -> None:
         ],
     )
     described = f"The JSONata expression '{self.expression}'"
-    if current_field():
-        described += f" specified for the field '{current_field()}'"
+    location = current_field() or None
+    if location:
+        described += f" specified for the field '{location}'"
     try:
         result = evaluate(program)
     except Undefined:
-        raise query_evaluation_error(env, f"{described} returned nothing (undefined).") from None
+        cause = f"{described} returned nothing (undefined)."
+        raise query_evaluation_error(env, cause, location) from None
     except Unsupported:
-        raise query_evaluation_error(
-            env, f"{described} returned an unsupported result type."
-        ) from None
+        cause = f"{described} returned an unsupported result type."
+        raise query_evaluation_error(env, cause, location) from None
     except Exception as error:  # noqa: BLE001 - the engine's errors are the expression's
         code = getattr(error, "error", None)
         message = _engine_message(error)
         reason = f"{code}: {message}" if code else message
-        raise query_evaluation_error(
-            env, f"{described} threw an error during evaluation. {reason}"
-        ) from None
+        cause = f"{described} threw an error during evaluation. {reason}"
+        raise query_evaluation_error(env, cause, location) from None
     env.stack.append(result)
+
+
+def evaluation_failures_are_recorded_once() -> None:
+    """A JSONata failure writes one ``EvaluationFailed`` event, with the state's name and the
+    field's path as ``location`` (``Arguments``, ``Output/error``), then the state fails.
+
+    A Task, Map or Parallel state writes the failure event of every error it handles; the
+    ``EvaluationFailed`` event written when the expression failed was written a second time,
+    without the state's name.
+    """
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+
+    original = EventManager.add_event
+
+    def add_event(self, context, event_type, event_details=None, *args, **kwargs):
+        if isinstance(event_details, RecordedDetails):
+            return context.last_published_event_id
+        return original(self, context, event_type, event_details, *args, **kwargs)
+
+    EventManager.add_event = add_event
 
 
 def _engine_message(error: Exception) -> str:

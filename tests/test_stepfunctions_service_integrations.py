@@ -1,0 +1,182 @@
+"""Task states calling SQS, SNS, DynamoDB and Step Functions itself
+(sfn_tutorial/emulator/stepfunctions/service_integrations.py), on the running emulator.
+
+Every test says what such a Task gets on AWS (as recorded in ../shared/conformance-tasks); the
+emulator must give the same.
+"""
+
+import datetime
+import json
+import uuid
+
+import boto3
+import pytest
+
+from sfn_tutorial import executions
+from sfn_tutorial.emulator.stepfunctions import service_integrations
+
+PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": True}, "End": True}}}
+
+
+def role(emulator) -> str:
+    return f"arn:aws:iam::{emulator.account_id}:role/integrations-test"
+
+
+def machine(emulator, definition: dict) -> str:
+    return boto3.client("stepfunctions").create_state_machine(
+        name=f"integrations-test-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(definition),
+        roleArn=role(emulator),
+    )["stateMachineArn"]
+
+
+def run_task(emulator, resource: str, parameters: dict, **fields) -> dict:
+    """Run one Task state; its execution's description."""
+    task = {"Type": "Task", "Resource": resource, "Parameters": parameters, "End": True}
+    definition = {"StartAt": "Call", "States": {"Call": {**task, **fields}}}
+    arn = boto3.client("stepfunctions").start_execution(
+        stateMachineArn=machine(emulator, definition)
+    )["executionArn"]
+    return executions.wait_for_execution(arn, timeout_s=60)
+
+
+def output_of(description: dict) -> dict:
+    assert description["status"] == "SUCCEEDED", description.get("cause")
+    return json.loads(description["output"])
+
+
+def test_start_execution_takes_and_gives_the_apis_names(emulator):
+    # AWS: {"ExecutionArn", "SdkHttpMetadata", "SdkResponseMetadata", "StartDate"} in that
+    # order; the date in milliseconds; the answer's headers as the service sent them.
+    child = machine(emulator, PASS)
+    parameters = {"StateMachineArn": child, "Input": {"n": 1}, "Name": "child-run"}
+    output = output_of(run_task(emulator, "arn:aws:states:::states:startExecution", parameters))
+    assert list(output) == ["ExecutionArn", "SdkHttpMetadata", "SdkResponseMetadata", "StartDate"]
+    assert output["ExecutionArn"].endswith(":child-run")
+    assert isinstance(output["StartDate"], int) and output["StartDate"] > 1.7e12
+    http = output["SdkHttpMetadata"]
+    assert list(http["HttpHeaders"]) == [
+        "connection",
+        "Content-Length",
+        "Content-Type",
+        "Date",
+        "x-amzn-RequestId",
+    ]
+    assert http["HttpHeaders"]["Content-Type"] == "application/x-amz-json-1.0"
+    assert http["AllHttpHeaders"]["connection"] == ["keep-alive"]
+    assert http["HttpHeaders"]["x-amzn-RequestId"] == output["SdkResponseMetadata"]["RequestId"]
+    assert http["HttpStatusCode"] == 200
+
+
+def test_start_execution_sync_gives_the_childs_description(emulator):
+    child = machine(emulator, PASS)
+    parameters = {"StateMachineArn": child, "Input": {"n": 1}}
+    description = run_task(emulator, "arn:aws:states:::states:startExecution.sync", parameters)
+    output = output_of(description)
+    assert (output["Status"], output["Output"]) == ("SUCCEEDED", '{"ok":true}')
+    assert (output["InputDetails"], output["OutputDetails"]) == ({"Included": True},) * 2
+    assert isinstance(output["StopDate"], int)
+
+
+def test_send_message_shows_sqss_answer(emulator):
+    sqs = boto3.client("sqs")
+    queue = sqs.create_queue(QueueName="integrations-test")["QueueUrl"]
+    parameters = {"QueueUrl": queue, "MessageBody": "hello"}
+    output = output_of(run_task(emulator, "arn:aws:states:::sqs:sendMessage", parameters))
+    assert list(output) == [
+        "MD5OfMessageBody",
+        "MessageId",
+        "SdkHttpMetadata",
+        "SdkResponseMetadata",
+    ]
+    assert output["SdkHttpMetadata"]["HttpHeaders"]["Content-Length"] == "106"  # as on AWS
+
+
+def test_dynamodb_answers_show_dynamodbs_headers(emulator):
+    ddb = boto3.client("dynamodb")
+    ddb.create_table(
+        TableName="integrations-test",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    parameters = {"TableName": "integrations-test", "Item": {"id": {"S": "1"}}}
+    output = output_of(run_task(emulator, "arn:aws:states:::dynamodb:putItem", parameters))
+    headers = output["SdkHttpMetadata"]["HttpHeaders"]
+    assert list(headers) == [
+        "Connection",
+        "Content-Length",
+        "Content-Type",
+        "Date",
+        "Server",
+        "x-amz-crc32",
+        "x-amzn-RequestId",
+    ]
+    assert (headers["Content-Length"], headers["Server"]) == ("2", "Server")
+
+
+@pytest.mark.parametrize(
+    "resource, parameters, error, cause_start",
+    [
+        (
+            "arn:aws:states:::sqs:sendMessage",
+            {"QueueUrl": "QUEUE", "MessageBody": None},
+            "SQS.AmazonSQSException",
+            "The request must contain the parameter MessageBody. (Service: AmazonSQS; "
+            "Status Code: 400; Error Code: MissingParameter; Request ID: ",
+        ),
+        (
+            "arn:aws:states:::sqs:sendMessage",
+            {"QueueUrl": "http://no-such-queue-host-7f3a/1/q", "MessageBody": "x"},
+            "SQS.SdkClientException",
+            "Unable to execute HTTP request: no-such-queue-host-7f3a: ",
+        ),
+        (
+            "arn:aws:states:::dynamodb:putItem",
+            {"TableName": "/orders", "Item": {"id": {"S": "1"}}},
+            "DynamoDB.AmazonDynamoDBException",
+            "1 validation error detected: Value '/orders' at 'tableName' failed to satisfy",
+        ),
+        (
+            "arn:aws:states:::dynamodb:getItem",
+            {"TableName": "no-such-table", "Key": {"id": {"S": "1"}}},
+            "DynamoDB.ResourceNotFoundException",
+            "Requested resource not found (Service: AmazonDynamoDBv2; Status Code: 400; "
+            "Error Code: ResourceNotFoundException; Request ID: ",
+        ),
+    ],
+)
+def test_errors_are_named_as_the_aws_sdk_names_them(
+    emulator, resource, parameters, error, cause_start
+):
+    if parameters.get("QueueUrl") == "QUEUE":
+        queue = boto3.client("sqs").create_queue(QueueName="integrations-errors")["QueueUrl"]
+        parameters = {**parameters, "QueueUrl": queue}
+    description = run_task(emulator, resource, parameters)
+    assert (description["status"], description["error"]) == ("FAILED", error)
+    assert description["cause"].startswith(cause_start)
+
+
+def test_a_fifo_publish_without_a_group_id_is_snss_invalid_parameter(emulator):
+    topic = boto3.client("sns").create_topic(
+        Name="integrations-test.fifo", Attributes={"FifoTopic": "true"}
+    )["TopicArn"]
+    description = run_task(
+        emulator, "arn:aws:states:::sns:publish", {"TopicArn": topic, "Message": {"a": 1}}
+    )
+    assert description["error"] == "SNS.InvalidParameterException"
+    assert description["cause"].startswith(
+        "Invalid parameter: The MessageGroupId parameter is required for FIFO topics "
+        "(Service: AmazonSNS; Status Code: 400; Error Code: InvalidParameter; Request ID: "
+    )
+
+
+def test_sdk_error_names_and_dates():
+    # The SDK's class for a modelled error code, its generic one for any other; dates in
+    # milliseconds since 1970.
+    assert service_integrations.modelled_exceptions("sqs")["QueueDoesNotExist"] == (
+        "QueueDoesNotExistException"
+    )
+    assert "ValidationException" not in service_integrations.modelled_exceptions("dynamodb")
+    new_year = datetime.datetime(2024, 1, 1)
+    assert service_integrations.in_milliseconds({"d": [new_year]}) == {"d": [1704067200000]}
