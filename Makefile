@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 BROWSER_STAMP := $(VENV)/.browser
 
-.PHONY: lab test lint bench notebooks emulator-stop clean
+.PHONY: lab test lint bench notebooks check-pythons emulator-stop clean
 
 # What a learner needs (requirements.txt), nothing more
 $(STAMP): requirements.txt constraints.txt pyproject.toml scripts/setup.sh
@@ -36,6 +36,11 @@ test: $(TEST_STAMP) $(BROWSER_STAMP)
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## check-pythons: each supported Python found here gets a fresh learner set-up in a temporary
+## folder and runs notebook 04 under strict nbval; one line per version (needs no .venv)
+check-pythons:
+	bash scripts/check_pythons.sh
 
 ## bench: speed goals, printed as JSON lines
 bench: $(STAMP)

@@ -89,7 +89,7 @@ def test_supported_pythons_are_the_same_everywhere():
     upper = f"3.{int(last.split('.')[1]) + 1}"
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert f'requires-python = ">={first},<{upper}"' in pyproject
-    for script in ("scripts/setup.sh",):
+    for script in ("scripts/setup.sh", "scripts/check_pythons.sh"):
         listed = re.search(r'^SUPPORTED_PYTHONS="([0-9. ]+)"', (ROOT / script).read_text(), re.M)
         assert listed and sorted(listed[1].split()) == sorted(SUPPORTED_PYTHONS), script
     readme = (ROOT / "README.md").read_text()
