@@ -2,13 +2,20 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 BROWSER_STAMP := $(VENV)/.browser
 
-.PHONY: lab test lint bench notebooks emulator-stop emulator-env clean
+.PHONY: lab test lint bench notebooks check-pythons emulator-stop emulator-env clean
 
+# What a learner needs (requirements.txt), nothing more
 $(STAMP): requirements.txt constraints.txt pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
 	touch $(STAMP)
+
+# The test tools (requirements-test.txt), added by `make test` even if `make lab` came first
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	bash scripts/setup.sh test
+	touch $(TEST_STAMP)
 
 # Chromium, for tests/test_browser.py only: learners who just open the tutorial never need it
 $(BROWSER_STAMP): $(STAMP)
@@ -21,14 +28,19 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 ## test: set up on first use, then lint, unit tests and every notebook under strict nbval
-test: $(STAMP) $(BROWSER_STAMP)
+test: $(TEST_STAMP) $(BROWSER_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## check-pythons: each supported Python found here gets a fresh learner set-up in a temporary
+## folder and runs notebook 04 under strict nbval; one line per version (needs no .venv)
+check-pythons:
+	bash scripts/check_pythons.sh
 
 ## bench: speed goals, printed as JSON lines
 bench: $(STAMP)

@@ -1,9 +1,41 @@
 #!/usr/bin/env bash
-# One-time set-up, run by `make lab` and `make test`: system packages, then .venv with the pins.
-# `setup.sh browser` (run by `make test` only) installs Chromium for the browser test.
+# One-time set-up, run by `make lab` and `make test`: system packages, then .venv with a learner's
+# pins (requirements.txt). `setup.sh test` (run by `make test` only) adds the test tools
+# (requirements-test.txt); `setup.sh browser` (`make test` too) installs Chromium for the browser
+# test. `PYTHON=/path/to/python3.X` chooses the Python of a new .venv; without it the first
+# supported one found is used: python3, python3.13 ... python3.10, then pyenv's versions.
+# `VENV=folder` sets up another folder than .venv (scripts/check_pythons.sh uses it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+# The Pythons the pins install and run on, newest first (tests/test_pins.py keeps this list,
+# pyproject.toml's requires-python and sfn_tutorial/environment_check.py in step).
+SUPPORTED_PYTHONS="3.13 3.12 3.11 3.10"
+RANGE="${SUPPORTED_PYTHONS##* } to ${SUPPORTED_PYTHONS%% *}"  # "3.10 to 3.13", for messages
+
+die() { echo "$*" >&2; exit 1; }
+
+# "3.11" for a Python that runs, nothing for one that does not (e.g. a pyenv shim of no version)
+minor_version() { "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null; }
+supported() { [ -n "$1" ] && case " $SUPPORTED_PYTHONS " in *" $1 "*) true ;; *) false ;; esac; }
+
+# The Python for a new .venv: $PYTHON if set (and supported), else the first supported one found.
+choose_python() {
+  if [ -n "${PYTHON:-}" ]; then
+    local version; version=$(minor_version "$PYTHON") || die "PYTHON=$PYTHON does not run."
+    supported "$version" || die "PYTHON=$PYTHON is Python $version, but the pinned packages" \
+      "need Python $RANGE: point PYTHON at one of those."
+    echo "$PYTHON"; return
+  fi
+  local candidate pyenv=${PYENV_ROOT:-$HOME/.pyenv}
+  for candidate in python3 $(printf 'python%s ' $SUPPORTED_PYTHONS) \
+    $(ls -d "$pyenv"/versions/3.*/bin/python3 2>/dev/null | sort -rV); do
+    if supported "$(minor_version "$candidate")"; then echo "$candidate"; return; fi
+  done
+  die "No Python $RANGE found (python3 is $(python3 --version 2>&1 | head -1)): install" \
+    "one (your distribution's python3.X-venv package, or 'pyenv install ${SUPPORTED_PYTHONS%% *}'), or name it with" \
+    "PYTHON=/path/to/python3.X, then run make again."
+}
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -31,6 +63,14 @@ if [ "${1:-}" = "browser" ]; then  # `make test`, after the set-up below
   exit 0
 fi
 
+if [ "${1:-}" = "test" ]; then  # `make test`: the test tools, on top of the set-up below
+  [ -x "$VENV/bin/python" ] || die "$VENV is missing: run 'bash scripts/setup.sh' first."
+  echo "==> Installing the pinned test tools into $VENV"
+  "$VENV/bin/python" -m pip install -q -r requirements.txt -r requirements-test.txt \
+    -c constraints.txt
+  exit 0
+fi
+
 # graphviz's `dot` program draws the state machines; the Python package only calls it.
 if ! command -v dot >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1; then
@@ -44,17 +84,27 @@ if ! command -v dot >/dev/null 2>&1; then
   fi
 fi
 
-# Debian's system Python needs python3-venv for `python3 -m venv`.
-if ! "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1; then apt_install python3-venv python3-pip; fi
+if [ -x "$VENV/bin/python" ]; then
+  version=$(minor_version "$VENV/bin/python" || true)
+  supported "$version" || die "$VENV was made with Python ${version:-that no longer runs}, which" \
+    "the pinned packages do not support (they need $RANGE): remove it with" \
+    "'rm -rf $VENV' and run make again."
+  if [ -n "${PYTHON:-}" ] && [ "$(minor_version "$PYTHON" || true)" != "$version" ]; then
+    echo "Note: $VENV exists with Python $version; PYTHON=$PYTHON is used only for a new one" \
+      "(rm -rf $VENV first)." >&2
+  fi
+else
+  python=$(choose_python)
+  version=$(minor_version "$python")
+  # Debian's system Python needs python3.X-venv for `python3 -m venv`.
+  if ! "$python" -c "import ensurepip, venv" >/dev/null 2>&1 && command -v apt-get >/dev/null; then
+    apt_install "python$version-venv"
+  fi
+  echo "==> Creating $VENV with $("$python" --version) ($(command -v "$python"))"
+  "$python" -m venv "$VENV"
 fi
-
-if [ ! -x .venv/bin/python ]; then
-  echo "==> Creating .venv with $("$PYTHON" --version)"
-  "$PYTHON" -m venv .venv
-fi
-echo "==> Installing the pinned Python packages into .venv (first time: a minute or two)"
-.venv/bin/python -m pip install -q --upgrade "pip==26.3" "setuptools==84.2.1"
-.venv/bin/python -m pip install -q -r requirements.txt -c constraints.txt
-.venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+echo "==> Installing the pinned Python packages into $VENV (first time: a minute or two)"
+"$VENV/bin/python" -m pip install -q --upgrade "pip==26.3" "setuptools==84.2.1"
+"$VENV/bin/python" -m pip install -q -r requirements.txt -c constraints.txt
+"$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e .
 echo "==> Set-up done"
