@@ -1,5 +1,6 @@
 """sfn_tutorial/exercises.py: each exercise's check says ✅ for a right answer built on the
 emulator, and ❌ with what is wrong (never an exception) for a missing, unfinished or wrong one.
+Also: the notebooks' exercise cells have the shape the checks rely on.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from pathlib import Path
 
 import boto3
 import pytest
@@ -15,6 +17,7 @@ import helpers
 from sfn_tutorial import executions, exercises, resources
 from sfn_tutorial.resources import STATE_MACHINE, resource_name
 
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 ORDER = {
     "order": {"id": "o-1001", "customer": "kim", "lines": [{"sku": "tea", "qty": 2}]},
     "request": {"source": "web", "trace": "abc-123"},
@@ -519,3 +522,49 @@ def test_09_variables_reads_assign_and_the_newest_output(workflows_role):
     assert "120 on 1200" in right("09-variables")
     run(arn, {"customer": "kim"})
     wrong("09-variables", "FAILED")
+
+
+# ---------------------------------------------------------------- the notebooks' exercise cells
+
+
+def notebook_cells() -> list[tuple[str, list[dict]]]:
+    return [
+        (path.name, json.loads(path.read_text())["cells"])
+        for path in sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
+    ]
+
+
+def tags(cell: dict) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def test_every_exercise_is_task_empty_cell_folded_solution_and_check():
+    used = []
+    for name, cells in notebook_cells():
+        for index, cell in enumerate(cells):
+            if "exercise" not in tags(cell):
+                continue
+            assert cells[index - 1]["cell_type"] == "markdown", (name, index)
+            assert "".join(cell["source"]).strip() in ("", "# Your code here"), (name, index)
+            following = [c for c in cells[index + 1 : index + 4] if c["cell_type"] == "code"]
+            solution, check_cell = following[:2]
+            assert "solution" in tags(solution), (name, index)
+            hidden = solution["metadata"].get("jupyter", {})
+            assert hidden == {"source_hidden": True, "outputs_hidden": True}, (name, index)
+            assert "check" in tags(check_cell), (name, index)
+            found = re.fullmatch(r'helpers\.check\("([^"]+)"\)', "".join(check_cell["source"]))
+            assert found and found[1].startswith(name[:2] + "-"), (name, index)
+            used.append(found[1])
+    assert sorted(used) == sorted(exercises.CHECKS)
+
+
+def test_every_check_cell_stores_its_tick_and_no_solution_says_later_cells_rely_on_it():
+    for name, cells in notebook_cells():
+        for cell in cells:
+            text = "".join(cell["source"])
+            assert "later cells can rely on it" not in text, name
+            if "check" in tags(cell):
+                (output,) = cell["outputs"]
+                assert output["output_type"] == "stream", name
+                assert "".join(output["text"]).startswith("✅ "), (name, output)
+                assert "".join(output["text"]).count("\n") == 1, (name, output)
