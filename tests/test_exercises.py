@@ -1,6 +1,8 @@
 """sfn_tutorial/exercises.py: each exercise's check says ✅ for a right answer built on the
 emulator, and ❌ with what is wrong (never an exception) for a missing, unfinished or wrong one.
 Also: the notebooks' exercise cells have the shape the checks rely on.
+
+tests/test_exercises_unanswered.py runs the notebooks with their solutions left out.
 """
 
 from __future__ import annotations
