@@ -63,11 +63,11 @@ def exercise(exercise_id: str):
             try:
                 return check()
             except Wrong as wrong:
-                return f"❌ {wrong}"
+                return f"❌ {_one_line(wrong)}"
             except Exception as error:  # a check never raises: it says what went wrong
                 return (
-                    f"❌ The check could not finish ({type(error).__name__}: {error}). Run the "
-                    "notebook's cells from the top, then your answer, then this check again."
+                    f"❌ The check could not finish ({type(error).__name__}: {_one_line(error)}). "
+                    "Run the notebook's cells from the top, then your answer, then the check."
                 )
 
         CHECKS[exercise_id] = line
@@ -573,6 +573,11 @@ def _newest_execution(name: str, arn: str, hint: str) -> dict:
             f"The newest execution of {name} is still running after {WAIT_S} s: wait for it "
             "(helpers.show_execution), then run this check again."
         ) from error
+
+
+def _one_line(message) -> str:
+    """A message on one line: a check prints exactly one."""
+    return " ".join(str(message).split())
 
 
 def _ending(execution: dict) -> str:

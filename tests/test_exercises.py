@@ -85,7 +85,7 @@ def test_an_unknown_exercise_is_a_cross_that_lists_the_exercises():
 
 def test_a_check_that_breaks_says_so_instead_of_raising(monkeypatch):
     def broken(*args, **kwargs):
-        raise RuntimeError("no network")
+        raise RuntimeError("no\nnetwork")
 
     monkeypatch.setattr(exercises.boto3, "client", broken)
     for exercise_id in exercises.CHECKS:
