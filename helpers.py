@@ -7,7 +7,8 @@ Every notebook starts with::
 
 Each function here is short and calls into the ``sfn_tutorial`` package, where the machinery
 lives: ``target`` (local or AWS), ``resources`` (create, update, clean up),
-``emulator`` (the local AWS), ``graph`` (pictures), ``executions`` and ``widgets``.
+``emulator`` (the local AWS), ``graph`` (pictures), ``executions``, ``widgets`` and
+``exercises`` (the checks of the exercises).
 The notebooks themselves use plain boto3, exactly as AWS's documentation does.
 """
 
@@ -22,6 +23,7 @@ from sfn_tutorial import (
     costs,
     environment_check,
     executions,
+    exercises,
     graph,
     invoke_urls,
     resources,
@@ -260,3 +262,13 @@ def history_table(events: list[dict]) -> Table:
 def execution_runner(state_machine_arn: str, definition: dict, choices=("PURCHASE", "REFUND")):
     """A form to start executions with your own input and watch them run on the graph."""
     return widgets.ExecutionRunner(state_machine_arn, definition, choices)
+
+
+# ---------------------------------------------------------------- exercises
+
+
+def check(exercise_id: str) -> None:
+    """Check an exercise on the target, e.g. ``check("03-default")``: print ``✅`` and what is
+    right, or ``❌``, what is wrong and a hint. It looks at what you built (the state machine,
+    its executions, the role...), never at your code, and never raises."""
+    print(exercises.check(exercise_id))

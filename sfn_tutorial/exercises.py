@@ -1,0 +1,692 @@
+"""The notebooks' exercises, checked on the target: one small function per exercise.
+
+A check looks at what the learner built *on the target*: a state machine's definition
+(``DescribeStateMachine``), its newest execution (``ListExecutions``, ``DescribeExecution``,
+``GetExecutionHistory``), a role's policies, a function's configuration or log, a rule, a route.
+It never reads the text of a notebook cell, so any correct answer passes. It answers with one
+line: ``✅`` and what is right, or ``❌``, what is wrong and a hint. It never raises: a missing
+resource, a wrong answer and an unexpected error are all ``❌`` lines, so a learner who skips an
+exercise goes on.
+
+Where an exercise creates something, the task fixes its name; where it runs something, the check
+reads the newest execution (or invocation), so running a cell again never confuses it.
+
+``CHECKS`` maps an exercise's id (notebook number and a word, e.g. ``03-default``) to its check;
+``check(exercise_id)`` runs one.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import json
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from urllib.parse import unquote
+
+import boto3
+from botocore.exceptions import ClientError
+
+from sfn_tutorial import executions, target
+from sfn_tutorial.resources import (
+    NAME_PREFIX,
+    STATE_MACHINE,
+    TAG_KEY,
+    TAG_VALUE,
+    find_state_machine_arn,
+    resource_name,
+)
+
+CHECKS: dict[str, Callable[[], str]] = {}
+WAIT_S = 60  # how long a check waits for an execution that is still running
+LOG_PATIENCE_S = 15  # on AWS, how long a check waits for Lambda's log to arrive
+LAMBDA_TRANSIENT_ERRORS = (
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+)
+
+
+class Wrong(Exception):
+    """What is wrong with an answer and a hint: a check's ``❌`` line without the ``❌``."""
+
+
+def exercise(exercise_id: str):
+    """Register a check under ``exercise_id``. The check returns its ``✅`` line or raises
+    ``Wrong``; registered, it returns the ``❌`` line instead, and never raises."""
+
+    def register(check: Callable[[], str]) -> Callable[[], str]:
+        @functools.wraps(check)
+        def line() -> str:
+            try:
+                return check()
+            except Wrong as wrong:
+                return f"❌ {_one_line(wrong)}"
+            except Exception as error:  # a check never raises: it says what went wrong
+                return (
+                    f"❌ The check could not finish ({type(error).__name__}: {_one_line(error)}). "
+                    "Run the notebook's cells from the top, then your answer, then the check."
+                )
+
+        CHECKS[exercise_id] = line
+        return line
+
+    return register
+
+
+def check(exercise_id: str) -> str:
+    """The line of exercise ``exercise_id``'s check (``✅ ...`` or ``❌ ...``)."""
+    if exercise_id not in CHECKS:
+        return f"❌ There is no exercise {exercise_id!r}; the exercises are {', '.join(CHECKS)}."
+    return CHECKS[exercise_id]()
+
+
+# ---------------------------------------------------------------- 01 Lambda functions
+
+
+@exercise("01-error")
+def purchase_invocation_failed() -> str:
+    """The newest invocation of ProcessPurchase failed with ``KeyError``, as its log shows."""
+    name = resource_name("ProcessPurchase")
+    deadline = time.monotonic() + (LOG_PATIENCE_S if target.chosen_target() == target.AWS else 0)
+    while True:  # on AWS a log arrives seconds after the invocation
+        lines = _newest_invocation_log(name)
+        errors = [line for line in lines if "[ERROR]" in line]
+        if (errors and "KeyError" in errors[0]) or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    if not errors:
+        raise Wrong(
+            f"The newest invocation of {name} succeeded (its log has no [ERROR] line): invoke "
+            "it with an empty event, Payload=json.dumps({})."
+        )
+    if "KeyError" not in errors[0]:
+        raise Wrong(
+            f"The newest invocation of {name} failed with {errors[0].strip()!r}, not the "
+            "KeyError of a missing TransactionType: invoke it with an empty event, {}."
+        )
+    return (
+        f"✅ The newest invocation of {name} raised KeyError: 'TransactionType', and its log "
+        "in CloudWatch Logs says so."
+    )
+
+
+@exercise("01-settings")
+def refund_memory_and_stage() -> str:
+    """ProcessRefund has 256 MB of memory and the environment variable ``STAGE=tutorial``."""
+    name = resource_name("ProcessRefund")
+    try:
+        configuration = boto3.client("lambda").get_function_configuration(FunctionName=name)
+    except ClientError as error:
+        raise Wrong(f"There is no function {name}: run the notebook's cells from the top.") from (
+            error
+        )
+    problems = []
+    if configuration.get("MemorySize") != 256:
+        problems.append(f"its memory is {configuration.get('MemorySize')} MB, not 256")
+    stage = configuration.get("Environment", {}).get("Variables", {}).get("STAGE")
+    if stage != "tutorial":
+        problems.append(
+            "it has no environment variable STAGE"
+            if stage is None
+            else f"its STAGE is {stage!r}, not 'tutorial'"
+        )
+    if problems:
+        raise Wrong(
+            f"{name}: {'; '.join(problems)}. Set both with "
+            "lambda_client.update_function_configuration(FunctionName=..., MemorySize=..., "
+            "Environment={'Variables': {...}})."
+        )
+    return f"✅ {name} has 256 MB of memory and STAGE=tutorial in its environment."
+
+
+# ---------------------------------------------------------------- 02 the role
+
+
+@exercise("02-role")
+def purchase_only_role() -> str:
+    """Role ``sfn-tutorial-purchase-only-role``: Step Functions may assume it, it is tagged, and
+    its policies allow ``lambda:InvokeFunction`` on ProcessPurchase and nothing else."""
+    name = resource_name("purchase-only-role")
+    iam = boto3.client("iam")
+    try:
+        role = iam.get_role(RoleName=name)["Role"]
+    except iam.exceptions.NoSuchEntityException as error:
+        raise Wrong(
+            f"There is no role {name} yet: create it with iam.create_role, as the notebook "
+            "created the states role."
+        ) from error
+    if not _trusts(_document(role["AssumeRolePolicyDocument"]), "states.amazonaws.com"):
+        raise Wrong(
+            f"{name}'s trust policy does not let states.amazonaws.com assume it: use "
+            "helpers.trust_policy('states.amazonaws.com')."
+        )
+    if {"Key": TAG_KEY, "Value": TAG_VALUE} not in role.get("Tags", []):
+        raise Wrong(
+            f"{name} is not tagged {TAG_KEY}={TAG_VALUE}, so 99_clean_up would leave it behind: "
+            "create it with Tags=helpers.tags('Key')."
+        )
+    attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+    if attached:
+        names = ", ".join(policy["PolicyName"] for policy in attached)
+        raise Wrong(
+            f"{name} has the managed policy {names} attached: detach it, and allow the one "
+            "function in an inline policy (iam.put_role_policy)."
+        )
+    statements = [
+        statement
+        for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]
+        for statement in _statements(
+            iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
+        )
+    ]
+    if not statements:
+        raise Wrong(f"{name} has no inline policy yet: add one with iam.put_role_policy.")
+    if any("NotAction" in s or "NotResource" in s for s in statements):
+        raise Wrong(f"{name}'s policy uses NotAction or NotResource: list Action and Resource.")
+    actions = {a for s in statements if s.get("Effect") == "Allow" for a in _listed(s["Action"])}
+    if actions - {"lambda:InvokeFunction"}:
+        extra = ", ".join(sorted(actions - {"lambda:InvokeFunction"}))
+        raise Wrong(f"{name} also allows {extra}: least privilege is lambda:InvokeFunction only.")
+    purchase = _function_arn("ProcessPurchase")
+    if not _allows(statements, "lambda:InvokeFunction", purchase):
+        raise Wrong(f"{name} may not invoke {purchase}: put that ARN in the policy's Resource.")
+    for other in ("ProcessRefund", "DeleteEverything"):
+        if _allows(statements, "lambda:InvokeFunction", purchase.replace("ProcessPurchase", other)):
+            raise Wrong(
+                f"{name} may also invoke {NAME_PREFIX}{other}: list only ProcessPurchase's ARN "
+                "(and ARN + ':*' for its versions) in Resource."
+            )
+    return (
+        f"✅ Step Functions may assume {name}, and it may invoke {NAME_PREFIX}ProcessPurchase "
+        "and nothing else."
+    )
+
+
+# ---------------------------------------------------------------- 03 the state machine
+
+
+@exercise("03-default")
+def choice_default_fails() -> str:
+    """``TransactionsWithDefault``: the Choice state's ``Default`` is the Fail state
+    ``UnknownTransaction`` (``UnknownTransactionType``), and the blog's two rules remain."""
+    name, _, definition = _state_machine(
+        "TransactionsWithDefault",
+        "deploy your copy with helpers.deploy_state_machine('TransactionsWithDefault', ...).",
+    )
+    states = definition.get("States", {})
+    start = definition.get("StartAt")
+    choice = states.get(start, {})
+    if choice.get("Type") != "Choice":
+        raise Wrong(f"{name} starts at {start!r}, not at the Choice state: copy `definition`.")
+    rules_lead_to = {rule.get("Next") for rule in choice.get("Choices", [])}
+    if not {"ProcessPurchase", "ProcessRefund"} <= rules_lead_to:
+        raise Wrong(f"{name}'s Choice rules no longer lead to both functions: keep the blog's two.")
+    default = choice.get("Default")
+    if default is None:
+        raise Wrong(f'{name}\'s Choice state has no Default: add "Default": "UnknownTransaction".')
+    if default != "UnknownTransaction":
+        raise Wrong(f"{name}'s Default goes to {default!r}: the task names it UnknownTransaction.")
+    fail = states.get(default, {})
+    if fail.get("Type") != "Fail" or fail.get("Error") != "UnknownTransactionType":
+        raise Wrong(
+            f"UnknownTransaction is a {fail.get('Type')} state with the error "
+            f'{fail.get("Error")!r}: make it a Fail state with "Error": "UnknownTransactionType".'
+        )
+    return (
+        f"✅ {name} sends every other TransactionType to the Fail state UnknownTransaction "
+        "(UnknownTransactionType)."
+    )
+
+
+# ---------------------------------------------------------------- 04 executions
+
+
+@exercise("04-exchange")
+def exchange_matched_no_rule() -> str:
+    """The newest execution of the blog's machine had ``EXCHANGE`` as its TransactionType and
+    failed with ``States.NoChoiceMatched``."""
+    name, arn, _ = _state_machine(
+        STATE_MACHINE, "run the notebook's cells from the top (ensure_blog_stack)."
+    )
+    execution = _newest_execution(name, arn, "start one with sfn.start_execution(...).")
+    given = _json(execution.get("input"))
+    if not isinstance(given, dict) or given.get("TransactionType") != "EXCHANGE":
+        raise Wrong(
+            f"The newest execution of {name} had the input {execution.get('input')}: start one "
+            'with {"TransactionType": "EXCHANGE"}.'
+        )
+    if _ending(execution) != "FAILED with States.NoChoiceMatched":
+        raise Wrong(
+            f"Your EXCHANGE execution ended {_ending(execution)}, not FAILED with "
+            f"States.NoChoiceMatched: has {name} been changed? Run the notebook from the top."
+        )
+    return "✅ Your EXCHANGE execution failed with States.NoChoiceMatched: no Choice rule matched."
+
+
+# ---------------------------------------------------------------- 05 triggers
+
+
+@exercise("05-rule")
+def refunds_rule_matches_refunds_only() -> str:
+    """Rule ``sfn-tutorial-refunds-rule`` matches REFUND transactions and not PURCHASE ones,
+    is tagged, and starts the blog's machine with the event's ``detail``."""
+    name = resource_name("refunds-rule")
+    events = boto3.client("events")
+    try:
+        rule = events.describe_rule(Name=name)
+    except events.exceptions.ResourceNotFoundException as error:
+        raise Wrong(
+            f"There is no rule {name} yet: create it with events.put_rule, as the notebook "
+            "created sfn-tutorial-transactions-rule."
+        ) from error
+    pattern = rule.get("EventPattern")
+    if not pattern:
+        raise Wrong(f"{name} has no EventPattern: give it one, as the notebook's rule has.")
+    if not _pattern_matches(pattern, "REFUND"):
+        raise Wrong(f"{name}'s pattern {pattern} does not match a REFUND Transaction event.")
+    if _pattern_matches(pattern, "PURCHASE"):
+        raise Wrong(
+            f"{name}'s pattern {pattern} also matches PURCHASE transactions: add "
+            '"detail": {"TransactionType": ["REFUND"]}.'
+        )
+    if rule.get("State") != "ENABLED":
+        raise Wrong(f"{name} is {rule.get('State')}: enable it (events.enable_rule).")
+    rule_tags = events.list_tags_for_resource(ResourceARN=rule["Arn"])["Tags"]
+    if {"Key": TAG_KEY, "Value": TAG_VALUE} not in rule_tags:
+        raise Wrong(
+            f"{name} is not tagged {TAG_KEY}={TAG_VALUE}, so 99_clean_up would leave it behind: "
+            "put_rule it again with Tags=helpers.tags('Key')."
+        )
+    machine = find_state_machine_arn(STATE_MACHINE)
+    targets = events.list_targets_by_rule(Rule=name)["Targets"]
+    chosen = next((t for t in targets if t["Arn"] == machine), None)
+    if chosen is None:
+        raise Wrong(f"{name} has no target {STATE_MACHINE}: add one with events.put_targets.")
+    if not chosen.get("RoleArn"):
+        raise Wrong(f"{name}'s target has no RoleArn: EventBridge needs events_role_arn.")
+    if chosen.get("InputPath") != "$.detail":
+        raise Wrong(f'{name}\'s target does not pass only the detail: add "InputPath": "$.detail".')
+    return (
+        f"✅ {name} matches REFUND transactions only, and starts {STATE_MACHINE} with the detail."
+    )
+
+
+@exercise("05-route")
+def refunds_route_starts_executions() -> str:
+    """The HTTP API has a route ``POST /refunds`` whose integration starts the blog's machine."""
+    name = resource_name("transactions-http")
+    apigw = boto3.client("apigatewayv2")
+    apis = [api for api in apigw.get_apis()["Items"] if api["Name"] == name]
+    if not apis:
+        raise Wrong(f"There is no HTTP API {name}: run the cells of 'API Gateway, way 1' first.")
+    api_id = max(apis, key=lambda api: api["CreatedDate"])["ApiId"]
+    routes = apigw.get_routes(ApiId=api_id)["Items"]
+    route = next((r for r in routes if r["RouteKey"] == "POST /refunds"), None)
+    if route is None:
+        keys = ", ".join(sorted(r["RouteKey"] for r in routes))
+        raise Wrong(f"{name} has the routes {keys} but no POST /refunds: add it (create_route).")
+    if not route.get("Target", "").startswith("integrations/"):
+        raise Wrong("POST /refunds has no integration: give it Target=f'integrations/{...}'.")
+    integration = apigw.get_integration(ApiId=api_id, IntegrationId=route["Target"].split("/")[1])
+    starts = integration.get("RequestParameters", {}).get("StateMachineArn")
+    if integration.get("IntegrationSubtype") != "StepFunctions-StartExecution" or (
+        starts != find_state_machine_arn(STATE_MACHINE)
+    ):
+        raise Wrong(
+            f"POST /refunds's integration does not start executions of {STATE_MACHINE}: use "
+            "integration_id, the integration of POST /transactions."
+        )
+    return f"✅ POST /refunds on {name} starts executions of {STATE_MACHINE}."
+
+
+# ---------------------------------------------------------------- 06 state types and data flow
+
+
+@exercise("06-result-path")
+def result_replaces_input() -> str:
+    """``data-flow-exercise``: AddStatus has ``"ResultPath": "$"``, and its newest run failed
+    with ``States.Runtime``."""
+    name, arn, definition = _state_machine(
+        "data-flow-exercise",
+        "deploy your copy with helpers.deploy_state_machine('data-flow-exercise', ...).",
+    )
+    result_path = definition.get("States", {}).get("AddStatus", {}).get("ResultPath")
+    if result_path != "$":
+        raise Wrong(
+            f"{name}'s AddStatus has ResultPath {result_path!r}: which path means the whole input?"
+        )
+    execution = _newest_execution(name, arn, "run it with helpers.run(..., order).")
+    if _ending(execution) != "FAILED with States.Runtime":
+        raise Wrong(
+            f"The newest execution of {name} ended {_ending(execution)}: with only ResultPath "
+            "changed, a run with `order` fails with States.Runtime."
+        )
+    return "✅ AddStatus's Result replaced its whole input, so KeepTracking failed: States.Runtime."
+
+
+@exercise("06-parameters")
+def order_summary_built() -> str:
+    """``order-summary``'s newest run built ``{orderId, customer, source}`` from its input."""
+    name, arn, _ = _state_machine(
+        "order-summary", "deploy it with helpers.deploy_state_machine('order-summary', ...)."
+    )
+    execution = _newest_execution(name, arn, "run it with helpers.run(..., order).")
+    if execution["status"] != "SUCCEEDED":
+        raise Wrong(
+            f"The newest execution of {name} ended {_ending(execution)}: {execution.get('cause')}"
+        )
+    given = _json(execution.get("input"))
+    try:
+        expected = {
+            "orderId": given["order"]["id"],
+            "customer": given["order"]["customer"],
+            "source": given["request"]["source"],
+        }
+    except (KeyError, TypeError) as error:
+        raise Wrong(f"The newest execution of {name} did not run with `order`: run it so.") from (
+            error
+        )
+    output = _json(execution.get("output"))
+    if output != expected:
+        raise Wrong(
+            f"{name} returned {json.dumps(output)}, not {json.dumps(expected)}: in Parameters, "
+            "a key ending in .$ takes its value from a path such as $.order.id."
+        )
+    return f"✅ {name} built {json.dumps(expected)} from the order."
+
+
+# ---------------------------------------------------------------- 07 error handling
+
+
+@exercise("07-retry-timeout")
+def ship_timeout_retried_once() -> str:
+    """``checkout-exercise``: Ship retries ``States.Timeout`` once, and its newest run timed out
+    twice (first try and retry) before the Catch took over."""
+    name, arn, definition = _state_machine(
+        "checkout-exercise",
+        "deploy your copy with helpers.deploy_state_machine('checkout-exercise', ...).",
+    )
+    retriers = definition.get("States", {}).get("Ship", {}).get("Retry", [])
+    retrier = next((r for r in retriers if "States.Timeout" in r.get("ErrorEquals", [])), None)
+    if retrier is None:
+        raise Wrong(f"{name}'s Ship state has no Retry for States.Timeout: add one.")
+    if retrier.get("MaxAttempts", 3) != 1:
+        raise Wrong(
+            f"Ship retries States.Timeout {retrier.get('MaxAttempts', 3)} times (3 unless "
+            'MaxAttempts says otherwise): the task asks for once, "MaxAttempts": 1.'
+        )
+    execution = _newest_execution(name, arn, "run it with helpers.run(..., slow_partner).")
+    timeouts = sum(
+        event["type"] in ("LambdaFunctionTimedOut", "TaskTimedOut")
+        for event in executions.execution_history(execution["executionArn"])
+    )
+    if timeouts != 2 or execution["status"] != "SUCCEEDED":
+        raise Wrong(
+            f"The newest execution of {name} timed out {timeouts} times and ended "
+            f"{_ending(execution)}; with slow_partner it times out twice, then ends in ShipLater."
+        )
+    return "✅ Ship timed out twice, on its first try and on the one retry; then Catch took over."
+
+
+@exercise("07-lambda-retrier")
+def lambda_errors_retried() -> str:
+    """``checkout-resilient``: Charge retries Lambda's four transient errors, still retries
+    ``GatewayBusy``, and its newest run succeeded."""
+    name, arn, definition = _state_machine(
+        "checkout-resilient",
+        "deploy your copy with helpers.deploy_state_machine('checkout-resilient', ...).",
+    )
+    retriers = definition.get("States", {}).get("Charge", {}).get("Retry", [])
+    retried = {error for retrier in retriers for error in retrier.get("ErrorEquals", [])}
+    missing = [error for error in LAMBDA_TRANSIENT_ERRORS if error not in retried]
+    if missing:
+        raise Wrong(f"{name}'s Charge does not retry {', '.join(missing)}: add AWS's retrier.")
+    if "GatewayBusy" not in retried:
+        raise Wrong(f"{name}'s Charge no longer retries GatewayBusy: keep that retrier too.")
+    execution = _newest_execution(name, arn, "run it with helpers.run(..., busy_twice).")
+    if execution["status"] != "SUCCEEDED":
+        raise Wrong(
+            f"The newest execution of {name} ended {_ending(execution)}: run it with busy_twice."
+        )
+    return (
+        f"✅ {name}'s Charge retries Lambda's transient errors and GatewayBusy, and it succeeded."
+    )
+
+
+# ---------------------------------------------------------------- 08 more than fifteen minutes
+
+
+@exercise("08-strict")
+def failure_budget_exceeded() -> str:
+    """``price-all-lines-strict``: its Map tolerates 10 % of failures, and its newest run failed
+    with ``States.ExceedToleratedFailureThreshold``."""
+    name, arn, definition = _state_machine(
+        "price-all-lines-strict",
+        "deploy your copy with helpers.deploy_state_machine('price-all-lines-strict', ...).",
+    )
+    maps = [s for s in definition.get("States", {}).values() if s.get("Type") == "Map"]
+    if not maps:
+        raise Wrong(f"{name} has no Map state: start from a copy of price_all.")
+    tolerated = maps[0].get("ToleratedFailurePercentage")
+    if tolerated != 10:
+        raise Wrong(f"{name}'s Map tolerates {tolerated} % of failures: set it to 10.")
+    execution = _newest_execution(name, arn, "run it with helpers.run(strict_arn, {}).")
+    if _ending(execution) != "FAILED with States.ExceedToleratedFailureThreshold":
+        raise Wrong(
+            f"The newest execution of {name} ended {_ending(execution)}: 15 % of the lines "
+            "fail, more than 10 %, so it should fail with States.ExceedToleratedFailureThreshold."
+        )
+    return "✅ More items failed than the 10 % tolerated: States.ExceedToleratedFailureThreshold."
+
+
+# ---------------------------------------------------------------- 09 JSONPath and JSONata
+
+
+@exercise("09-default")
+def jsonata_default_message() -> str:
+    """``TransactionsJSONataDefault`` (JSONata): an EXCHANGE run succeeded with the message
+    ``Unknown transaction type: EXCHANGE``."""
+    name, arn, definition = _state_machine(
+        "TransactionsJSONataDefault",
+        "deploy your copy with helpers.deploy_state_machine('TransactionsJSONataDefault', ...).",
+    )
+    if definition.get("QueryLanguage") != "JSONata":
+        raise Wrong(f"{name} is not a JSONata machine: start from a copy of jsonata_definition.")
+    choice = definition.get("States", {}).get(definition.get("StartAt"), {})
+    if "Default" not in choice:
+        raise Wrong(f'{name}\'s Choice state has no Default: add "Default": "Unknown".')
+    execution = _newest_execution(name, arn, 'run it with {"TransactionType": "EXCHANGE"}.')
+    given = _json(execution.get("input"))
+    if not isinstance(given, dict) or given.get("TransactionType") != "EXCHANGE":
+        raise Wrong(
+            f"The newest execution of {name} had the input {execution.get('input')}: "
+            'run it with {"TransactionType": "EXCHANGE"}.'
+        )
+    expected = {"Message": "Unknown transaction type: EXCHANGE"}
+    output = _json(execution.get("output"))
+    if execution["status"] != "SUCCEEDED" or output != expected:
+        raise Wrong(
+            f"The EXCHANGE execution ended {_ending(execution)} with the output "
+            f"{execution.get('output')}, not {json.dumps(expected)}: Unknown's Output is "
+            '{"Message": "{% \'Unknown transaction type: \' & ... %}"}.'
+        )
+    return f"✅ {name} answers an EXCHANGE with {json.dumps(expected)}."
+
+
+@exercise("09-variables")
+def vat_from_variable() -> str:
+    """``ReceiptWithVat``: a state assigns the variable ``vat``, and the newest run's output
+    has ``vat``, 10 % of the input's amount."""
+    name, arn, definition = _state_machine(
+        "ReceiptWithVat",
+        "deploy your copy with helpers.deploy_state_machine('ReceiptWithVat', ...).",
+    )
+    if not any("vat" in s.get("Assign", {}) for s in definition.get("States", {}).values()):
+        raise Wrong(f"No state of {name} assigns the variable vat: add it to Remember's Assign.")
+    execution = _newest_execution(name, arn, 'run it with {"customer": "kim", "amount": 1200}.')
+    if execution["status"] != "SUCCEEDED":
+        raise Wrong(
+            f"The newest execution of {name} ended {_ending(execution)}: {execution.get('cause')}"
+        )
+    amount = (_json(execution.get("input")) or {}).get("amount")
+    output = _json(execution.get("output"))
+    vat = output.get("vat") if isinstance(output, dict) else None
+    if not isinstance(amount, (int, float)) or not isinstance(vat, (int, float)):
+        raise Wrong(
+            f"The newest execution of {name} returned {execution.get('output')}: give "
+            'ProcessPurchase\'s Output a "vat": "{% $vat %}", and run it with an amount.'
+        )
+    if abs(vat - amount * 0.1) > 0.005:
+        raise Wrong(f"{name} computed a VAT of {vat} on {amount}: 10 % is {amount * 0.1:g}.")
+    return f"✅ {name} kept the VAT in the variable vat and returned it: {vat:g} on {amount:g}."
+
+
+# ---------------------------------------------------------------- reading the target
+
+
+def _state_machine(name: str, hint: str) -> tuple[str, str, dict]:
+    """``(full name, ARN, definition)`` of state machine ``sfn-tutorial-<name>``."""
+    full_name = resource_name(name)
+    arn = find_state_machine_arn(full_name)
+    if arn is None:
+        raise Wrong(f"There is no state machine {full_name} yet: {hint}")
+    described = boto3.client("stepfunctions").describe_state_machine(stateMachineArn=arn)
+    return full_name, arn, json.loads(described["definition"])
+
+
+def _newest_execution(name: str, arn: str, hint: str) -> dict:
+    """``DescribeExecution`` of the newest execution of ``arn``, once it has ended."""
+    pages = (
+        boto3.client("stepfunctions").get_paginator("list_executions").paginate(stateMachineArn=arn)
+    )
+    found = [execution for page in pages for execution in page["executions"]]
+    if not found:
+        raise Wrong(f"{name} has no execution yet: {hint}")
+    newest = max(found, key=lambda execution: execution["startDate"])
+    try:
+        return executions.wait_for_execution(newest["executionArn"], timeout_s=WAIT_S)
+    except TimeoutError as error:
+        raise Wrong(
+            f"The newest execution of {name} is still running after {WAIT_S} s: wait for it "
+            "(helpers.show_execution), then run this check again."
+        ) from error
+
+
+def _one_line(message) -> str:
+    """A message on one line: a check prints exactly one."""
+    return " ".join(str(message).split())
+
+
+def _ending(execution: dict) -> str:
+    """``SUCCEEDED``, or e.g. ``FAILED with States.Runtime``."""
+    error = execution.get("error")
+    return f"{execution['status']} with {error}" if error else execution["status"]
+
+
+def _json(text):
+    """Parsed JSON text, or ``None``."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _newest_invocation_log(function_name: str) -> list[str]:
+    """The log lines of a function's newest invocation, from ``START`` to ``END``."""
+    logs = boto3.client("logs")
+    group = f"/aws/lambda/{function_name}"
+    since = int(time.time() * 1000) - 24 * 3600 * 1000
+    try:
+        pages = logs.get_paginator("filter_log_events").paginate(
+            logGroupName=group, startTime=since
+        )
+        found = [event for page in pages for event in page["events"]]
+    except logs.exceptions.ResourceNotFoundException:
+        found = []
+    starts = [e for e in found if e["message"].startswith("START RequestId:")]
+    if not starts:
+        raise Wrong(f"{function_name} has no invocation in its log yet: invoke it.")
+    newest = sorted(starts, key=lambda event: event["timestamp"])[-1]  # the last of equals
+    stream = [e for e in found if e["logStreamName"] == newest["logStreamName"]]
+    lines = [e["message"] for e in stream[stream.index(newest) :]]
+    ending = next((i for i, line in enumerate(lines) if line.startswith("END RequestId:")), None)
+    return lines if ending is None else lines[: ending + 1]
+
+
+def _function_arn(folder: str) -> str:
+    """The ARN of function ``sfn-tutorial-<folder>`` on the target."""
+    name = resource_name(folder)
+    try:
+        return boto3.client("lambda").get_function_configuration(FunctionName=name)["FunctionArn"]
+    except ClientError as error:
+        raise Wrong(f"There is no function {name}: run the notebook's first cells.") from error
+
+
+def _document(document) -> dict:
+    """A policy document: boto3 gives it parsed, some clients as (URL-encoded) JSON text."""
+    if isinstance(document, str):
+        return json.loads(unquote(document))
+    return document
+
+
+def _statements(document) -> list[dict]:
+    statements = _document(document).get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _listed(value) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+def _trusts(document: dict, service: str) -> bool:
+    """Does a trust policy let ``service`` assume the role?"""
+    return any(
+        statement.get("Effect") == "Allow"
+        and "sts:AssumeRole" in _listed(statement.get("Action", []))
+        and service in _listed(statement.get("Principal", {}).get("Service", []))
+        for statement in _statements(document)
+    )
+
+
+def _allows(statements: list[dict], action: str, resource: str) -> bool:
+    """Do these policy statements allow ``action`` on ``resource`` (wildcards as IAM's)?"""
+
+    def matches(statement: dict) -> bool:
+        actions = [a.lower() for a in _listed(statement.get("Action", []))]
+        return any(fnmatch.fnmatchcase(action.lower(), a) for a in actions) and any(
+            fnmatch.fnmatchcase(resource, r) for r in _listed(statement.get("Resource", []))
+        )
+
+    if any(s.get("Effect") == "Deny" and matches(s) for s in statements):
+        return False
+    return any(s.get("Effect") == "Allow" and matches(s) for s in statements)
+
+
+def _pattern_matches(pattern: str, transaction_type: str) -> bool:
+    """Does an EventBridge pattern match the shop's Transaction event of this type?
+
+    EventBridge's ``TestEventPattern`` answers on AWS; the local emulator does not implement it,
+    so there moto's matcher, the one the emulator delivers events with, answers instead."""
+    session = boto3.session.Session()
+    event = {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "Transaction",
+        "source": "tutorial.shop",
+        "account": boto3.client("sts").get_caller_identity()["Account"],
+        "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": session.region_name,
+        "resources": [],
+        "detail": {"TransactionType": transaction_type},
+    }
+    if target.chosen_target() == target.AWS:
+        answer = boto3.client("events").test_event_pattern(
+            EventPattern=pattern, Event=json.dumps(event)
+        )
+        return answer["Result"]
+    from moto.events.models import EventPattern
+
+    return EventPattern.load(pattern).matches_event(event)

@@ -1,0 +1,572 @@
+"""sfn_tutorial/exercises.py: each exercise's check says ✅ for a right answer built on the
+emulator, and ❌ with what is wrong (never an exception) for a missing, unfinished or wrong one.
+Also: the notebooks' exercise cells have the shape the checks rely on.
+
+tests/test_exercises_unanswered.py runs the notebooks with their solutions left out.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import boto3
+import pytest
+
+import helpers
+from sfn_tutorial import executions, exercises, resources
+from sfn_tutorial.resources import STATE_MACHINE, resource_name
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+ORDER = {
+    "order": {"id": "o-1001", "customer": "kim", "lines": [{"sku": "tea", "qty": 2}]},
+    "request": {"source": "web", "trace": "abc-123"},
+}
+
+
+def quiet(message: str) -> None:
+    """A progress callback that prints nothing."""
+
+
+def right(exercise_id: str) -> str:
+    line = exercises.check(exercise_id)
+    assert line.startswith("✅ ") and "\n" not in line, line
+    return line
+
+
+def wrong(exercise_id: str, *words: str) -> str:
+    line = exercises.check(exercise_id)
+    assert line.startswith("❌ ") and "\n" not in line, line
+    for word in words:
+        assert word in line, line
+    return line
+
+
+@pytest.fixture(scope="module")
+def workflows_role(emulator) -> str:
+    return resources.ensure_workflows_role()
+
+
+def deploy(name: str, definition: dict, role_arn: str) -> str:
+    return resources.ensure_state_machine(resource_name(name), definition, role_arn, quiet)
+
+
+def run(arn: str, execution_input) -> dict:
+    description, _ = executions.start_and_wait(arn, execution_input)
+    return description
+
+
+def function_settings(arn: str, **settings) -> None:
+    client = boto3.client("lambda")
+    client.update_function_configuration(FunctionName=arn, **settings)
+    client.get_waiter("function_updated_v2").wait(FunctionName=arn)
+
+
+# ---------------------------------------------------------------- the registry and helpers.check
+
+
+def test_every_notebook_from_01_to_09_has_one_to_three_checks():
+    ids = list(exercises.CHECKS)
+    assert all(re.fullmatch(r"0[1-9]-[a-z]+(-[a-z]+)*", exercise_id) for exercise_id in ids), ids
+    per_notebook = {n: sum(i.startswith(f"0{n}-") for i in ids) for n in range(1, 10)}
+    assert all(1 <= count <= 3 for count in per_notebook.values()), per_notebook
+
+
+def test_every_check_is_documented():
+    for exercise_id, check in exercises.CHECKS.items():
+        assert check.__doc__ and check.__name__ != "line", exercise_id
+
+
+def test_an_unknown_exercise_is_a_cross_that_lists_the_exercises():
+    assert wrong("03-nothing", "03-default", "09-variables")
+
+
+def test_a_check_that_breaks_says_so_instead_of_raising(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("no\nnetwork")
+
+    monkeypatch.setattr(exercises.boto3, "client", broken)
+    for exercise_id in exercises.CHECKS:
+        assert wrong(exercise_id, "could not finish", "RuntimeError: no network")
+
+
+def test_helpers_check_prints_the_line(emulator, capsys):
+    helpers.check("03-default")
+    out = capsys.readouterr().out
+    assert out.startswith("❌ There is no state machine sfn-tutorial-TransactionsWithDefault")
+    assert out.count("\n") == 1
+
+
+# ---------------------------------------------------------------- 01 Lambda functions
+
+
+def test_01_error_reads_the_newest_invocation_in_the_log(blog_stack):
+    client = boto3.client("lambda")
+    wrong("01-error", "no invocation in its log")
+    client.invoke(FunctionName=blog_stack.purchase_arn, Payload=b'{"TransactionType": "PURCHASE"}')
+    wrong("01-error", "succeeded", "empty event")
+    client.invoke(FunctionName=blog_stack.purchase_arn, Payload=b"{}")
+    right("01-error")
+    client.invoke(FunctionName=blog_stack.purchase_arn, Payload=b'{"TransactionType": "REFUND"}')
+    wrong("01-error", "succeeded")  # the newest one counts
+
+
+def test_01_settings_reads_the_refund_function_configuration(blog_stack):
+    try:
+        function_settings(blog_stack.refund_arn, MemorySize=128, Environment={"Variables": {}})
+        wrong("01-settings", "128 MB, not 256", "no environment variable STAGE")
+        function_settings(
+            blog_stack.refund_arn, MemorySize=256, Environment={"Variables": {"STAGE": "test"}}
+        )
+        wrong("01-settings", "its STAGE is 'test'")
+        function_settings(blog_stack.refund_arn, Environment={"Variables": {"STAGE": "tutorial"}})
+        right("01-settings")
+    finally:
+        function_settings(blog_stack.refund_arn, MemorySize=128, Environment={"Variables": {}})
+
+
+# ---------------------------------------------------------------- 02 the role
+
+
+def test_02_role_reads_trust_tags_and_policies(blog_stack):
+    iam = boto3.client("iam")
+    name = resource_name("purchase-only-role")
+    purchase, refund = blog_stack.purchase_arn, blog_stack.refund_arn
+
+    def policy(actions, arns) -> None:
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": actions, "Resource": arns}],
+        }
+        iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(document))
+
+    wrong("02-role", "There is no role sfn-tutorial-purchase-only-role")
+    resources.ensure_role(name, "lambda.amazonaws.com")
+    wrong("02-role", "trust policy", "states.amazonaws.com")
+    resources.ensure_role(name, "states.amazonaws.com")
+    wrong("02-role", "no inline policy")
+    iam.attach_role_policy(RoleName=name, PolicyArn=resources.BLOG_STATES_POLICY)
+    wrong("02-role", "managed policy AWSLambdaRole")
+    iam.detach_role_policy(RoleName=name, PolicyArn=resources.BLOG_STATES_POLICY)
+    policy("lambda:InvokeFunction", [purchase, refund])
+    wrong("02-role", "may also invoke sfn-tutorial-ProcessRefund")
+    policy("lambda:InvokeFunction", "*")
+    wrong("02-role", "may also invoke")
+    policy("lambda:*", [purchase])
+    wrong("02-role", "also allows lambda:*")
+    policy("lambda:InvokeFunction", [refund])
+    wrong("02-role", "may not invoke")
+    policy(["lambda:InvokeFunction"], [purchase, purchase + ":*"])
+    assert "ProcessPurchase and nothing else" in right("02-role")
+    iam.untag_role(RoleName=name, TagKeys=[resources.TAG_KEY])
+    wrong("02-role", "not tagged created-by=sfn-tutorial")
+
+
+# ---------------------------------------------------------------- 03 the state machine
+
+
+def test_03_default_reads_the_definition(blog_stack, workflows_role):
+    wrong("03-default", "no state machine sfn-tutorial-TransactionsWithDefault")
+    blog = blog_stack.definition
+    deploy("TransactionsWithDefault", blog, workflows_role)
+    wrong("03-default", "has no Default")
+
+    def with_default(name: str, state: dict) -> dict:
+        edited = copy.deepcopy(blog)
+        edited["States"]["ProcessTransaction"]["Default"] = name
+        edited["States"][name] = state
+        return edited
+
+    fail = {"Type": "Fail", "Error": "UnknownTransactionType"}
+    deploy("TransactionsWithDefault", with_default("Other", fail), workflows_role)
+    wrong("03-default", "goes to 'Other'")
+    pass_state = {"Type": "Pass", "End": True}
+    deploy(
+        "TransactionsWithDefault", with_default("UnknownTransaction", pass_state), workflows_role
+    )
+    wrong("03-default", "a Pass state", "Fail")
+    no_refund = with_default("UnknownTransaction", fail)
+    del no_refund["States"]["ProcessRefund"]
+    no_refund["States"]["ProcessTransaction"]["Choices"].pop()
+    deploy("TransactionsWithDefault", no_refund, workflows_role)
+    wrong("03-default", "rules no longer lead to both functions")
+    deploy("TransactionsWithDefault", with_default("UnknownTransaction", fail), workflows_role)
+    right("03-default")
+
+
+# ---------------------------------------------------------------- 04 executions
+
+
+def test_04_exchange_reads_the_newest_execution(blog_stack):
+    wrong("04-exchange", "has no execution yet")
+    run(blog_stack.state_machine_arn, {"TransactionType": "REFUND"})
+    wrong("04-exchange", '{"TransactionType": "REFUND"}')
+    run(blog_stack.state_machine_arn, {"TransactionType": "EXCHANGE"})
+    right("04-exchange")
+    run(blog_stack.state_machine_arn, {"TransactionType": "PURCHASE"})
+    wrong("04-exchange", "PURCHASE")
+
+
+def test_04_exchange_says_when_the_machine_was_changed(blog_stack, workflows_role):
+    # A machine with a Default no longer fails: the check says what ended differently.
+    edited = copy.deepcopy(blog_stack.definition)
+    edited["States"]["ProcessTransaction"]["Default"] = "ProcessRefund"
+    try:
+        deploy(STATE_MACHINE, edited, blog_stack.states_role_arn)
+        run(blog_stack.state_machine_arn, {"TransactionType": "EXCHANGE"})
+        wrong("04-exchange", "ended SUCCEEDED")
+    finally:
+        deploy(STATE_MACHINE, blog_stack.definition, blog_stack.states_role_arn)
+
+
+# ---------------------------------------------------------------- 05 triggers
+
+
+def test_05_rule_reads_pattern_state_tags_and_target(blog_stack):
+    events = boto3.client("events")
+    name = resource_name("refunds-rule")
+    shop = {"source": ["tutorial.shop"], "detail-type": ["Transaction"]}
+
+    def rule(pattern: dict) -> None:
+        events.put_rule(Name=name, EventPattern=json.dumps(pattern), Tags=resources.tags("Key"))
+
+    wrong("05-rule", "There is no rule sfn-tutorial-refunds-rule")
+    rule(shop)
+    wrong("05-rule", "also matches PURCHASE")
+    rule({**shop, "source": ["another.shop"], "detail": {"TransactionType": ["REFUND"]}})
+    wrong("05-rule", "does not match a REFUND")
+    rule({**shop, "detail": {"TransactionType": ["REFUND"]}})
+    wrong("05-rule", "has no target sfn-tutorial-Transactions")
+    target = {"Id": "m", "Arn": blog_stack.state_machine_arn, "RoleArn": blog_stack.states_role_arn}
+    events.put_targets(Rule=name, Targets=[target])
+    wrong("05-rule", "InputPath")
+    events.put_targets(Rule=name, Targets=[{**target, "InputPath": "$.detail"}])
+    right("05-rule")
+    rule({**shop, "detail": {"TransactionType": [{"prefix": "REF"}]}})  # any right pattern
+    right("05-rule")
+    events.disable_rule(Name=name)
+    wrong("05-rule", "DISABLED")
+    events.enable_rule(Name=name)
+    arn = events.describe_rule(Name=name)["Arn"]
+    events.untag_resource(ResourceARN=arn, TagKeys=[resources.TAG_KEY])
+    wrong("05-rule", "not tagged")
+
+
+def test_05_route_reads_routes_and_integrations(blog_stack):
+    apigw = boto3.client("apigatewayv2")
+    wrong("05-route", "There is no HTTP API sfn-tutorial-transactions-http")
+    api = apigw.create_api(Name=resource_name("transactions-http"), ProtocolType="HTTP")["ApiId"]
+
+    def integration(machine_arn: str) -> str:
+        return apigw.create_integration(
+            ApiId=api,
+            IntegrationType="AWS_PROXY",
+            IntegrationSubtype="StepFunctions-StartExecution",
+            CredentialsArn=blog_stack.states_role_arn,
+            PayloadFormatVersion="1.0",
+            RequestParameters={"StateMachineArn": machine_arn, "Input": "$request.body"},
+        )["IntegrationId"]
+
+    transactions = integration(blog_stack.state_machine_arn)
+    apigw.create_route(
+        ApiId=api, RouteKey="POST /transactions", Target=f"integrations/{transactions}"
+    )
+    wrong("05-route", "POST /transactions but no POST /refunds")
+    route = apigw.create_route(ApiId=api, RouteKey="POST /refunds")["RouteId"]
+    wrong("05-route", "no integration")
+    other = integration(blog_stack.state_machine_arn.replace("Transactions", "Other"))
+    apigw.update_route(ApiId=api, RouteId=route, Target=f"integrations/{other}")
+    wrong("05-route", "does not start executions of sfn-tutorial-Transactions")
+    apigw.update_route(ApiId=api, RouteId=route, Target=f"integrations/{transactions}")
+    right("05-route")
+
+
+# ---------------------------------------------------------------- 06 state types and data flow
+
+DATA_FLOW = {
+    "StartAt": "PickOrder",
+    "States": {
+        "PickOrder": {"Type": "Pass", "InputPath": "$.order", "Next": "AddStatus"},
+        "AddStatus": {
+            "Type": "Pass",
+            "Result": {"status": "RECEIVED"},
+            "ResultPath": "$.tracking",
+            "Next": "KeepTracking",
+        },
+        "KeepTracking": {"Type": "Pass", "OutputPath": "$.tracking", "End": True},
+    },
+}
+
+
+def test_06_result_path_reads_the_definition_and_the_newest_run(workflows_role):
+    wrong("06-result-path", "no state machine sfn-tutorial-data-flow-exercise")
+    arn = deploy("data-flow-exercise", DATA_FLOW, workflows_role)
+    wrong("06-result-path", "ResultPath '$.tracking'")
+    replace_all = copy.deepcopy(DATA_FLOW)
+    replace_all["States"]["AddStatus"]["ResultPath"] = "$"
+    deploy("data-flow-exercise", replace_all, workflows_role)
+    wrong("06-result-path", "has no execution yet")
+    run(arn, ORDER)
+    right("06-result-path")
+    del replace_all["States"]["KeepTracking"]["OutputPath"]
+    deploy("data-flow-exercise", replace_all, workflows_role)
+    run(arn, ORDER)
+    wrong("06-result-path", "ended SUCCEEDED")
+
+
+def test_06_parameters_reads_the_newest_output(workflows_role):
+    wrong("06-parameters", "no state machine sfn-tutorial-order-summary")
+
+    def summary(parameters: dict) -> dict:
+        return {
+            "StartAt": "Summarise",
+            "States": {"Summarise": {"Type": "Pass", "Parameters": parameters, "End": True}},
+        }
+
+    partial = {"orderId.$": "$.order.id", "customer.$": "$.order.customer"}
+    arn = deploy("order-summary", summary(partial), workflows_role)
+    wrong("06-parameters", "has no execution yet")
+    run(arn, ORDER)
+    wrong("06-parameters", "returned", '"source": "web"')
+    deploy("order-summary", summary({**partial, "source.$": "$.request.source"}), workflows_role)
+    run(arn, {"something": "else"})
+    wrong("06-parameters", "FAILED with States.Runtime")
+    run(arn, ORDER)
+    right("06-parameters")
+    deploy("order-summary", summary(partial), workflows_role)
+    run(arn, {"order": ORDER["order"]})
+    wrong("06-parameters", "did not run with `order`")
+
+
+# ---------------------------------------------------------------- 07 error handling
+
+
+@pytest.fixture(scope="module")
+def lambdas_07(blog_stack) -> dict:
+    role = blog_stack.lambda_role_arn
+    charge = resources.ensure_function("ChargePayment", "lambda_function.charge", role, quiet)
+    ship = resources.ensure_function("ShipOrder", "lambda_function.ship", role, quiet, Timeout=30)
+    return {"charge": charge["FunctionArn"], "ship": ship["FunctionArn"]}
+
+
+def test_07_retry_timeout_counts_the_timeouts_of_the_newest_run(lambdas_07, workflows_role):
+    def checkout(retry: list) -> dict:
+        ship = {
+            "Type": "Task",
+            "Resource": lambdas_07["ship"],
+            "TimeoutSeconds": 1,
+            "ResultPath": "$.shipping",
+            "Catch": [
+                {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.error", "Next": "Later"}
+            ],
+            "End": True,
+        }
+        return {
+            "StartAt": "Ship",
+            "States": {
+                "Ship": {**ship, "Retry": retry} if retry else ship,
+                "Later": {"Type": "Pass", "End": True},
+            },
+        }
+
+    wrong("07-retry-timeout", "no state machine sfn-tutorial-checkout-exercise")
+    arn = deploy("checkout-exercise", checkout([]), workflows_role)
+    wrong("07-retry-timeout", "no Retry for States.Timeout")
+    deploy("checkout-exercise", checkout([{"ErrorEquals": ["States.Timeout"]}]), workflows_role)
+    wrong("07-retry-timeout", "3 times")
+    once = {"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 1, "MaxAttempts": 1}
+    deploy("checkout-exercise", checkout([once]), workflows_role)
+    wrong("07-retry-timeout", "has no execution yet")
+    run(arn, {"partner_delay_s": 0})
+    wrong("07-retry-timeout", "timed out 0 times")
+    run(arn, {"partner_delay_s": 2})
+    right("07-retry-timeout")
+
+
+def test_07_lambda_retrier_reads_charge_retriers(lambdas_07, workflows_role):
+    busy = {"ErrorEquals": ["GatewayBusy"], "IntervalSeconds": 1, "MaxAttempts": 3}
+    lambda_errors = {"ErrorEquals": list(exercises.LAMBDA_TRANSIENT_ERRORS), "MaxAttempts": 3}
+
+    def checkout(retry: list) -> dict:
+        payload = {
+            "amount.$": "$.amount",
+            "card.$": "$.card",
+            "busy_attempts.$": "$.busy_attempts",
+            "attempt.$": "$$.State.RetryCount",
+        }
+        charge = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": lambdas_07["charge"], "Payload": payload},
+            "Retry": retry,
+            "End": True,
+        }
+        return {"StartAt": "Charge", "States": {"Charge": charge}}
+
+    wrong("07-lambda-retrier", "no state machine sfn-tutorial-checkout-resilient")
+    arn = deploy("checkout-resilient", checkout([busy]), workflows_role)
+    wrong("07-lambda-retrier", "does not retry Lambda.ServiceException")
+    deploy("checkout-resilient", checkout([lambda_errors]), workflows_role)
+    wrong("07-lambda-retrier", "no longer retries GatewayBusy")
+    deploy("checkout-resilient", checkout([lambda_errors, busy]), workflows_role)
+    wrong("07-lambda-retrier", "has no execution yet")
+    run(arn, {"amount": 42, "card": "0000222233334444", "busy_attempts": 0})
+    wrong("07-lambda-retrier", "FAILED with CardDeclined")
+    run(arn, {"amount": 42, "card": "4111111111111111", "busy_attempts": 1})
+    right("07-lambda-retrier")
+
+
+# ---------------------------------------------------------------- 08 more than fifteen minutes
+
+
+def test_08_strict_reads_the_tolerance_and_the_newest_run(workflows_role):
+    def strict(tolerated: int) -> dict:
+        check_line = {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.quantity", "NumericGreaterThan": 0, "Next": "Priced"}],
+            "Default": "BadLine",
+        }
+        processor = {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+            "StartAt": "CheckLine",
+            "States": {
+                "CheckLine": check_line,
+                "Priced": {"Type": "Succeed"},
+                "BadLine": {"Type": "Fail", "Error": "NegativeQuantity"},
+            },
+        }
+        lines = {
+            "Type": "Map",
+            "ItemsPath": "$.lines",
+            "ToleratedFailurePercentage": tolerated,
+            "ItemProcessor": processor,
+            "End": True,
+        }
+        return {"StartAt": "PriceAllLines", "States": {"PriceAllLines": lines}}
+
+    wrong("08-strict", "no state machine sfn-tutorial-price-all-lines-strict")
+    arn = deploy("price-all-lines-strict", strict(20), workflows_role)
+    wrong("08-strict", "tolerates 20 %")
+    deploy("price-all-lines-strict", strict(10), workflows_role)
+    wrong("08-strict", "has no execution yet")
+    run(arn, {"lines": [{"quantity": 1} for _ in range(10)]})
+    wrong("08-strict", "ended SUCCEEDED")
+    run(arn, {"lines": [{"quantity": -1 if i < 2 else 1} for i in range(10)]})
+    right("08-strict")
+
+
+# ---------------------------------------------------------------- 09 JSONPath and JSONata
+
+
+def test_09_default_reads_the_definition_and_the_newest_output(workflows_role):
+    def transactions(default_output: str | None, language: str = "JSONata") -> dict:
+        choice = {
+            "Type": "Choice",
+            "Choices": [
+                {"Condition": "{% $states.input.TransactionType = 'PURCHASE' %}", "Next": "Buy"}
+            ],
+        }
+        states = {"ProcessTransaction": choice, "Buy": {"Type": "Pass", "End": True}}
+        if default_output is not None:
+            choice["Default"] = "Unknown"
+            states["Unknown"] = {"Type": "Pass", "Output": default_output, "End": True}
+        return {"QueryLanguage": language, "StartAt": "ProcessTransaction", "States": states}
+
+    right_output = "{% {'Message': 'Unknown transaction type: ' & $states.input.TransactionType} %}"
+    wrong("09-default", "no state machine sfn-tutorial-TransactionsJSONataDefault")
+    arn = deploy("TransactionsJSONataDefault", transactions(None), workflows_role)
+    wrong("09-default", "has no Default")
+    deploy(
+        "TransactionsJSONataDefault", transactions("{% {'Message': 'Unknown'} %}"), workflows_role
+    )
+    wrong("09-default", "has no execution yet")
+    run(arn, {"TransactionType": "PURCHASE"})
+    wrong("09-default", '{"TransactionType": "PURCHASE"}')
+    run(arn, {"TransactionType": "EXCHANGE"})
+    wrong("09-default", 'output {"Message": "Unknown"}')
+    deploy("TransactionsJSONataDefault", transactions(right_output), workflows_role)
+    run(arn, {"TransactionType": "EXCHANGE"})
+    right("09-default")
+    jsonpath = {
+        "StartAt": "ProcessTransaction",
+        "States": {"ProcessTransaction": {"Type": "Pass", "End": True}},
+    }
+    deploy("TransactionsJSONataDefault", jsonpath, workflows_role)
+    wrong("09-default", "not a JSONata machine")
+
+
+def test_09_variables_reads_assign_and_the_newest_output(workflows_role):
+    def receipt(assign: dict, vat: str) -> dict:
+        return {
+            "QueryLanguage": "JSONata",
+            "StartAt": "Remember",
+            "States": {
+                "Remember": {"Type": "Pass", "Assign": assign, "Next": "Receipt"},
+                "Receipt": {"Type": "Pass", "Output": {"vat": vat}, "End": True},
+            },
+        }
+
+    wrong("09-variables", "no state machine sfn-tutorial-ReceiptWithVat")
+    computed = "{% $states.input.amount * 0.1 %}"
+    customer = {"customer": "{% $states.input.customer %}"}
+    arn = deploy("ReceiptWithVat", receipt(customer, computed), workflows_role)
+    wrong("09-variables", "assigns the variable vat")
+    double = {**customer, "vat": "{% $states.input.amount * 0.2 %}"}
+    deploy("ReceiptWithVat", receipt(double, "{% $vat %}"), workflows_role)
+    wrong("09-variables", "has no execution yet")
+    run(arn, {"customer": "kim", "amount": 1200})
+    wrong("09-variables", "a VAT of 240 on 1200")
+    rounded = {**customer, "vat": "{% $round($states.input.amount * 0.1, 2) %}"}
+    deploy("ReceiptWithVat", receipt(rounded, "{% $vat %}"), workflows_role)
+    run(arn, {"customer": "kim", "amount": 1200})
+    assert "120 on 1200" in right("09-variables")
+    run(arn, {"customer": "kim"})
+    wrong("09-variables", "FAILED")
+
+
+# ---------------------------------------------------------------- the notebooks' exercise cells
+
+
+def notebook_cells() -> list[tuple[str, list[dict]]]:
+    return [
+        (path.name, json.loads(path.read_text())["cells"])
+        for path in sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
+    ]
+
+
+def tags(cell: dict) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def test_every_exercise_is_task_empty_cell_folded_solution_and_check():
+    used = []
+    for name, cells in notebook_cells():
+        for index, cell in enumerate(cells):
+            if "exercise" not in tags(cell):
+                continue
+            assert cells[index - 1]["cell_type"] == "markdown", (name, index)
+            assert "".join(cell["source"]).strip() in ("", "# Your code here"), (name, index)
+            following = [c for c in cells[index + 1 : index + 4] if c["cell_type"] == "code"]
+            solution, check_cell = following[:2]
+            assert "solution" in tags(solution), (name, index)
+            hidden = solution["metadata"].get("jupyter", {})
+            assert hidden == {"source_hidden": True, "outputs_hidden": True}, (name, index)
+            assert "check" in tags(check_cell), (name, index)
+            found = re.fullmatch(r'helpers\.check\("([^"]+)"\)', "".join(check_cell["source"]))
+            assert found and found[1].startswith(name[:2] + "-"), (name, index)
+            used.append(found[1])
+    assert sorted(used) == sorted(exercises.CHECKS)
+
+
+def test_every_check_cell_stores_its_tick_and_no_solution_says_later_cells_rely_on_it():
+    for name, cells in notebook_cells():
+        for cell in cells:
+            text = "".join(cell["source"])
+            assert "later cells can rely on it" not in text, name
+            if "check" in tags(cell):
+                (output,) = cell["outputs"]
+                assert output["output_type"] == "stream", name
+                assert "".join(output["text"]).startswith("✅ "), (name, output)
+                assert "".join(output["text"]).count("\n") == 1, (name, output)
