@@ -487,12 +487,12 @@ def _run_in_place_unless_timed(task_class) -> None:
             result = env.stack.pop()
         finally:
             env.stack[:] = before  # as moto's frame leaves it, also when the call failed
-        _process_task_result(self, env, result)
+        process_task_result(self, env, result)
 
     task_class._evaluate_with_timeout = _evaluate_with_timeout
 
 
-def _process_task_result(state, env, result) -> None:
+def process_task_result(state, env, result) -> None:
     """What a Task state does with its result, in ASL's order: JSONata's ``$states.result``,
     ``Assign``, ``ResultSelector``, ``ResultPath`` (JSONPath's default: the result replaces the
     input)."""

@@ -31,6 +31,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from sfn_tutorial.emulator.awslambda import service as lambda_service
 from sfn_tutorial.emulator.stepfunctions import interpreter, map_state
 from sfn_tutorial.emulator.stepfunctions import test_state_checks as checks
 
@@ -462,17 +463,7 @@ def in_place_unless_timed(state) -> None:
             result = env.stack.pop()
         finally:
             del env.stack[depth:]
-        env.stack.append(result)
-        if not state._is_language_query_jsonpath():
-            env.states.set_result(result)
-        if state.assign_decl:
-            state.assign_decl.eval(env=env)
-        if state.result_selector:
-            state.result_selector.eval(env=env)
-        if state.result_path:
-            state.result_path.eval(env)
-        else:
-            env.states.reset(input_value=env.stack.pop())
+        lambda_service.process_task_result(state, env, result)
 
     state._evaluate_with_timeout = _evaluate_with_timeout
 
