@@ -20,11 +20,13 @@ import json
 import boto3
 
 from sfn_tutorial import (
+    approval,
     costs,
     environment_check,
     executions,
     exercises,
     graph,
+    integrations,
     invoke_urls,
     resources,
     widgets,
@@ -215,13 +217,14 @@ def show_execution(execution_arn: str) -> list[dict]:
     return events
 
 
-def deploy_state_machine(name: str, definition: dict) -> str:
+def deploy_state_machine(name: str, definition: dict, role_arn: str | None = None) -> str:
     """Create (or update) state machine ``sfn-tutorial-<name>`` and return its ARN.
 
-    It runs as the tutorial's workflows role, which may invoke ``sfn-tutorial-*`` functions,
-    use ``sfn-tutorial-*`` buckets, and run Distributed Map child executions.
+    It runs as ``role_arn``, by default the tutorial's workflows role, which may invoke
+    ``sfn-tutorial-*`` functions, use ``sfn-tutorial-*`` buckets, and run Distributed Map
+    child executions.
     """
-    role_arn = resources.ensure_workflows_role()
+    role_arn = role_arn or resources.ensure_workflows_role()
     return resources.ensure_state_machine(resource_name(name), definition, role_arn)
 
 
@@ -262,6 +265,30 @@ def history_table(events: list[dict]) -> Table:
 def execution_runner(state_machine_arn: str, definition: dict, choices=("PURCHASE", "REFUND")):
     """A form to start executions with your own input and watch them run on the graph."""
     return widgets.ExecutionRunner(state_machine_arn, definition, choices)
+
+
+# ---------------------------------------------------------------- service integrations
+
+
+def permissions_table(definition: dict, statements: dict) -> Table:
+    """Each Task state of ``definition`` beside the IAM statements it needs (``statements``
+    from ``integrations.policy_statements``): what it calls, the actions, on what."""
+    rows = integrations.permissions_rows(definition, statements)
+    return Table(["State", "Calls", "IAM actions", "Resource"], rows)
+
+
+def approval_form(queue_url: str) -> approval.ApprovalForm:
+    """A form to approve or reject the oldest purchase waiting in the approvals queue: it sends
+    ``SendTaskSuccess`` or ``SendTaskFailure`` with the task token the execution sent."""
+    return approval.ApprovalForm(queue_url)
+
+
+def log_lines(group: str, stream: str) -> list[str]:
+    """The messages of a CloudWatch Logs stream, oldest first (an ECS task's output)."""
+    events = boto3.client("logs").get_log_events(
+        logGroupName=group, logStreamName=stream, startFromHead=True
+    )["events"]
+    return [event["message"] for event in events]
 
 
 # ---------------------------------------------------------------- exercises
