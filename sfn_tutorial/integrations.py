@@ -23,6 +23,7 @@ from sfn_tutorial.resources import (
 )
 
 PURCHASES_TABLE = NAME_PREFIX + "Purchases"
+MISSING_TABLE = NAME_PREFIX + "NoSuchTable"  # never created: notebook 10 shows the error
 SHIPPING_QUEUE = NAME_PREFIX + "shipping"
 WAREHOUSE_QUEUE = NAME_PREFIX + "warehouse"
 APPROVALS_QUEUE = NAME_PREFIX + "approvals"
@@ -260,6 +261,11 @@ def policy_statements(
             "Action": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
             "Resource": table_arn,
         },
+        "dynamodb-missing-table": {
+            "Effect": "Allow",
+            "Action": "dynamodb:GetItem",
+            "Resource": table_arn.rsplit("/", 1)[0] + "/" + MISSING_TABLE,
+        },
         "sqs": {
             "Effect": "Allow",
             "Action": "sqs:SendMessage",
@@ -349,12 +355,13 @@ def permissions_rows(definition: dict, statements: dict) -> list[list[str]]:
             rows.append(
                 [
                     name,
-                    resource.split(":::", 1)[-1],
+                    resource.split(":::", 1)[-1] if resource else "",
                     ", ".join(actions) if isinstance(actions, list) else actions,
                     ", ".join(targets) if isinstance(targets, list) else targets,
                 ]
             )
-            name = ""  # the state's name once, on its first row
+            name = ""  # the state's name and call once, on its first row
+            resource = ""
     return rows
 
 
