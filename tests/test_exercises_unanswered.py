@@ -26,8 +26,8 @@ def tagged(cell, tag: str) -> bool:
     return tag in cell.get("metadata", {}).get("tags", [])
 
 
-def test_the_notebooks_with_exercises_are_01_to_09():
-    assert [name[:2] for name in WITH_EXERCISES] == [f"0{n}" for n in range(1, 10)]
+def test_the_notebooks_with_exercises_are_01_to_10():
+    assert [name[:2] for name in WITH_EXERCISES] == [f"{n:02d}" for n in range(1, 11)]
 
 
 @pytest.mark.parametrize("name", WITH_EXERCISES)
