@@ -463,9 +463,17 @@ def _ecs_clusters():
 def _task_definitions():
     """Every revision of the tutorial's ECS task definitions (active or not yet deleted)."""
     ecs = boto3.client("ecs")
-    for status in ("ACTIVE", "INACTIVE"):
-        paginator = ecs.get_paginator("list_task_definitions")
-        for page in paginator.paginate(familyPrefix=NAME_PREFIX, status=status):
+    families = ecs.get_paginator("list_task_definition_families")
+    names = [
+        family
+        for page in families.paginate(familyPrefix=NAME_PREFIX, status="ALL")
+        for family in page["families"]
+    ]
+    for family, status in [
+        (family, status) for family in names for status in ("ACTIVE", "INACTIVE")
+    ]:
+        paginator = ecs.get_paginator("list_task_definitions")  # familyPrefix: a whole family
+        for page in paginator.paginate(familyPrefix=family, status=status):
             for arn in page["taskDefinitionArns"]:
                 found = ecs.list_tags_for_resource(resourceArn=arn).get("tags", [])
                 if _tagged({tag["key"]: tag["value"] for tag in found}):

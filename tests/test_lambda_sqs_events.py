@@ -137,3 +137,13 @@ def test_report_batch_item_failures_deletes_all_but_the_failed_messages():
     deleted = sqs_events.processed(messages, payload, ["ReportBatchItemFailures"])
     assert [m.id for m in deleted] == ["a"]
     assert sqs_events.processed(messages, payload, None) == messages
+
+
+def test_mappings_are_listed_by_the_functions_name_or_arn(recorder):
+    _, arn = queue()
+    client = boto3.client("lambda")
+    client.create_event_source_mapping(FunctionName=recorder, EventSourceArn=arn)
+    function_arn = client.get_function(FunctionName=recorder)["Configuration"]["FunctionArn"]
+    for name in (recorder, function_arn):
+        found = client.list_event_source_mappings(FunctionName=name, EventSourceArn=arn)
+        assert len(found["EventSourceMappings"]) == 1

@@ -35,6 +35,7 @@ _thread: threading.Thread | None = None
 def apply() -> None:
     """Hand SQS mappings to the poller instead of moto's delivery in ``SendMessage``; start it."""
     mappings_are_polled_not_pushed()
+    mappings_are_listed_by_any_name_of_the_function()
     start()
     atexit.register(stop)
 
@@ -70,6 +71,27 @@ def mappings_are_polled_not_pushed() -> None:
         return mapping
 
     LambdaBackend.create_event_source_mapping = create_event_source_mapping
+
+
+def mappings_are_listed_by_any_name_of_the_function() -> None:
+    """``ListEventSourceMappings(FunctionName=...)`` accepts the function's name, ARN or
+    partial ARN and lists its mappings whichever was used to create them. moto compared the
+    text with the one given at creation: a mapping made by name was not found by ARN."""
+    from moto.awslambda.models import LambdaBackend
+
+    original = LambdaBackend.list_event_source_mappings
+
+    def list_event_source_mappings(self, event_source_arn, function_name):
+        mappings = original(self, event_source_arn, None)
+        if not function_name:
+            return mappings
+        try:
+            function = self.get_function(function_name)
+        except Exception:  # an unknown function has no mappings
+            return []
+        return [m for m in mappings if m.function_arn == function.function_arn]
+
+    LambdaBackend.list_event_source_mappings = list_event_source_mappings
 
 
 def is_sqs(mapping) -> bool:
