@@ -348,21 +348,36 @@ def permissions_rows(definition: dict, statements: dict) -> list[list[str]]:
         resource = state.get("Resource")
         if state.get("Type") != "Task" or not isinstance(resource, str):
             continue
+        call = resource.split(":::", 1)[-1].split(".")[0].removeprefix("aws-sdk:")
+        parameters = json.dumps(state.get("Parameters") or state.get("Arguments") or {})
         for needed in needed_statements(resource):
             statement = statements[needed]
-            actions = statement["Action"]
-            targets = statement["Resource"]
+            actions = _listed(statement["Action"])
+            targets = _listed(statement["Resource"])
+            # a statement shared by several states: show the part this state uses
+            actions = [a for a in actions if a.lower() == call.lower()] or actions
+            targets = [t for t in targets if _named_in(t, parameters)] or targets
             rows.append(
                 [
                     name,
                     resource.split(":::", 1)[-1] if resource else "",
-                    ", ".join(actions) if isinstance(actions, list) else actions,
-                    ", ".join(targets) if isinstance(targets, list) else targets,
+                    ", ".join(actions),
+                    ", ".join(targets),
                 ]
             )
             name = ""  # the state's name and call once, on its first row
             resource = ""
     return rows
+
+
+def _listed(value) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+def _named_in(arn: str, text: str) -> bool:
+    """Whether the resource ``arn`` names (a queue, a table...) appears in ``text``."""
+    name = arn.replace("/", ":").rsplit(":", 1)[-1]
+    return bool(name) and name != "*" and name in text
 
 
 def consumer_policy(queue_arn: str) -> dict:

@@ -121,3 +121,32 @@ def test_the_warehouse_function_is_fed_by_its_queue(emulator):
 def test_default_subnets_are_the_default_vpcs(emulator):
     subnets = integrations.default_subnets()
     assert subnets and all(subnet.startswith("subnet-") for subnet in subnets)
+
+
+def test_a_shared_statement_shows_the_part_each_state_uses(emulator):
+    other_queue = QUEUE.replace("warehouse", "approvals")
+    statements = integrations.policy_statements(
+        TABLE, [QUEUE, other_queue], TOPIC, CHILD, TASK, CLUSTER
+    )
+    definition = {
+        "StartAt": "Save",
+        "States": {
+            "Save": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {"TableName": "sfn-tutorial-Purchases", "Item": {}},
+                "Next": "Ask",
+            },
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": "https://sqs/123456789012/sfn-tutorial-approvals"},
+                "End": True,
+            },
+        },
+    }
+    rows = integrations.permissions_rows(definition, statements)
+    assert rows == [
+        ["Save", "dynamodb:putItem", "dynamodb:PutItem", TABLE],
+        ["Ask", "sqs:sendMessage.waitForTaskToken", "sqs:SendMessage", other_queue],
+    ]
