@@ -112,3 +112,16 @@ def test_stop_task_ends_the_process(emulator):
     task = stopped(job, task_arn)
     assert task["stopCode"] == "UserInitiated"
     assert task["stoppedReason"] == "enough"
+
+
+def test_boto3_in_the_command_reaches_the_emulator(emulator):
+    program = (
+        "import boto3\n"
+        "queue = boto3.client('sqs').create_queue(QueueName='made-by-an-ecs-task')\n"
+        "print(queue['QueueUrl'].rsplit('/', 1)[1])\n"
+    )
+    job = python_job(command=["python", "-c", program])
+    task = stopped(job, run(job))
+    assert task["containers"][0]["exitCode"] == 0
+    urls = boto3.client("sqs").list_queues(QueueNamePrefix="made-by-an-ecs-task")["QueueUrls"]
+    assert len(urls) == 1

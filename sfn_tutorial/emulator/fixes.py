@@ -51,6 +51,6 @@ def apply(port: int) -> None:
     test_state.apply()  # TestState: one state, inspection data, mocks, as AWS answers
     service_integrations.apply()  # SQS, SNS, DynamoDB, ECS and Step Functions Tasks, as on AWS
     heartbeats.apply()  # a Catch or Retry on States.HeartbeatTimeout catches heartbeat timeouts
-    ecs_tasks.apply()  # RunTask runs an official Python image's command as a local process
-    run_task_state.apply()  # ecs:runTask.sync fails when its task does (after the line above)
+    ecs_tasks.apply(f"http://127.0.0.1:{port}")  # Python images' commands run as processes
+    run_task_state.apply()  # ecs:runTask.sync fails when its task does
     sqs_events.apply()  # SQS event source mappings: a poller delivers batches to functions

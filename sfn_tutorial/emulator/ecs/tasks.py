@@ -8,7 +8,9 @@ the command mean it), with:
 
 * the container definition's ``environment``, then the ``ContainerOverrides`` of ``RunTask``'s
   ``overrides`` (``command`` replaces the command, ``environment`` adds or replaces variables),
-  plus ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` as on Fargate;
+  plus ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` as on Fargate, and, as a Lambda handler here gets
+  them, the emulator's endpoint and key (on AWS the task role's credentials), so boto3 in the
+  command reaches this emulator;
 * its output (stdout and stderr, line by line) in CloudWatch Logs as the ``awslogs`` log driver
   writes it: group ``awslogs-group``, stream ``PREFIX/CONTAINER/TASK_ID``; a group that does not
   exist stops the task (``ResourceInitializationError``) unless ``awslogs-create-group`` is
@@ -27,6 +29,7 @@ and never ran anything. ``apply()`` is called once, in the emulator process;
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import inspect
 import os
@@ -37,7 +40,7 @@ import sys
 import tempfile
 import threading
 
-from sfn_tutorial.emulator.awslambda import logs
+from sfn_tutorial.emulator.awslambda import logs, runtime
 
 PYTHON_IMAGE = re.compile(
     r"^(?:(?:docker\.io/|registry-1\.docker\.io/)?(?:library/)?|public\.ecr\.aws/docker/library/)"
@@ -51,18 +54,31 @@ WHAT_RUNS_LOCALLY = (
 MEMORY_KEYS = ("memory", "memoryReservation", "Memory", "MemoryReservation")
 _processes: dict[str, subprocess.Popen] = {}  # task ARN -> its running command
 _lock = threading.Lock()
+_endpoint = ""  # this emulator's address, for the commands' boto3 calls
 
 
 class CannotRun(Exception):
     """The task cannot start on the local target; the message says why."""
 
 
-def apply() -> None:
-    """Make moto's ``RunTask`` run Python containers and ``StopTask`` stop them."""
+def apply(endpoint: str) -> None:
+    """Make moto's ``RunTask`` run Python containers and ``StopTask`` stop them; the commands'
+    boto3 calls go to ``endpoint``. Running commands end with the emulator."""
+    global _endpoint
+    _endpoint = endpoint
+    atexit.register(stop_all)
     fargate_containers_need_no_memory()
     run_task_runs_python_containers()
     stop_task_ends_the_process()
     tasks_report_their_own_status()
+
+
+def stop_all() -> None:
+    """End every command still running (the emulator is stopping)."""
+    with _lock:
+        running = list(_processes.values())
+    for process in running:
+        process.terminate()
 
 
 def is_python_image(image: str | None) -> bool:
@@ -111,6 +127,8 @@ def environment_of(definition: dict, override: dict, region: str) -> dict[str, s
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         "PYTHONUNBUFFERED": "1",
+        **runtime.credentials_variables(),
+        "AWS_ENDPOINT_URL": _endpoint,
     }
     for source in (definition.get("environment"), override.get("environment")):
         for pair in source or []:
