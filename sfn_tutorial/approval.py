@@ -89,7 +89,7 @@ class ApprovalForm(widgets.VBox):
         purchase = body.get("Purchase", {})
         rows = "".join(
             f"<tr><th style='text-align:left'>{html.escape(str(key))}</th>"
-            f"<td>{html.escape(json.dumps(value, ensure_ascii=False))}</td></tr>"
+            f"<td>{html.escape(_shown(value))}</td></tr>"
             for key, value in purchase.items()
         )
         self.details.value = f"<b>Purchase waiting for approval</b><table>{rows}</table>"
@@ -136,3 +136,12 @@ class ApprovalForm(widgets.VBox):
         self._say(f"{verdict} purchase {purchase_id}.", colour)
         self.request = None
         return True
+
+
+def _shown(value) -> str:
+    """A purchase field as a person reads it: text as it is, numbers with separators."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:,}"
+    return json.dumps(value, ensure_ascii=False)

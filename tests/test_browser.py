@@ -456,16 +456,45 @@ def write_approval_notebook(jupyterlab) -> None:
         assert answer.status in (200, 201)
 
 
+def wait_for_notebook_kernel(lab: Lab, name: str) -> None:
+    """Return once notebook `name`'s own kernel is started, idle and connected to the page (an
+    earlier notebook's kernel, still running, would satisfy `wait_for_kernel`)."""
+    deadline = time.monotonic() + KERNEL_MS / 1000
+    sessions: list = []
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{lab.url}/api/sessions?token={lab.token}", timeout=5) as r:
+            sessions = json.load(r)
+        kernels = [s["kernel"] for s in sessions if s.get("path", "").endswith(name)]
+        if any(k["execution_state"] == "idle" and k["connections"] > 0 for k in kernels):
+            return
+        time.sleep(0.25)
+    pytest.fail(f"The kernel of {name} did not start in {KERNEL_MS // 1000} s: {sessions}")
+
+
 @pytest.fixture(scope="module")
-def approval_form(page, jupyterlab):
-    """The small notebook run in full: ``(form locator, ARN of the waiting execution)``."""
+def approval_page(page, jupyterlab):
+    """A second browser tab with a JupyterLab workspace of its own, holding only the small
+    notebook (in the first tab's workspace notebook 04's cells would count too)."""
     write_approval_notebook(jupyterlab)
-    page.goto(jupyterlab.notebook_url(APPROVAL_NOTEBOOK), timeout=KERNEL_MS)
+    second = page.context.new_page()
+    url = f"{jupyterlab.url}/lab/workspaces/approval/tree/{APPROVAL_NOTEBOOK}"
+    second.goto(f"{url}?token={jupyterlab.token}", timeout=KERNEL_MS)
+    yield second
+    second.close()
+
+
+@pytest.fixture(scope="module")
+def approval_form(approval_page, jupyterlab):
+    """The small notebook run in full: ``(form locator, ARN of the waiting execution)``."""
+    page = approval_page
     with screenshot_on_failure(page, "10-approval-notebook"):
         expect(page.locator(".jp-NotebookPanel .jp-CodeCell").first).to_be_visible(
             timeout=KERNEL_MS
         )
-        wait_for_kernel(jupyterlab)
+        wait_for_notebook_kernel(jupyterlab, APPROVAL_NOTEBOOK)
+        shown = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+        idle = shown.locator(".jp-Notebook-ExecutionIndicator[data-status=idle]")
+        expect(idle).to_have_count(1, timeout=KERNEL_MS)
         run_all_cells(page)
         page.wait_for_function(ALL_CELLS_RAN_JS, timeout=KERNEL_MS)
         started = page.locator(".jp-CodeCell").filter(has_text="start_execution")
@@ -485,14 +514,14 @@ def approval_form(page, jupyterlab):
     return form, waiting
 
 
-def test_approve_in_the_form_makes_the_waiting_execution_succeed(page, approval_form):
+def test_approve_in_the_form_makes_the_waiting_execution_succeed(approval_page, approval_form):
     """The form shows the waiting purchase; Approve answers it, and the execution succeeds."""
     import boto3
 
     from sfn_tutorial import executions
 
     form, waiting = approval_form
-    with end_state(page, form, "10-approved"):
+    with end_state(approval_page, form, "10-approved"):
         expect(form).to_contain_text("p-2001", timeout=UI_MS)
         expect(form).to_contain_text("Waiting for your decision.", timeout=UI_MS)
         assert (
