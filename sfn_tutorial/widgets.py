@@ -1,4 +1,9 @@
-"""The execution runner: pick or edit an input, press Start, watch the graph until the end."""
+"""The execution runner: pick or edit an input, press Start, watch the graph until the end.
+
+Also the small pieces the tutorial's other widgets share with it (``inspector``'s data-flow
+inspector, ``asl_editor``'s editor): a coloured status line, and JSON that is not JSON
+explained in one sentence.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,22 @@ import ipywidgets as widgets
 from sfn_tutorial import executions, graph
 
 EDIT_YOUR_OWN = "(edit the JSON below)"
+GREEN, RED, BLUE, BLACK = "#1e8449", "#c0392b", "#2471a3", "black"
+
+
+def status_html(text: str, colour: str = BLACK) -> str:
+    """One line of text in a colour, for a widget's status line."""
+    return f"<span style='color:{colour}'>{html.escape(text)}</span>"
+
+
+def plain(markup: str) -> str:
+    """The text of a one-element HTML snippet (a status line written by ``status_html``)."""
+    return html.unescape(markup.split(">", 1)[-1].rsplit("<", 1)[0])
+
+
+def not_json_message(what: str, error: json.JSONDecodeError) -> str:
+    """``The input is not valid JSON: Expecting value at line 1, column 2.``"""
+    return f"{what} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
 
 
 class ExecutionRunner(widgets.VBox):
@@ -62,14 +83,14 @@ class ExecutionRunner(widgets.VBox):
     @property
     def message(self) -> str:
         """The status line, as plain text."""
-        return _plain(self.status.value)
+        return plain(self.status.value)
 
     def _on_pick(self, change) -> None:
         if change["new"] != EDIT_YOUR_OWN:
             self.input_box.value = json.dumps({self.field: change["new"]})
 
-    def _say(self, text: str, colour: str = "black") -> None:
-        self.status.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"
+    def _say(self, text: str, colour: str = BLACK) -> None:
+        self.status.value = status_html(text, colour)
 
     def _show_graph(self, events: list[dict]) -> None:
         self.graph_svg = graph.draw(self.definition, events or None).pipe(format="svg").decode()
@@ -83,9 +104,9 @@ class ExecutionRunner(widgets.VBox):
             self.result.value = ""  # an earlier run's answer would read as this input's
             self._show_graph([])
             self._say(
-                f"The input is not valid JSON: {error.msg} at line {error.lineno}, column "
-                f"{error.colno}. Fix it and press Start again; nothing was started.",
-                "#c0392b",
+                not_json_message("The input", error)
+                + f" Fix it and press {self.start_button.description} again; nothing was started.",
+                RED,
             )
             return None
 
@@ -101,10 +122,10 @@ class ExecutionRunner(widgets.VBox):
                 stateMachineArn=self.state_machine_arn, input=json.dumps(execution_input)
             )
         except botocore.exceptions.ClientError as error:
-            self._say(f"Step Functions refused to start: {error}", "#c0392b")
+            self._say(f"Step Functions refused to start: {error}", RED)
             return None
         arn = started["executionArn"]
-        self._say("Running ...", "#2471a3")
+        self._say("Running ...", BLUE)
         description = executions.wait_for_execution(arn, on_poll=lambda d: self._on_poll(arn, d))
         self._finish(description, executions.execution_history(arn))
         return description
@@ -118,14 +139,9 @@ class ExecutionRunner(widgets.VBox):
         self._show_graph(events)
         status = description["status"]
         if status == "SUCCEEDED":
-            self._say(f"{status}: {' -> '.join(executions.states_entered(events))}", "#1e8449")
+            self._say(f"{status}: {' -> '.join(executions.states_entered(events))}", GREEN)
             body = executions.pretty_json(description.get("output"))
         else:
-            self._say(f"{status}: {description.get('error', '')}", "#c0392b")
+            self._say(f"{status}: {description.get('error', '')}", RED)
             body = f"Error: {description.get('error', '')}\nCause: {description.get('cause', '')}"
         self.result.value = f"<pre style='white-space:pre-wrap'>{html.escape(body)}</pre>"
-
-
-def _plain(markup: str) -> str:
-    """The text of a one-element HTML snippet."""
-    return html.unescape(markup.split(">", 1)[-1].rsplit("<", 1)[0])
