@@ -208,7 +208,11 @@ class DataFlowInspector(widgets.VBox):
 
     def __repr__(self) -> str:
         # short and stable: the default repr lists every child widget and its value
-        return f"DataFlowInspector({len(self.state_box.value)} characters of state)"
+        try:
+            kind = json.loads(self.state_box.value).get("Type", "untyped")
+        except (json.JSONDecodeError, AttributeError):
+            kind = "unreadable"
+        return f"DataFlowInspector({kind} state)"
 
     @property
     def message(self) -> str:
