@@ -126,13 +126,14 @@ class AslEditor(ExecutionRunner):
         self.text_area = widgets.Textarea(
             value=text,
             continuous_update=True,
-            layout=widgets.Layout(width="40em", height="30em"),
+            layout=widgets.Layout(width="50%", min_width="24em", height="30em"),
         )
         self.text_area.add_class("asl-editor")
-        self.diagnostics_view = widgets.HTML()
+        self.diagnostics_view = widgets.HTML().add_class("asl-diagnostics-view")
         self.deploy_button = widgets.Button(description="Deploy")
         super().__init__(None, _drawable(text), choices, field)
         self.start_button.description = "Run"
+        self.graph_view.layout = widgets.Layout(width="50%", overflow="auto")  # wide graphs scroll
         self.add_class("asl-editor-widget")
         self.children = [
             widgets.HBox([self.text_area, self.graph_view]),

@@ -187,14 +187,15 @@ class DataFlowInspector(widgets.VBox):
         text = state if isinstance(state, str) else json.dumps(state, indent=2)
         box = widgets.Layout(width="30em", height="16em")
         self.state_box = widgets.Textarea(value=text, description="State", layout=box)
+        self.state_box.add_class("inspector-state")
         self.input_box = widgets.Textarea(
             value=json.dumps({} if state_input is None else state_input, indent=2),
             description="Input",
             layout=box,
         )
         self.test_button = widgets.Button(description="Test state", button_style="primary")
-        self.status = widgets.HTML()
-        self.stages_view = widgets.HTML()
+        self.status = widgets.HTML().add_class("inspector-status")
+        self.stages_view = widgets.HTML().add_class("inspector-stages")
         self.test_button.on_click(lambda _button: self.test())
         super().__init__(
             [
