@@ -16,11 +16,10 @@ import json
 import threading
 
 import boto3
-import botocore.exceptions
 import ipywidgets as widgets
 
 from sfn_tutorial import graph, resources
-from sfn_tutorial.widgets import GREEN, RED, ExecutionRunner
+from sfn_tutorial.widgets import AWS_ERRORS, GREEN, RED, ExecutionRunner, aws_error_text
 
 DEBOUNCE_S = 0.5
 
@@ -162,19 +161,16 @@ class AslEditor(ExecutionRunner):
         """Validate the text now (``ValidateStateMachineDefinition``), list the diagnostics and,
         if it is valid, redraw the graph. Returns whether it is valid."""
         text = self.text_area.value
+        if not text.strip():
+            return self._cannot_validate(
+                'The text is empty: write a definition, such as {"StartAt": ...}.'
+            )
         try:
             answer = boto3.client("stepfunctions").validate_state_machine_definition(
                 definition=text, type=self.machine_type
             )
-        except botocore.exceptions.ClientError as error:
-            found = error.response["Error"]
-            self.diagnostics = []
-            self.diagnostics_view.value = (
-                f"<div class='asl-diagnostics' data-result='ERROR' style='color:{RED}'>"
-                f"Validation could not run: {html.escape(found['Code'])}: "
-                f"{html.escape(found['Message'])}</div>"
-            )
-            return False
+        except AWS_ERRORS as error:
+            return self._cannot_validate(f"Validation could not run: {aws_error_text(error)}")
         if text != self.text_area.value:
             return False  # typed on meanwhile: the next validation will show the newer text
         self.diagnostics = answer["diagnostics"]
@@ -193,6 +189,14 @@ class AslEditor(ExecutionRunner):
             )
         self.valid_text = text
         return True
+
+    def _cannot_validate(self, text: str) -> bool:
+        self.diagnostics, self.valid_text = [], None
+        self.diagnostics_view.value = (
+            f"<div class='asl-diagnostics' data-result='ERROR' style='color:{RED}'>"
+            f"{html.escape(text)}</div>"
+        )
+        return False
 
     def _current_valid_text(self) -> str | None:
         """The text, once validated; ``None`` (after saying why) if it has errors."""
@@ -215,9 +219,8 @@ class AslEditor(ExecutionRunner):
             arn = resources.ensure_state_machine(
                 self.name, json.loads(text), self.role_arn, progress=lambda message: None
             )
-        except botocore.exceptions.ClientError as error:
-            found = error.response["Error"]
-            self._say(f"Step Functions refused it: {found['Code']}: {found['Message']}", RED)
+        except AWS_ERRORS as error:
+            self._say(f"Step Functions refused it: {aws_error_text(error)}", RED)
             return None
         self.state_machine_arn, self.deployed_text = arn, text
         self._say(f"Deployed {self.name}.", GREEN)

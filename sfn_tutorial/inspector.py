@@ -16,15 +16,25 @@ import json
 from dataclasses import dataclass
 
 import boto3
-import botocore.exceptions
 import ipywidgets as widgets
 
+from sfn_tutorial.resources import retry_while_iam_propagates
 from sfn_tutorial.tables import Table
-from sfn_tutorial.widgets import BLUE, GREEN, RED, not_json_message, plain, status_html
+from sfn_tutorial.widgets import (
+    AWS_ERRORS,
+    BLUE,
+    GREEN,
+    RED,
+    aws_error_text,
+    not_json_message,
+    plain,
+    status_html,
+)
 
 MISSING = object()  # a stage the answer does not report
 
-# (inspectionData key, label, the state field that makes this step, stages it is compared with)
+# (inspectionData key, label, the state field that makes this step (the first of them the state
+# has), the stages it is compared with)
 # The comparison is with the data the step starts from: ResultPath puts the result into the
 # state's *input*, so "after ResultPath" is compared with the input, not with the result.
 STAGES = (
@@ -36,7 +46,7 @@ STAGES = (
     ("afterItemsPointer", "After ItemsPointer", "ItemsPointer", ("afterInputPath", "input")),
     ("afterItemSelector", "After ItemSelector", "ItemSelector", ()),
     ("afterItemBatcher", "After ItemBatcher", "ItemBatcher", ()),
-    ("result", "Result", "Result", ()),
+    ("result", "Result", ("Result", "Resource"), ()),
     (
         "afterResultSelector",
         "After ResultSelector",
@@ -105,13 +115,18 @@ def stages(state: dict, response: dict) -> list[Stage]:
         if key not in reported:
             continue
         field = "Output" if (key == "output" and jsonata) else field
+        field = next((name for name in _names(field) if name in state), None)
         before = next((reported[k] for k in compared_with if k in reported), MISSING)
         change, keys = describe_change(before, reported[key]) if compared_with else ("new", ())
         if key == "input":
             change = ""
-        shown_field = f'"{field}": {json.dumps(state[field])}' if field in state else None
+        shown_field = f'"{field}": {json.dumps(state[field])}' if field else None
         found.append(Stage(key, label, shown_field, reported[key], change, frozenset(keys)))
     return found
+
+
+def _names(field) -> tuple:
+    return field if isinstance(field, tuple) else (field,)
 
 
 def outcome(response: dict) -> tuple[str, str]:
@@ -255,10 +270,14 @@ class DataFlowInspector(widgets.VBox):
             request["roleArn"] = self.role_arn
         self._say("Testing ...", BLUE)
         try:
-            response = boto3.client("stepfunctions").test_state(**request)
-        except botocore.exceptions.ClientError as error:
-            found = error.response["Error"]
-            self._refuse(f"Step Functions refused the state: {found['Code']}: {found['Message']}")
+            # on AWS a role made a moment ago is not usable at once: TestState is asked again
+            response = retry_while_iam_propagates(
+                boto3.client("stepfunctions").test_state,
+                progress=lambda message: self._say(message.strip(), BLUE),
+                **request,
+            )
+        except AWS_ERRORS as error:
+            self._refuse(f"Step Functions refused the state: {aws_error_text(error)}")
             return None
         self.response = response
         self.stages = stages(state, response)

@@ -35,6 +35,18 @@ def not_json_message(what: str, error: json.JSONDecodeError) -> str:
     return f"{what} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
 
 
+AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
+
+
+def aws_error_text(error: Exception) -> str:
+    """An error from boto3 in one line: AWS's code and message, or what botocore said (a
+    parameter it refused before sending, an endpoint it could not reach)."""
+    if isinstance(error, botocore.exceptions.ClientError):
+        found = error.response["Error"]
+        return f"{found.get('Code', '')}: {found.get('Message', '')}"
+    return str(error).replace("\n", " ")
+
+
 class ExecutionRunner(widgets.VBox):
     """A small form that starts executions of one state machine and shows how they went.
 

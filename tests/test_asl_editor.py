@@ -179,3 +179,21 @@ def test_diagnostics_html_escapes_and_lists_warnings():
 
 def test_repr_is_short(editor):
     assert repr(editor) == f"AslEditor(sfn-tutorial-{NAME})"
+
+
+def test_an_empty_text_area_is_explained(editor):
+    editor.text_area.value = ""
+    assert editor.validate() is False
+    assert "The text is empty: write a definition" in editor.diagnostics_view.value
+    editor.start_button.click()
+    assert editor.message == "The definition has errors (listed above): fix them first."
+
+
+def test_an_unreachable_endpoint_is_explained(editor, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    editor.text_area.value += " "
+    assert editor.validate() is False
+    assert "Validation could not run: Could not connect to the endpoint URL" in (
+        editor.diagnostics_view.value
+    )

@@ -139,6 +139,8 @@ def test_a_caught_error_names_the_catcher_and_the_next_state(form, blog_stack):
     assert form.message.startswith("CAUGHT_ERROR: KeyError: ")  # lambda:invoke names the errorType
     assert form.message.endswith("caught by Catch #0, the next state is Apologise")
     assert shown(form)["After Parameters"][0]["FunctionName"] == blog_stack.refund_arn
+    assert form.stages[-1].label == "Output"  # the error, put at ResultPath by the catcher
+    assert form.stages[-1].value["error"]["Error"] == "KeyError"
 
 
 def test_invalid_json_is_explained_and_nothing_is_sent(form, monkeypatch):
@@ -157,6 +159,24 @@ def test_invalid_json_is_explained_and_nothing_is_sent(form, monkeypatch):
     form.test_button.click()
     assert form.message.startswith("The input is not valid JSON: Expecting property name")
     assert calls == []
+
+
+def test_a_task_result_names_its_resource(form, blog_stack):
+    task = {
+        "Type": "Task",
+        "Resource": blog_stack.purchase_arn,
+        "ResultPath": "$.purchase",
+        "End": True,
+    }
+    form.input_box.value = json.dumps({"TransactionType": "PURCHASE"})
+    form.state_box.value = json.dumps(task)
+    form.test_button.click()
+    result = shown(form)["Result"][0]
+    assert result["Message"] == "Hello from lambda land inside the ProcessPurchase function"
+    assert form.stages[[s.label for s in form.stages].index("Result")].field == (
+        f'"Resource": "{blog_stack.purchase_arn}"'
+    )
+    assert shown(form)["After ResultPath"][1] == "added purchase"
 
 
 def test_a_state_that_is_not_an_object(form):
