@@ -106,6 +106,8 @@ class AslEditor(ExecutionRunner):
     ``text_area.value`` and calling ``validate()`` or ``deploy_button.click()``.
     """
 
+    start_word = "Run"
+
     def __init__(
         self,
         definition,
@@ -131,7 +133,7 @@ class AslEditor(ExecutionRunner):
         self.diagnostics_view = widgets.HTML().add_class("asl-diagnostics-view")
         self.deploy_button = widgets.Button(description="Deploy")
         super().__init__(None, _drawable(text), choices, field)
-        self.start_button.description = "Run"
+        self.start_button.description = self.start_word
         self.graph_view.layout = widgets.Layout(width="50%", overflow="auto")  # wide graphs scroll
         self.add_class("asl-editor-widget")
         self.children = [

@@ -55,6 +55,8 @@ class ExecutionRunner(widgets.VBox):
     (``message``, ``result``, ``graph_svg``), so tests can drive it with ``start_button.click()``.
     """
 
+    start_word = "Start"  # what messages call the start button
+
     def __init__(
         self, state_machine_arn: str, definition: dict, choices=(), field="TransactionType"
     ):
@@ -118,7 +120,7 @@ class ExecutionRunner(widgets.VBox):
             self._show_graph([])
             self._say(
                 not_json_message("The input", error)
-                + f" Fix it and press {self.start_button.description} again; nothing was started.",
+                + f" Fix it and press {self.start_word} again; nothing was started.",
                 RED,
             )
             return None

@@ -164,6 +164,12 @@ def test_run_deploys_what_is_shown_and_lights_up_the_path(editor):
     assert node_fill(editor.graph_svg, "ProcessPurchase") != succeeded
 
 
+def test_an_input_that_is_not_json_is_explained(editor):
+    editor.input_box.value = "{TransactionType: REFUND}"
+    editor.start_button.click()
+    assert editor.message.endswith("Fix it and press Run again; nothing was started.")
+
+
 def test_a_definition_that_cannot_be_drawn_yet_starts_blank(blog_stack):
     editor = asl_editor.AslEditor("{}", NAME, blog_stack.states_role_arn)
     assert editor.graph_svg == "" and editor.definition is None
