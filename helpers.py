@@ -20,7 +20,7 @@ import json
 
 import boto3
 
-from sfn_tutorial import asl_editor as asl_editor_module
+from sfn_tutorial import asl_editor as _asl_editor
 from sfn_tutorial import (
     costs,
     environment_check,
@@ -289,7 +289,7 @@ def asl_editor(definition: dict, name: str, choices=(), field="TransactionType")
     of ``choices`` for ``field``, or write your own), colouring the path on the graph.
     """
     role_arn = resources.ensure_workflows_role()
-    return asl_editor_module.AslEditor(definition, name, role_arn, choices, field)
+    return _asl_editor.AslEditor(definition, name, role_arn, choices, field)
 
 
 # ---------------------------------------------------------------- exercises
