@@ -229,3 +229,19 @@ def test_repr_is_short_and_stable(form):
     assert repr(form) == "DataFlowInspector(Pass state)"
     form.state_box.value = "{Type"
     assert repr(form) == "DataFlowInspector(unreadable state)"
+
+
+def test_a_map_state_is_refused_as_aws_refuses_it(form):
+    """AWS's TestState runs a Map or Parallel state only with a mocked result."""
+    map_state = {
+        "Type": "Map",
+        "ItemProcessor": {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}},
+        "End": True,
+    }
+    form.state_box.value = json.dumps(map_state)
+    form.test_button.click()
+    assert form.message == (
+        "Step Functions refused the state: InvalidDefinition: TestState API does not support "
+        "Map or Parallel states. Supported state types include: "
+        "[Task, Wait, Pass, Succeed, Fail, Choice]"
+    )
