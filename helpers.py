@@ -7,8 +7,9 @@ Every notebook starts with::
 
 Each function here is short and calls into the ``sfn_tutorial`` package, where the machinery
 lives: ``target`` (local or AWS), ``resources`` (create, update, clean up),
-``emulator`` (the local AWS), ``graph`` (pictures), ``executions``, ``widgets`` and
-``exercises`` (the checks of the exercises).
+``emulator`` (the local AWS), ``graph`` (pictures), ``executions``, ``widgets`` (the
+execution runner), ``inspector`` (the data-flow inspector), ``asl_editor`` (the live editor)
+and ``exercises`` (the checks of the exercises).
 The notebooks themselves use plain boto3, exactly as AWS's documentation does.
 """
 
@@ -19,12 +20,14 @@ import json
 
 import boto3
 
+from sfn_tutorial import asl_editor as _asl_editor
 from sfn_tutorial import (
     costs,
     environment_check,
     executions,
     exercises,
     graph,
+    inspector,
     invoke_urls,
     resources,
     widgets,
@@ -262,6 +265,31 @@ def history_table(events: list[dict]) -> Table:
 def execution_runner(state_machine_arn: str, definition: dict, choices=("PURCHASE", "REFUND")):
     """A form to start executions with your own input and watch them run on the graph."""
     return widgets.ExecutionRunner(state_machine_arn, definition, choices)
+
+
+def data_flow_inspector(state: dict, state_input=None) -> inspector.DataFlowInspector:
+    """A form to run one state with the real ``TestState`` API and see its data at each step.
+
+    Edit the state's JSON and the input, press *Test state*: it shows the input, the data after
+    ``InputPath``, ``Parameters`` (or JSONata's ``Arguments``), the result, ``ResultSelector``,
+    ``ResultPath``, the output and any variables, highlights what each step changed, and names
+    the next state or the error as AWS reports it. A Task state really runs, as the tutorial's
+    workflows role (the one ``deploy_state_machine`` uses).
+    """
+    return inspector.DataFlowInspector(state, state_input, resources.ensure_workflows_role())
+
+
+def asl_editor(definition: dict, name: str, choices=(), field="TransactionType"):
+    """An editor for a state machine: validated as you type, drawn while valid, deployed and run.
+
+    Half a second after you stop typing, ``ValidateStateMachineDefinition`` checks the text and
+    its diagnostics are listed; while it is valid the graph beside it is redrawn. *Deploy*
+    creates or updates state machine ``sfn-tutorial-<name>`` (as ``deploy_state_machine``
+    does); *Run* deploys what you see if it changed and runs it with the input below (pick one
+    of ``choices`` for ``field``, or write your own), colouring the path on the graph.
+    """
+    role_arn = resources.ensure_workflows_role()
+    return _asl_editor.AslEditor(definition, name, role_arn, choices, field)
 
 
 # ---------------------------------------------------------------- exercises
