@@ -191,3 +191,29 @@ def monthly_lambda(requests: int, gb_seconds: float, region: str) -> float:
     return billed_requests * rate["lambda_per_request"] + (
         billed_gb_seconds * rate["lambda_per_gb_second"]
     )
+
+
+def execution_duration_ms(events: list[dict]) -> float:
+    """How long an execution ran: from its first event to its last, in milliseconds."""
+    return (events[-1]["timestamp"] - events[0]["timestamp"]).total_seconds() * 1000
+
+
+def monthly_comparison(
+    transitions_per_execution: int, express_duration_ms: float, executions: int, region: str
+) -> tuple[Estimate, Estimate]:
+    """A month of ``executions`` runs of one workflow as Standard (``transitions_per_execution``
+    each, after the free tier) and as Express (``express_duration_ms`` each at 64 MB; Express
+    has no free tier): ``(standard, express)``. Lambda is left out: it costs the same under
+    both types."""
+    rate = rates(region)
+    standard, express = Estimate(region), Estimate(region)
+    transitions = transitions_per_execution * executions
+    free = prices()["free_tier"]["standard_transitions_per_month"]
+    billed = max(0, transitions - free)
+    standard.add(
+        "state transitions after the free tier", billed, "", rate["standard_per_transition"]
+    )
+    express.add("requests", executions, "", rate["express_per_request"])
+    gb_seconds = executions * express_gb_seconds(express_duration_ms)
+    express.add("duration", gb_seconds, "GB-s", rate["express_per_gb_second"])
+    return standard, express

@@ -242,17 +242,32 @@ def find_state_machine_arn(name: str) -> str | None:
     return None
 
 
-def ensure_state_machine(name: str, definition: dict, role_arn: str, progress=print) -> str:
-    """Create state machine ``name`` (or update its definition and role); return its ARN."""
+def ensure_state_machine(
+    name: str, definition: dict, role_arn: str, progress=print, **settings
+) -> str:
+    """Create state machine ``name`` (or update its definition and role); return its ARN.
+
+    ``settings`` are more ``CreateStateMachine`` fields, such as ``type="EXPRESS"`` and a
+    ``loggingConfiguration`` (an update applies the logging configuration; the type of a
+    machine cannot change, so a different one is a clear error)."""
     sfn = boto3.client("stepfunctions")
     arn = find_state_machine_arn(name)
     if arn:
+        wanted = settings.get("type", "STANDARD")
+        found = sfn.describe_state_machine(stateMachineArn=arn)["type"]
+        if found != wanted:
+            raise ValueError(
+                f"State machine {name} exists as {found}, and a machine's type cannot change: "
+                f"delete it (or run 99_clean_up) to create it as {wanted}."
+            )
+        updates = {key: settings[key] for key in ("loggingConfiguration",) if key in settings}
         retry_while_iam_propagates(
             sfn.update_state_machine,
             stateMachineArn=arn,
             definition=json.dumps(definition),
             roleArn=role_arn,
             progress=progress,
+            **updates,
         )
         return arn
     return retry_while_iam_propagates(
@@ -262,6 +277,7 @@ def ensure_state_machine(name: str, definition: dict, role_arn: str, progress=pr
         roleArn=role_arn,
         tags=tags("key"),
         progress=progress,
+        **settings,
     )["stateMachineArn"]
 
 
