@@ -132,3 +132,27 @@ def test_a_blog_execution_is_priced_from_its_history_and_its_functions_report_li
     assert items["state transitions"][1] == "2"  # the Choice and one Task
     assert items["Lambda requests"][1] == "1"  # ProcessPurchase, once
     assert "Seoul" in table.title
+
+
+def test_a_month_of_the_blog_workflow_as_standard_and_as_express():
+    # 1,000,000 runs of 2 transitions: 2,000,000 less the 4,000 free = 1,996,000 × $0.025 per
+    # 1,000 = $49.90 in us-east-1. As Express, 80 ms each (billed 100 ms at 64 MB): 1,000,000 ×
+    # $1.00 per million = $1.00, and 1,000,000 × 0.1 s × 64/1024 GB = 6,250 GB-s ×
+    # $0.0000166667 = $0.1042; $1.1042 in all.
+    standard, express = costs.monthly_comparison(2, 80, 1_000_000, "us-east-1")
+    assert standard.total == pytest.approx(49.90)
+    assert express.total == pytest.approx(1.1042, abs=0.0001)
+    assert [line[1] for line in express.lines] == [1_000_000, pytest.approx(6250)]
+
+
+def test_a_small_month_of_standard_is_free():
+    standard, express = costs.monthly_comparison(2, 80, 1_000, "us-east-1")
+    assert standard.total == 0  # 2,000 transitions, inside the 4,000 free
+    assert express.total > 0  # Express has no free tier
+
+
+def test_execution_duration_is_first_to_last_event():
+    assert (
+        costs.execution_duration_ms(events("ExecutionStarted", "ExecutionSucceeded", seconds=1.5))
+        == 1500
+    )

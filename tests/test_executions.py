@@ -5,7 +5,7 @@ import json
 import boto3
 import pytest
 
-from sfn_tutorial import executions
+from sfn_tutorial import executions, resources
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +145,63 @@ def test_an_aws_execution_report_links_to_the_console(monkeypatch):
     )
     monkeypatch.setenv("TUTORIAL_TARGET", "local")
     assert executions.console_link(arn) is None
+
+
+def test_a_logged_event_becomes_a_history_event():
+    # AWS's log event: text fields, details as the history event's details.
+    message = {
+        "id": "4",
+        "type": "TaskStateEntered",
+        "details": {"name": "ProcessPurchase", "input": "{}"},
+        "previous_event_id": "3",
+        "event_timestamp": "1668095539607",
+        "execution_arn": "arn:aws:states:us-east-1:123456789012:express:M:n:i",
+        "redrive_count": "0",
+    }
+    event = executions.history_event(message)
+    assert event["id"] == 4 and event["previousEventId"] == 3
+    assert event["stateEnteredEventDetails"] == {"name": "ProcessPurchase", "input": "{}"}
+    assert event["timestamp"].timestamp() == 1668095539.607
+    failed = executions.history_event({**message, "type": "LambdaFunctionFailed", "details": {}})
+    assert not any(key.endswith("EventDetails") for key in failed)
+    scheduled = executions.history_event({**message, "type": "TaskScheduled"})
+    assert "taskScheduledEventDetails" in scheduled
+
+
+def test_arns_of_express_executions():
+    express = "arn:aws:states:us-east-1:123456789012:express:Machine:name:id"
+    standard = "arn:aws:states:us-east-1:123456789012:execution:Machine:name"
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:Machine"
+    assert executions.is_express(express) and not executions.is_express(standard)
+    assert executions.machine_of(express) == machine == executions.machine_of(standard)
+    group = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/x:*"
+    assert executions.log_group_name(group) == "/aws/vendedlogs/states/x"
+
+
+def test_logged_history_reads_an_express_execution_back_from_its_log_group(blog_stack):
+    group = resources.ensure_log_group("executions-test")
+    arn = resources.ensure_state_machine(
+        resources.resource_name("executions-express"),
+        blog_stack.definition,
+        blog_stack.states_role_arn,
+        lambda message: None,
+        type="EXPRESS",
+        loggingConfiguration={
+            "level": "ALL",
+            "includeExecutionData": True,
+            "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": group}}],
+        },
+    )
+    sfn = boto3.client("stepfunctions")
+    started = sfn.start_execution(stateMachineArn=arn, input='{"TransactionType": "REFUND"}')
+    events = executions.logged_history(group, started["executionArn"])
+    assert executions.states_entered(events) == ["ProcessTransaction", "ProcessRefund"]
+    assert events[-1]["type"] == "ExecutionSucceeded"
+    assert [row[1] for row in executions.history_table(events).rows][0] == "ExecutionStarted"
+
+
+def test_logged_history_says_what_to_check_when_nothing_was_logged(emulator):
+    group = resources.ensure_log_group("executions-test")
+    missing = "arn:aws:states:ap-northeast-2:123456789012:express:nobody:n:i"
+    with pytest.raises(LookupError, match="loggingConfiguration level ALL"):
+        executions.logged_history(group, missing, wait_s=0)
