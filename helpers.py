@@ -298,6 +298,12 @@ def monthly_cost_comparison(
     return Table(["type", "item", "quantity", "cost"], rows, title)
 
 
+def show_cause(cause: str) -> None:
+    """Print an error's ``Cause`` for reading: a Lambda error report (JSON text) as its type,
+    message and the end of its stack trace."""
+    print(executions.cause_text(cause))
+
+
 def data_flow_table(events: list[dict]) -> Table:
     """Each state's input and output in an execution: how the data changed at every step."""
     return executions.data_flow_table(events)

@@ -164,6 +164,59 @@ def pretty_json(text: str | None) -> str:
         return text
 
 
+def lambda_error_report(cause) -> dict | None:
+    """Lambda's error report (``errorMessage``, ``errorType``, ``stackTrace``...) that a
+    ``Cause`` holds as JSON text, parsed; ``None`` for any other cause."""
+    try:
+        report = json.loads(cause)
+    except (TypeError, ValueError):
+        return None
+    if isinstance(report, dict) and "errorType" in report and "errorMessage" in report:
+        return report
+    return None
+
+
+def fold_error_reports(text: str | None) -> tuple[str, bool]:
+    """JSON text re-indented for reading, each ``Cause`` holding a Lambda error report shown as
+    ``<ErrorType: message>``; and whether any was folded."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return pretty_json(text), False
+    folded = []
+
+    def fold(item):
+        if isinstance(item, list):
+            return [fold(element) for element in item]
+        if not isinstance(item, dict):
+            return item
+        result = {key: fold(element) for key, element in item.items()}
+        report = lambda_error_report(item.get("Cause"))
+        if report is not None:
+            result["Cause"] = f"<{report['errorType']}: {report['errorMessage']}>"
+            folded.append(True)
+        return result
+
+    shown = json.dumps(fold(value), indent=2, ensure_ascii=False)
+    return shown, bool(folded)
+
+
+def cause_text(cause: str, frames: int = 2) -> str:
+    """A ``Cause`` for reading: Lambda's error report as its type, message and the last
+    ``frames`` frames of its stack trace (the one that raised last); any other cause as is."""
+    report = lambda_error_report(cause)
+    if report is None:
+        return pretty_json(cause)
+    lines = [f"errorType:    {report['errorType']}", f"errorMessage: {report['errorMessage']}"]
+    trace = report.get("stackTrace") or []
+    if trace:
+        shown = trace[-frames:]
+        hidden = len(trace) - len(shown)
+        lines.append("stackTrace:" + (f" ({hidden} earlier frames left out)" if hidden else ""))
+        lines += ["  " + line for frame in shown for line in str(frame).rstrip().splitlines()]
+    return "\n".join(lines)
+
+
 def execution_report(description: dict, events: list[dict]) -> str:
     """Status, path and output (or error and cause) of a finished execution, as text."""
     status = description["status"]
@@ -173,7 +226,13 @@ def execution_report(description: dict, events: list[dict]) -> str:
         "Path: " + " -> ".join(["Start", *states_entered(events, top_level_only=True), ending]),
     ]
     if description["status"] == "SUCCEEDED":
-        lines += ["Output:", pretty_json(description.get("output"))]
+        output, folded = fold_error_reports(description.get("output"))
+        lines += ["Output:", output]
+        if folded:
+            lines.append(
+                "(Cause folded: it holds Lambda's error report as JSON text, stack trace "
+                "included; helpers.show_cause(cause) shows it parsed.)"
+            )
     else:
         lines += [
             f"Error: {description.get('error', '')}",

@@ -205,3 +205,45 @@ def test_logged_history_says_what_to_check_when_nothing_was_logged(emulator):
     missing = "arn:aws:states:ap-northeast-2:123456789012:express:nobody:n:i"
     with pytest.raises(LookupError, match="loggingConfiguration level ALL"):
         executions.logged_history(group, missing, wait_s=0)
+
+
+LAMBDA_REPORT = json.dumps(
+    {
+        "errorMessage": "Card ending 4444 was declined",
+        "errorType": "CardDeclined",
+        "requestId": "88204693-6e7b-47f1-800a-730aee38e616",
+        "stackTrace": [
+            '  File "/var/task/lambda_function.py", line 3, in outer\n    inner()\n',
+            '  File "/var/task/lambda_function.py", line 9, in helper\n    check()\n',
+            '  File "/var/task/lambda_function.py", line 25, in charge\n    raise CardDeclined()\n',
+        ],
+    }
+)
+
+
+def test_a_caught_lambda_error_is_folded_in_the_report_of_a_success():
+    output = json.dumps({"amount": 42, "error": {"Error": "CardDeclined", "Cause": LAMBDA_REPORT}})
+    description = {
+        "name": "n",
+        "status": "SUCCEEDED",
+        "output": output,
+        "executionArn": "arn:aws:states:us-east-1:123456789012:execution:M:n",
+    }
+    report = executions.execution_report(description, [])
+    assert '"Cause": "<CardDeclined: Card ending 4444 was declined>"' in report
+    assert "stackTrace" not in report and "Cause folded" in report
+    plain = {**description, "output": json.dumps({"error": {"Cause": "not JSON"}})}
+    assert "Cause folded" not in executions.execution_report(plain, [])
+
+
+def test_cause_text_shows_type_message_and_the_end_of_the_trace():
+    text = executions.cause_text(LAMBDA_REPORT)
+    assert text.splitlines()[:2] == [
+        "errorType:    CardDeclined",
+        "errorMessage: Card ending 4444 was declined",
+    ]
+    assert "(1 earlier frame left out)" in text and "line 25, in charge" in text
+    assert "in outer" not in text
+    assert executions.cause_text("The payment could not be completed") == (
+        "The payment could not be completed"
+    )
