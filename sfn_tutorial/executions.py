@@ -212,7 +212,10 @@ def cause_text(cause: str, frames: int = 2) -> str:
     if trace:
         shown = trace[-frames:]
         hidden = len(trace) - len(shown)
-        lines.append("stackTrace:" + (f" ({hidden} earlier frames left out)" if hidden else ""))
+        plural = "s" if hidden != 1 else ""
+        lines.append(
+            "stackTrace:" + (f" ({hidden} earlier frame{plural} left out)" if hidden else "")
+        )
         lines += ["  " + line for frame in shown for line in str(frame).rstrip().splitlines()]
     return "\n".join(lines)
 
