@@ -298,6 +298,26 @@ def monthly_cost_comparison(
     return Table(["type", "item", "quantity", "cost"], rows, title)
 
 
+def map_cost_comparison(
+    items: int, batch_size: int, ms_per_item: float, memory_mb: int = 128, region=None
+) -> Table:
+    """One Map run over ``items`` items priced three ways: an inline Map in a Standard
+    workflow (a Lambda call per item), and a Distributed Map with Standard or Express children
+    (a Lambda call per batch of ``batch_size``), each item taking ``ms_per_item`` of Lambda
+    time at ``memory_mb``. Free tiers are not subtracted."""
+    region = region or boto3.session.Session().region_name or "ap-northeast-2"
+    estimates = costs.map_design_estimates(items, batch_size, ms_per_item, memory_mb, region)
+    rows = []
+    for design, estimate in estimates.items():
+        rows += [
+            [design, item, f"{quantity:,.6g} {unit}".strip(), costs.dollars(cost)]
+            for item, quantity, unit, _, cost in estimate.lines
+        ]
+        rows.append([design, "total", "", costs.dollars(estimate.total)])
+    title = f"{items:,} items, one run, in {costs.rates(region)['name']}"
+    return Table(["design", "item", "quantity", "cost"], rows, title)
+
+
 def show_cause(cause: str) -> None:
     """Print an error's ``Cause`` for reading: a Lambda error report (JSON text) as its type,
     message and the end of its stack trace."""
