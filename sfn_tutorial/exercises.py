@@ -700,11 +700,7 @@ def _logged(group: str, fragment: str, accept) -> list:
     patience = LOG_PATIENCE_S if target.chosen_target() == target.AWS else 0
     deadline = time.monotonic() + patience
     while True:
-        pages = (
-            boto3.client("logs")
-            .get_paginator("filter_log_events")
-            .paginate(logGroupName=group, filterPattern=f'"{fragment}"')
-        )
+        pages = boto3.client("logs").get_paginator("filter_log_events").paginate(logGroupName=group)
         messages = [
             message
             for page in pages
