@@ -93,6 +93,7 @@ def express_execution(kind, backend, machine, name=None, execution_input=None, t
     snapshot = copy.deepcopy(
         machine, {id(machine.executions): [], id(machine.backend): machine.backend}
     )
+    snapshot.sm_type = machine.type  # moto's machines all say STANDARD here
     name = name or str(uuid.uuid4())
     arn = machine.arn.replace(":stateMachine:", ":express:") + f":{name}:{uuid.uuid4()}"
     return kind(
