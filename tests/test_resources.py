@@ -192,6 +192,36 @@ def test_ensure_state_machine_puts_an_edited_definition_in_place(emulator):
     assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == edited
 
 
+def test_clean_up_removes_notebook_10s_resources(emulator):
+    from sfn_tutorial import integrations
+
+    integrations.ensure_table()
+    _, queue_arn = integrations.ensure_queue(integrations.WAREHOUSE_QUEUE)
+    integrations.ensure_topic()
+    integrations.ensure_warehouse_function(queue_arn)
+    integrations.ensure_cluster()
+    integrations.ensure_task_definition(["python", "-c", "print(1)"])
+    kinds = {resource.kind for resource in resources.find_tutorial_resources()}
+    assert {
+        "DynamoDB table",
+        "SQS queue",
+        "SNS topic",
+        "event source mapping",
+        "ECS cluster",
+        "ECS task definition",
+        "log group",
+    } <= kinds
+    resources.clean_up(progress=lambda message: None)
+    assert resources.find_tutorial_resources() == []
+    assert boto3.client("lambda").list_event_source_mappings()["EventSourceMappings"] == []
+    assert (
+        boto3.client("logs").describe_log_groups(logGroupNamePrefix="/ecs/sfn-tutorial-")[
+            "logGroups"
+        ]
+        == []
+    )
+
+
 def test_log_groups_for_state_machines_are_tagged_and_cleaned_up(emulator):
     logs = boto3.client("logs")
     arn = resources.ensure_log_group("resources-test")
