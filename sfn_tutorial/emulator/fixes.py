@@ -7,7 +7,7 @@ function whose docstring says what AWS does; their tests check them against a ru
 
 from __future__ import annotations
 
-from sfn_tutorial.emulator import moto_speed, wire_format
+from sfn_tutorial.emulator import account_like, moto_speed, wire_format
 from sfn_tutorial.emulator.apigateway import execute_api
 from sfn_tutorial.emulator.awslambda import service as lambda_service
 from sfn_tutorial.emulator.dynamodb import api as dynamodb_api
@@ -46,3 +46,5 @@ def apply(port: int) -> None:
     map_state.apply()  # ItemBatcher, tolerated failures, map runs, ResultWriter
     test_state.apply()  # TestState: one state, inspection data, mocks, as AWS answers
     service_integrations.apply()  # SQS, SNS, DynamoDB and Step Functions Tasks, as on AWS
+    if account_like.enabled():  # tests of the aws path only: a fresh account's delays
+        account_like.apply()
