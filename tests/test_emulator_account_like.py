@@ -167,3 +167,55 @@ def test_data_plane_calls_are_never_throttled(stand_in):
     entry = {"Source": "standin.test", "DetailType": "Probe", "Detail": "{}"}
     for _ in range(2 * every):
         assert bare.put_events(Entries=[entry])["FailedEntryCount"] == 0
+
+
+def test_eventbridge_drops_an_event_for_a_role_that_has_not_spread(stand_in):
+    """EventBridge cannot assume a role seconds old: the delivery fails with a 4xx, which it
+    does not retry, so no execution starts (AWS counts a FailedInvocation)."""
+    session = _session()
+    iam, sfn, events = (session.client(name) for name in ("iam", "stepfunctions", "events"))
+    states_trust = json.dumps(resources.trust_policy("states.amazonaws.com"))
+    states_role = iam.create_role(
+        RoleName="standin-rule-states", AssumeRolePolicyDocument=states_trust
+    )
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    machine = resources.retry_while_iam_propagates(
+        sfn.create_state_machine,
+        progress=lambda message: None,
+        name="standin-rule-target",
+        definition=definition,
+        roleArn=states_role["Role"]["Arn"],
+    )["stateMachineArn"]
+    events_trust = json.dumps(resources.trust_policy("events.amazonaws.com"))
+    events_role = iam.create_role(
+        RoleName="standin-rule-events", AssumeRolePolicyDocument=events_trust
+    )
+    iam.put_role_policy(
+        RoleName="standin-rule-events",
+        PolicyName="start",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "states:StartExecution", "Resource": machine}
+                ],
+            }
+        ),
+    )
+    events.put_rule(Name="standin-rule", EventPattern=json.dumps({"source": ["standin.rule"]}))
+    events.put_targets(
+        Rule="standin-rule",
+        Targets=[{"Id": "machine", "Arn": machine, "RoleArn": events_role["Role"]["Arn"]}],
+    )
+    before = aws_stand_in.report()["counts"].get("role-not-ready:events.amazonaws.com", 0)
+    entry = {"Source": "standin.rule", "DetailType": "Probe", "Detail": "{}"}
+    assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0  # accepted, then dropped
+    assert sfn.list_executions(stateMachineArn=machine)["executions"] == []
+    after = aws_stand_in.report()["counts"]["role-not-ready:events.amazonaws.com"]
+    assert after == before + 1
+    events.remove_targets(Rule="standin-rule", Ids=["machine"])
+    events.delete_rule(Name="standin-rule")
+    sfn.delete_state_machine(stateMachineArn=machine)
+    iam.delete_role_policy(RoleName="standin-rule-events", PolicyName="start")
+    for name in ("standin-rule-events", "standin-rule-states"):
+        iam.delete_role(RoleName=name)
