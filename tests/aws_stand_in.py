@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 import os
 import socket
+import urllib.request
 from pathlib import Path
 
 import boto3
 import pytest
 
-from sfn_tutorial.emulator import account_like, server
+from sfn_tutorial.emulator import account_like, auth, server
 
 PROFILE = "tutorial-learner"
 REGION = "ap-northeast-2"
@@ -100,19 +101,35 @@ def running(tmp_path_factory):
         for name, value in STAND_IN_SETTINGS.items():
             patch.setenv(name, value)
         record = server.ensure_running(progress=lambda message: None)
+        _RUNNING["record"] = record
         try:
-            for name in list(os.environ):
-                if name.startswith("AWS_") or name.startswith("SFN_TUTORIAL_ACCOUNT_LIKE"):
-                    patch.delenv(name)  # the kernels see only what a learner's machine has
-            for name, value in _learner_files(folder, record).items():
-                patch.setenv(name, value)
-            boto3.DEFAULT_SESSION = None
-            yield record
+            with pytest.MonkeyPatch.context() as learner:
+                # The kernels see only what a learner's machine has: no emulator of theirs
+                # (an empty state folder), no AWS settings but the profile's.
+                learner.setenv("SFN_TUTORIAL_STATE_DIR", str(folder / "learner-state"))
+                learner.delenv("SFN_TUTORIAL_PORT")
+                for name in list(os.environ):
+                    if name.startswith(("AWS_", "SFN_TUTORIAL_ACCOUNT_LIKE")):
+                        learner.delenv(name)
+                for name, value in _learner_files(folder, record).items():
+                    learner.setenv(name, value)
+                boto3.DEFAULT_SESSION = None
+                yield record
         finally:
             server.stop()
+            _RUNNING.clear()
             boto3.DEFAULT_SESSION = None
+
+
+_RUNNING: dict[str, dict] = {}
 
 
 def report() -> dict:
-    """The stand-in's settings and the refusals it served (``GET /_tutorial/account-like``)."""
-    return json.loads(server.request(account_like.COUNTS_PATH, method="GET"))
+    """The stand-in's settings and the refusals it served (``GET /_tutorial/account-like``),
+    asked with a request signed with its credentials."""
+    record = _RUNNING["record"]
+    url = server.endpoint_url(record["port"]) + account_like.COUNTS_PATH
+    credentials = auth.Credentials(record["access_key_id"], record["secret_access_key"])
+    request = urllib.request.Request(url, headers=auth.sign(credentials, "GET", url))
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
