@@ -16,6 +16,9 @@ paths really ran), and that ``99_clean_up`` leaves nothing tagged behind.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import aws_stand_in
@@ -99,3 +102,30 @@ def test_every_notebook_runs_on_the_aws_target_against_an_account_like_stand_in(
     throttled = {name: n for name, n in counts.items() if name.startswith("throttled:")}
     assert {"throttled:iam", "throttled:lambda", "throttled:states"} <= throttled.keys(), report
     assert leftovers == [], f"99_clean_up left these behind: {leftovers}"
+
+
+@pytest.mark.parametrize(
+    ("settings", "said"),
+    [
+        ({}, "Set AWS_PROFILE"),
+        ({"AWS_PROFILE": "test-account"}, "Confirm with SFN_TUTORIAL_CONFIRM_AWS=yes"),
+        ({"AWS_PROFILE": "test-account", "SFN_TUTORIAL_CONFIRM_AWS": "y"}, "Confirm with"),
+    ],
+)
+def test_the_real_account_run_needs_a_profile_and_a_confirmation(settings, said):
+    """``make test-aws-account`` creates real resources: it starts only when asked twice."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("AWS_PROFILE", "SFN_TUTORIAL_CONFIRM_AWS")
+    }
+    script = Path(__file__).resolve().parent.parent / "scripts" / "run_aws_account.py"
+    finished = subprocess.run(
+        [sys.executable, str(script)],
+        env={**environment, **settings},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode == 2
+    assert said in finished.stderr and "nothing was created" in finished.stderr
