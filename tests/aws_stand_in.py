@@ -65,13 +65,16 @@ def _free_port() -> int:
 
 
 def _learner_files(folder: Path, record: dict) -> dict[str, str]:
-    """An AWS config and credentials file as ``aws configure`` writes them, plus the stand-in's
-    endpoint in the profile; returns the environment variables that name them."""
+    """An AWS config and credentials file as ``aws configure`` writes them, plus how to reach
+    the stand-in (its endpoint, and no host prefixes: it has a single address) in the profile;
+    returns the environment variables that name them."""
     config = folder / "config"
     config.write_text(
         f"[profile {PROFILE}]\n"
         f"region = {REGION}\n"
         f"endpoint_url = {server.endpoint_url(record['port'])}\n"
+        # AWS serves StartSyncExecution on "sync-states..."; the stand-in has one address
+        "disable_host_prefix_injection = true\n"
     )
     credentials = folder / "credentials"
     credentials.write_text(

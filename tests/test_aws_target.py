@@ -58,7 +58,7 @@ def _tagged_leftovers(session: boto3.Session) -> list[str]:
     """What the notebooks left on the stand-in, found independently of
     ``resources.find_tutorial_resources`` (which clean-up itself uses): what the tagging API
     finds with the tutorial's tag and, as the account was empty before, every role, function,
-    state machine, rule, API, bucket and function log group there is."""
+    state machine, rule, API, bucket and log group there is."""
     found = []
     tagging = session.client("resourcegroupstaggingapi")
     for page in tagging.get_paginator("get_resources").paginate(
@@ -79,8 +79,8 @@ def _tagged_leftovers(session: boto3.Session) -> list[str]:
     found += [api["id"] for api in session.client("apigateway").get_rest_apis()["items"]]
     found += [api["ApiId"] for api in session.client("apigatewayv2").get_apis()["Items"]]
     found += [b["Name"] for b in session.client("s3").list_buckets().get("Buckets", [])]
-    logs = session.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/")
-    found += [group["logGroupName"] for group in logs["logGroups"]]
+    for page in session.client("logs").get_paginator("describe_log_groups").paginate():
+        found += [group["logGroupName"] for group in page["logGroups"]]
     return sorted(set(found))
 
 
