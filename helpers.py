@@ -121,10 +121,9 @@ def ensure_service_role(name: str, service: str, policy: dict) -> str:
     """Create (or update) role ``sfn-tutorial-<name>`` that ``service`` (such as
     ``events.amazonaws.com``) may assume, with ``policy`` as its only permissions.
 
-    Returns the role's ARN."""
-    return resources.ensure_role(
-        resource_name(name), service, inline_policies={"tutorial-permissions": policy}
-    )
+    On the aws target a new role is given a few seconds to spread through AWS first: the
+    service would otherwise fail quietly with it. Returns the role's ARN."""
+    return resources.ensure_service_role(resource_name(name), service, policy)
 
 
 def start_execution_policy(state_machine_arns: list[str], action="states:StartExecution") -> dict:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time
+import urllib.parse
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ TAG_VALUE = "sfn-tutorial"
 LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
 PYTHON_RUNTIME = "python3.12"
 IAM_PROPAGATION_TIMEOUT_S = 120
+ROLE_SETTLE_S = 10  # what IAM usually needs to spread a new role through AWS
 
 # The blog's two functions: the folder under lambdas/ and the handler, "file.function".
 BLOG_FUNCTIONS = {
@@ -164,25 +167,60 @@ def _is_iam_propagation_error(error: Exception) -> bool:
 
 def ensure_role(name: str, service: str, managed_policies=(), inline_policies=None) -> str:
     """Create role ``name`` trusted by ``service`` (or bring it up to date); return its ARN."""
+    return _ensure_role(name, service, managed_policies, inline_policies)[0]
+
+
+def _ensure_role(name, service, managed_policies=(), inline_policies=None) -> tuple[str, bool]:
+    """``ensure_role``, also saying whether the role is new or its trust policy changed: AWS
+    needs a few seconds to spread such a change before services can assume the role."""
     iam = boto3.client("iam")
-    document = json.dumps(trust_policy(service))
+    wanted = trust_policy(service)
     try:
         arn = iam.create_role(
             RoleName=name,
-            AssumeRolePolicyDocument=document,
+            AssumeRolePolicyDocument=json.dumps(wanted),
             Description="Created by the AWS Step Functions tutorial",
             Tags=tags("Key"),
         )["Role"]["Arn"]
+        changed = True
     except iam.exceptions.EntityAlreadyExistsException:
-        iam.update_assume_role_policy(RoleName=name, PolicyDocument=document)
-        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+        role = iam.get_role(RoleName=name)["Role"]
+        arn, current = role["Arn"], role["AssumeRolePolicyDocument"]
+        current = json.loads(urllib.parse.unquote(current)) if isinstance(current, str) else current
+        changed = current != wanted
+        if changed:  # an unchanged trust policy is left alone: no new wait for IAM to spread it
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(wanted))
     for policy_arn in managed_policies:
         iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
     for policy_name, policy in (inline_policies or {}).items():
         iam.put_role_policy(
             RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(policy)
         )
+    return arn, changed
+
+
+def ensure_service_role(name: str, service: str, policy: dict, progress=print) -> str:
+    """Create (or update) role ``name`` that ``service`` may assume with ``policy`` as its only
+    permissions; return its ARN.
+
+    For services that use the role later, on their own (EventBridge delivering an event, API
+    Gateway calling an integration), nothing answers "not yet" as Lambda and Step Functions do
+    (``retry_while_iam_propagates``): until the new role has spread through AWS, their calls
+    fail quietly and the event is lost. So on the aws target a new role, or one whose trust
+    policy changed, is given ``ROLE_SETTLE_S`` seconds first.
+    """
+    arn, changed = _ensure_role(name, service, inline_policies={"tutorial-permissions": policy})
+    if changed and _on_aws():
+        progress(
+            f"  waiting {ROLE_SETTLE_S} s: the new IAM role {name} must spread through AWS "
+            f"before {service} can use it (this is normal right after creating it)"
+        )
+        time.sleep(ROLE_SETTLE_S)
     return arn
+
+
+def _on_aws() -> bool:
+    return (os.environ.get("TUTORIAL_TARGET") or "local").strip().lower() == "aws"
 
 
 def ensure_function(folder: str, handler: str, role_arn: str, progress=print, **settings) -> dict:

@@ -7,7 +7,7 @@ function whose docstring says what AWS does; their tests check them against a ru
 
 from __future__ import annotations
 
-from sfn_tutorial.emulator import moto_speed, wire_format
+from sfn_tutorial.emulator import account_like, moto_speed, wire_format
 from sfn_tutorial.emulator.apigateway import execute_api
 from sfn_tutorial.emulator.awslambda import service as lambda_service
 from sfn_tutorial.emulator.awslambda import sqs_events
@@ -56,3 +56,5 @@ def apply(port: int) -> None:
     ecs_tasks.apply(f"http://127.0.0.1:{port}")  # Python images' commands run as processes
     run_task_state.apply()  # ecs:runTask.sync fails when its task does
     sqs_events.apply()  # SQS event source mappings: a poller delivers batches to functions
+    if account_like.enabled():  # tests of the aws path only: a fresh account's delays
+        account_like.apply()
