@@ -58,7 +58,8 @@ def _tagged_leftovers(session: boto3.Session) -> list[str]:
     """What the notebooks left on the stand-in, found independently of
     ``resources.find_tutorial_resources`` (which clean-up itself uses): what the tagging API
     finds with the tutorial's tag and, as the account was empty before, every role, function,
-    state machine, rule, API, bucket and log group there is."""
+    state machine, rule, API, bucket, log group, queue, topic, table, event source mapping and
+    active ECS task definition there is."""
     found = []
     tagging = session.client("resourcegroupstaggingapi")
     for page in tagging.get_paginator("get_resources").paginate(
@@ -81,7 +82,23 @@ def _tagged_leftovers(session: boto3.Session) -> list[str]:
     found += [b["Name"] for b in session.client("s3").list_buckets().get("Buckets", [])]
     for page in session.client("logs").get_paginator("describe_log_groups").paginate():
         found += [group["logGroupName"] for group in page["logGroups"]]
-    return sorted(set(found))
+    found += session.client("sqs").list_queues().get("QueueUrls", [])
+    found += [topic["TopicArn"] for topic in session.client("sns").list_topics()["Topics"]]
+    found += session.client("dynamodb").list_tables()["TableNames"]
+    mappings = functions.list_event_source_mappings()["EventSourceMappings"]
+    found += [mapping["UUID"] for mapping in mappings]
+    found += session.client("ecs").list_task_definitions(status="ACTIVE")["taskDefinitionArns"]
+    return sorted(set(found) - _inactive_ecs_clusters(session, found))
+
+
+def _inactive_ecs_clusters(session: boto3.Session, arns: list[str]) -> set[str]:
+    """ECS keeps a deleted cluster, INACTIVE, 'discoverable in your account for a period of
+    time' (DeleteCluster's documentation): such a cluster is gone, not left behind."""
+    clusters = [arn for arn in arns if arn.startswith("arn:aws:ecs:") and ":cluster/" in arn]
+    if not clusters:
+        return set()
+    described = session.client("ecs").describe_clusters(clusters=clusters)["clusters"]
+    return {cluster["clusterArn"] for cluster in described if cluster["status"] == "INACTIVE"}
 
 
 def test_every_notebook_runs_on_the_aws_target_against_an_account_like_stand_in(stand_in):
