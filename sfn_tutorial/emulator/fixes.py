@@ -12,7 +12,7 @@ from sfn_tutorial.emulator.apigateway import execute_api
 from sfn_tutorial.emulator.awslambda import service as lambda_service
 from sfn_tutorial.emulator.dynamodb import api as dynamodb_api
 from sfn_tutorial.emulator.events import rules
-from sfn_tutorial.emulator.iam import managed_policies
+from sfn_tutorial.emulator.iam import authorization, managed_policies
 from sfn_tutorial.emulator.sns import api as sns_api
 from sfn_tutorial.emulator.sqs import api as sqs_api
 from sfn_tutorial.emulator.stepfunctions import (
@@ -46,3 +46,4 @@ def apply(port: int) -> None:
     map_state.apply()  # ItemBatcher, tolerated failures, map runs, ResultWriter
     test_state.apply()  # TestState: one state, inspection data, mocks, as AWS answers
     service_integrations.apply()  # SQS, SNS, DynamoDB and Step Functions Tasks, as on AWS
+    authorization.apply()  # IAM: roles Step Functions may assume, Map runs, policy simulator
