@@ -400,10 +400,12 @@ def state_machines_need_a_role_step_functions_may_assume() -> None:
     ``AccessDeniedException``, "Neither the global service principal states.amazonaws.com, nor
     the regional one is authorized to assume the provided role." (``CANNOT_ASSUME``).
 
-    moto accepts any role ARN.
+    moto accepts any role ARN. The role is checked after the name and the definition (moto's
+    own create and update, which the emulator's checked versions call last), and not when a
+    create repeats an existing state machine's request, whose role AWS ignores.
     """
     from moto.core.exceptions import AWSError
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+    from moto.stepfunctions.models import StepFunctionBackend
 
     class AccessDeniedException(AWSError):
         TYPE = "AccessDeniedException"
@@ -413,8 +415,8 @@ def state_machines_need_a_role_step_functions_may_assume() -> None:
         if not assumable_by_step_functions(role_arn):
             raise AccessDeniedException(CANNOT_ASSUME)
 
-    create = StepFunctionsParserBackend.create_state_machine
-    update = StepFunctionsParserBackend.update_state_machine
+    create = StepFunctionBackend.create_state_machine
+    update = StepFunctionBackend.update_state_machine
 
     def create_state_machine(self, name, definition, roleArn, *args, **kwargs):  # noqa: N803
         check_role(roleArn)
@@ -425,8 +427,8 @@ def state_machines_need_a_role_step_functions_may_assume() -> None:
             check_role(role_arn)
         return update(self, arn, definition, role_arn, *args, **kwargs)
 
-    StepFunctionsParserBackend.create_state_machine = create_state_machine
-    StepFunctionsParserBackend.update_state_machine = update_state_machine
+    StepFunctionBackend.create_state_machine = create_state_machine
+    StepFunctionBackend.update_state_machine = update_state_machine
 
 
 MAP_RUN_DENIED_ERROR = "States.Runtime"  # how the map run's failure is named
