@@ -215,13 +215,14 @@ def show_execution(execution_arn: str) -> list[dict]:
     return events
 
 
-def deploy_state_machine(name: str, definition: dict) -> str:
+def deploy_state_machine(name: str, definition: dict, role_arn: str | None = None) -> str:
     """Create (or update) state machine ``sfn-tutorial-<name>`` and return its ARN.
 
-    It runs as the tutorial's workflows role, which may invoke ``sfn-tutorial-*`` functions,
-    use ``sfn-tutorial-*`` buckets, and run Distributed Map child executions.
+    It runs as ``role_arn``, by default the tutorial's workflows role, which may invoke
+    ``sfn-tutorial-*`` functions, use ``sfn-tutorial-*`` buckets, and run Distributed Map child
+    executions.
     """
-    role_arn = resources.ensure_workflows_role()
+    role_arn = role_arn or resources.ensure_workflows_role()
     return resources.ensure_state_machine(resource_name(name), definition, role_arn)
 
 
