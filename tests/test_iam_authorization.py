@@ -253,6 +253,18 @@ def test_a_role_without_send_message_fails_an_sqs_task(emulator):
     assert run(send, role(policy=allow("sqs:SendMessage", queue_arn)))["status"] == "SUCCEEDED"
 
 
+def test_a_role_without_publish_fails_an_sns_task_and_actions_ignore_case(emulator):
+    # AWS: SNS refuses with AuthorizationError, its action spelled "SNS:Publish"; the SDK models
+    # it as AuthorizationErrorException. IAM compares actions without regard to case.
+    topic = boto3.client("sns").create_topic(Name=unique("iam-test"))["TopicArn"]
+    publish = task("arn:aws:states:::sns:publish", Parameters={"TopicArn": topic, "Message": "hi"})
+    error, cause = failure(run(publish, role(policy=allow("sns:Subscribe", topic))))
+    assert error == "SNS.AuthorizationErrorException", (error, cause)
+    assert "is not authorized to perform: SNS:Publish on resource: " + topic in cause
+    assert "(Service: AmazonSNS; Status Code: 403; Error Code: AuthorizationError;" in cause
+    assert run(publish, role(policy=allow("SNS:publish", topic)))["status"] == "SUCCEEDED"
+
+
 def test_start_execution_sync_needs_start_and_describe(emulator):
     child = run({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, role())
     child_machine = child["stateMachineArn"]

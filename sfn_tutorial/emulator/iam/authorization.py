@@ -21,6 +21,7 @@ its child executions only if its role may, and IAM's ``SimulatePrincipalPolicy``
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
@@ -168,7 +169,7 @@ def lookup(access_key_id: str) -> tuple[auth.Credentials, str] | None:
 def decision(role_arn: str, action: str, resource: str) -> str:
     """IAM's decision, as the policy simulator names it: ``allowed``, ``explicitDeny`` or
     ``implicitDeny``, by moto's policy evaluator over the role's policies."""
-    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.iam.access_control import PermissionResult
 
     if action in ALWAYS_ALLOWED:
         return "allowed"
@@ -177,11 +178,33 @@ def decision(role_arn: str, action: str, resource: str) -> str:
         return "implicitDeny"
     allowed = False
     for document in service_roles.policy_documents(role):
-        result = IAMPolicy(document).is_action_permitted(action, resource)
+        result = evaluate(document, action, resource)
         if result == PermissionResult.DENIED:
             return "explicitDeny"
         allowed = allowed or result == PermissionResult.PERMITTED
     return "allowed" if allowed else "implicitDeny"
+
+
+def evaluate(document: str, action: str, resource: str):
+    """moto's evaluator (``IAMPolicy``) on one policy document; actions are compared without
+    regard to case, as IAM compares them (``SNS:Publish`` is ``sns:publish``)."""
+    from moto.iam.access_control import IAMPolicy
+
+    return IAMPolicy(_actions_lowered(document)).is_action_permitted(action.lower(), resource)
+
+
+@functools.lru_cache(maxsize=512)
+def _actions_lowered(document: str) -> str:
+    policy = json.loads(document)
+    statements = policy.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        for key in ("Action", "NotAction"):
+            value = statement.get(key)
+            if isinstance(value, str):
+                statement[key] = value.lower()
+            elif isinstance(value, list):
+                statement[key] = [item.lower() for item in value]
+    return json.dumps(policy)
 
 
 def refusal_message(principal: str, action: str, resource: str, why: str) -> str:
@@ -512,11 +535,11 @@ def simulate_principal_policy_answers() -> None:
 
 def simulation(role, action: str, resource: str) -> dict:
     """One ``EvaluationResult`` of the policy simulator for ``role``."""
-    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.iam.access_control import PermissionResult
 
     allowing, denying = [], []
     for name, kind, document in named_policies(role):
-        result = IAMPolicy(document).is_action_permitted(action, resource)
+        result = evaluate(document, action, resource)
         if result == PermissionResult.DENIED:
             denying.append({"SourcePolicyId": name, "SourcePolicyType": kind})
         elif result == PermissionResult.PERMITTED:
