@@ -99,10 +99,13 @@ def service_session_name() -> str:
 
 def session_for(role_arn: str, session_name: str) -> Session:
     """Temporary credentials of ``role_arn`` for ``session_name``, issued by moto's STS; the
-    same ones while they are still known to STS (until the emulator is reset)."""
+    same ones until the emulator is reset (``forget_sessions``)."""
+    known = _issued.get((role_arn, session_name))
+    if known is not None:
+        return known
     with _lock:
         known = _issued.get((role_arn, session_name))
-        if known is not None and find_session(known.access_key_id) is not None:
+        if known is not None:
             return known
         from moto.sts.models import sts_backends
 
@@ -135,6 +138,12 @@ def states_session(role_arn: str) -> Session:
     with _lock:
         name = _service_sessions.setdefault(role_arn, service_session_name())
     return session_for(role_arn, name)
+
+
+def forget_sessions(*_) -> None:
+    """After a reset STS knows none of the sessions issued before: issue new ones."""
+    with _lock:
+        _issued.clear()
 
 
 def find_session(access_key_id: str) -> Session | None:
@@ -188,13 +197,14 @@ def decision(role_arn: str, action: str, resource: str) -> str:
 def evaluate(document: str, action: str, resource: str):
     """moto's evaluator (``IAMPolicy``) on one policy document; actions are compared without
     regard to case, as IAM compares them (``SNS:Publish`` is ``sns:publish``)."""
-    from moto.iam.access_control import IAMPolicy
-
-    return IAMPolicy(_actions_lowered(document)).is_action_permitted(action.lower(), resource)
+    return _policy(document).is_action_permitted(action.lower(), resource)
 
 
 @functools.lru_cache(maxsize=512)
-def _actions_lowered(document: str) -> str:
+def _policy(document: str):
+    """moto's ``IAMPolicy`` for a document, its actions lower-cased (kept: documents repeat)."""
+    from moto.iam.access_control import IAMPolicy
+
     policy = json.loads(document)
     statements = policy.get("Statement", [])
     for statement in statements if isinstance(statements, list) else [statements]:
@@ -204,7 +214,7 @@ def _actions_lowered(document: str) -> str:
                 statement[key] = value.lower()
             elif isinstance(value, list):
                 statement[key] = [item.lower() for item in value]
-    return json.dumps(policy)
+    return IAMPolicy(json.dumps(policy))
 
 
 def refusal_message(principal: str, action: str, resource: str, why: str) -> str:
@@ -409,6 +419,22 @@ def apply() -> None:
     state_machines_need_a_role_step_functions_may_assume()
     distributed_maps_need_permission_to_start_child_executions()
     simulate_principal_policy_answers()
+    sessions_end_with_a_reset()
+
+
+def sessions_end_with_a_reset() -> None:
+    """The emulator's reset (``/moto-api/reset``) ends every role session, as it empties STS."""
+    from moto.moto_api._internal.models import MotoAPIBackend
+
+    reset = MotoAPIBackend.reset
+
+    def reset_and_forget(self, *args, **kwargs):
+        try:
+            return reset(self, *args, **kwargs)
+        finally:
+            forget_sessions()
+
+    MotoAPIBackend.reset = reset_and_forget
 
 
 def assumable_by_step_functions(role_arn: str) -> bool:
