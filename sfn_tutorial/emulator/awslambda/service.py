@@ -256,9 +256,25 @@ def _write_log(function, result) -> None:
 
 def _may_log(function, stream: str) -> bool:
     """May the function's role create its log stream and put events in it (and create its log
-    group, when there is none yet)?"""
+    group, when there is none yet)? IAM's answer is kept for a second per execution environment's
+    stream (IAM changes take seconds to reach AWS's services too), so that a Map of many
+    invocations does not ask it for each."""
     if not function.role:
         return True
+    key = (function.role, function.logs_group_name, stream)
+    known = _log_permissions.get(key)
+    if known is not None and time.monotonic() - known[0] < LOG_PERMISSION_TTL_S:
+        return known[1]
+    allowed = _logs_allowed(function, stream)
+    _log_permissions[key] = (time.monotonic(), allowed)
+    return allowed
+
+
+LOG_PERMISSION_TTL_S = 1.0
+_log_permissions: dict[tuple[str, str, str], tuple[float, bool]] = {}
+
+
+def _logs_allowed(function, stream: str) -> bool:
     region, account = function.region, function.function_arn.split(":")[4]
     group = f"arn:aws:logs:{region}:{account}:log-group:{function.logs_group_name}"
     needed = [
@@ -387,6 +403,7 @@ def _forget_everything(*_) -> None:
     runtime.remove(None)
     logs.QUEUE.forget()
     _backends.clear()
+    _log_permissions.clear()
 
 
 def _call_after(cls, name: str, hook) -> None:

@@ -135,8 +135,10 @@ _service_sessions: dict[str, str] = {}
 def states_session(role_arn: str) -> Session:
     """The session Step Functions acts in with ``role_arn``: named as AWS names it, 32 random
     letters, the same name for the emulator's lifetime."""
-    with _lock:
-        name = _service_sessions.setdefault(role_arn, service_session_name())
+    name = _service_sessions.get(role_arn)
+    if name is None:
+        with _lock:
+            name = _service_sessions.setdefault(role_arn, service_session_name())
     return session_for(role_arn, name)
 
 
