@@ -265,6 +265,28 @@ def test_a_role_without_publish_fails_an_sns_task_and_actions_ignore_case(emulat
     assert run(publish, role(policy=allow("SNS:publish", topic)))["status"] == "SUCCEEDED"
 
 
+def test_a_role_without_put_events_fails_an_eventbridge_task(emulator):
+    put = task(
+        "arn:aws:states:::events:putEvents",
+        Parameters={"Entries": [{"Source": "tutorial.test", "DetailType": "t", "Detail": {}}]},
+    )
+    error, cause = failure(run(put, role(policy=allow("events:DescribeRule"))))
+    assert error == "EventBridge.AccessDeniedException", (error, cause)
+    bus = f"arn:aws:events:{boto3.session.Session().region_name}:{emulator.account_id}"
+    assert f"events:PutEvents on resource: {bus}:event-bus/default because" in cause
+    assert (
+        "(Service: AmazonEventBridge; Status Code: 400; Error Code: AccessDeniedException;" in cause
+    )
+    assert run(put, role(policy=allow("events:PutEvents")))["status"] == "SUCCEEDED"
+
+
+def test_an_aws_sdk_task_acts_as_the_role_too(emulator):
+    list_tables = task("arn:aws:states:::aws-sdk:dynamodb:listTables", Parameters={})
+    cause = failure(run(list_tables, role(policy=allow("dynamodb:DescribeTable"))))[1]
+    assert "is not authorized to perform: dynamodb:ListTables" in cause
+    assert run(list_tables, role(policy=allow("dynamodb:ListTables")))["status"] == "SUCCEEDED"
+
+
 def test_start_execution_sync_needs_start_and_describe(emulator):
     child = run({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, role())
     child_machine = child["stateMachineArn"]
