@@ -492,3 +492,28 @@ def test_refusal_messages_are_iams():
     assert authorization.refusal_message(principal, "a:B", "x", "explicitDeny").endswith(
         "on resource: x with an explicit deny in an identity-based policy"
     )
+
+
+def test_a_role_may_not_use_the_emulators_own_endpoints(emulator, lambda_role):
+    import urllib.error
+    import urllib.request
+
+    from sfn_tutorial.emulator import auth
+
+    keys = boto3.client("sts").assume_role(RoleArn=lambda_role, RoleSessionName="me")["Credentials"]
+    url = boto3.client("sts").meta.endpoint_url + "/moto-api/reset"
+    credentials = auth.Credentials(keys["AccessKeyId"], keys["SecretAccessKey"])
+    headers = auth.sign(
+        credentials,
+        "POST",
+        url,
+        b"",
+        {"X-Amz-Security-Token": keys["SessionToken"]},
+        service="sts",
+    )
+    request = urllib.request.Request(url, data=b"", headers=headers, method="POST")
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=10)
+    assert raised.value.code == 403
+    assert b"not a role's" in raised.value.read()
+    assert boto3.client("iam").get_role(RoleName=lambda_role.split("/")[-1])  # not reset

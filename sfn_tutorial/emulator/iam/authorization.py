@@ -40,6 +40,9 @@ CANNOT_ASSUME = (
     "Neither the global service principal states.amazonaws.com, nor the regional one is "
     "authorized to assume the provided role."
 )
+# The emulator's own endpoints (reset, its clock): its owner's, never a role's.
+EMULATOR_PATHS = ("/moto-api", "/_tutorial")
+NOT_FOR_ROLES = "The emulator's own endpoints take the owner's credentials, not a role's."
 SESSION_SECONDS = 12 * 3600  # the longest a role session lasts
 ALWAYS_ALLOWED = {"sts:GetCallerIdentity"}  # IAM allows it even under an explicit deny
 # The service's name in a request's signature -> its actions' prefix in IAM policies.
@@ -260,6 +263,8 @@ def authorise(environ: dict, access_key_id: str) -> auth.Denial | None:
     signed = auth.signature_fields(environ.get("HTTP_AUTHORIZATION", "")) or {}
     scope = signed.get("Credential", "").split("/")
     region, service = scope[2], scope[3]
+    if environ.get("PATH_INFO", "").startswith(EMULATOR_PATHS):
+        return auth.Denial(403, "AccessDenied", "AccessDenied", "AccessDenied", NOT_FOR_ROLES)
     action, resource = request_action(environ, service, region, session.account)
     if action is None:
         return None
