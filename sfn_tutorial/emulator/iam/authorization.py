@@ -34,7 +34,6 @@ from sfn_tutorial.emulator import auth
 from sfn_tutorial.emulator.iam import service_roles
 
 STATES_PRINCIPAL = "states.amazonaws.com"
-LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
 # Step Functions' answer to CreateStateMachine / UpdateStateMachine with a role it cannot assume.
 CANNOT_ASSUME = (
     "Neither the global service principal states.amazonaws.com, nor the regional one is "
