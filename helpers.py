@@ -7,8 +7,9 @@ Every notebook starts with::
 
 Each function here is short and calls into the ``sfn_tutorial`` package, where the machinery
 lives: ``target`` (local or AWS), ``resources`` (create, update, clean up),
-``emulator`` (the local AWS), ``graph`` (pictures), ``executions``, ``widgets`` and
-``exercises`` (the checks of the exercises).
+``emulator`` (the local AWS), ``graph`` (pictures), ``executions``, ``widgets`` (the
+execution runner), ``inspector`` (the data-flow inspector), ``asl_editor`` (the live editor)
+and ``exercises`` (the checks of the exercises).
 The notebooks themselves use plain boto3, exactly as AWS's documentation does.
 """
 
@@ -19,12 +20,14 @@ import json
 
 import boto3
 
+from sfn_tutorial import asl_editor as _asl_editor
 from sfn_tutorial import (
     costs,
     environment_check,
     executions,
     exercises,
     graph,
+    inspector,
     invoke_urls,
     resources,
     widgets,
@@ -215,15 +218,31 @@ def show_execution(execution_arn: str) -> list[dict]:
     return events
 
 
-def deploy_state_machine(name: str, definition: dict, role_arn: str | None = None) -> str:
+def deploy_state_machine(name: str, definition: dict, role_arn: str | None = None, **settings):
     """Create (or update) state machine ``sfn-tutorial-<name>`` and return its ARN.
 
     It runs as ``role_arn``, by default the tutorial's workflows role, which may invoke
     ``sfn-tutorial-*`` functions, use ``sfn-tutorial-*`` buckets, and run Distributed Map child
-    executions.
+    executions. ``settings`` are more ``CreateStateMachine`` fields, such as ``type="EXPRESS"``
+    and ``loggingConfiguration``.
     """
     role_arn = role_arn or resources.ensure_workflows_role()
-    return resources.ensure_state_machine(resource_name(name), definition, role_arn)
+    return resources.ensure_state_machine(resource_name(name), definition, role_arn, **settings)
+
+
+def ensure_log_group(name: str) -> str:
+    """Create (or find) the tagged log group ``/aws/vendedlogs/states/sfn-tutorial-<name>`` for
+    a state machine's logs; return the ARN its ``loggingConfiguration`` names."""
+    arn = resources.ensure_log_group(name)
+    print(f"Ready: log group {executions.log_group_name(arn)}")
+    return arn
+
+
+def logged_history(log_group_arn: str, execution_arn: str) -> list[dict]:
+    """An execution's events read back from the CloudWatch Logs group its state machine logs
+    to (the only history an Express execution has), in the shape ``history_table`` reads.
+    On AWS the events arrive some seconds late: this waits for the execution's last one."""
+    return executions.logged_history(log_group_arn, execution_arn)
 
 
 def run(state_machine_arn: str, execution_input=None) -> list[dict]:
@@ -236,18 +255,76 @@ def run(state_machine_arn: str, execution_input=None) -> list[dict]:
 
 def execution_cost(execution_arn: str, region: str | None = None) -> Table:
     """What one execution would cost on AWS: its state transitions (Standard) or request and
-    duration (Express), and the Lambda calls it made, priced for ``region`` (default: the
-    target's; the price list has Seoul and us-east-1). Free tiers are not subtracted."""
-    description = executions.wait_for_execution(execution_arn)
-    events = executions.execution_history(execution_arn)
-    machine = boto3.client("stepfunctions").describe_state_machine(
-        stateMachineArn=description["stateMachineArn"]
-    )
+    duration (Express, from the history its machine logs to CloudWatch Logs), and the Lambda
+    calls it made, priced for ``region`` (default: the target's; the price list has Seoul and
+    us-east-1). Free tiers are not subtracted."""
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.describe_state_machine(stateMachineArn=executions.machine_of(execution_arn))
+    if executions.is_express(execution_arn):  # no history in Step Functions: read the log
+        destination = machine["loggingConfiguration"]["destinations"][0]
+        group = destination["cloudWatchLogsLogGroup"]["logGroupArn"]
+        events = executions.logged_history(group, execution_arn)
+    else:
+        executions.wait_for_execution(execution_arn)
+        events = executions.execution_history(execution_arn)
     region = region or boto3.session.Session().region_name or "ap-northeast-2"
     estimate = costs.execution_estimate(events, region, machine["type"], costs.report_lines(events))
     table = estimate.table()
     table.title = f"One execution in {costs.rates(region)['name']}, {costs.prices()['retrieved']}"
     return table
+
+
+def monthly_cost_comparison(
+    standard_events: list[dict],
+    express_events: list[dict],
+    executions_per_month: int,
+    region: str | None = None,
+) -> Table:
+    """A month of ``executions_per_month`` runs of one workflow, priced as Standard (with the
+    state transitions of ``standard_events``) and as Express (with the duration of
+    ``express_events``), free tier included; Lambda is left out, the same for both."""
+    region = region or boto3.session.Session().region_name or "ap-northeast-2"
+    standard, express = costs.monthly_comparison(
+        costs.state_transitions(standard_events),
+        costs.execution_duration_ms(express_events),
+        executions_per_month,
+        region,
+    )
+    rows = []
+    for kind, estimate in (("Standard", standard), ("Express", express)):
+        rows += [
+            [kind, item, f"{quantity:,.0f} {unit}".strip(), costs.dollars(cost)]
+            for item, quantity, unit, _, cost in estimate.lines
+        ]
+        rows.append([kind, "total", "", costs.dollars(estimate.total)])
+    title = f"{executions_per_month:,} executions a month in {costs.rates(region)['name']}"
+    return Table(["type", "item", "quantity", "cost"], rows, title)
+
+
+def map_cost_comparison(
+    items: int, batch_size: int, ms_per_item: float, memory_mb: int = 128, region=None
+) -> Table:
+    """One Map run over ``items`` items priced three ways: an inline Map in a Standard
+    workflow (a Lambda call per item), and a Distributed Map with Standard or Express children
+    (a Lambda call per batch of ``batch_size``), each item taking ``ms_per_item`` of Lambda
+    time at ``memory_mb``. Free tiers are not subtracted."""
+    region = region or boto3.session.Session().region_name or "ap-northeast-2"
+    estimates = costs.map_design_estimates(items, batch_size, ms_per_item, memory_mb, region)
+    rows = []
+    for design, estimate in estimates.items():
+        rows += [
+            [design, item, f"{quantity:,.6g} {unit}".strip(), costs.dollars(cost)]
+            for item, quantity, unit, _, cost in estimate.lines
+        ]
+        rows.append([design, "total", "", costs.dollars(estimate.total)])
+    title = f"{items:,} items, one run, in {costs.rates(region)['name']}"
+    return Table(["design", "item", "quantity", "cost"], rows, title)
+
+
+def show_cause(cause: str) -> None:
+    """Print an error's ``Cause`` for reading: a Lambda error report (JSON text) as its type,
+    message and the end of its stack trace."""
+    print(executions.cause_text(cause))
 
 
 def data_flow_table(events: list[dict]) -> Table:
@@ -263,6 +340,31 @@ def history_table(events: list[dict]) -> Table:
 def execution_runner(state_machine_arn: str, definition: dict, choices=("PURCHASE", "REFUND")):
     """A form to start executions with your own input and watch them run on the graph."""
     return widgets.ExecutionRunner(state_machine_arn, definition, choices)
+
+
+def data_flow_inspector(state: dict, state_input=None) -> inspector.DataFlowInspector:
+    """A form to run one state with the real ``TestState`` API and see its data at each step.
+
+    Edit the state's JSON and the input, press *Test state*: it shows the input, the data after
+    ``InputPath``, ``Parameters`` (or JSONata's ``Arguments``), the result, ``ResultSelector``,
+    ``ResultPath``, the output and any variables, highlights what each step changed, and names
+    the next state or the error as AWS reports it. A Task state really runs, as the tutorial's
+    workflows role (the one ``deploy_state_machine`` uses).
+    """
+    return inspector.DataFlowInspector(state, state_input, resources.ensure_workflows_role())
+
+
+def asl_editor(definition: dict, name: str, choices=(), field="TransactionType"):
+    """An editor for a state machine: validated as you type, drawn while valid, deployed and run.
+
+    Half a second after you stop typing, ``ValidateStateMachineDefinition`` checks the text and
+    its diagnostics are listed; while it is valid the graph beside it is redrawn. *Deploy*
+    creates or updates state machine ``sfn-tutorial-<name>`` (as ``deploy_state_machine``
+    does); *Run* deploys what you see if it changed and runs it with the input below (pick one
+    of ``choices`` for ``field``, or write your own), colouring the path on the graph.
+    """
+    role_arn = resources.ensure_workflows_role()
+    return _asl_editor.AslEditor(definition, name, role_arn, choices, field)
 
 
 # ---------------------------------------------------------------- exercises

@@ -72,8 +72,12 @@ class Estimate:
 
 
 def dollars(amount: float) -> str:
-    """``amount`` in USD, with enough digits to show a fraction of a cent."""
-    return f"${amount:.2f}" if amount >= 0.01 else f"${amount:.8f}".rstrip("0").rstrip(".")
+    """``amount`` in USD: cents from a dollar up, else four significant digits, so a fraction
+    of a cent still shows (``$0.02713``, ``$0.00000131``)."""
+    if amount >= 1 or amount <= 0:
+        return f"${amount:,.2f}"
+    digits = max(0, 3 - math.floor(math.log10(amount)))
+    return f"${amount:.{digits}f}".rstrip("0").rstrip(".")
 
 
 def state_transitions(events: list[dict]) -> int:
@@ -191,3 +195,88 @@ def monthly_lambda(requests: int, gb_seconds: float, region: str) -> float:
     return billed_requests * rate["lambda_per_request"] + (
         billed_gb_seconds * rate["lambda_per_gb_second"]
     )
+
+
+def execution_duration_ms(events: list[dict]) -> float:
+    """How long an execution ran: from its first event to its last, in milliseconds."""
+    return (events[-1]["timestamp"] - events[0]["timestamp"]).total_seconds() * 1000
+
+
+def monthly_comparison(
+    transitions_per_execution: int, express_duration_ms: float, executions: int, region: str
+) -> tuple[Estimate, Estimate]:
+    """A month of ``executions`` runs of one workflow as Standard (``transitions_per_execution``
+    each, after the free tier) and as Express (``express_duration_ms`` each at 64 MB; Express
+    has no free tier): ``(standard, express)``. Lambda is left out: it costs the same under
+    both types."""
+    rate = rates(region)
+    standard, express = Estimate(region), Estimate(region)
+    transitions = transitions_per_execution * executions
+    free = prices()["free_tier"]["standard_transitions_per_month"]
+    billed = max(0, transitions - free)
+    standard.add(
+        "state transitions after the free tier", billed, "", rate["standard_per_transition"]
+    )
+    express.add("requests", executions, "", rate["express_per_request"])
+    gb_seconds = executions * express_gb_seconds(express_duration_ms)
+    express.add("duration", gb_seconds, "GB-s", rate["express_per_gb_second"])
+    return standard, express
+
+
+MAP_DESIGNS = (
+    "Inline Map in Standard",
+    "Distributed Map, Standard children",
+    "Distributed Map, Express children",
+)
+
+
+def map_design_estimates(
+    items: int,
+    batch_size: int,
+    ms_per_item: float,
+    memory_mb: int,
+    region: str,
+    states_per_child: int = 1,
+) -> dict[str, Estimate]:
+    """One Map run over ``items`` items, priced for each of ``MAP_DESIGNS``.
+
+    AWS's billing (Step Functions developer guide, "Transitions"; pricing page):
+
+    * an **inline** Map counts no transition per iteration, but each state an iteration runs is
+      one; an inline Map cannot batch, so each item is one Lambda call;
+    * a **Distributed** Map counts one transition per child execution it starts; each child of
+      ``batch_size`` items is one Lambda call and is billed as its type: Standard per transition
+      (``states_per_child``), Express per request and duration (as long as its Lambda call);
+    * the Map state itself is entered once: one transition. Lambda bills each call's duration,
+      ``ms_per_item`` per item, at ``memory_mb``.
+    """
+    rate = rates(region)
+    children = math.ceil(items / batch_size)
+    batch_ms = batch_size * ms_per_item
+    estimates = {name: Estimate(region) for name in MAP_DESIGNS}
+
+    inline = estimates[MAP_DESIGNS[0]]
+    inline.add(
+        "state transitions", 1 + items * states_per_child, "", rate["standard_per_transition"]
+    )
+    _add_lambda(inline, items, ms_per_item, memory_mb, rate)
+
+    standard = estimates[MAP_DESIGNS[1]]
+    transitions = 1 + children + children * states_per_child
+    standard.add("state transitions", transitions, "", rate["standard_per_transition"])
+    _add_lambda(standard, children, batch_ms, memory_mb, rate)
+
+    express = estimates[MAP_DESIGNS[2]]
+    express.add("state transitions", 1 + children, "", rate["standard_per_transition"])
+    express.add("Express requests", children, "", rate["express_per_request"])
+    gb_seconds = children * express_gb_seconds(batch_ms)
+    express.add("Express duration", gb_seconds, "GB-s", rate["express_per_gb_second"])
+    _add_lambda(express, children, batch_ms, memory_mb, rate)
+    return estimates
+
+
+def _add_lambda(estimate: Estimate, calls: int, ms_per_call: float, memory_mb: int, rate: dict):
+    """Lambda's lines: ``calls`` requests, each billed ``ms_per_call`` (rounded up to 1 ms)."""
+    estimate.add("Lambda requests", calls, "", rate["lambda_per_request"])
+    gb_seconds = calls * math.ceil(ms_per_call) / 1000 * memory_mb / 1024
+    estimate.add("Lambda duration", gb_seconds, "GB-s", rate["lambda_per_gb_second"])

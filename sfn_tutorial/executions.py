@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import time
@@ -163,6 +164,62 @@ def pretty_json(text: str | None) -> str:
         return text
 
 
+def lambda_error_report(cause) -> dict | None:
+    """Lambda's error report (``errorMessage``, ``errorType``, ``stackTrace``...) that a
+    ``Cause`` holds as JSON text, parsed; ``None`` for any other cause."""
+    try:
+        report = json.loads(cause)
+    except (TypeError, ValueError):
+        return None
+    if isinstance(report, dict) and "errorType" in report and "errorMessage" in report:
+        return report
+    return None
+
+
+def fold_error_reports(text: str | None) -> tuple[str, bool]:
+    """JSON text re-indented for reading, each ``Cause`` holding a Lambda error report shown as
+    ``<ErrorType: message>``; and whether any was folded."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return pretty_json(text), False
+    folded = []
+
+    def fold(item):
+        if isinstance(item, list):
+            return [fold(element) for element in item]
+        if not isinstance(item, dict):
+            return item
+        result = {key: fold(element) for key, element in item.items()}
+        report = lambda_error_report(item.get("Cause"))
+        if report is not None:
+            result["Cause"] = f"<{report['errorType']}: {report['errorMessage']}>"
+            folded.append(True)
+        return result
+
+    shown = json.dumps(fold(value), indent=2, ensure_ascii=False)
+    return shown, bool(folded)
+
+
+def cause_text(cause: str, frames: int = 2) -> str:
+    """A ``Cause`` for reading: Lambda's error report as its type, message and the last
+    ``frames`` frames of its stack trace (the one that raised last); any other cause as is."""
+    report = lambda_error_report(cause)
+    if report is None:
+        return pretty_json(cause)
+    lines = [f"errorType:    {report['errorType']}", f"errorMessage: {report['errorMessage']}"]
+    trace = report.get("stackTrace") or []
+    if trace:
+        shown = trace[-frames:]
+        hidden = len(trace) - len(shown)
+        plural = "s" if hidden != 1 else ""
+        lines.append(
+            "stackTrace:" + (f" ({hidden} earlier frame{plural} left out)" if hidden else "")
+        )
+        lines += ["  " + line for frame in shown for line in str(frame).rstrip().splitlines()]
+    return "\n".join(lines)
+
+
 def execution_report(description: dict, events: list[dict]) -> str:
     """Status, path and output (or error and cause) of a finished execution, as text."""
     status = description["status"]
@@ -172,7 +229,13 @@ def execution_report(description: dict, events: list[dict]) -> str:
         "Path: " + " -> ".join(["Start", *states_entered(events, top_level_only=True), ending]),
     ]
     if description["status"] == "SUCCEEDED":
-        lines += ["Output:", pretty_json(description.get("output"))]
+        output, folded = fold_error_reports(description.get("output"))
+        lines += ["Output:", output]
+        if folded:
+            lines.append(
+                "(Cause folded: it holds Lambda's error report as JSON text, stack trace "
+                "included; helpers.show_cause(cause) shows it parsed.)"
+            )
     else:
         lines += [
             f"Error: {description.get('error', '')}",
@@ -193,3 +256,92 @@ def console_link(execution_arn: str) -> str | None:
         f"https://{region}.console.aws.amazon.com/states/home?region={region}"
         f"#/v2/executions/details/{execution_arn}"
     )
+
+
+# ---------------------------------------------------------------- history in CloudWatch Logs
+
+ENDINGS = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
+LOG_WAIT_S = 60  # on AWS, logs arrive some seconds after the events
+
+
+def is_express(execution_arn: str) -> bool:
+    """Whether ``execution_arn`` is an Express execution's (``...:express:MACHINE:NAME:ID``)."""
+    parts = execution_arn.split(":")
+    return len(parts) > 5 and parts[5] == "express"
+
+
+def machine_of(execution_arn: str) -> str:
+    """The ARN of the state machine an execution (Standard or Express) belongs to."""
+    parts = execution_arn.split(":")
+    return ":".join([*parts[:5], "stateMachine", parts[6]])
+
+
+def log_group_name(log_group: str) -> str:
+    """A log group's name, from its name or its ARN (``arn:aws:logs:...:log-group:NAME:*``)."""
+    return log_group.split(":")[6] if log_group.startswith("arn:") else log_group
+
+
+def logged_history(log_group: str, execution_arn: str, wait_s: float = LOG_WAIT_S) -> list[dict]:
+    """An execution's events as its state machine logged them to CloudWatch Logs, oldest first,
+    in ``GetExecutionHistory``'s shape (so ``history_table`` and the cost helper read them).
+
+    The only history an Express execution has. Waits up to ``wait_s`` seconds for the event
+    that ends the execution: CloudWatch Logs receives events some seconds after they happen.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        messages = _logged_messages(log_group_name(log_group), execution_arn)
+        ended = any(message["type"] in ENDINGS for message in messages)
+        if ended or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    if not messages:
+        raise LookupError(
+            f"No event of {execution_arn} in log group {log_group_name(log_group)} after "
+            f"{wait_s:.0f} s: is the state machine's loggingConfiguration level ALL, with this "
+            "log group as its destination?"
+        )
+    return sorted((history_event(message) for message in messages), key=lambda e: e["id"])
+
+
+def _logged_messages(group: str, execution_arn: str) -> list[dict]:
+    """The parsed log events of one execution (CloudWatch Logs filters on the quoted ARN)."""
+    pages = (
+        boto3.client("logs")
+        .get_paginator("filter_log_events")
+        .paginate(logGroupName=group, filterPattern=f'"{execution_arn}"')
+    )
+    messages = []
+    for page in pages:
+        for event in page["events"]:
+            message = json.loads(event["message"])
+            if message.get("execution_arn") == execution_arn:
+                messages.append(message)
+    return messages
+
+
+def history_event(message: dict) -> dict:
+    """One logged event (``id``, ``type``, ``details``, ``event_timestamp``...) as
+    ``GetExecutionHistory`` gives it: its details under ``<type>EventDetails``."""
+    kind = message["type"]
+    event = {
+        "id": int(message["id"]),
+        "previousEventId": int(message.get("previous_event_id") or 0),
+        "type": kind,
+        "timestamp": datetime.datetime.fromtimestamp(
+            int(message["event_timestamp"]) / 1000, tz=datetime.timezone.utc
+        ),
+    }
+    if message.get("details"):
+        event[_details_key(kind)] = message["details"]
+    return event
+
+
+def _details_key(kind: str) -> str:
+    """The member of a history event that holds its details, e.g. ``TaskScheduled``:
+    ``taskScheduledEventDetails``; every ``...StateEntered``: ``stateEnteredEventDetails``."""
+    if kind.endswith("StateEntered"):
+        return "stateEnteredEventDetails"
+    if kind.endswith("StateExited"):
+        return "stateExitedEventDetails"
+    return kind[0].lower() + kind[1:] + "EventDetails"

@@ -31,6 +31,7 @@ from sfn_tutorial import executions, target
 from sfn_tutorial.resources import (
     NAME_PREFIX,
     STATE_MACHINE,
+    STATES_LOG_GROUP_PREFIX,
     TAG_KEY,
     TAG_VALUE,
     find_state_machine_arn,
@@ -549,6 +550,99 @@ def vat_from_variable() -> str:
     return f"✅ {name} kept the VAT in the variable vat and returned it: {vat:g} on {amount:g}."
 
 
+# ---------------------------------------------------------------- 11 Standard vs Express
+
+
+@exercise("11-errors")
+def errors_only_without_data() -> str:
+    """``TransactionsErrorsOnly``: an EXPRESS machine logging level ``ERROR`` without execution
+    data to a tutorial log group, where its EXCHANGE run's failure is, with no input in it."""
+    name, arn, _ = _state_machine(
+        "TransactionsErrorsOnly",
+        "create it with helpers.deploy_state_machine('TransactionsErrorsOnly', ..., "
+        'type="EXPRESS", loggingConfiguration=...).',
+    )
+    described = boto3.client("stepfunctions").describe_state_machine(stateMachineArn=arn)
+    if described["type"] != "EXPRESS":
+        raise Wrong(
+            f"{name} is a {described['type']} machine: its type cannot change, so delete it "
+            '(sfn.delete_state_machine) and create it with type="EXPRESS".'
+        )
+    configuration = described.get("loggingConfiguration") or {}
+    if configuration.get("level") != "ERROR":
+        raise Wrong(
+            f"{name} logs at level {configuration.get('level', 'OFF')}: set "
+            '"level": "ERROR" in its loggingConfiguration.'
+        )
+    if configuration.get("includeExecutionData"):
+        raise Wrong(f'{name} logs its execution data: set "includeExecutionData": False.')
+    group = _tutorial_log_group(name, configuration)
+    messages = _logged(group, f":express:{name}:", _newest_logged_run)
+    if not messages:
+        raise Wrong(
+            f"{group} holds no event of {name} yet: run it with sfn.start_sync_execution and "
+            'the input {"TransactionType": "EXCHANGE"}.'
+        )
+    types = {message["type"] for message in messages}
+    if "ExecutionFailed" not in types:
+        raise Wrong(
+            f"The newest run of {name} logged {', '.join(sorted(types))}, and no "
+            'ExecutionFailed: run it with {"TransactionType": "EXCHANGE"}, which no Choice '
+            "rule matches."
+        )
+    if "ExecutionStarted" in types or any(
+        key in message.get("details", {}) for message in messages for key in ("input", "output")
+    ):
+        raise Wrong(
+            f"The newest run of {name} logged more than its errors, or their data: run it "
+            "once more, now that it logs level ERROR without execution data."
+        )
+    return (
+        f"✅ {name} logs only its failures, without inputs or outputs: {group} holds its "
+        "ExecutionFailed (States.NoChoiceMatched) and nothing of what the caller sent."
+    )
+
+
+@exercise("11-async")
+def async_refund_logged() -> str:
+    """The newest execution ``TransactionsExpressLogged`` logged was a REFUND that succeeded
+    through ``ProcessRefund``."""
+    name, arn, _ = _state_machine(
+        "TransactionsExpressLogged", "run the notebook's cells from the top first."
+    )
+    described = boto3.client("stepfunctions").describe_state_machine(stateMachineArn=arn)
+    group = _tutorial_log_group(name, described.get("loggingConfiguration") or {})
+
+    def newest_run(messages):
+        started = [m for m in messages if m["type"] == "ExecutionStarted"]
+        if not started:
+            return []
+        newest = max(started, key=lambda m: (int(m["event_timestamp"]), m["execution_arn"]))
+        run = [m for m in messages if m["execution_arn"] == newest["execution_arn"]]
+        refund = "REFUND" in newest.get("details", {}).get("input", "")
+        ended = any(m["type"] in executions.ENDINGS for m in run)
+        return run if refund and ended else []
+
+    run = _logged(group, f":express:{name}:", newest_run)
+    if not run:
+        raise Wrong(
+            f"The newest execution {group} holds for {name} is not a finished REFUND: start "
+            'one with sfn.start_execution and {"TransactionType": "REFUND"}, then read it '
+            "back with helpers.logged_history."
+        )
+    entered = [m["details"].get("name") for m in run if m["type"].endswith("StateEntered")]
+    if "ProcessRefund" not in entered or not any(m["type"] == "ExecutionSucceeded" for m in run):
+        raise Wrong(
+            f"The newest REFUND of {name} went {' -> '.join(map(str, entered))} and did not "
+            "succeed through ProcessRefund: check its input is exactly "
+            '{"TransactionType": "REFUND"}.'
+        )
+    return (
+        f"✅ The newest execution of {name} was a REFUND that succeeded through ProcessRefund, "
+        f"and its whole history is in {group}."
+    )
+
+
 # ---------------------------------------------------------------- reading the target
 
 
@@ -578,6 +672,51 @@ def _newest_execution(name: str, arn: str, hint: str) -> dict:
             f"The newest execution of {name} is still running after {WAIT_S} s: wait for it "
             "(helpers.show_execution), then run this check again."
         ) from error
+
+
+def _tutorial_log_group(name: str, configuration: dict) -> str:
+    """The name of the tutorial log group a machine's ``loggingConfiguration`` sends to."""
+    destinations = configuration.get("destinations") or []
+    arn = (
+        (destinations[0].get("cloudWatchLogsLogGroup") or {}).get("logGroupArn", "")
+        if (destinations)
+        else ""
+    )
+    group = executions.log_group_name(arn) if arn else ""
+    if not group.startswith(STATES_LOG_GROUP_PREFIX + NAME_PREFIX):
+        raise Wrong(
+            f"{name} does not send its logs to a tutorial log group ({group or 'none'}): use "
+            "the ARN helpers.ensure_log_group(...) returned as its destination."
+        )
+    return group
+
+
+def _newest_logged_run(messages: list[dict]) -> list[dict]:
+    """The logged events of the execution that logged last."""
+    if not messages:
+        return []
+    newest = max(messages, key=lambda m: int(m.get("event_timestamp", 0)))["execution_arn"]
+    return [message for message in messages if message["execution_arn"] == newest]
+
+
+def _logged(group: str, fragment: str, accept) -> list:
+    """``accept(messages)`` for the parsed log events of ``group`` whose execution ARN contains
+    ``fragment``; on AWS, retried for a while (logs arrive late) until it is not empty."""
+    patience = LOG_PATIENCE_S if target.chosen_target() == target.AWS else 0
+    deadline = time.monotonic() + patience
+    while True:
+        pages = boto3.client("logs").get_paginator("filter_log_events").paginate(logGroupName=group)
+        messages = [
+            message
+            for page in pages
+            for event in page["events"]
+            for message in [_json(event["message"])]
+            if isinstance(message, dict) and fragment in message.get("execution_arn", "")
+        ]
+        accepted = accept(messages)
+        if accepted or time.monotonic() > deadline:
+            return accepted
+        time.sleep(2)
 
 
 def _one_line(message) -> str:

@@ -34,6 +34,7 @@ STATE_MACHINE = NAME_PREFIX + "Transactions"
 LAMBDA_LOGS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 BLOG_STATES_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaRole"
 INVOKE_POLICY_NAME = "invoke-tutorial-functions"
+STATES_LOG_GROUP_PREFIX = "/aws/vendedlogs/states/"
 
 
 def resource_name(short_name: str) -> str:
@@ -215,6 +216,22 @@ def ensure_function(folder: str, handler: str, role_arn: str, progress=print, **
     return client.get_function_configuration(FunctionName=name)
 
 
+def ensure_log_group(short_name: str, retention_days: int = 7) -> str:
+    """A tagged log group for a state machine's logs, ``/aws/vendedlogs/states/sfn-tutorial-
+    <short_name>`` (the prefix AWS recommends, which keeps CloudWatch Logs' resource policy
+    small); return the ARN a ``loggingConfiguration`` names (ending ``:*``)."""
+    logs = boto3.client("logs")
+    name = STATES_LOG_GROUP_PREFIX + resource_name(short_name)
+    try:
+        logs.create_log_group(logGroupName=name, tags=tags())
+    except logs.exceptions.ResourceAlreadyExistsException:
+        pass
+    logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
+    groups = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    arn = next(group["arn"] for group in groups if group["logGroupName"] == name)
+    return arn if arn.endswith(":*") else arn + ":*"
+
+
 def find_state_machine_arn(name: str) -> str | None:
     """The ARN of the state machine called ``name``, or ``None``."""
     paginator = boto3.client("stepfunctions").get_paginator("list_state_machines")
@@ -225,17 +242,32 @@ def find_state_machine_arn(name: str) -> str | None:
     return None
 
 
-def ensure_state_machine(name: str, definition: dict, role_arn: str, progress=print) -> str:
-    """Create state machine ``name`` (or update its definition and role); return its ARN."""
+def ensure_state_machine(
+    name: str, definition: dict, role_arn: str, progress=print, **settings
+) -> str:
+    """Create state machine ``name`` (or update its definition and role); return its ARN.
+
+    ``settings`` are more ``CreateStateMachine`` fields, such as ``type="EXPRESS"`` and a
+    ``loggingConfiguration`` (an update applies the logging configuration; the type of a
+    machine cannot change, so a different one is a clear error)."""
     sfn = boto3.client("stepfunctions")
     arn = find_state_machine_arn(name)
     if arn:
+        wanted = settings.get("type", "STANDARD")
+        found = sfn.describe_state_machine(stateMachineArn=arn)["type"]
+        if found != wanted:
+            raise ValueError(
+                f"State machine {name} exists as {found}, and a machine's type cannot change: "
+                f"delete it (or run 99_clean_up) to create it as {wanted}."
+            )
+        updates = {key: settings[key] for key in ("loggingConfiguration",) if key in settings}
         retry_while_iam_propagates(
             sfn.update_state_machine,
             stateMachineArn=arn,
             definition=json.dumps(definition),
             roleArn=role_arn,
             progress=progress,
+            **updates,
         )
         return arn
     return retry_while_iam_propagates(
@@ -245,6 +277,7 @@ def ensure_state_machine(name: str, definition: dict, role_arn: str, progress=pr
         roleArn=role_arn,
         tags=tags("key"),
         progress=progress,
+        **settings,
     )["stateMachineArn"]
 
 
@@ -383,12 +416,21 @@ def _functions():
 
 
 def _log_groups():
-    """Lambda creates its log groups itself, untagged: they are found by the name prefix."""
+    """Lambda creates its log groups itself, untagged: they are found by the name prefix. The
+    groups state machines log to (``ensure_log_group``) carry the tag as well."""
     logs = boto3.client("logs")
     prefix = "/aws/lambda/" + NAME_PREFIX
     for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=prefix):
         for group in page["logGroups"]:
             yield Resource("log group", group["logGroupName"], group["arn"])
+    pages = logs.get_paginator("describe_log_groups").paginate(
+        logGroupNamePrefix=STATES_LOG_GROUP_PREFIX + NAME_PREFIX
+    )
+    for page in pages:
+        for group in page["logGroups"]:
+            arn = group["arn"].removesuffix(":*")
+            if _tagged(logs.list_tags_for_resource(resourceArn=arn).get("tags", {})):
+                yield Resource("log group", group["logGroupName"], group["arn"])
 
 
 def _event_rules():

@@ -1,4 +1,9 @@
-"""The execution runner: pick or edit an input, press Start, watch the graph until the end."""
+"""The execution runner: pick or edit an input, press Start, watch the graph until the end.
+
+Also the small pieces the tutorial's other widgets share with it (``inspector``'s data-flow
+inspector, ``asl_editor``'s editor): a coloured status line, and JSON that is not JSON
+explained in one sentence.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,34 @@ import ipywidgets as widgets
 from sfn_tutorial import executions, graph
 
 EDIT_YOUR_OWN = "(edit the JSON below)"
+GREEN, RED, BLUE, BLACK = "#1e8449", "#c0392b", "#2471a3", "black"
+
+
+def status_html(text: str, colour: str = BLACK) -> str:
+    """One line of text in a colour, for a widget's status line."""
+    return f"<span style='color:{colour}'>{html.escape(text)}</span>"
+
+
+def plain(markup: str) -> str:
+    """The text of a one-element HTML snippet (a status line written by ``status_html``)."""
+    return html.unescape(markup.split(">", 1)[-1].rsplit("<", 1)[0])
+
+
+def not_json_message(what: str, error: json.JSONDecodeError) -> str:
+    """``The input is not valid JSON: Expecting value at line 1, column 2.``"""
+    return f"{what} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+
+
+AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
+
+
+def aws_error_text(error: Exception) -> str:
+    """An error from boto3 in one line: AWS's code and message, or what botocore said (a
+    parameter it refused before sending, an endpoint it could not reach)."""
+    if isinstance(error, botocore.exceptions.ClientError):
+        found = error.response["Error"]
+        return f"{found.get('Code', '')}: {found.get('Message', '')}"
+    return str(error).replace("\n", " ")
 
 
 class ExecutionRunner(widgets.VBox):
@@ -21,6 +54,8 @@ class ExecutionRunner(widgets.VBox):
     the last line of a cell to show it. Everything it shows is also kept on the object
     (``message``, ``result``, ``graph_svg``), so tests can drive it with ``start_button.click()``.
     """
+
+    start_word = "Start"  # what messages call the start button
 
     def __init__(
         self, state_machine_arn: str, definition: dict, choices=(), field="TransactionType"
@@ -39,9 +74,10 @@ class ExecutionRunner(widgets.VBox):
             description="Input", layout=widgets.Layout(width="32em", height="6em")
         )
         self.start_button = widgets.Button(description="Start execution", button_style="primary")
-        self.status = widgets.HTML()
-        self.result = widgets.HTML()
-        self.graph_view = widgets.HTML()
+        # the DOM classes name the parts for the browser test (and for styling)
+        self.status = widgets.HTML().add_class("runner-status")
+        self.result = widgets.HTML().add_class("runner-result")
+        self.graph_view = widgets.HTML().add_class("runner-graph")
         self.picker.observe(self._on_pick, names="value")
         self.start_button.on_click(lambda _button: self.start())
         self._on_pick({"new": self.picker.value})
@@ -62,14 +98,14 @@ class ExecutionRunner(widgets.VBox):
     @property
     def message(self) -> str:
         """The status line, as plain text."""
-        return _plain(self.status.value)
+        return plain(self.status.value)
 
     def _on_pick(self, change) -> None:
         if change["new"] != EDIT_YOUR_OWN:
             self.input_box.value = json.dumps({self.field: change["new"]})
 
-    def _say(self, text: str, colour: str = "black") -> None:
-        self.status.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"
+    def _say(self, text: str, colour: str = BLACK) -> None:
+        self.status.value = status_html(text, colour)
 
     def _show_graph(self, events: list[dict]) -> None:
         self.graph_svg = graph.draw(self.definition, events or None).pipe(format="svg").decode()
@@ -83,9 +119,9 @@ class ExecutionRunner(widgets.VBox):
             self.result.value = ""  # an earlier run's answer would read as this input's
             self._show_graph([])
             self._say(
-                f"The input is not valid JSON: {error.msg} at line {error.lineno}, column "
-                f"{error.colno}. Fix it and press Start again; nothing was started.",
-                "#c0392b",
+                not_json_message("The input", error)
+                + f" Fix it and press {self.start_word} again; nothing was started.",
+                RED,
             )
             return None
 
@@ -101,10 +137,10 @@ class ExecutionRunner(widgets.VBox):
                 stateMachineArn=self.state_machine_arn, input=json.dumps(execution_input)
             )
         except botocore.exceptions.ClientError as error:
-            self._say(f"Step Functions refused to start: {error}", "#c0392b")
+            self._say(f"Step Functions refused to start: {error}", RED)
             return None
         arn = started["executionArn"]
-        self._say("Running ...", "#2471a3")
+        self._say("Running ...", BLUE)
         description = executions.wait_for_execution(arn, on_poll=lambda d: self._on_poll(arn, d))
         self._finish(description, executions.execution_history(arn))
         return description
@@ -118,14 +154,9 @@ class ExecutionRunner(widgets.VBox):
         self._show_graph(events)
         status = description["status"]
         if status == "SUCCEEDED":
-            self._say(f"{status}: {' -> '.join(executions.states_entered(events))}", "#1e8449")
+            self._say(f"{status}: {' -> '.join(executions.states_entered(events))}", GREEN)
             body = executions.pretty_json(description.get("output"))
         else:
-            self._say(f"{status}: {description.get('error', '')}", "#c0392b")
+            self._say(f"{status}: {description.get('error', '')}", RED)
             body = f"Error: {description.get('error', '')}\nCause: {description.get('cause', '')}"
         self.result.value = f"<pre style='white-space:pre-wrap'>{html.escape(body)}</pre>"
-
-
-def _plain(markup: str) -> str:
-    """The text of a one-element HTML snippet."""
-    return html.unescape(markup.split(">", 1)[-1].rsplit("<", 1)[0])

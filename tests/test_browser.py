@@ -1,11 +1,16 @@
-"""End to end: notebook 04's execution runner, used in JupyterLab in headless Chromium.
+"""End to end: the tutorial's widgets, used in JupyterLab in headless Chromium.
 
-tests/test_widgets.py drives the runner from Python. This module proves a learner sees and can
-use it: JupyterLab (on a temporary copy of notebooks/, so the committed notebooks never change)
-runs notebook 04 with Run All Cells, then the tests use the form as a learner would and read
-what the browser shows. A missing front-end extension, a JavaScript error or an output that
-never refreshes fails here. Each end state is kept as a screenshot in test-artifacts/browser/,
-with JupyterLab's log.
+tests/test_widgets.py, test_asl_editor.py and test_inspector.py drive the widgets from Python.
+This module proves a learner sees and can use them: JupyterLab (on a temporary copy of
+notebooks/, so the committed notebooks never change) runs a notebook with Run All Cells, then
+the tests use the form as a learner would and read what the browser shows: notebook 04's
+execution runner, notebook 03's ASL editor and notebook 06's data-flow inspector, each in a
+page of its own. A missing front-end extension, a JavaScript error or an output that never
+refreshes fails here. Each end state is kept as a screenshot in test-artifacts/browser/, with
+JupyterLab's log.
+
+A busy machine must not make it flaky: it waits for what the page shows (a status text, a node's
+colour), never for a fixed time, and a kernel status request that fails is asked again.
 
 Needs Debian's Chromium (`make test` installs it with ``scripts/setup.sh browser``), driven by
 Playwright: without it the module is skipped, except in CI (``CI`` set), where that is a failure.
@@ -22,6 +27,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +44,8 @@ except ImportError:  # pragma: no cover - reported by the `chromium` fixture
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 NOTEBOOK = "04_executions.ipynb"
+EDITOR_NOTEBOOK = "03_state_machine.ipynb"
+INSPECTOR_NOTEBOOK = "06_state_types_and_data_flow.ipynb"
 SUCCEEDED_FILL = STATUS_COLOURS["succeeded"][0]
 FAILED_FILL = STATUS_COLOURS["failed"][0]
 
@@ -118,8 +126,27 @@ class Lab:
     token: str
 
     def notebook_url(self, name: str) -> str:
-        """The JupyterLab page that opens notebook `name`."""
-        return f"{self.url}/lab/tree/{name}?token={self.token}"
+        """The JupyterLab page that opens notebook `name`, in a workspace of its own (so a page
+        shows that notebook only, not every notebook an earlier page opened)."""
+        workspace = Path(name).stem
+        return f"{self.url}/lab/workspaces/{workspace}/tree/{name}?token={self.token}"
+
+    def api(self, path: str):
+        """JupyterLab's REST answer for `path`, or None when it fails this time: under load the
+        server sometimes answers 500 or not at all, and the callers poll again."""
+        try:
+            with urllib.request.urlopen(f"{self.url}{path}?token={self.token}", timeout=5) as r:
+                return json.load(r)
+        except (OSError, ValueError):  # URLError, HTTPError and timeouts are OSErrors
+            return None
+
+    def kernel_of(self, notebook: str) -> dict | None:
+        """The kernel of the session of `notebook` (its model: execution_state, connections)."""
+        sessions = self.api("/api/sessions") or []
+        for session in sessions:
+            if session.get("path", "").endswith(notebook) and session.get("kernel"):
+                return session["kernel"]
+        return None
 
 
 def lab_environment(home: Path) -> dict[str, str]:
@@ -169,20 +196,21 @@ def wait_until_serving(lab: Lab, process: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"JupyterLab did not start in {LAB_START_SECONDS} s:\n{log.read_text()}")
 
 
-def wait_for_kernel(lab: Lab) -> None:
-    """Return once the notebook's kernel is started, idle and connected to the page.
+def wait_for_kernel(lab: Lab, notebook: str, timeout_ms: int = KERNEL_MS) -> None:
+    """Return once `notebook`'s kernel is started, idle and connected to its page.
 
     (The page's own kernel indicator says "idle" for a moment before the kernel connects;
-    Run All Cells then asks which kernel to start instead of running anything.)
+    Run All Cells then asks which kernel to start instead of running anything.) Another
+    notebook's kernel does not count, and a failed status request is simply asked again.
     """
-    deadline = time.monotonic() + KERNEL_MS / 1000
+    deadline = time.monotonic() + timeout_ms / 1000
+    kernel = None
     while time.monotonic() < deadline:
-        with urllib.request.urlopen(f"{lab.url}/api/kernels?token={lab.token}", timeout=5) as r:
-            kernels = json.load(r)
-        if any(k["execution_state"] == "idle" and k["connections"] > 0 for k in kernels):
+        kernel = lab.kernel_of(notebook)
+        if kernel and kernel["execution_state"] == "idle" and kernel["connections"] > 0:
             return
         time.sleep(0.25)
-    pytest.fail(f"The notebook's kernel did not start in {KERNEL_MS // 1000} s: {kernels}")
+    pytest.fail(f"The kernel of {notebook} was not idle in {timeout_ms // 1000} s: {kernel}")
 
 
 @pytest.fixture(scope="module")
@@ -238,45 +266,101 @@ def js_errors() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def page(chromium, jupyterlab, js_errors):
-    """A page of headless Chromium, for this module."""
+def browser(chromium):
+    """Headless Chromium, for this module."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            new_page = context.new_page()
-            new_page.on("pageerror", lambda error: js_errors.append(str(error)))
-            yield new_page
+            yield launched
         finally:
-            browser.close()
+            launched.close()
+
+
+def new_page(browser, js_errors):
+    """A page of its own (a new browser context) whose uncaught errors go to `js_errors`."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    opened = context.new_page()
+    opened.on("pageerror", lambda error: js_errors.append(str(error)))
+    return opened
+
+
+def open_and_run(page, lab: Lab, notebook: str, source: str, selector: str, name: str):
+    """Open `notebook`, Run All Cells, and return the locator of the widget (`selector`) in
+    the output of the cell whose code contains `source`."""
+    page.goto(lab.notebook_url(notebook), timeout=KERNEL_MS)
+    with screenshot_on_failure(page, f"00-{Path(notebook).stem}"):
+        expect(page.locator(".jp-NotebookPanel .jp-CodeCell").first).to_be_visible(
+            timeout=KERNEL_MS
+        )
+        wait_for_kernel(lab, notebook)
+        idle = page.locator(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status=idle]")
+        expect(idle).to_have_count(1, timeout=KERNEL_MS)
+        run_all_cells(page)
+        page.wait_for_function(ALL_CELLS_RAN_JS, timeout=KERNEL_MS)
+        cell = page.locator(".jp-CodeCell").filter(has_text=source)
+        widget = cell.locator(f".jp-OutputArea-output {selector}")
+        cell.scroll_into_view_if_needed()
+        if not is_drawn(widget):
+            pytest.fail(
+                f"{notebook} ran, but its {name} is not drawn as a widget; the cell shows "
+                f"{cell.locator('.jp-OutputArea').inner_text()!r}. Is the ipywidgets "
+                "JupyterLab extension (the jupyterlab_widgets package) installed?",
+                pytrace=False,
+            )
+    return widget
+
+
+@pytest.fixture(scope="module")
+def page(browser, js_errors):
+    """The page of notebook 04."""
+    return new_page(browser, js_errors)
 
 
 @pytest.fixture(scope="module")
 def runner(page, jupyterlab):
     """Notebook 04 opened and run in full; the locator of its execution runner widget."""
-    page.goto(jupyterlab.notebook_url(NOTEBOOK), timeout=KERNEL_MS)
-    with screenshot_on_failure(page, "00-notebook"):
-        expect(page.locator(".jp-NotebookPanel .jp-CodeCell").first).to_be_visible(
-            timeout=KERNEL_MS
-        )
-        wait_for_kernel(jupyterlab)
-        idle = page.locator(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status=idle]")
-        expect(idle).to_have_count(1, timeout=KERNEL_MS)
-        run_all_cells(page)
-        page.wait_for_function(ALL_CELLS_RAN_JS, timeout=KERNEL_MS)
-        cell = page.locator(".jp-CodeCell").filter(has_text="helpers.execution_runner")
-        widget = cell.locator(".jp-OutputArea-output .widget-vbox").filter(
-            has=page.get_by_role("button", name="Start execution")
-        )
-        cell.scroll_into_view_if_needed()
-        if not is_drawn(widget):
-            pytest.fail(
-                "Notebook 04 ran, but its execution runner is not drawn as a widget; the cell "
-                f"shows {cell.locator('.jp-OutputArea').inner_text()!r}. Is the ipywidgets "
-                "JupyterLab extension (the jupyterlab_widgets package) installed?",
-                pytrace=False,
-            )
-    return widget
+    widget = open_and_run(
+        page, jupyterlab, NOTEBOOK, "helpers.execution_runner", ".widget-vbox", "execution runner"
+    )
+    return widget.filter(has=page.get_by_role("button", name="Start execution"))
+
+
+@pytest.fixture(scope="module")
+def editor_page(browser, js_errors):
+    """The page of notebook 03."""
+    return new_page(browser, js_errors)
+
+
+@pytest.fixture(scope="module")
+def editor(editor_page, jupyterlab):
+    """Notebook 03 opened and run in full; the locator of its ASL editor widget."""
+    return open_and_run(
+        editor_page,
+        jupyterlab,
+        EDITOR_NOTEBOOK,
+        "helpers.asl_editor",
+        ".asl-editor-widget",
+        "ASL editor",
+    )
+
+
+@pytest.fixture(scope="module")
+def inspector_page(browser, js_errors):
+    """The page of notebook 06."""
+    return new_page(browser, js_errors)
+
+
+@pytest.fixture(scope="module")
+def inspector(inspector_page, jupyterlab):
+    """Notebook 06 opened and run in full; the locator of its data-flow inspector widget."""
+    return open_and_run(
+        inspector_page,
+        jupyterlab,
+        INSPECTOR_NOTEBOOK,
+        "helpers.data_flow_inspector",
+        ".data-flow-inspector",
+        "data-flow inspector",
+    )
 
 
 def is_drawn(widget) -> bool:
@@ -326,15 +410,21 @@ def end_state(page, runner, name: str):
     runner.screenshot(path=ARTIFACTS / f"{name}.png")
 
 
-def parts(runner):
+def parts(runner, button="Start execution"):
     """The runner's input box, start button, status line, graph and result, as locators."""
     return (
-        runner.locator(".widget-textarea textarea"),
-        runner.get_by_role("button", name="Start execution"),
-        runner.locator(":scope > .widget-html"),
-        runner.locator(":scope > .widget-hbox > .widget-html").nth(0),
-        runner.locator(":scope > .widget-hbox > .widget-html").nth(1),
+        runner.locator(".widget-textarea:not(.asl-editor) textarea"),
+        runner.get_by_role("button", name=button),
+        runner.locator(".runner-status"),
+        runner.locator(".runner-graph"),
+        runner.locator(".runner-result"),
     )
+
+
+def settle(lab: Lab, notebook: str) -> None:
+    """Wait until the kernel has handled what the page sent (a typed value), so that a click
+    that follows is not handled before it (the kernel would run the previous input)."""
+    wait_for_kernel(lab, notebook, timeout_ms=EXECUTION_MS)
 
 
 def wait_for_node_fill(page, graph_view, state: str, fill: str) -> None:
@@ -342,6 +432,14 @@ def wait_for_node_fill(page, graph_view, state: str, fill: str) -> None:
     handle = graph_view.element_handle()
     page.wait_for_function(
         f"(args) => ({NODE_FILL_JS})(args) === {fill!r}", arg=[handle, state], timeout=EXECUTION_MS
+    )
+
+
+def wait_for_node(page, graph_view, state: str) -> None:
+    """Wait until the graph has a node for `state` (drawn in any colour)."""
+    handle = graph_view.element_handle()
+    page.wait_for_function(
+        f"(args) => ({NODE_FILL_JS})(args) !== null", arg=[handle, state], timeout=UI_MS
     )
 
 
@@ -361,23 +459,25 @@ def test_purchase_lights_up_process_purchase(page, runner):
         )
 
 
-def test_input_matching_no_rule_fails_on_the_choice_state(page, runner):
+def test_input_matching_no_rule_fails_on_the_choice_state(page, runner, jupyterlab):
     """An input no rule matches: the Choice state turns red, the status names the error."""
     with end_state(page, runner, "02-no-choice-matched"):
         input_box, start, status, graph_view, result = parts(runner)
         runner.locator(".widget-dropdown select").select_option("(edit the JSON below)")
         input_box.fill('{"TransactionType": "EXCHANGE"}')
+        settle(jupyterlab, NOTEBOOK)
         start.click()
         expect(status).to_have_text("FAILED: States.NoChoiceMatched", timeout=EXECUTION_MS)
         wait_for_node_fill(page, graph_view, "ProcessTransaction", FAILED_FILL)
         expect(result).to_contain_text("Cause: No Choice Rule matched", timeout=UI_MS)
 
 
-def test_invalid_json_is_explained_without_a_traceback(page, runner):
+def test_invalid_json_is_explained_without_a_traceback(page, runner, jupyterlab):
     """Input that is not JSON: a clear message in the form, no traceback in any cell."""
     with end_state(page, runner, "03-invalid-json"):
         input_box, start, status, _graph_view, _result = parts(runner)
         input_box.fill("{TransactionType: PURCHASE}")
+        settle(jupyterlab, NOTEBOOK)
         start.click()
         expect(status).to_contain_text("The input is not valid JSON", timeout=EXECUTION_MS)
         expect(status).to_contain_text("line 1, column 2")
@@ -388,18 +488,78 @@ def test_invalid_json_is_explained_without_a_traceback(page, runner):
         assert errors.count() == 0, errors.all_inner_texts()
 
 
-def test_widget_callbacks_logged_no_error(page, runner):
+def test_editor_lists_a_missing_next_target_redraws_when_fixed_and_runs(
+    editor_page, editor, jupyterlab
+):
+    """In notebook 03's editor: a `Next` naming a missing state shows MISSING_TRANSITION_TARGET
+    (typed, not validated by a button); renaming the state to match redraws the graph; Run
+    deploys it and colours the path."""
+    page = editor_page
+    with end_state(page, editor, "05-editor"):
+        text_area = editor.locator(".asl-editor textarea")
+        diagnostics = editor.locator(".asl-diagnostics")
+        input_box, run, status, graph_view, result = parts(editor, button="Run")
+        expect(diagnostics).to_contain_text("Valid", timeout=UI_MS)
+        definition = json.loads(text_area.input_value())
+        definition["States"]["ProcessTransaction"]["Choices"][1]["Next"] = "ProcessRefunds"
+        text_area.fill(json.dumps(definition, indent=2))
+        expect(diagnostics).to_contain_text("MISSING_TRANSITION_TARGET", timeout=UI_MS)
+        expect(diagnostics).to_contain_text("/States/ProcessTransaction/Choices[1]/Next")
+        page.screenshot(path=ARTIFACTS / "05-editor-missing-target.png")
+
+        definition["States"]["ProcessRefunds"] = definition["States"].pop("ProcessRefund")
+        text_area.fill(json.dumps(definition, indent=2))
+        expect(diagnostics).to_contain_text("Valid", timeout=UI_MS)
+        wait_for_node(page, graph_view, "ProcessRefunds")
+
+        editor.locator(".widget-dropdown select").select_option("REFUND")
+        expect(input_box).to_have_value('{"TransactionType": "REFUND"}', timeout=UI_MS)
+        settle(jupyterlab, EDITOR_NOTEBOOK)
+        run.click()
+        expect(status).to_have_text(
+            "SUCCEEDED: ProcessTransaction -> ProcessRefunds", timeout=EXECUTION_MS
+        )
+        wait_for_node_fill(page, graph_view, "ProcessRefunds", SUCCEEDED_FILL)
+        expect(result).to_contain_text("Hello from Refund Processor!", timeout=UI_MS)
+
+
+def test_inspector_shows_what_a_result_path_change_does(inspector_page, inspector, jupyterlab):
+    """In notebook 06's inspector: `"ResultPath": "$"` instead of `"$.tracking"` changes the
+    stage after ResultPath from adding `tracking` to replacing the input with the result."""
+    page = inspector_page
+    with end_state(page, inspector, "06-inspector"):
+        state_box = inspector.locator(".inspector-state textarea")
+        status = inspector.locator(".inspector-status")
+        after_result_path = inspector.locator("tr[data-stage=afterResultPath]")
+        expect(after_result_path).to_contain_text("added tracking", timeout=UI_MS)
+        state = json.loads(state_box.input_value())
+        state["ResultPath"] = "$"
+        state_box.fill(json.dumps(state, indent=2))
+        settle(jupyterlab, INSPECTOR_NOTEBOOK)
+        inspector.get_by_role("button", name="Test state").click()
+        expect(after_result_path).to_contain_text(
+            "added status; removed order, request", timeout=EXECUTION_MS
+        )
+        expect(after_result_path).to_contain_text('"ResultPath": "$"')
+        expect(status).to_have_text("SUCCEEDED: the next state is KeepTracking")
+
+
+@pytest.mark.parametrize("which", ["page", "editor_page", "inspector_page"])
+def test_widget_callbacks_logged_no_error(request, which):
     """A widget callback's exception shows in no cell: JupyterLab sends it to the log console."""
+    page = request.getfixturevalue(which)
+    if page.url == "about:blank":
+        pytest.skip(f"the {which} was not opened: its test did not run")
     menu(page, "View", "Show Log Console")
     log_console = page.locator(".jp-LogConsolePanel")
     expect(log_console).to_be_visible(timeout=UI_MS)
-    page.screenshot(path=ARTIFACTS / "04-log-console.png")
+    page.screenshot(path=ARTIFACTS / f"07-log-console-{which}.png")
     errors = log_console.locator('[data-log-level="error"]')
     assert errors.count() == 0 and "Traceback" not in log_console.inner_text(), (
         log_console.inner_text()
     )
 
 
-def test_no_javascript_errors(runner, js_errors):
-    """Nothing above raised an uncaught JavaScript error in the page."""
+def test_no_javascript_errors(js_errors):
+    """Nothing above raised an uncaught JavaScript error in any page."""
     assert js_errors == []

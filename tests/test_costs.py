@@ -132,3 +132,67 @@ def test_a_blog_execution_is_priced_from_its_history_and_its_functions_report_li
     assert items["state transitions"][1] == "2"  # the Choice and one Task
     assert items["Lambda requests"][1] == "1"  # ProcessPurchase, once
     assert "Seoul" in table.title
+
+
+def test_a_month_of_the_blog_workflow_as_standard_and_as_express():
+    # 1,000,000 runs of 2 transitions: 2,000,000 less the 4,000 free = 1,996,000 × $0.025 per
+    # 1,000 = $49.90 in us-east-1. As Express, 80 ms each (billed 100 ms at 64 MB): 1,000,000 ×
+    # $1.00 per million = $1.00, and 1,000,000 × 0.1 s × 64/1024 GB = 6,250 GB-s ×
+    # $0.0000166667 = $0.1042; $1.1042 in all.
+    standard, express = costs.monthly_comparison(2, 80, 1_000_000, "us-east-1")
+    assert standard.total == pytest.approx(49.90)
+    assert express.total == pytest.approx(1.1042, abs=0.0001)
+    assert [line[1] for line in express.lines] == [1_000_000, pytest.approx(6250)]
+
+
+def test_a_small_month_of_standard_is_free():
+    standard, express = costs.monthly_comparison(2, 80, 1_000, "us-east-1")
+    assert standard.total == 0  # 2,000 transitions, inside the 4,000 free
+    assert express.total > 0  # Express has no free tier
+
+
+def test_execution_duration_is_first_to_last_event():
+    assert (
+        costs.execution_duration_ms(events("ExecutionStarted", "ExecutionSucceeded", seconds=1.5))
+        == 1500
+    )
+
+
+def test_a_map_over_1000_items_priced_three_ways_in_us_east_1():
+    # 1,000 items, 20 ms of Lambda work each at 128 MB; Distributed batches of 50 (20 children).
+    inline, standard, express = costs.map_design_estimates(1000, 50, 20, 128, "us-east-1").values()
+    # Inline Map in Standard: the Map entered once + 1,000 iterations × 1 Task = 1,001
+    # transitions × $0.000025 = $0.025025; 1,000 Lambda calls × $0.0000002 = $0.0002;
+    # 1,000 × 0.020 s × 0.125 GB = 2.5 GB-s × $0.0000166667 = $0.00004166675.
+    assert [line[1] for line in inline.lines] == [1001, 1000, pytest.approx(2.5)]
+    assert inline.total == pytest.approx(0.025025 + 0.0002 + 0.00004166675)
+    # Distributed, Standard children: 1 (Map) + 20 (one per child started) + 20 × 1 (each
+    # child's Task) = 41 × $0.000025 = $0.001025; 20 Lambda calls of 1,000 ms: $0.000004 and
+    # 20 × 1 s × 0.125 GB = 2.5 GB-s, $0.00004166675.
+    assert [line[1] for line in standard.lines] == [41, 20, pytest.approx(2.5)]
+    assert standard.total == pytest.approx(0.001025 + 0.000004 + 0.00004166675)
+    # Distributed, Express children: 21 transitions in the parent ($0.000525); 20 Express
+    # requests ($0.00002) of 1,000 ms at 64 MB: 20 × 1 s × 0.0625 GB = 1.25 GB-s ×
+    # $0.0000166667 = $0.000020833375; Lambda as above.
+    assert [line[1] for line in express.lines] == [21, 20, pytest.approx(1.25), 20, 2.5]
+    assert express.total == pytest.approx(
+        0.000525 + 0.00002 + 0.000020833375 + 0.000004 + 0.00004166675
+    )
+
+
+def test_map_designs_in_seoul_use_seouls_transition_price():
+    # Seoul: $0.0271 per 1,000 transitions: 1,001 × 0.0000271 = $0.0271271.
+    inline, *_ = costs.map_design_estimates(1000, 50, 20, 128, "ap-northeast-2").values()
+    assert inline.lines[0][-1] == pytest.approx(0.0271271)
+
+
+def test_a_last_partial_batch_is_one_more_child():
+    _, standard, _ = costs.map_design_estimates(1001, 50, 20, 128, "us-east-1").values()
+    assert standard.lines[0][1] == 1 + 21 + 21
+
+
+def test_dollars_show_a_fraction_of_a_cent():
+    assert costs.dollars(54.0912) == "$54.09"
+    assert costs.dollars(0.0271271) == "$0.02713"
+    assert costs.dollars(0.0000013104) == "$0.00000131"
+    assert costs.dollars(0) == "$0.00"

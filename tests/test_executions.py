@@ -5,7 +5,7 @@ import json
 import boto3
 import pytest
 
-from sfn_tutorial import executions
+from sfn_tutorial import executions, resources
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +145,105 @@ def test_an_aws_execution_report_links_to_the_console(monkeypatch):
     )
     monkeypatch.setenv("TUTORIAL_TARGET", "local")
     assert executions.console_link(arn) is None
+
+
+def test_a_logged_event_becomes_a_history_event():
+    # AWS's log event: text fields, details as the history event's details.
+    message = {
+        "id": "4",
+        "type": "TaskStateEntered",
+        "details": {"name": "ProcessPurchase", "input": "{}"},
+        "previous_event_id": "3",
+        "event_timestamp": "1668095539607",
+        "execution_arn": "arn:aws:states:us-east-1:123456789012:express:M:n:i",
+        "redrive_count": "0",
+    }
+    event = executions.history_event(message)
+    assert event["id"] == 4 and event["previousEventId"] == 3
+    assert event["stateEnteredEventDetails"] == {"name": "ProcessPurchase", "input": "{}"}
+    assert event["timestamp"].timestamp() == 1668095539.607
+    failed = executions.history_event({**message, "type": "LambdaFunctionFailed", "details": {}})
+    assert not any(key.endswith("EventDetails") for key in failed)
+    scheduled = executions.history_event({**message, "type": "TaskScheduled"})
+    assert "taskScheduledEventDetails" in scheduled
+
+
+def test_arns_of_express_executions():
+    express = "arn:aws:states:us-east-1:123456789012:express:Machine:name:id"
+    standard = "arn:aws:states:us-east-1:123456789012:execution:Machine:name"
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:Machine"
+    assert executions.is_express(express) and not executions.is_express(standard)
+    assert executions.machine_of(express) == machine == executions.machine_of(standard)
+    group = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/x:*"
+    assert executions.log_group_name(group) == "/aws/vendedlogs/states/x"
+
+
+def test_logged_history_reads_an_express_execution_back_from_its_log_group(blog_stack):
+    group = resources.ensure_log_group("executions-test")
+    arn = resources.ensure_state_machine(
+        resources.resource_name("executions-express"),
+        blog_stack.definition,
+        blog_stack.states_role_arn,
+        lambda message: None,
+        type="EXPRESS",
+        loggingConfiguration={
+            "level": "ALL",
+            "includeExecutionData": True,
+            "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": group}}],
+        },
+    )
+    sfn = boto3.client("stepfunctions")
+    started = sfn.start_execution(stateMachineArn=arn, input='{"TransactionType": "REFUND"}')
+    events = executions.logged_history(group, started["executionArn"])
+    assert executions.states_entered(events) == ["ProcessTransaction", "ProcessRefund"]
+    assert events[-1]["type"] == "ExecutionSucceeded"
+    assert [row[1] for row in executions.history_table(events).rows][0] == "ExecutionStarted"
+
+
+def test_logged_history_says_what_to_check_when_nothing_was_logged(emulator):
+    group = resources.ensure_log_group("executions-test")
+    missing = "arn:aws:states:ap-northeast-2:123456789012:express:nobody:n:i"
+    with pytest.raises(LookupError, match="loggingConfiguration level ALL"):
+        executions.logged_history(group, missing, wait_s=0)
+
+
+LAMBDA_REPORT = json.dumps(
+    {
+        "errorMessage": "Card ending 4444 was declined",
+        "errorType": "CardDeclined",
+        "requestId": "88204693-6e7b-47f1-800a-730aee38e616",
+        "stackTrace": [
+            '  File "/var/task/lambda_function.py", line 3, in outer\n    inner()\n',
+            '  File "/var/task/lambda_function.py", line 9, in helper\n    check()\n',
+            '  File "/var/task/lambda_function.py", line 25, in charge\n    raise CardDeclined()\n',
+        ],
+    }
+)
+
+
+def test_a_caught_lambda_error_is_folded_in_the_report_of_a_success():
+    output = json.dumps({"amount": 42, "error": {"Error": "CardDeclined", "Cause": LAMBDA_REPORT}})
+    description = {
+        "name": "n",
+        "status": "SUCCEEDED",
+        "output": output,
+        "executionArn": "arn:aws:states:us-east-1:123456789012:execution:M:n",
+    }
+    report = executions.execution_report(description, [])
+    assert '"Cause": "<CardDeclined: Card ending 4444 was declined>"' in report
+    assert "stackTrace" not in report and "Cause folded" in report
+    plain = {**description, "output": json.dumps({"error": {"Cause": "not JSON"}})}
+    assert "Cause folded" not in executions.execution_report(plain, [])
+
+
+def test_cause_text_shows_type_message_and_the_end_of_the_trace():
+    text = executions.cause_text(LAMBDA_REPORT)
+    assert text.splitlines()[:2] == [
+        "errorType:    CardDeclined",
+        "errorMessage: Card ending 4444 was declined",
+    ]
+    assert "(1 earlier frame left out)" in text and "line 25, in charge" in text
+    assert "in outer" not in text
+    assert executions.cause_text("The payment could not be completed") == (
+        "The payment could not be completed"
+    )

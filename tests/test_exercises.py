@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import time
 from pathlib import Path
 
 import boto3
@@ -67,11 +68,19 @@ def function_settings(arn: str, **settings) -> None:
 # ---------------------------------------------------------------- the registry and helpers.check
 
 
-def test_every_notebook_from_01_to_09_has_one_to_three_checks():
+def lesson_numbers() -> list[str]:
+    """The numbers of the notebooks that teach: every numbered one but 00 (the overview) and
+    99 (clean-up)."""
+    numbers = [path.name[:2] for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))]
+    return [number for number in numbers if number not in ("00", "99")]
+
+
+def test_every_notebook_from_01_on_has_one_to_three_checks():
     ids = list(exercises.CHECKS)
-    assert all(re.fullmatch(r"0[1-9]-[a-z]+(-[a-z]+)*", exercise_id) for exercise_id in ids), ids
-    per_notebook = {n: sum(i.startswith(f"0{n}-") for i in ids) for n in range(1, 10)}
+    assert all(re.fullmatch(r"\d\d-[a-z]+(-[a-z]+)*", exercise_id) for exercise_id in ids), ids
+    per_notebook = {n: sum(i.startswith(f"{n}-") for i in ids) for n in lesson_numbers()}
     assert all(1 <= count <= 3 for count in per_notebook.values()), per_notebook
+    assert {exercise_id[:2] for exercise_id in ids} <= set(per_notebook), ids
 
 
 def test_every_check_is_documented():
@@ -525,6 +534,95 @@ def test_09_variables_reads_assign_and_the_newest_output(workflows_role):
     assert "120 on 1200" in right("09-variables")
     run(arn, {"customer": "kim"})
     wrong("09-variables", "FAILED")
+
+
+# ---------------------------------------------------------------- 11 Standard vs Express
+
+
+def express_logged(name: str, definition: dict, role: str, group_arn: str, **logging) -> str:
+    configuration = {
+        "level": "ALL",
+        "includeExecutionData": True,
+        "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": group_arn}}],
+        **logging,
+    }
+    return resources.ensure_state_machine(
+        resource_name(name),
+        definition,
+        role,
+        quiet,
+        type="EXPRESS",
+        loggingConfiguration=configuration,
+    )
+
+
+def sync_run(arn: str, execution_input) -> dict:
+    sfn = boto3.client("stepfunctions")
+    return sfn.start_sync_execution(stateMachineArn=arn, input=json.dumps(execution_input))
+
+
+def test_11_errors_reads_the_logging_configuration_and_the_log(blog_stack):
+    role, definition = blog_stack.states_role_arn, blog_stack.definition
+    group = resources.ensure_log_group("TransactionsExpressLogged")
+    wrong("11-errors", "no state machine sfn-tutorial-TransactionsErrorsOnly")
+    arn = resources.ensure_state_machine(
+        resource_name("TransactionsErrorsOnly"), definition, role, quiet
+    )
+    wrong("11-errors", "is a STANDARD machine")
+    boto3.client("stepfunctions").delete_state_machine(stateMachineArn=arn)
+    arn = express_logged("TransactionsErrorsOnly", definition, role, group)
+    wrong("11-errors", "level ALL")
+    arn = express_logged("TransactionsErrorsOnly", definition, role, group, level="ERROR")
+    wrong("11-errors", "logs its execution data")
+    other = resources.ensure_log_group("elsewhere")
+    express_logged(
+        "TransactionsErrorsOnly",
+        definition,
+        role,
+        other.replace("sfn-tutorial-", "team-"),
+        level="ERROR",
+        includeExecutionData=False,
+    )
+    wrong("11-errors", "not send its logs to a tutorial log group")
+    express_logged(
+        "TransactionsErrorsOnly", definition, role, group, level="ERROR", includeExecutionData=False
+    )
+    wrong("11-errors", "holds no event")
+    sync_run(arn, {"TransactionType": "PURCHASE"})  # succeeds: nothing at level ERROR
+    wrong("11-errors", "holds no event")
+    express_logged("TransactionsErrorsOnly", definition, role, group, level="ALL")
+    sync_run(arn, {"TransactionType": "EXCHANGE"})
+    express_logged(
+        "TransactionsErrorsOnly", definition, role, group, level="ERROR", includeExecutionData=False
+    )
+    wrong("11-errors", "logged more than its errors")
+    sync_run(arn, {"TransactionType": "EXCHANGE"})
+    right("11-errors")
+
+
+def test_11_async_reads_the_newest_logged_execution(blog_stack):
+    role, definition = blog_stack.states_role_arn, blog_stack.definition
+    wrong("11-async", "no state machine sfn-tutorial-TransactionsExpressLogged")
+    group = resources.ensure_log_group("TransactionsExpressLogged")
+    arn = express_logged("TransactionsExpressLogged", definition, role, group)
+    wrong("11-async", "not a finished REFUND")
+    sfn = boto3.client("stepfunctions")
+    purchase = sfn.start_execution(
+        stateMachineArn=arn, input=json.dumps({"TransactionType": "PURCHASE"})
+    )
+    executions.logged_history(group, purchase["executionArn"])
+    wrong("11-async", "not a finished REFUND")
+    refund = sfn.start_execution(
+        stateMachineArn=arn, input=json.dumps({"TransactionType": "REFUND"})
+    )
+    executions.logged_history(group, refund["executionArn"])
+    right("11-async")
+    time.sleep(0.01)  # the next execution starts a millisecond later at least
+    purchase = sfn.start_execution(
+        stateMachineArn=arn, input=json.dumps({"TransactionType": "PURCHASE"})
+    )
+    executions.logged_history(group, purchase["executionArn"])
+    wrong("11-async", "not a finished REFUND")
 
 
 # ---------------------------------------------------------------- the notebooks' exercise cells

@@ -63,3 +63,20 @@ def test_find_and_clean_up(blog_stack, capsys):
     deleted = helpers.clean_up()
     assert deleted and f"Deleted {len(deleted)} resources." in capsys.readouterr().out
     assert helpers.find_tutorial_resources().rows == []
+
+
+def test_data_flow_inspector_tests_a_state_as_the_workflows_role(emulator):
+    form = helpers.data_flow_inspector(
+        {"Type": "Pass", "ResultPath": "$.copy", "End": True}, {"a": 1}
+    )
+    assert form.role_arn.endswith(":role/sfn-tutorial-workflows-role")
+    form.test_button.click()
+    assert form.stages[-1].value == {"a": 1, "copy": {"a": 1}}
+
+
+def test_asl_editor_deploys_as_the_workflows_role(blog_stack):
+    editor = helpers.asl_editor(blog_stack.definition, "helpers-editor", ["PURCHASE"])
+    assert editor.diagnostics == [] and editor.name == "sfn-tutorial-helpers-editor"
+    arn = editor.deploy()
+    role = boto3.client("stepfunctions").describe_state_machine(stateMachineArn=arn)["roleArn"]
+    assert role.endswith(":role/sfn-tutorial-workflows-role")

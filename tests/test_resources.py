@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 
 import boto3
+import pytest
 
 from sfn_tutorial import resources
 
@@ -189,3 +190,26 @@ def test_ensure_state_machine_puts_an_edited_definition_in_place(emulator):
     edited = _with_default(blog)
     assert resources.ensure_state_machine(name, edited, role) == arn
     assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == edited
+
+
+def test_log_groups_for_state_machines_are_tagged_and_cleaned_up(emulator):
+    logs = boto3.client("logs")
+    arn = resources.ensure_log_group("resources-test")
+    assert arn == resources.ensure_log_group("resources-test")  # a second call changes nothing
+    name = "/aws/vendedlogs/states/sfn-tutorial-resources-test"
+    assert arn.endswith(f":log-group:{name}:*")
+    logs.create_log_group(logGroupName="/aws/vendedlogs/states/sfn-tutorial-not-ours")
+    found = [r.name for r in resources.find_tutorial_resources() if r.kind == "log group"]
+    assert name in found and "/aws/vendedlogs/states/sfn-tutorial-not-ours" not in found
+    resources.clean_up(progress=lambda message: None)
+    left = [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]]
+    assert name not in left and "/aws/vendedlogs/states/sfn-tutorial-not-ours" in left
+
+
+def test_ensure_state_machine_refuses_to_change_a_machines_type(emulator):
+    role = resources.ensure_role(resources.resource_name("type-test-role"), "states.amazonaws.com")
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    name = resources.resource_name("type-test")
+    resources.ensure_state_machine(name, definition, role, lambda message: None, type="EXPRESS")
+    with pytest.raises(ValueError, match="exists as EXPRESS"):
+        resources.ensure_state_machine(name, definition, role, lambda message: None)

@@ -58,7 +58,9 @@ def test_invalid_json_is_explained_and_nothing_starts(runner, blog_stack):
     runner.input_box.value = "{TransactionType: PURCHASE}"
     runner.start_button.click()
     assert runner.message.startswith("The input is not valid JSON: Expecting property name")
-    assert "line 1, column 2" in runner.message
+    assert runner.message.endswith(
+        "line 1, column 2. Fix it and press Start again; nothing was started."
+    )
     assert "Traceback" not in runner.status.value
     assert runner.input_box.value == "{TransactionType: PURCHASE}"  # nothing lost
     assert runner.result.value == ""

@@ -4,6 +4,10 @@ import time
 
 
 def ship(event, context):
-    """Wait ``event["partner_delay_s"]`` seconds (the partner's answer time), then confirm."""
+    """Wait ``event["partner_delay_s"]`` seconds (the partner's answer time), then confirm
+    (naming the order when the input has one)."""
     time.sleep(event.get("partner_delay_s", 0))
-    return {"shipped": True, "order": event.get("order")}
+    confirmation = {"shipped": True}
+    if "order" in event:
+        confirmation["order"] = event["order"]
+    return confirmation

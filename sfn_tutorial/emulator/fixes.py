@@ -18,6 +18,7 @@ from sfn_tutorial.emulator.sqs import api as sqs_api
 from sfn_tutorial.emulator.stepfunctions import (
     api,
     branches,
+    execution_logs,
     interpreter,
     jsonata_support,
     map_state,
@@ -38,7 +39,8 @@ def apply(port: int) -> None:
     api.apply(port)  # Step Functions' API: error codes, validation, interpreter on this server
     lambda_service.apply(f"http://127.0.0.1:{port}")  # Invoke runs the real handler
     rules.apply()  # EventBridge rules start executions; schedules fire
-    sync_executions.apply()  # StartSyncExecution for EXPRESS state machines
+    sync_executions.apply()  # StartSyncExecution; Express executions keep no history, as on AWS
+    execution_logs.apply()  # executions write their history to CloudWatch Logs when configured
     execute_api.apply(port)  # REST and HTTP API integrations call Step Functions
     jsonata_support.apply()  # JSONata expressions and variables, with jsonata-python
     interpreter.apply()  # where moto's interpreter differs from AWS's recorded behaviour

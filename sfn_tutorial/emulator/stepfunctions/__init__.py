@@ -7,7 +7,10 @@
 - ``branches``: how a failing inline Map iteration or Parallel branch ends the others.
 - ``map_state``: the Distributed Map (item batches, tolerated failures, map runs, ResultWriter).
 - ``service_integrations``: Task states calling SQS, SNS, DynamoDB and Step Functions itself.
-- ``sync_executions``: ``StartSyncExecution`` for EXPRESS state machines.
+- ``sync_executions``: ``StartSyncExecution`` for EXPRESS state machines; Express executions
+  keep no history (``DescribeExecution`` refuses them), as on AWS.
+- ``execution_logs``: executions send their history to CloudWatch Logs as the machine's
+  ``loggingConfiguration`` asks.
 - ``test_state``: ``TestState``, one state run on its own with inspection data and mocks;
   ``test_state_checks``: the requests it refuses, as AWS does.
 """
