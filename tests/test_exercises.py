@@ -18,6 +18,7 @@ import pytest
 
 import helpers
 from sfn_tutorial import executions, exercises, resources
+from sfn_tutorial.emulator.iam.authorization import LOG_DELIVERY_ACTIONS
 from sfn_tutorial.resources import STATE_MACHINE, resource_name
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -546,6 +547,12 @@ def express_logged(name: str, definition: dict, role: str, group_arn: str, **log
         "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": group_arn}}],
         **logging,
     }
+    deliver = {"Effect": "Allow", "Action": list(LOG_DELIVERY_ACTIONS), "Resource": "*"}
+    boto3.client("iam").put_role_policy(  # AWS: logging needs the log-delivery actions
+        RoleName=role.split("/")[-1],
+        PolicyName="deliver-logs",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [deliver]}),
+    )
     return resources.ensure_state_machine(
         resource_name(name),
         definition,

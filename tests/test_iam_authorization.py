@@ -517,3 +517,44 @@ def test_a_role_may_not_use_the_emulators_own_endpoints(emulator, lambda_role):
     assert raised.value.code == 403
     assert b"not a role's" in raised.value.read()
     assert boto3.client("iam").get_role(RoleName=lambda_role.split("/")[-1])  # not reset
+
+
+def test_logging_to_cloudwatch_needs_the_log_delivery_actions(emulator):
+    # AWS: AccessDeniedException, "The state machine IAM Role is not authorized to access the
+    # Log Destination", at create and at an update that turns logging on.
+    logs = boto3.client("logs")
+    group = unique("/aws/vendedlogs/states/iam-test")
+    logs.create_log_group(logGroupName=group)
+    group_arn = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["arn"]
+    configuration = {
+        "level": "ALL",
+        "includeExecutionData": True,
+        "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": group_arn}}],
+    }
+    sfn = boto3.client("stepfunctions")
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    no_logs = role()
+    with pytest.raises(ClientError) as raised:
+        sfn.create_state_machine(
+            name=unique("iam-test"),
+            definition=definition,
+            roleArn=no_logs,
+            loggingConfiguration=configuration,
+        )
+    assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert raised.value.response["Error"]["Message"] == authorization.CANNOT_LOG
+    machine = sfn.create_state_machine(
+        name=unique("iam-test"), definition=definition, roleArn=no_logs
+    )
+    with pytest.raises(ClientError) as raised:
+        sfn.update_state_machine(
+            stateMachineArn=machine["stateMachineArn"], loggingConfiguration=configuration
+        )
+    assert raised.value.response["Error"]["Message"] == authorization.CANNOT_LOG
+    may_log = role(policy=allow(list(authorization.LOG_DELIVERY_ACTIONS)))
+    sfn.create_state_machine(
+        name=unique("iam-test"),
+        definition=definition,
+        roleArn=may_log,
+        loggingConfiguration=configuration,
+    )

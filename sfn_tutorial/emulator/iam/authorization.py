@@ -22,6 +22,7 @@ its child executions only if its role may, and IAM's ``SimulatePrincipalPolicy``
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import re
 import secrets
@@ -38,6 +39,19 @@ STATES_PRINCIPAL = "states.amazonaws.com"
 CANNOT_ASSUME = (
     "Neither the global service principal states.amazonaws.com, nor the regional one is "
     "authorized to assume the provided role."
+)
+# Step Functions' answer when a machine's role may not deliver logs to its loggingConfiguration.
+CANNOT_LOG = "The state machine IAM Role is not authorized to access the Log Destination"
+# What a role needs for that (AWS: "IAM policies for logging to CloudWatch Logs", on "*").
+LOG_DELIVERY_ACTIONS = (
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
 )
 # The emulator's own endpoints (reset, its clock): its owner's, never a role's.
 EMULATOR_PATHS = ("/moto-api", "/_tutorial")
@@ -453,7 +467,10 @@ def state_machines_need_a_role_step_functions_may_assume() -> None:
     """``CreateStateMachine`` and ``UpdateStateMachine`` with a role that does not exist, or whose
     trust policy does not let ``states.amazonaws.com`` assume it: AWS answers
     ``AccessDeniedException``, "Neither the global service principal states.amazonaws.com, nor
-    the regional one is authorized to assume the provided role." (``CANNOT_ASSUME``).
+    the regional one is authorized to assume the provided role." (``CANNOT_ASSUME``). With a
+    ``loggingConfiguration`` that logs to CloudWatch Logs, a role without the log-delivery
+    actions gets "The state machine IAM Role is not authorized to access the Log Destination"
+    (``CANNOT_LOG``).
 
     moto accepts any role ARN. The role is checked after the name and the definition (moto's
     own create and update, which the emulator's checked versions call last), and not when a
@@ -466,24 +483,47 @@ def state_machines_need_a_role_step_functions_may_assume() -> None:
         TYPE = "AccessDeniedException"
         STATUS = 400
 
-    def check_role(role_arn) -> None:
+    def check_role(role_arn, logging_configuration=None) -> None:
         if not assumable_by_step_functions(role_arn):
             raise AccessDeniedException(CANNOT_ASSUME)
+        if logs_to_cloudwatch(logging_configuration) and not may_deliver_logs(role_arn):
+            raise AccessDeniedException(CANNOT_LOG)
 
     create = StepFunctionBackend.create_state_machine
     update = StepFunctionBackend.update_state_machine
+    create_signature = inspect.signature(create)
+    update_signature = inspect.signature(update)
 
-    def create_state_machine(self, name, definition, roleArn, *args, **kwargs):  # noqa: N803
-        check_role(roleArn)
-        return create(self, name, definition, roleArn, *args, **kwargs)
+    def create_state_machine(self, *args, **kwargs):
+        call = create_signature.bind(self, *args, **kwargs).arguments
+        check_role(call.get("roleArn"), call.get("loggingConfiguration"))
+        return create(self, *args, **kwargs)
 
-    def update_state_machine(self, arn, definition=None, role_arn=None, *args, **kwargs):
-        if role_arn:
-            check_role(role_arn)
-        return update(self, arn, definition, role_arn, *args, **kwargs)
+    def update_state_machine(self, *args, **kwargs):
+        call = update_signature.bind(self, *args, **kwargs).arguments
+        role_arn, logging = call.get("role_arn"), call.get("logging_configuration")
+        if role_arn or logs_to_cloudwatch(logging):
+            machine = StepFunctionBackend.describe_state_machine(self, call["arn"])
+            check_role(role_arn or machine.roleArn, logging)
+        return update(self, *args, **kwargs)
 
     StepFunctionBackend.create_state_machine = create_state_machine
     StepFunctionBackend.update_state_machine = update_state_machine
+
+
+def logs_to_cloudwatch(configuration) -> bool:
+    """Does a ``loggingConfiguration`` send logs to a CloudWatch Logs group?"""
+    if not configuration:
+        return False
+    if not isinstance(configuration, dict):
+        configuration = vars(configuration)
+    level = configuration.get("level") or "OFF"
+    return level != "OFF" and bool(configuration.get("destinations"))
+
+
+def may_deliver_logs(role_arn: str) -> bool:
+    """May the role deliver a state machine's logs (every action AWS documents, on ``*``)?"""
+    return all(allowed(role_arn, action, "*") for action in LOG_DELIVERY_ACTIONS)
 
 
 MAP_RUN_DENIED_ERROR = "States.Runtime"  # how the map run's failure is named
