@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 BROWSER_STAMP := $(VENV)/.browser
 
-.PHONY: lab test lint bench notebooks check-pythons emulator-stop emulator-env clean
+.PHONY: lab test test-aws-account lint bench notebooks check-pythons emulator-stop emulator-env clean
 
 # What a learner needs (requirements.txt), nothing more
 $(STAMP): requirements.txt constraints.txt pyproject.toml scripts/setup.sh
@@ -32,6 +32,12 @@ test: $(TEST_STAMP) $(BROWSER_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
+
+## test-aws-account: every notebook against a REAL AWS account, then 99_clean_up, then a check
+## that nothing tagged created-by=sfn-tutorial remains. It creates real resources, so it needs
+## AWS_PROFILE and SFN_TUTORIAL_CONFIRM_AWS=yes (see README, "Testing against a real account")
+test-aws-account: $(TEST_STAMP)
+	$(PY) scripts/run_aws_account.py
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .

@@ -20,18 +20,20 @@ import json
 
 import boto3
 
-from sfn_tutorial import asl_editor as _asl_editor
 from sfn_tutorial import (
+    approval,
     costs,
     environment_check,
     executions,
     exercises,
     graph,
     inspector,
+    integrations,
     invoke_urls,
     resources,
     widgets,
 )
+from sfn_tutorial import asl_editor as _asl_editor
 from sfn_tutorial import target as _target
 from sfn_tutorial.graph import DefinitionError  # noqa: F401  (raised by draw)
 from sfn_tutorial.resources import (  # noqa: F401  (names the notebooks use)
@@ -119,10 +121,9 @@ def ensure_service_role(name: str, service: str, policy: dict) -> str:
     """Create (or update) role ``sfn-tutorial-<name>`` that ``service`` (such as
     ``events.amazonaws.com``) may assume, with ``policy`` as its only permissions.
 
-    Returns the role's ARN."""
-    return resources.ensure_role(
-        resource_name(name), service, inline_policies={"tutorial-permissions": policy}
-    )
+    On the aws target a new role is given a few seconds to spread through AWS first: the
+    service would otherwise fail quietly with it. Returns the role's ARN."""
+    return resources.ensure_service_role(resource_name(name), service, policy)
 
 
 def start_execution_policy(state_machine_arns: list[str], action="states:StartExecution") -> dict:
@@ -365,6 +366,30 @@ def asl_editor(definition: dict, name: str, choices=(), field="TransactionType")
     """
     role_arn = resources.ensure_workflows_role()
     return _asl_editor.AslEditor(definition, name, role_arn, choices, field)
+
+
+# ---------------------------------------------------------------- service integrations
+
+
+def permissions_table(definition: dict, statements: dict) -> Table:
+    """Each Task state of ``definition`` beside the IAM statements it needs (``statements``
+    from ``integrations.policy_statements``): what it calls, the actions, on what."""
+    rows = integrations.permissions_rows(definition, statements)
+    return Table(["State", "Calls", "IAM actions", "Resource"], rows)
+
+
+def approval_form(queue_url: str) -> approval.ApprovalForm:
+    """A form to approve or reject the oldest purchase waiting in the approvals queue: it sends
+    ``SendTaskSuccess`` or ``SendTaskFailure`` with the task token the execution sent."""
+    return approval.ApprovalForm(queue_url)
+
+
+def log_lines(group: str, stream: str) -> list[str]:
+    """The messages of a CloudWatch Logs stream, oldest first (an ECS task's output)."""
+    events = boto3.client("logs").get_log_events(
+        logGroupName=group, logStreamName=stream, startFromHead=True
+    )["events"]
+    return [event["message"] for event in events]
 
 
 # ---------------------------------------------------------------- exercises

@@ -550,6 +550,111 @@ def vat_from_variable() -> str:
     return f"✅ {name} kept the VAT in the variable vat and returned it: {vat:g} on {amount:g}."
 
 
+# ---------------------------------------------------------------- 10 service integrations
+
+
+def _task_states(definition: dict) -> list[dict]:
+    return [s for s in definition.get("States", {}).values() if s.get("Type") == "Task"]
+
+
+@exercise("10-shipped")
+def purchase_marked_shipped() -> str:
+    """``MarkShipped``: a ``dynamodb:updateItem`` Task; its newest run (for ``p-1001``)
+    succeeded, and the purchase's item in the table has ``Status`` ``SHIPPED``."""
+    name, arn, definition = _state_machine(
+        "MarkShipped",
+        "deploy it with helpers.deploy_state_machine('MarkShipped', ..., role_arn).",
+    )
+    resources = [state.get("Resource") for state in _task_states(definition)]
+    if "arn:aws:states:::dynamodb:updateItem" not in resources:
+        raise Wrong(
+            f"{name} has no Task calling arn:aws:states:::dynamodb:updateItem "
+            f"(its Tasks call {resources or 'nothing'})."
+        )
+    execution = _newest_execution(name, arn, 'run it with {"PurchaseId": "p-1001"}.')
+    if execution["status"] != "SUCCEEDED":
+        raise Wrong(
+            f"The newest execution of {name} ended {_ending(execution)}: {execution.get('cause')}"
+        )
+    purchase_id = (_json(execution.get("input")) or {}).get("PurchaseId")
+    if not isinstance(purchase_id, str):
+        raise Wrong(f'The newest execution of {name} had no PurchaseId in its input: use "p-1001".')
+    item = (
+        boto3.client("dynamodb")
+        .get_item(TableName=resource_name("Purchases"), Key={"PurchaseId": {"S": purchase_id}})
+        .get("Item")
+    )
+    status = ((item or {}).get("Status") or {}).get("S")
+    if status != "SHIPPED":
+        raise Wrong(
+            f"Purchase {purchase_id} has the Status {status!r} in the table, not 'SHIPPED': "
+            'set it with "UpdateExpression": "SET #status = :shipped".'
+        )
+    return f"✅ {name} marked purchase {purchase_id} SHIPPED in the table."
+
+
+@exercise("10-reject")
+def purchase_rejected() -> str:
+    """``ApprovePurchase``'s newest execution failed with ``PurchaseRejected`` after a
+    ``SendTaskFailure`` that gave a reason."""
+    name, arn, _definition = _state_machine(
+        "ApprovePurchase", "run the notebook's cells from the top first."
+    )
+    execution = _newest_execution(
+        name, arn, "start it, then answer it with the form's Reject button."
+    )
+    if execution.get("error") != "PurchaseRejected":
+        raise Wrong(
+            f"The newest execution of {name} ended {_ending(execution)}: start a new one and "
+            "press Reject in a form (not Approve), with a reason."
+        )
+    events = executions.execution_history(execution["executionArn"])
+    failed = [e["taskFailedEventDetails"] for e in events if e["type"] == "TaskFailed"]
+    reason = failed[0].get("cause", "") if failed else ""
+    if not reason or reason == "rejected without a reason":
+        raise Wrong("The rejection gave no reason: type one in the form's Reason box first.")
+    return f"✅ {name} ended with PurchaseRejected, because: {reason}"
+
+
+@exercise("10-job")
+def report_failure_caught() -> str:
+    """``ReportWithFallback``: its ``ecs:runTask.sync`` Task catches ``States.TaskFailed``;
+    its newest run's container failed, and the run succeeded through the catcher."""
+    name, arn, definition = _state_machine(
+        "ReportWithFallback",
+        "deploy your copy with helpers.deploy_state_machine('ReportWithFallback', ..., role_arn).",
+    )
+    jobs = [
+        state
+        for state in _task_states(definition)
+        if state.get("Resource") == "arn:aws:states:::ecs:runTask.sync"
+    ]
+    if not jobs:
+        raise Wrong(f"{name} has no ecs:runTask.sync Task: start from a copy of report_definition.")
+    caught = [
+        error for catcher in jobs[0].get("Catch", []) for error in catcher.get("ErrorEquals", [])
+    ]
+    if not {"States.TaskFailed", "States.ALL"} & set(caught):
+        raise Wrong(
+            f"{name}'s RunReport has no Catch for States.TaskFailed: add "
+            '"Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "ReportFailed"}].'
+        )
+    execution = _newest_execution(name, arn, 'run it with {"PurchaseId": "p-1009", "Amount": 0}.')
+    events = executions.execution_history(execution["executionArn"])
+    failed = [e for e in events if e["type"] == "TaskFailed"]
+    if not failed:
+        raise Wrong(
+            f"In the newest execution of {name} the report did not fail: run it with an "
+            'Amount of 0, e.g. {"PurchaseId": "p-1009", "Amount": 0}.'
+        )
+    if execution["status"] != "SUCCEEDED":
+        raise Wrong(
+            f"The newest execution of {name} ended {_ending(execution)}: the Catch should "
+            "lead to a Pass state that ends the execution."
+        )
+    return f"✅ {name} caught the failed report job and ended SUCCEEDED."
+
+
 # ---------------------------------------------------------------- 11 Standard vs Express
 
 

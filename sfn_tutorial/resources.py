@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time
+import urllib.parse
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ TAG_VALUE = "sfn-tutorial"
 LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
 PYTHON_RUNTIME = "python3.12"
 IAM_PROPAGATION_TIMEOUT_S = 120
+ROLE_SETTLE_S = 10  # what IAM usually needs to spread a new role through AWS
 
 # The blog's two functions: the folder under lambdas/ and the handler, "file.function".
 BLOG_FUNCTIONS = {
@@ -164,25 +167,60 @@ def _is_iam_propagation_error(error: Exception) -> bool:
 
 def ensure_role(name: str, service: str, managed_policies=(), inline_policies=None) -> str:
     """Create role ``name`` trusted by ``service`` (or bring it up to date); return its ARN."""
+    return _ensure_role(name, service, managed_policies, inline_policies)[0]
+
+
+def _ensure_role(name, service, managed_policies=(), inline_policies=None) -> tuple[str, bool]:
+    """``ensure_role``, also saying whether the role is new or its trust policy changed: AWS
+    needs a few seconds to spread such a change before services can assume the role."""
     iam = boto3.client("iam")
-    document = json.dumps(trust_policy(service))
+    wanted = trust_policy(service)
     try:
         arn = iam.create_role(
             RoleName=name,
-            AssumeRolePolicyDocument=document,
+            AssumeRolePolicyDocument=json.dumps(wanted),
             Description="Created by the AWS Step Functions tutorial",
             Tags=tags("Key"),
         )["Role"]["Arn"]
+        changed = True
     except iam.exceptions.EntityAlreadyExistsException:
-        iam.update_assume_role_policy(RoleName=name, PolicyDocument=document)
-        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+        role = iam.get_role(RoleName=name)["Role"]
+        arn, current = role["Arn"], role["AssumeRolePolicyDocument"]
+        current = json.loads(urllib.parse.unquote(current)) if isinstance(current, str) else current
+        changed = current != wanted
+        if changed:  # an unchanged trust policy is left alone: no new wait for IAM to spread it
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(wanted))
     for policy_arn in managed_policies:
         iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
     for policy_name, policy in (inline_policies or {}).items():
         iam.put_role_policy(
             RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(policy)
         )
+    return arn, changed
+
+
+def ensure_service_role(name: str, service: str, policy: dict, progress=print) -> str:
+    """Create (or update) role ``name`` that ``service`` may assume with ``policy`` as its only
+    permissions; return its ARN.
+
+    For services that use the role later, on their own (EventBridge delivering an event, API
+    Gateway calling an integration), nothing answers "not yet" as Lambda and Step Functions do
+    (``retry_while_iam_propagates``): until the new role has spread through AWS, their calls
+    fail quietly and the event is lost. So on the aws target a new role, or one whose trust
+    policy changed, is given ``ROLE_SETTLE_S`` seconds first.
+    """
+    arn, changed = _ensure_role(name, service, inline_policies={"tutorial-permissions": policy})
+    if changed and _on_aws():
+        progress(
+            f"  waiting {ROLE_SETTLE_S} s: the new IAM role {name} must spread through AWS "
+            f"before {service} can use it (this is normal right after creating it)"
+        )
+        time.sleep(ROLE_SETTLE_S)
     return arn
+
+
+def _on_aws() -> bool:
+    return (os.environ.get("TUTORIAL_TARGET") or "local").strip().lower() == "aws"
 
 
 def ensure_function(folder: str, handler: str, role_arn: str, progress=print, **settings) -> dict:
@@ -381,11 +419,17 @@ class Resource:
 def find_tutorial_resources() -> list[Resource]:
     """Everything on the current target that carries the tutorial's tag."""
     return [
+        *_event_source_mappings(),
         *_event_rules(),
         *_rest_apis(),
         *_http_apis(),
         *_state_machines(),
         *_functions(),
+        *_queues(),
+        *_topics(),
+        *_tables(),
+        *_ecs_clusters(),
+        *_task_definitions(),
         *_log_groups(),
         *_buckets(),
         *_roles(),
@@ -415,22 +459,105 @@ def _functions():
                 yield Resource("Lambda function", function["FunctionName"], arn)
 
 
+#: Where the tutorial's log groups live: Lambda's own (untagged, made by Lambda, found by the
+#: prefix), and, tagged, the state machines' and the ECS tasks' (``/ecs/sfn-tutorial-...``).
+LAMBDA_LOG_GROUP_PREFIX = "/aws/lambda/" + NAME_PREFIX
+TAGGED_LOG_GROUP_PREFIXES = (STATES_LOG_GROUP_PREFIX + NAME_PREFIX, "/ecs/" + NAME_PREFIX)
+
+
 def _log_groups():
     """Lambda creates its log groups itself, untagged: they are found by the name prefix. The
-    groups state machines log to (``ensure_log_group``) carry the tag as well."""
+    groups state machines log to (``ensure_log_group``) and ECS tasks write to carry the tag
+    as well."""
     logs = boto3.client("logs")
-    prefix = "/aws/lambda/" + NAME_PREFIX
-    for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=prefix):
+    paginator = logs.get_paginator("describe_log_groups")
+    for page in paginator.paginate(logGroupNamePrefix=LAMBDA_LOG_GROUP_PREFIX):
         for group in page["logGroups"]:
             yield Resource("log group", group["logGroupName"], group["arn"])
-    pages = logs.get_paginator("describe_log_groups").paginate(
-        logGroupNamePrefix=STATES_LOG_GROUP_PREFIX + NAME_PREFIX
-    )
-    for page in pages:
-        for group in page["logGroups"]:
-            arn = group["arn"].removesuffix(":*")
-            if _tagged(logs.list_tags_for_resource(resourceArn=arn).get("tags", {})):
-                yield Resource("log group", group["logGroupName"], group["arn"])
+    for prefix in TAGGED_LOG_GROUP_PREFIXES:
+        for page in paginator.paginate(logGroupNamePrefix=prefix):
+            for group in page["logGroups"]:
+                arn = group["arn"].removesuffix(":*")
+                if _tagged(logs.list_tags_for_resource(resourceArn=arn).get("tags", {})):
+                    yield Resource("log group", group["logGroupName"], group["arn"])
+
+
+def _event_source_mappings():
+    """Event source mappings of the tutorial's functions (found by the function's name)."""
+    client = boto3.client("lambda")
+    for page in client.get_paginator("list_event_source_mappings").paginate():
+        for mapping in page["EventSourceMappings"]:
+            function = mapping.get("FunctionArn", "").split(":")[6:7]
+            if function and function[0].startswith(NAME_PREFIX):
+                name = f"{function[0]} <- {mapping.get('EventSourceArn', '').split(':')[-1]}"
+                arn = mapping.get("EventSourceMappingArn") or mapping["UUID"]
+                yield Resource("event source mapping", name, arn + "#" + mapping["UUID"])
+
+
+def _queues():
+    sqs = boto3.client("sqs")
+    for page in sqs.get_paginator("list_queues").paginate(QueueNamePrefix=NAME_PREFIX):
+        for url in page.get("QueueUrls", []):
+            if _tagged(sqs.list_queue_tags(QueueUrl=url).get("Tags", {})):
+                yield Resource("SQS queue", url.rsplit("/", 1)[1], url)
+
+
+def _topics():
+    sns = boto3.client("sns")
+    for page in sns.get_paginator("list_topics").paginate():
+        for topic in page["Topics"]:
+            arn = topic["TopicArn"]
+            if not arn.split(":")[-1].startswith(NAME_PREFIX):
+                continue
+            found = sns.list_tags_for_resource(ResourceArn=arn)["Tags"]
+            if _tagged({tag["Key"]: tag["Value"] for tag in found}):
+                yield Resource("SNS topic", arn.split(":")[-1], arn)
+
+
+def _tables():
+    dynamodb = boto3.client("dynamodb")
+    for page in dynamodb.get_paginator("list_tables").paginate():
+        for name in page["TableNames"]:
+            if not name.startswith(NAME_PREFIX):
+                continue
+            arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+            found = dynamodb.list_tags_of_resource(ResourceArn=arn).get("Tags", [])
+            if _tagged({tag["Key"]: tag["Value"] for tag in found}):
+                yield Resource("DynamoDB table", name, arn)
+
+
+def _ecs_clusters():
+    ecs = boto3.client("ecs")
+    arns = [
+        arn for page in ecs.get_paginator("list_clusters").paginate() for arn in page["clusterArns"]
+    ]
+    for start in range(0, len(arns), 100):
+        described = ecs.describe_clusters(clusters=arns[start : start + 100], include=["TAGS"])
+        for cluster in described["clusters"]:
+            found = {tag["key"]: tag["value"] for tag in cluster.get("tags", [])}
+            if cluster["status"] == "ACTIVE" and _tagged(found):
+                yield Resource("ECS cluster", cluster["clusterName"], cluster["clusterArn"])
+
+
+def _task_definitions():
+    """Every revision of the tutorial's ECS task definitions (active or not yet deleted)."""
+    ecs = boto3.client("ecs")
+    families = ecs.get_paginator("list_task_definition_families")
+    names = [
+        family
+        for page in families.paginate(familyPrefix=NAME_PREFIX, status="ALL")
+        for family in page["families"]
+    ]
+    for family, status in [
+        (family, status) for family in names for status in ("ACTIVE", "INACTIVE")
+    ]:
+        paginator = ecs.get_paginator("list_task_definitions")  # familyPrefix: a whole family
+        for page in paginator.paginate(familyPrefix=family, status=status):
+            for arn in page["taskDefinitionArns"]:
+                found = ecs.list_tags_for_resource(resourceArn=arn).get("tags", [])
+                if _tagged({tag["key"]: tag["value"] for tag in found}):
+                    name = arn.rsplit("/", 1)[1]
+                    yield Resource("ECS task definition", name, arn)
 
 
 def _event_rules():
@@ -525,6 +652,18 @@ def delete_resource(resource: Resource) -> None:
         boto3.client("apigateway").delete_rest_api(restApiId=resource.arn.rsplit("/", 1)[1])
     elif resource.kind == "HTTP API":
         boto3.client("apigatewayv2").delete_api(ApiId=resource.arn.rsplit("/", 1)[1])
+    elif resource.kind == "event source mapping":
+        boto3.client("lambda").delete_event_source_mapping(UUID=resource.arn.rsplit("#", 1)[1])
+    elif resource.kind == "SQS queue":
+        boto3.client("sqs").delete_queue(QueueUrl=resource.arn)
+    elif resource.kind == "SNS topic":
+        boto3.client("sns").delete_topic(TopicArn=resource.arn)
+    elif resource.kind == "DynamoDB table":
+        boto3.client("dynamodb").delete_table(TableName=resource.name)
+    elif resource.kind == "ECS cluster":
+        _delete_cluster(resource.arn)
+    elif resource.kind == "ECS task definition":
+        _delete_task_definition(resource.arn)
     else:
         raise ValueError(f"Unknown resource kind {resource.kind!r}")
 
@@ -536,6 +675,23 @@ def _delete_rule(name: str) -> None:
         if page["Targets"]:
             events.remove_targets(Rule=name, Ids=[target["Id"] for target in page["Targets"]])
     events.delete_rule(Name=name)
+
+
+def _delete_cluster(arn: str) -> None:
+    """ECS deletes only a cluster without tasks: running ones are stopped first."""
+    ecs = boto3.client("ecs")
+    for page in ecs.get_paginator("list_tasks").paginate(cluster=arn, desiredStatus="RUNNING"):
+        for task in page["taskArns"]:
+            ecs.stop_task(cluster=arn, task=task, reason="sfn-tutorial clean-up")
+    ecs.delete_cluster(cluster=arn)
+
+
+def _delete_task_definition(arn: str) -> None:
+    """A task definition is deregistered (INACTIVE), then deleted."""
+    ecs = boto3.client("ecs")
+    if ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["status"] == "ACTIVE":
+        ecs.deregister_task_definition(taskDefinition=arn)
+    ecs.delete_task_definitions(taskDefinitions=[arn])
 
 
 def _delete_role(name: str) -> None:

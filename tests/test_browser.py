@@ -563,3 +563,134 @@ def test_widget_callbacks_logged_no_error(request, which):
 def test_no_javascript_errors(js_errors):
     """Nothing above raised an uncaught JavaScript error in any page."""
     assert js_errors == []
+
+
+# ---------------------------------------------------------------- notebook 10's approval form
+# A small notebook, written next to the copied ones, starts an execution that waits in a
+# callback Task and shows helpers.approval_form; the test clicks Approve in the browser, as an
+# approver would, and asks Step Functions how the execution ended.
+
+APPROVAL_NOTEBOOK = "browser_approval.ipynb"
+APPROVAL_CELLS = [
+    "import json\n\nimport boto3\n\nimport helpers\n\ntarget = helpers.connect()",
+    "queue_url, queue_arn = helpers.integrations.ensure_queue('sfn-tutorial-browser-approvals')\n"
+    "policy = {'Version': '2012-10-17', 'Statement': [\n"
+    "    {'Effect': 'Allow', 'Action': 'sqs:SendMessage', 'Resource': queue_arn}]}\n"
+    "role_arn = helpers.ensure_service_role(\n"
+    "    'browser-approval-role', 'states.amazonaws.com', policy)\n"
+    "definition = {'StartAt': 'Ask', 'States': {'Ask': {\n"
+    "    'Type': 'Task', 'Resource': 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',\n"
+    "    'Parameters': {'QueueUrl': queue_url,\n"
+    "                   'MessageBody': {'TaskToken.$': '$$.Task.Token', 'Purchase.$': '$'}},\n"
+    "    'HeartbeatSeconds': 300, 'End': True}}}\n"
+    "machine_arn = helpers.deploy_state_machine('BrowserApproval', definition, role_arn)",
+    "purchase = {'PurchaseId': 'p-2001', 'Item': 'laptop', 'Amount': 1890000}\n"
+    "waiting = boto3.client('stepfunctions').start_execution(\n"
+    "    stateMachineArn=machine_arn, input=json.dumps(purchase))['executionArn']\n"
+    "print('WAITING ' + waiting)",
+    "helpers.approval_form(queue_url)",
+]
+
+
+def write_approval_notebook(jupyterlab) -> None:
+    """The small notebook above, saved through JupyterLab's contents API (into its copy of
+    notebooks/, where helpers.py is importable)."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in APPROVAL_CELLS]
+    )
+    notebook.metadata["kernelspec"] = {
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+        "name": "python3",
+    }
+    body = json.dumps({"type": "notebook", "format": "json", "content": notebook}).encode()
+    request = urllib.request.Request(
+        f"{jupyterlab.url}/api/contents/{APPROVAL_NOTEBOOK}?token={jupyterlab.token}",
+        data=body,
+        method="PUT",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.status in (200, 201)
+
+
+def wait_for_notebook_kernel(lab: Lab, name: str) -> None:
+    """Return once notebook `name`'s own kernel is started, idle and connected to the page (an
+    earlier notebook's kernel, still running, would satisfy `wait_for_kernel`)."""
+    deadline = time.monotonic() + KERNEL_MS / 1000
+    sessions: list = []
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{lab.url}/api/sessions?token={lab.token}", timeout=5) as r:
+            sessions = json.load(r)
+        kernels = [s["kernel"] for s in sessions if s.get("path", "").endswith(name)]
+        if any(k["execution_state"] == "idle" and k["connections"] > 0 for k in kernels):
+            return
+        time.sleep(0.25)
+    pytest.fail(f"The kernel of {name} did not start in {KERNEL_MS // 1000} s: {sessions}")
+
+
+@pytest.fixture(scope="module")
+def approval_page(page, jupyterlab):
+    """A second browser tab with a JupyterLab workspace of its own, holding only the small
+    notebook (in the first tab's workspace notebook 04's cells would count too)."""
+    write_approval_notebook(jupyterlab)
+    second = page.context.new_page()
+    url = f"{jupyterlab.url}/lab/workspaces/approval/tree/{APPROVAL_NOTEBOOK}"
+    second.goto(f"{url}?token={jupyterlab.token}", timeout=KERNEL_MS)
+    yield second
+    second.close()
+
+
+@pytest.fixture(scope="module")
+def approval_form(approval_page, jupyterlab):
+    """The small notebook run in full: ``(form locator, ARN of the waiting execution)``."""
+    page = approval_page
+    with screenshot_on_failure(page, "10-approval-notebook"):
+        expect(page.locator(".jp-NotebookPanel .jp-CodeCell").first).to_be_visible(
+            timeout=KERNEL_MS
+        )
+        wait_for_notebook_kernel(jupyterlab, APPROVAL_NOTEBOOK)
+        shown = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+        idle = shown.locator(".jp-Notebook-ExecutionIndicator[data-status=idle]")
+        expect(idle).to_have_count(1, timeout=KERNEL_MS)
+        run_all_cells(page)
+        page.wait_for_function(ALL_CELLS_RAN_JS, timeout=KERNEL_MS)
+        started = page.locator(".jp-CodeCell").filter(has_text="start_execution")
+        text = started.locator(".jp-OutputArea").inner_text()
+        waiting = next(word for word in text.split() if word.startswith("arn:aws:states:"))
+        cell = page.locator(".jp-CodeCell").filter(has_text="helpers.approval_form")
+        form = cell.locator(".jp-OutputArea-output .widget-vbox").filter(
+            has=page.get_by_role("button", name="Approve")
+        )
+        cell.scroll_into_view_if_needed()
+        if not is_drawn(form):
+            pytest.fail(
+                "The approval form is not drawn as a widget; the cell shows "
+                f"{cell.locator('.jp-OutputArea').inner_text()!r}.",
+                pytrace=False,
+            )
+    return form, waiting
+
+
+def test_approve_in_the_form_makes_the_waiting_execution_succeed(approval_page, approval_form):
+    """The form shows the waiting purchase; Approve answers it, and the execution succeeds."""
+    import boto3
+
+    from sfn_tutorial import executions
+
+    form, waiting = approval_form
+    with end_state(approval_page, form, "10-approved"):
+        expect(form).to_contain_text("p-2001", timeout=UI_MS)
+        expect(form).to_contain_text("Waiting for your decision.", timeout=UI_MS)
+        assert (
+            boto3.client("stepfunctions").describe_execution(executionArn=waiting)["status"]
+            == "RUNNING"
+        )
+        form.get_by_role("button", name="Approve").click()
+        expect(form).to_contain_text("Approved purchase p-2001.", timeout=EXECUTION_MS)
+        expect(form.get_by_role("button", name="Approve")).to_be_disabled(timeout=UI_MS)
+        description = executions.wait_for_execution(waiting, timeout_s=EXECUTION_MS / 1000)
+        assert description["status"] == "SUCCEEDED"
+        assert json.loads(description["output"]) == {"approved": True, "approver": "you"}

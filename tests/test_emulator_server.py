@@ -75,3 +75,26 @@ def test_start_and_stop_a_second_emulator(monkeypatch):
         assert server.stop() is True
     assert server.health(free) is None
     assert server.stop() is False
+
+
+def test_an_emulator_of_the_other_mode_is_replaced(monkeypatch):
+    """The account-like stand-in (tests of the aws target) and the learner's emulator are
+    never mistaken for each other: asking for the other mode replaces the running one."""
+    from sfn_tutorial.emulator import account_like
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    monkeypatch.setenv("SFN_TUTORIAL_PORT", str(free))
+    monkeypatch.delenv(account_like.ENABLED_VARIABLE, raising=False)
+    plain = server.ensure_running(progress=lambda message: None)
+    try:
+        assert server.socket_health(free)["account_like"] is False
+        monkeypatch.setenv(account_like.ENABLED_VARIABLE, "1")
+        stand_in = server.ensure_running(progress=lambda message: None)
+        assert stand_in["instance_id"] != plain["instance_id"]
+        assert "another mode" in stand_in["replaced"]
+        assert server.socket_health(free)["account_like"] is True
+        assert server.ensure_running()["instance_id"] == stand_in["instance_id"]  # reused
+    finally:
+        assert server.stop() is True

@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 import helpers
-from sfn_tutorial import executions, exercises, resources
+from sfn_tutorial import approval, executions, exercises, integrations, resources
 from sfn_tutorial.emulator.iam.authorization import LOG_DELIVERY_ACTIONS
 from sfn_tutorial.resources import STATE_MACHINE, resource_name
 
@@ -535,6 +535,143 @@ def test_09_variables_reads_assign_and_the_newest_output(workflows_role):
     assert "120 on 1200" in right("09-variables")
     run(arn, {"customer": "kim"})
     wrong("09-variables", "FAILED")
+
+
+# ---------------------------------------------------------------- 10 service integrations
+
+
+@pytest.fixture(scope="module")
+def integrations_role(emulator) -> str:
+    """A role for notebook 10's state machines (the emulator does not need its statements)."""
+    return resources.ensure_role(resource_name("integrations-role"), "states.amazonaws.com")
+
+
+def update_status(status_value: str) -> dict:
+    return {
+        "StartAt": "MarkShipped",
+        "States": {
+            "MarkShipped": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:updateItem",
+                "Parameters": {
+                    "TableName": integrations.PURCHASES_TABLE,
+                    "Key": {"PurchaseId": {"S.$": "$.PurchaseId"}},
+                    "UpdateExpression": "SET #s = :v",
+                    "ExpressionAttributeNames": {"#s": "Status"},
+                    "ExpressionAttributeValues": {":v": {"S": status_value}},
+                },
+                "ResultPath": None,
+                "End": True,
+            }
+        },
+    }
+
+
+def test_10_shipped_reads_the_definition_the_newest_run_and_the_table(integrations_role):
+    integrations.ensure_table()
+    wrong("10-shipped", "no state machine sfn-tutorial-MarkShipped")
+    pass_only = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    arn = deploy("MarkShipped", pass_only, integrations_role)
+    wrong("10-shipped", "no Task calling arn:aws:states:::dynamodb:updateItem")
+    deploy("MarkShipped", update_status("PACKED"), integrations_role)
+    wrong("10-shipped", "has no execution yet")
+    run(arn, {"PurchaseId": "p-1001"})
+    wrong("10-shipped", "Status 'PACKED'")
+    deploy("MarkShipped", update_status("SHIPPED"), integrations_role)
+    run(arn, {"PurchaseId": "p-1001"})
+    assert "p-1001 SHIPPED" in right("10-shipped")
+    run(arn, {"Purchase": "p-1001"})
+    wrong("10-shipped", "FAILED")
+
+
+def approval_machine(queue_url: str) -> dict:
+    return {
+        "StartAt": "AskForApproval",
+        "States": {
+            "AskForApproval": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {
+                    "QueueUrl": queue_url,
+                    "MessageBody": {"TaskToken.$": "$$.Task.Token", "Purchase.$": "$"},
+                },
+                "HeartbeatSeconds": 60,
+                "End": True,
+            }
+        },
+    }
+
+
+def test_10_reject_reads_the_newest_runs_error_and_reason(integrations_role):
+    url, _ = integrations.ensure_queue(integrations.APPROVALS_QUEUE)
+    wrong("10-reject", "no state machine sfn-tutorial-ApprovePurchase")
+    arn = deploy("ApprovePurchase", approval_machine(url), integrations_role)
+    wrong("10-reject", "has no execution yet")
+    sfn = boto3.client("stepfunctions")
+
+    def answered(approve: bool, reason: str = "") -> None:
+        started = sfn.start_execution(stateMachineArn=arn, input='{"PurchaseId": "p-1"}')
+        form = approval.ApprovalForm(url, wait_s=10)
+        assert form.request is not None
+        if approve:
+            form.approve_button.click()
+        else:
+            form.reason.value = reason
+            form.reject_button.click()
+        executions.wait_for_execution(started["executionArn"], timeout_s=30)
+
+    answered(approve=True)
+    wrong("10-reject", "ended SUCCEEDED", "press Reject")
+    answered(approve=False)
+    wrong("10-reject", "gave no reason")
+    answered(approve=False, reason="too dear")
+    assert "because: too dear" in right("10-reject")
+
+
+def report_machine(job: dict, catch: list[str] | None) -> dict:
+    state = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::ecs:runTask.sync",
+        "Parameters": {
+            "Cluster": job["cluster"],
+            "TaskDefinition": job["family"],
+            "LaunchType": "FARGATE",
+            "NetworkConfiguration": {
+                "AwsvpcConfiguration": {"Subnets": integrations.default_subnets()[:1]}
+            },
+            "Overrides": {
+                "ContainerOverrides": [
+                    {"Name": "job", "Environment": [{"Name": "EXIT_CODE", "Value.$": "$.Code"}]}
+                ]
+            },
+        },
+        "End": True,
+    }
+    states = {"RunReport": state}
+    if catch:
+        state["Catch"] = [{"ErrorEquals": catch, "Next": "ReportFailed"}]
+        states["ReportFailed"] = {"Type": "Pass", "End": True}
+    return {"StartAt": "RunReport", "States": states}
+
+
+def test_10_job_reads_the_catch_and_the_newest_run(integrations_role):
+    from ecs_setup import python_job
+
+    job = python_job()
+    wrong("10-job", "no state machine sfn-tutorial-ReportWithFallback")
+    pass_only = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    arn = deploy("ReportWithFallback", pass_only, integrations_role)
+    wrong("10-job", "no ecs:runTask.sync Task")
+    deploy("ReportWithFallback", report_machine(job, None), integrations_role)
+    wrong("10-job", "no Catch for States.TaskFailed")
+    deploy("ReportWithFallback", report_machine(job, ["States.Timeout"]), integrations_role)
+    wrong("10-job", "no Catch for States.TaskFailed")
+    deploy("ReportWithFallback", report_machine(job, ["States.TaskFailed"]), integrations_role)
+    wrong("10-job", "has no execution yet")
+    run(arn, {"Code": "0"})
+    wrong("10-job", "did not fail")
+    run(arn, {"Code": "2"})
+    assert "caught the failed report job" in right("10-job")
 
 
 # ---------------------------------------------------------------- 11 Standard vs Express

@@ -138,7 +138,7 @@ def test_catch_edges_are_dashed_and_name_their_errors_and_retries_show_on_the_st
     assert attr(dot.edge("Call", "Done"), "style") is None
     label = attr(dot.nodes["Call"], "label")
     assert "↻ Retry: States.ALL ×3" in label
-    assert "S3: GetObject" in label
+    assert "S3 (SDK): GetObject" in label
 
 
 def _nested_definition() -> dict:

@@ -41,3 +41,14 @@ def test_handlers_print_their_input(capsys):
 def test_missing_transaction_type_raises_key_error():
     with pytest.raises(KeyError):
         load_handler("ProcessPurchase", "process_purchase")({}, None)
+
+
+def test_reserve_stock_reserves_up_to_ten():
+    reserve = load_handler("ReserveStock", "reserve")
+    assert reserve({"PurchaseId": "p-1", "Item": "book", "Quantity": 2}) == {
+        "PurchaseId": "p-1",
+        "Reserved": 2,
+        "Warehouse": "ICN-1",
+    }
+    with pytest.raises(ValueError, match="only 10 of 'book' in stock"):
+        reserve({"PurchaseId": "p-2", "Item": "book", "Quantity": 11})

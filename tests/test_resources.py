@@ -192,6 +192,60 @@ def test_ensure_state_machine_puts_an_edited_definition_in_place(emulator):
     assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == edited
 
 
+def test_clean_up_removes_notebook_10s_resources(emulator):
+    from sfn_tutorial import integrations
+
+    integrations.ensure_table()
+    _, queue_arn = integrations.ensure_queue(integrations.WAREHOUSE_QUEUE)
+    integrations.ensure_topic()
+    integrations.ensure_warehouse_function(queue_arn)
+    integrations.ensure_cluster()
+    integrations.ensure_task_definition(["python", "-c", "print(1)"])
+    kinds = {resource.kind for resource in resources.find_tutorial_resources()}
+    assert {
+        "DynamoDB table",
+        "SQS queue",
+        "SNS topic",
+        "event source mapping",
+        "ECS cluster",
+        "ECS task definition",
+        "log group",
+    } <= kinds
+    resources.clean_up(progress=lambda message: None)
+    assert resources.find_tutorial_resources() == []
+    assert boto3.client("lambda").list_event_source_mappings()["EventSourceMappings"] == []
+    assert (
+        boto3.client("logs").describe_log_groups(logGroupNamePrefix="/ecs/sfn-tutorial-")[
+            "logGroups"
+        ]
+        == []
+    )
+
+
+def test_a_new_service_role_gets_time_to_spread_on_aws_only(emulator, monkeypatch):
+    """EventBridge and API Gateway fail quietly with a role that has not spread through AWS
+    yet, so on the aws target a new role (or a changed trust policy) is waited for; an
+    unchanged role is not, and the local target never waits."""
+    slept, said = [], []
+    monkeypatch.setattr(resources.time, "sleep", slept.append)
+    statement = {"Effect": "Allow", "Action": "states:StartExecution", "Resource": "*"}
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    monkeypatch.setenv("TUTORIAL_TARGET", "local")
+    resources.ensure_service_role("sfn-tutorial-local-role", "events.amazonaws.com", policy)
+    assert slept == []
+
+    monkeypatch.setenv("TUTORIAL_TARGET", "aws")  # the endpoint stays the emulator's
+    name = "sfn-tutorial-settle-role"
+    resources.ensure_service_role(name, "events.amazonaws.com", policy, progress=said.append)
+    assert slept == [resources.ROLE_SETTLE_S] and "must spread through AWS" in said[0]
+    resources.ensure_service_role(name, "events.amazonaws.com", policy, progress=said.append)
+    assert slept == [resources.ROLE_SETTLE_S]  # unchanged: no new wait
+    resources.ensure_service_role(name, "apigateway.amazonaws.com", policy, progress=said.append)
+    assert slept == [resources.ROLE_SETTLE_S] * 2  # the trust policy changed
+    trust = boto3.client("iam").get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]
+    assert trust == resources.trust_policy("apigateway.amazonaws.com")
+
+
 def test_log_groups_for_state_machines_are_tagged_and_cleaned_up(emulator):
     logs = boto3.client("logs")
     arn = resources.ensure_log_group("resources-test")

@@ -7,10 +7,13 @@ function whose docstring says what AWS does; their tests check them against a ru
 
 from __future__ import annotations
 
-from sfn_tutorial.emulator import moto_speed, wire_format
+from sfn_tutorial.emulator import account_like, moto_speed, wire_format
 from sfn_tutorial.emulator.apigateway import execute_api
 from sfn_tutorial.emulator.awslambda import service as lambda_service
+from sfn_tutorial.emulator.awslambda import sqs_events
 from sfn_tutorial.emulator.dynamodb import api as dynamodb_api
+from sfn_tutorial.emulator.ecs import run_task_state
+from sfn_tutorial.emulator.ecs import tasks as ecs_tasks
 from sfn_tutorial.emulator.events import rules
 from sfn_tutorial.emulator.iam import authorization, managed_policies
 from sfn_tutorial.emulator.sns import api as sns_api
@@ -19,6 +22,7 @@ from sfn_tutorial.emulator.stepfunctions import (
     api,
     branches,
     execution_logs,
+    heartbeats,
     interpreter,
     jsonata_support,
     map_state,
@@ -47,5 +51,11 @@ def apply(port: int) -> None:
     branches.apply()  # a failing Map iteration or Parallel branch ends the others as on AWS
     map_state.apply()  # ItemBatcher, tolerated failures, map runs, ResultWriter
     test_state.apply()  # TestState: one state, inspection data, mocks, as AWS answers
-    service_integrations.apply()  # SQS, SNS, DynamoDB and Step Functions Tasks, as on AWS
+    service_integrations.apply()  # SQS, SNS, DynamoDB, ECS and Step Functions Tasks, as on AWS
+    heartbeats.apply()  # a Catch or Retry on States.HeartbeatTimeout catches heartbeat timeouts
+    ecs_tasks.apply(f"http://127.0.0.1:{port}")  # Python images' commands run as processes
+    run_task_state.apply()  # ecs:runTask.sync fails when its task does
+    sqs_events.apply()  # SQS event source mappings: a poller delivers batches to functions
     authorization.apply()  # IAM: roles Step Functions may assume, Map runs, policy simulator
+    if account_like.enabled():  # tests of the aws path only: a fresh account's delays
+        account_like.apply()

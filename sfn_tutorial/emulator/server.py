@@ -10,8 +10,9 @@ served (``auth``).
 The process starts with a clean environment: none of the learner's AWS credentials, profiles
 or other secrets reach it, nor the Lambda handlers it runs.
 
-Command line: ``python -m sfn_tutorial.emulator.server [--stop | --env]``; ``--env`` prints the
-``export`` lines that point the AWS CLI at the emulator.
+Command line: ``python -m sfn_tutorial.emulator.server [--stop | --env [--account-like]]``;
+``--env`` prints the ``export`` lines that point the AWS CLI at the emulator; ``--account-like``
+starts it as the stand-in for a fresh AWS account (``account_like``), for tests of the aws path.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from sfn_tutorial.emulator import auth, instances
+from sfn_tutorial.emulator import account_like, auth, instances
 
 DEFAULT_PORT = 4599
 PORTS_TO_TRY = 100  # 4599 to 4698: each user of a shared machine gets one
@@ -137,11 +138,15 @@ def ensure_running(progress=print) -> dict:
             if report is None or report.get("instance_id") != record.instance_id:
                 # no answer, yet the process and its port are verified to be the user's own
                 return {**vars(record), "moto": None, "replaced": None}
-            if report.get("fingerprint") == instances.fingerprint():
+            same_mode = bool(report.get("account_like")) == account_like.enabled()
+            if report.get("fingerprint") == instances.fingerprint() and same_mode:
                 return {**vars(record), "moto": report.get("moto"), "replaced": None}
             replaced = (
                 "The running emulator was started from another version of this project, so it "
                 "was replaced; the resources it held are gone."
+                if same_mode
+                else "The running emulator was started in another mode (account-like or not), "
+                "so it was replaced; the resources it held are gone."
             )
             progress(replaced)
             _terminate(record)
@@ -352,13 +357,18 @@ def serve(port_number: int, secrets: dict) -> None:
         "region": DEFAULT_REGION,
         "fingerprint": instances.fingerprint(),
         "instance_id": secrets["instance_id"],
+        "account_like": account_like.enabled(),
     }
     routes = {
         execute_api.INVOKE_PREFIX: execute_api.invoke_app,
         rules.CLOCK_PATH: rules.clock_app,
+        account_like.COUNTS_PATH: account_like.counts_app,
     }
     _serve_health_socket(Path(secrets["health_socket"]), report)
-    app = _routes(DomainDispatcherApplication(create_backend_app), report, routes)
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    if account_like.enabled():
+        moto_app = account_like.middleware(moto_app)
+    app = _routes(moto_app, report, routes)
     open_prefixes = (HEALTH_PATH, execute_api.INVOKE_PREFIX)
     app = auth.guard(app, credentials, port_number, open_prefixes, authorization)
     print(f"{SERVICE_NAME} (moto {moto.__version__}) on 127.0.0.1:{port_number}", flush=True)
@@ -381,7 +391,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--env", action="store_true", help="print export lines for the AWS CLI (starts it)"
     )
+    parser.add_argument(
+        "--account-like",
+        action="store_true",
+        help="with --env: start the account-like stand-in for tests of the aws target "
+        "(role delays, Pending functions, throttling; see account_like)",
+    )
     args = parser.parse_args(argv)
+    if args.account_like:
+        os.environ[account_like.ENABLED_VARIABLE] = "1"
     if args.stop:
         print("stopped" if stop() else "no emulator of yours was running")
     elif args.env:

@@ -3,12 +3,15 @@
 Plain text, no DOT markup (``render`` wraps and escapes it): a Choice rule as a readable condition
 (``choice_rule_text``), the error names of a Catcher or retrier (``errors_text``), one line per
 retrier (``retry_lines``), and the grey line under a state's name (``type_line``), which says what
-a Task calls the way the console does (``Lambda: Invoke``, ``DynamoDB: PutItem``).
+a Task calls: service, action and integration pattern (``Lambda: Invoke``, ``DynamoDB: PutItem``,
+``SQS: SendMessage · wait for callback``, ``Step Functions: StartExecution · run a job``,
+``S3 (SDK): ListBuckets``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from sfn_tutorial.graph.definition import item_processor, shorten
 
@@ -109,43 +112,106 @@ def retry_lines(state: dict) -> list[str]:
     return lines
 
 
-_SERVICES = {
-    "lambda": "Lambda",
+#: Service names as AWS's console and documentation write them, by the name in a Task's
+#: ``Resource`` (``arn:aws:states:::sqs:sendMessage``, ``...:aws-sdk:redshiftdata:...``).
+SERVICE_NAMES = {
+    "apigateway": "API Gateway",
+    "athena": "Athena",
+    "autoscaling": "Auto Scaling",
+    "batch": "Batch",
+    "bedrock": "Bedrock",
+    "bedrockagent": "Bedrock Agents",
+    "bedrockagentruntime": "Bedrock Agents Runtime",
+    "bedrockruntime": "Bedrock Runtime",
+    "cloudformation": "CloudFormation",
+    "cloudwatch": "CloudWatch",
+    "codebuild": "CodeBuild",
+    "comprehend": "Comprehend",
+    "config": "Config",
     "dynamodb": "DynamoDB",
+    "ec2": "EC2",
+    "ecs": "ECS",
+    "eks": "EKS",
+    "elasticmapreduce": "EMR",
+    "emrcontainers": "EMR on EKS",
+    "emrserverless": "EMR Serverless",
+    "eventbridge": "EventBridge",
+    "events": "EventBridge",
+    "glue": "Glue",
+    "http": "HTTP",
+    "iam": "IAM",
+    "kms": "KMS",
+    "lambda": "Lambda",
+    "lookoutvision": "Lookout for Vision",
+    "mediaconvert": "MediaConvert",
+    "organizations": "Organizations",
+    "polly": "Polly",
+    "rds": "RDS",
+    "redshiftdata": "Redshift Data",
+    "rekognition": "Rekognition",
+    "s3": "S3",
+    "sagemaker": "SageMaker",
+    "scheduler": "EventBridge Scheduler",
+    "secretsmanager": "Secrets Manager",
+    "sfn": "Step Functions",
     "sns": "SNS",
     "sqs": "SQS",
+    "ssm": "Systems Manager",
     "states": "Step Functions",
-    "ecs": "ECS",
-    "batch": "Batch",
-    "glue": "Glue",
-    "events": "EventBridge",
-    "athena": "Athena",
-    "sagemaker": "SageMaker",
-    "bedrock": "Bedrock",
-    "apigateway": "API Gateway",
-    "http": "HTTP",
-    "elasticmapreduce": "EMR",
-    "mediaconvert": "MediaConvert",
-    "s3": "S3",
-    "codebuild": "CodeBuild",
-    "eks": "EKS",
+    "support": "Support",
+    "textract": "Textract",
+    "transcribe": "Transcribe",
+    "translate": "Translate",
 }
+#: What a Task waits for, by the suffix of its ``Resource`` (the integration pattern).
+PATTERNS = {
+    "sync": "run a job",
+    "sync:2": "run a job",
+    "waitForTaskToken": "wait for callback",
+}
+# arn:PARTITION:states:REGION:ACCOUNT:REST, the partition possibly a ${placeholder} with colons
+_STATES_ARN = re.compile(r"^arn:(?:\$\{[^}]*\}|[^:]*):states:[^:]*:[^:]*:(.+)$")
+_FUNCTION_ARN = re.compile(r"^arn:(?:\$\{[^}]*\}|[^:]*):lambda:[^:]*:[^:]*:function:([^:]+)")
+_ACTIVITY_ARN = re.compile(r"^arn:(?:\$\{[^}]*\}|[^:]*):states:[^:]*:[^:]*:activity:([^:]+)$")
+TASK_LINE_WIDTH = 56
+
+
+def service_name(service: str, sdk: bool = False) -> str:
+    """``sqs`` -> ``SQS``; an AWS SDK integration's gets `` (SDK)``: ``S3 (SDK)``."""
+    name = SERVICE_NAMES.get(service.lower().replace("-", ""), service[:1].upper() + service[1:])
+    return f"{name} (SDK)" if sdk else name
+
+
+def service_task(resource: str) -> tuple[str, str, str | None] | None:
+    """What a service Task calls: ``(service, Action, pattern)``, e.g. ``("SQS",
+    "SendMessage", "wait for callback")`` for ``arn:aws:states:::sqs:sendMessage.waitForTaskToken``
+    and ``("S3 (SDK)", "ListBuckets", None)`` for ``arn:aws:states:::aws-sdk:s3:listBuckets``.
+    ``None`` when ``resource`` is not a service integration (a function or activity ARN)."""
+    match = _STATES_ARN.match(resource)
+    if match is None or match.group(1).startswith("activity:"):
+        return None
+    parts = match.group(1).split(":", 2 if match.group(1).startswith("aws-sdk:") else 1)
+    sdk = parts[0] == "aws-sdk" and len(parts) == 3
+    service, call = (parts[1], parts[2]) if sdk else (parts[0], parts[-1] if len(parts) > 1 else "")
+    action, _, suffix = call.partition(".")
+    pattern = PATTERNS.get(suffix) if suffix else None
+    return service_name(service, sdk), action[:1].upper() + action[1:], pattern
 
 
 def _task_line(resource) -> str:
-    """What a Task calls, as the console shows it: ``Lambda: Invoke``, ``DynamoDB: PutItem``."""
+    """What a Task calls, as the console shows it: ``Lambda: Invoke``, ``DynamoDB: PutItem``,
+    ``SQS: SendMessage · wait for callback``, ``Lambda: MyFunction`` for a function's ARN."""
     if not isinstance(resource, str):
         return "Task"
-    parts = resource.split(":")
-    if resource.startswith("arn:") and len(parts) >= 7 and parts[2] == "states" and not parts[4]:
-        sdk = parts[5] == "aws-sdk" and len(parts) >= 8
-        service, action = (parts[6], parts[7]) if sdk else (parts[5], parts[6])
-        action, _, pattern = action.partition(".")
-        suffix = {"sync": " (run job)", "waitForTaskToken": " (callback)"}.get(pattern, "")
-        name = _SERVICES.get(service, service[:1].upper() + service[1:])
-        return f"{name}: {action[:1].upper()}{action[1:]}{suffix}"
-    if resource.startswith("arn:") and len(parts) >= 7 and parts[5] in ("function", "activity"):
-        return f"{'Lambda' if parts[5] == 'function' else 'Activity'}: {parts[6]}"
+    call = service_task(resource)
+    if call is not None:
+        service, action, pattern = call
+        line = f"{service}: {action}" + (f" · {pattern}" if pattern else "")
+        return shorten(line, TASK_LINE_WIDTH)
+    for expression, kind in ((_FUNCTION_ARN, "Lambda"), (_ACTIVITY_ARN, "Activity")):
+        match = expression.match(resource)
+        if match:
+            return shorten(f"{kind}: {match.group(1)}", TASK_LINE_WIDTH)
     return shorten(resource, 36)
 
 

@@ -117,15 +117,15 @@ def log_stream_name(version: str) -> str:
     return time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{version}]{uuid.uuid4().hex}"
 
 
-def credentials_variables(spec: FunctionSpec) -> dict[str, str]:
+def credentials_variables(spec: FunctionSpec | None = None) -> dict[str, str]:
     """The credentials a handler's boto3 calls sign with, as Lambda gives them: temporary
     credentials of the function's execution role, in a session named after the function, so
-    that IAM allows the handler what its role allows (``iam.authorization``). Without a role,
-    the emulator's own key; outside an emulator, none."""
+    that IAM allows the handler what its role allows (``iam.authorization``). Without a function
+    or a role, the emulator's own key; outside an emulator, none."""
     credentials = auth.served()
     if credentials is None:
         return {}
-    if not spec.role:
+    if spec is None or not spec.role:
         return {
             "AWS_ACCESS_KEY_ID": credentials.access_key_id,
             "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,

@@ -95,6 +95,7 @@ def interpreter_calls_this_server(port: int) -> None:
     from moto.stepfunctions.parser.asl.utils import boto_client
 
     config = Config(
+        user_agent_extra="sfn-tutorial-emulator",  # the emulator's own calls (account_like)
         parameter_validation=False,
         retries={"max_attempts": 0, "total_max_attempts": 1},
         connect_timeout=boto_client.TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,

@@ -1,8 +1,9 @@
-"""What a Task state gets from SQS, SNS, DynamoDB and Step Functions itself, as on AWS.
+"""What a Task state gets from SQS, SNS, DynamoDB, ECS and Step Functions itself, as on AWS.
 
 Step Functions' optimised integrations (``arn:aws:states:::sqs:sendMessage``, ``sns:publish``,
 ``dynamodb:putItem`` / ``getItem`` / ``updateItem`` / ``deleteItem``, ``states:startExecution``
-and its ``.sync`` / ``.sync:2`` forms) call the service with the AWS SDK for Java. So on AWS:
+and its ``.sync`` / ``.sync:2`` forms, ``ecs:runTask``) call the service with the AWS SDK for
+Java. So on AWS:
 
 * the state's parameters are named as in the service's API reference (``StateMachineArn``,
   ``Input``) and the result is too (``ExecutionArn``, ``StartDate``, a date as milliseconds
@@ -42,6 +43,7 @@ SDK_NAMES = {
     "dynamodb": ("DynamoDB", "AmazonDynamoDBv2", "AmazonDynamoDBException"),
     "stepfunctions": ("StepFunctions", "AWSStepFunctions", "AWSStepFunctionsException"),
     "events": ("EventBridge", "AmazonEventBridge", "AmazonEventBridgeException"),
+    "ecs": ("ECS", "AmazonECS", "AmazonECSException"),
 }
 # The headers of each service's answer that Step Functions shows, spelled as the service sends
 # them, in the order of the SDK's case-insensitive map.
@@ -49,6 +51,7 @@ ANSWER_HEADERS = {
     "sqs": ("connection", "Content-Length", "Content-Type", "Date", "x-amzn-RequestId"),
     "sns": ("connection", "Content-Length", "Content-Type", "Date", "x-amzn-RequestId"),
     "stepfunctions": ("connection", "Content-Length", "Content-Type", "Date", "x-amzn-RequestId"),
+    "ecs": ("connection", "Content-Length", "Content-Type", "Date", "x-amzn-RequestId"),
     "dynamodb": (
         "Connection",
         "Content-Length",
@@ -75,9 +78,10 @@ def apply() -> None:
 
 
 def integration_classes() -> tuple[type, ...]:
-    """moto's Task state classes for the four integrations."""
+    """moto's Task state classes for the five integrations."""
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_dynamodb,
+        state_task_service_ecs,
         state_task_service_sfn,
         state_task_service_sns,
         state_task_service_sqs,
@@ -88,6 +92,7 @@ def integration_classes() -> tuple[type, ...]:
         state_task_service_sns.StateTaskServiceSns,
         state_task_service_dynamodb.StateTaskServiceDynamoDB,
         state_task_service_sfn.StateTaskServiceSfn,
+        state_task_service_ecs.StateTaskServiceEcs,
     )
 
 
@@ -340,11 +345,15 @@ def task_failure(state, env, error: str, cause: str):
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
     )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
+    name = StatesErrorName.from_name(error) if error.startswith("States.") else None
     return FailureEvent(
         env=env,
-        error_name=CustomErrorName(error),
+        error_name=name or CustomErrorName(error),
         event_type=HistoryEventType.TaskFailed,
         event_details=EventDetails(
             taskFailedEventDetails=TaskFailedEventDetails(

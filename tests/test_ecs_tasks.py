@@ -1,0 +1,127 @@
+"""ECS tasks on the local target (sfn_tutorial/emulator/ecs/tasks.py), on the running emulator.
+
+AWS (ECS API reference, DescribeTasks; "Amazon ECS task lifecycle"): a task whose essential
+container exits is STOPPED with stopCode EssentialContainerExited, stoppedReason "Essential
+container in task exited" and the container's exitCode; an image that cannot be pulled stops it
+with TaskFailedToStart and CannotPullContainerError. The awslogs driver writes the container's
+lines to stream PREFIX/CONTAINER/TASK_ID of awslogs-group.
+"""
+
+import time
+
+import boto3
+import pytest
+from ecs_setup import python_job, subnet
+
+from sfn_tutorial.emulator.ecs import tasks
+
+
+def run(job: dict, **overrides) -> str:
+    answer = boto3.client("ecs").run_task(
+        cluster=job["cluster"],
+        taskDefinition=job["family"],
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet()]}},
+        **overrides,
+    )
+    return answer["tasks"][0]["taskArn"]
+
+
+def stopped(job: dict, task_arn: str, timeout_s: float = 30) -> dict:
+    ecs = boto3.client("ecs")
+    give_up = time.monotonic() + timeout_s
+    while time.monotonic() < give_up:
+        task = ecs.describe_tasks(cluster=job["cluster"], tasks=[task_arn])["tasks"][0]
+        if task["lastStatus"] == "STOPPED":
+            return task
+        time.sleep(0.2)
+    pytest.fail(f"task {task_arn} did not stop")
+
+
+@pytest.mark.parametrize(
+    "image",
+    ["python:3.12-slim", "python", "public.ecr.aws/docker/library/python:3.13", "library/python"],
+)
+def test_official_python_images_run_here(image):
+    assert tasks.is_python_image(image)
+
+
+@pytest.mark.parametrize("image", ["nginx", "myrepo/python:3.12", "python-app:1", ""])
+def test_other_images_do_not(image):
+    assert not tasks.is_python_image(image)
+
+
+def test_a_python_task_runs_its_command_and_stops_with_its_exit_code(emulator):
+    job = python_job()
+    task = stopped(job, run(job))
+    assert task["desiredStatus"] == "STOPPED"
+    assert task["stopCode"] == "EssentialContainerExited"
+    assert task["stoppedReason"] == "Essential container in task exited"
+    assert task["containers"][0]["exitCode"] == 0
+    assert task["containers"][0]["taskArn"] == task["taskArn"]
+
+
+def test_its_output_is_in_cloudwatch_logs_under_the_awslogs_stream(emulator):
+    job = python_job()
+    task = stopped(job, run(job))
+    stream = f"job/job/{task['taskArn'].split('/')[-1]}"
+    events = boto3.client("logs").get_log_events(logGroupName=job["group"], logStreamName=stream)
+    assert [e["message"] for e in events["events"]] == ["hello from the task definition"]
+
+
+def test_container_overrides_replace_environment_and_command(emulator):
+    job = python_job()
+    overrides = {
+        "containerOverrides": [
+            {"name": "job", "environment": [{"name": "EXIT_CODE", "value": "3"}]}
+        ]
+    }
+    task = stopped(job, run(job, overrides=overrides))
+    assert task["containers"][0]["exitCode"] == 3
+    command = ["python", "-c", "print('overridden')"]
+    task = stopped(
+        job, run(job, overrides={"containerOverrides": [{"name": "job", "command": command}]})
+    )
+    stream = f"job/job/{task['taskArn'].split('/')[-1]}"
+    events = boto3.client("logs").get_log_events(logGroupName=job["group"], logStreamName=stream)
+    assert [e["message"] for e in events["events"]] == ["overridden"]
+
+
+def test_another_image_fails_to_start_saying_what_runs_here(emulator):
+    job = python_job(image="nginx:latest")
+    task = stopped(job, run(job))
+    assert task["stopCode"] == "TaskFailedToStart"
+    assert task["stoppedReason"].startswith("CannotPullContainerError: image 'nginx:latest'")
+    assert "official Python images" in task["stoppedReason"]
+
+
+def test_a_missing_log_group_stops_the_task(emulator):
+    job = python_job()
+    boto3.client("logs").delete_log_group(logGroupName=job["group"])
+    task = stopped(job, run(job))
+    assert task["stopCode"] == "TaskFailedToStart"
+    assert "ResourceInitializationError" in task["stoppedReason"]
+
+
+def test_stop_task_ends_the_process(emulator):
+    job = python_job(command=["python", "-c", "import time; time.sleep(60)"])
+    task_arn = run(job)
+    running = boto3.client("ecs").describe_tasks(cluster=job["cluster"], tasks=[task_arn])
+    assert running["tasks"][0]["lastStatus"] == "RUNNING"
+    boto3.client("ecs").stop_task(cluster=job["cluster"], task=task_arn, reason="enough")
+    task = stopped(job, task_arn)
+    assert task["stopCode"] == "UserInitiated"
+    assert task["stoppedReason"] == "enough"
+
+
+def test_boto3_in_the_command_reaches_the_emulator(emulator):
+    program = (
+        "import boto3\n"
+        "queue = boto3.client('sqs').create_queue(QueueName='made-by-an-ecs-task')\n"
+        "print(queue['QueueUrl'].rsplit('/', 1)[1])\n"
+    )
+    job = python_job(command=["python", "-c", program])
+    task = stopped(job, run(job))
+    assert task["containers"][0]["exitCode"] == 0
+    urls = boto3.client("sqs").list_queues(QueueNamePrefix="made-by-an-ecs-task")["QueueUrls"]
+    assert len(urls) == 1
