@@ -558,3 +558,38 @@ def test_logging_to_cloudwatch_needs_the_log_delivery_actions(emulator):
         roleArn=may_log,
         loggingConfiguration=configuration,
     )
+
+
+def test_ecs_calls_are_authorised_on_the_task_definition_and_the_task():
+    def resource(operation, params):
+        return authorization.ecs_resource(operation, params, "eu-west-1", "111122223333")
+
+    assert resource("RunTask", {"cluster": "c", "taskDefinition": "report:3"}) == (
+        "arn:aws:ecs:eu-west-1:111122223333:task-definition/report:3"
+    )
+    assert resource("DescribeTasks", {"cluster": "jobs", "tasks": ["abc"]}) == (
+        "arn:aws:ecs:eu-west-1:111122223333:task/jobs/abc"
+    )
+
+
+def test_a_statement_with_a_condition_is_not_applied_without_context():
+    # IAM applies a statement only when its condition holds; the emulator knows no context
+    # keys, so a conditioned Allow allows nothing and a conditioned Deny denies nothing.
+    from moto.iam.access_control import PermissionResult
+
+    conditioned = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": effect,
+                "Action": "iam:PassRole",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            }
+            for effect in ("Allow", "Deny")
+        ],
+    }
+    result = authorization.evaluate(
+        json.dumps(conditioned), "iam:PassRole", "arn:aws:iam::1:role/r"
+    )
+    assert result == PermissionResult.NEUTRAL

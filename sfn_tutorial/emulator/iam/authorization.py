@@ -220,12 +220,19 @@ def evaluate(document: str, action: str, resource: str):
 
 @functools.lru_cache(maxsize=512)
 def _policy(document: str):
-    """moto's ``IAMPolicy`` for a document, its actions lower-cased (kept: documents repeat)."""
+    """moto's ``IAMPolicy`` for a document, its actions lower-cased (kept: documents repeat).
+
+    A statement with a ``Condition`` is left out: the emulator knows no request's context keys,
+    so its condition is never met and IAM would not apply it (moto's evaluator would read an
+    unmet condition as an explicit deny)."""
     from moto.iam.access_control import IAMPolicy
 
     policy = json.loads(document)
     statements = policy.get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
+    statements = statements if isinstance(statements, list) else [statements]
+    statements = [statement for statement in statements if "Condition" not in statement]
+    policy["Statement"] = statements
+    for statement in statements:
         for key in ("Action", "NotAction"):
             value = statement.get(key)
             if isinstance(value, str):
@@ -406,11 +413,30 @@ def resource_of(service: str, operation: str, params: dict, region: str, account
         group = f"arn:aws:logs:{region}:{account}:log-group:{params['logGroupName']}"
         stream = params.get("logStreamName")
         return f"{group}:log-stream:{stream}" if stream else group
+    if service == "ecs":
+        return ecs_resource(operation, params, region, account)
     for name in ("stateMachineArn", "executionArn", "activityArn", "TopicArn", "TargetArn"):
         if isinstance(params.get(name), str):
             return params[name]
     arns = [value for value in params.values() if isinstance(value, str)]
     return next((value for value in arns if value.startswith("arn:")), "*")
+
+
+def ecs_resource(operation: str, params: dict, region: str, account: str) -> str:
+    """What ECS authorises a call on: ``RunTask`` the task definition, ``StopTask`` and
+    ``DescribeTasks`` the task (``arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID``)."""
+    if operation in ("RunTask", "StartTask") and params.get("taskDefinition"):
+        definition = params["taskDefinition"]
+        if definition.startswith("arn:"):
+            return definition
+        return f"arn:aws:ecs:{region}:{account}:task-definition/{definition}"
+    task = params.get("task") or (params.get("tasks") or [""])[0]
+    if task:
+        if task.startswith("arn:"):
+            return task
+        cluster = (params.get("cluster") or "default").rsplit("/", 1)[-1]
+        return f"arn:aws:ecs:{region}:{account}:task/{cluster}/{task}"
+    return params.get("cluster") or "*"
 
 
 def function_arn(name: str, qualifier: str | None, region: str, account: str) -> str:
