@@ -92,6 +92,12 @@ def _deploy() -> tuple[str, str]:
         Handler="lambda_function.handler",
         Code={"ZipFile": _package()},
     )["FunctionArn"]
+    invoke = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn}
+    _client("iam").put_role_policy(  # the state machine invokes the function as this role
+        RoleName="bench-role",
+        PolicyName="invoke",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [invoke]}),
+    )
     return function_arn, role_arn
 
 

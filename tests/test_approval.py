@@ -6,6 +6,7 @@ import json
 import uuid
 
 import boto3
+import broad_roles
 import pytest
 
 from sfn_tutorial import approval, executions
@@ -35,7 +36,7 @@ def waiting(emulator):
     machine = sfn.create_state_machine(
         name=f"approval-test-{uuid.uuid4().hex[:8]}",
         definition=json.dumps(definition),
-        roleArn=f"arn:aws:iam::{emulator.account_id}:role/approval-test",
+        roleArn=broad_roles.role(),
     )["stateMachineArn"]
     arn = sfn.start_execution(stateMachineArn=machine, input='{"PurchaseId": "p-9", "Amount": 5}')[
         "executionArn"

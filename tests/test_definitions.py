@@ -19,6 +19,7 @@ from pathlib import Path
 
 import boto3
 import botocore.exceptions
+import broad_roles
 import pytest
 
 from sfn_tutorial.emulator.stepfunctions import validation
@@ -111,7 +112,7 @@ def _answer(sfn, case: dict) -> dict:
         arn = sfn.create_state_machine(
             name=f"recorded-{uuid.uuid4().hex[:12]}",
             definition=case["definition_raw"],
-            roleArn=ROLE,
+            roleArn=broad_roles.role(),
             type=case["state_machine_type"],
         )["stateMachineArn"]
     except botocore.exceptions.ClientError as error:

@@ -10,6 +10,7 @@ import json
 import uuid
 
 import boto3
+import broad_roles
 from ecs_setup import python_job, subnet
 
 from sfn_tutorial import executions
@@ -34,7 +35,7 @@ def run_state(emulator, job: dict, resource: str, overrides: dict | None = None)
     machine = sfn.create_state_machine(
         name=f"ecs-test-{uuid.uuid4().hex[:8]}",
         definition=json.dumps(definition),
-        roleArn=f"arn:aws:iam::{emulator.account_id}:role/ecs-test",
+        roleArn=broad_roles.role(),
     )["stateMachineArn"]
     arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
     return executions.wait_for_execution(arn, timeout_s=60)

@@ -175,3 +175,90 @@ def test_the_health_check_needs_no_credentials_and_tells_no_secret(record):
     assert status == 200
     assert record.secret_access_key.encode() not in answer
     assert record.access_key_id.encode() not in answer
+
+
+# ---------------------------------------------------------------- role sessions (the hook)
+
+
+class _Sessions:
+    """A ``sessions`` hook for ``auth.guard`` that knows one role session and refuses it all."""
+
+    def __init__(self, credentials: auth.Credentials, token: str) -> None:
+        self.known = {credentials.access_key_id: (credentials, token)}
+        self.asked = []
+
+    def lookup(self, access_key_id):
+        return self.known.get(access_key_id)
+
+    def authorise(self, environ, access_key_id):
+        self.asked.append(access_key_id)
+        return auth.Denial(400, "AccessDeniedException", "AccessDenied", "AccessDenied", "no")
+
+
+def _signed_environ(credentials: auth.Credentials, token: str | None, port: int = 4599) -> dict:
+    """A WSGI environ for a ``ListStateMachines`` request signed with ``credentials``."""
+    import io
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials as BotocoreCredentials
+
+    body = b"{}"
+    headers = {"X-Amz-Target": "AWSStepFunctions.ListStateMachines"}
+    request = AWSRequest("POST", f"http://127.0.0.1:{port}/", data=body, headers=headers)
+    key = BotocoreCredentials(credentials.access_key_id, credentials.secret_access_key, token)
+    SigV4Auth(key, "states", "us-east-1").add_auth(request)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/",
+        "QUERY_STRING": "",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "HTTP_HOST": f"127.0.0.1:{port}",
+    }
+    for name, value in request.headers.items():
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
+    return environ
+
+
+def _served(environ, start_response):
+    start_response("200 OK", [])
+    return [b"served"]
+
+
+def _answer(app, environ) -> tuple[str, bytes]:
+    seen = {}
+
+    def start_response(status, headers):
+        seen["status"] = status
+
+    body = b"".join(app(environ, start_response))
+    return seen["status"], body
+
+
+def test_a_role_session_is_checked_then_authorised_by_the_hook():
+    owner, session = auth.Credentials.generate(), auth.Credentials.generate()
+    sessions = _Sessions(session, "the-token")
+    app = auth.guard(_served, owner, 4599, sessions=sessions)
+    status, body = _answer(app, _signed_environ(session, "the-token"))
+    assert status.startswith("400") and b"AccessDeniedException" in body
+    assert sessions.asked == [session.access_key_id]
+    status, body = _answer(app, _signed_environ(owner, None))  # the owner is never asked about
+    assert (status, body, sessions.asked) == ("200 OK", b"served", [session.access_key_id])
+
+
+def test_a_role_session_with_another_token_or_unknown_key_is_refused_before_the_hook():
+    owner, session = auth.Credentials.generate(), auth.Credentials.generate()
+    sessions = _Sessions(session, "the-token")
+    app = auth.guard(_served, owner, 4599, sessions=sessions)
+    for credentials, token in ((session, "forged"), (auth.Credentials.generate(), "the-token")):
+        status, body = _answer(app, _signed_environ(credentials, token))
+        assert status.startswith("403") and b"UnrecognizedClientException" in body
+    assert sessions.asked == []
+
+
+def test_without_a_hook_only_the_owner_is_served():
+    owner, session = auth.Credentials.generate(), auth.Credentials.generate()
+    app = auth.guard(_served, owner, 4599)
+    status, body = _answer(app, _signed_environ(session, "the-token"))
+    assert status.startswith("403") and b"UnrecognizedClientException" in body

@@ -9,6 +9,7 @@ import json
 
 import boto3
 import botocore.exceptions
+import broad_roles
 import pytest
 
 from sfn_tutorial import executions, resources
@@ -212,7 +213,7 @@ def test_unknown_execution_is_execution_does_not_exist(stack):
 
 # ------------------------------------------------------------------ strictness, as AWS checks
 
-ROLE = "arn:aws:iam::123456789012:role/any"
+ROLE = "arn:aws:iam::123456789012:role/tests-may-do-anything"  # see broad_roles
 PASS_MACHINE = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
 
 
@@ -227,7 +228,11 @@ def test_create_state_machine_twice_with_the_same_request_returns_the_first(emul
     # AWS (CreateStateMachine): "an idempotent API ... based on the state machine name,
     # definition, type, LoggingConfiguration, TracingConfiguration, and EncryptionConfiguration".
     sfn = boto3.client("stepfunctions")
-    request = {"name": "same-twice", "definition": json.dumps(PASS_MACHINE), "roleArn": ROLE}
+    request = {
+        "name": "same-twice",
+        "definition": json.dumps(PASS_MACHINE),
+        "roleArn": broad_roles.role(),
+    }
     first = sfn.create_state_machine(**request)
     second = sfn.create_state_machine(**request)
     assert (second["stateMachineArn"], second["creationDate"]) == (
@@ -252,7 +257,11 @@ def test_create_state_machine_with_a_taken_name_and_another_request_is_refused(e
     # AWS-recorded (LocalStack's test_sfn_api.snapshot.json, test_create_duplicate_sm_name):
     # StateMachineAlreadyExists, "State Machine Already Exists: '<arn>'"; the old one is kept.
     sfn = boto3.client("stepfunctions")
-    request = {"name": "taken", "definition": json.dumps(PASS_MACHINE), "roleArn": ROLE}
+    request = {
+        "name": "taken",
+        "definition": json.dumps(PASS_MACHINE),
+        "roleArn": broad_roles.role(),
+    }
     arn = sfn.create_state_machine(**request)["stateMachineArn"]
     error = _error(sfn.create_state_machine, **{**request, **change})
     assert error["Code"] == "StateMachineAlreadyExists"
@@ -265,7 +274,11 @@ def test_create_state_machine_ignores_another_role_and_tags(emulator):
     # AWS (CreateStateMachine): "If a following request has a different roleArn or tags, Step
     # Functions will ignore these differences ... roleArn and tags will not be updated".
     sfn = boto3.client("stepfunctions")
-    request = {"name": "other-role", "definition": json.dumps(PASS_MACHINE), "roleArn": ROLE}
+    request = {
+        "name": "other-role",
+        "definition": json.dumps(PASS_MACHINE),
+        "roleArn": broad_roles.role(),
+    }
     arn = sfn.create_state_machine(**request)["stateMachineArn"]
     again = sfn.create_state_machine(
         **{**request, "roleArn": ROLE + "-2"}, tags=[{"key": "k", "value": "v"}]
@@ -284,7 +297,7 @@ INVALID_NAME_CHARACTERS = [
 def pass_machine(emulator):
     sfn = boto3.client("stepfunctions")
     return sfn.create_state_machine(
-        name="names", definition=json.dumps(PASS_MACHINE), roleArn=ROLE
+        name="names", definition=json.dumps(PASS_MACHINE), roleArn=broad_roles.role()
     )["stateMachineArn"]
 
 
@@ -324,7 +337,7 @@ def test_state_machine_names_are_checked_like_execution_names(emulator, name):
         boto3.client("stepfunctions").create_state_machine,
         name=name,
         definition=json.dumps(PASS_MACHINE),
-        roleArn=ROLE,
+        roleArn=broad_roles.role(),
     )
     assert error["Code"] == ("ValidationException" if len(name) > 80 else "InvalidName")
 
@@ -356,7 +369,10 @@ def test_start_sync_execution_checks_names_and_inputs_too(emulator):
 
     sfn = boto3.client("stepfunctions", config=Config(inject_host_prefix=False))
     arn = sfn.create_state_machine(
-        name="sync-names", definition=json.dumps(PASS_MACHINE), roleArn=ROLE, type="EXPRESS"
+        name="sync-names",
+        definition=json.dumps(PASS_MACHINE),
+        roleArn=broad_roles.role(),
+        type="EXPRESS",
     )["stateMachineArn"]
     assert _error(sfn.start_sync_execution, stateMachineArn=arn, name="a b")["Code"] == (
         "InvalidName"
@@ -456,7 +472,7 @@ def test_create_state_machine_refuses_the_same_definitions(emulator, case):
     sfn = boto3.client("stepfunctions")
     error = _error(
         sfn.create_state_machine, name=f"refused-{case}", definition=json.dumps(definition),
-        roleArn=ROLE,
+        roleArn=broad_roles.role(),
     )  # fmt: skip
     assert error["Code"] == "InvalidDefinition"
     assert error["Message"] == (
@@ -479,7 +495,7 @@ def test_several_graph_problems_are_listed_in_awss_order(emulator):
         boto3.client("stepfunctions").create_state_machine,
         name="several",
         definition=json.dumps(definition),
-        roleArn=ROLE,
+        roleArn=broad_roles.role(),
     )
     assert error["Message"] == (
         "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: "
@@ -501,7 +517,7 @@ def test_send_task_failure_fails_the_waiting_task_with_its_error_and_cause(emula
     machine = sfn.create_state_machine(
         name="send-task-failure-test",
         definition=json.dumps({"StartAt": "Wait", "States": {"Wait": task}}),
-        roleArn=f"arn:aws:iam::{emulator.account_id}:role/send-task-failure-test",
+        roleArn=broad_roles.role(),
     )["stateMachineArn"]
     arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
     message = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10)["Messages"][0]
@@ -518,7 +534,7 @@ def test_describe_execution_shows_input_and_output_as_aws_does(emulator):
     machine = sfn.create_state_machine(
         name="input-details-test",
         definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
-        roleArn=f"arn:aws:iam::{emulator.account_id}:role/input-details-test",
+        roleArn=broad_roles.role(),
     )["stateMachineArn"]
     description = run(machine, {"a": 1, "b": [2]})
     assert description["output"] == '{"a":1,"b":[2]}'

@@ -6,6 +6,7 @@ import boto3
 import pytest
 
 from sfn_tutorial import executions, resources
+from sfn_tutorial.emulator.iam.authorization import LOG_DELIVERY_ACTIONS
 
 
 @pytest.fixture(scope="module")
@@ -180,10 +181,20 @@ def test_arns_of_express_executions():
 
 def test_logged_history_reads_an_express_execution_back_from_its_log_group(blog_stack):
     group = resources.ensure_log_group("executions-test")
+    invoke = resources.invoke_policy([blog_stack.purchase_arn, blog_stack.refund_arn])
+    deliver = {"Effect": "Allow", "Action": list(LOG_DELIVERY_ACTIONS), "Resource": "*"}
+    role = resources.ensure_role(  # AWS: logging needs the log-delivery actions, on "*"
+        resources.resource_name("executions-express-role"),
+        "states.amazonaws.com",
+        inline_policies={
+            "invoke": invoke,
+            "deliver-logs": {"Version": "2012-10-17", "Statement": [deliver]},
+        },
+    )
     arn = resources.ensure_state_machine(
         resources.resource_name("executions-express"),
         blog_stack.definition,
-        blog_stack.states_role_arn,
+        role,
         lambda message: None,
         type="EXPRESS",
         loggingConfiguration={

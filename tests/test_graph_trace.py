@@ -9,6 +9,7 @@ import json
 import time
 
 import boto3
+import broad_roles
 import pytest
 from graph_checks import BLOG, Dot, assert_draws_completely, attr
 
@@ -34,7 +35,9 @@ def _history(sfn, arn: str) -> list[dict]:
 def run(sfn, definition: dict, execution_input=None, stop_when=None) -> tuple[str, list[dict]]:
     """Run ``definition`` to its end; ``stop_when(events)`` True -> stop the execution."""
     name = f"m{len(sfn.list_state_machines()['stateMachines'])}"
-    machine = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)
+    machine = sfn.create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=broad_roles.role()
+    )
     arn = sfn.start_execution(
         stateMachineArn=machine["stateMachineArn"], input=json.dumps(execution_input or {})
     )["executionArn"]

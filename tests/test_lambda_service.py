@@ -14,6 +14,7 @@ import uuid
 import zipfile
 
 import boto3
+import broad_roles
 import pytest
 
 from sfn_tutorial import executions
@@ -46,14 +47,8 @@ def lam(emulator):
 
 
 def role_arn() -> str:
-    iam = boto3.client("iam")
-    try:
-        return iam.get_role(RoleName="lambda-service-test")["Role"]["Arn"]
-    except iam.exceptions.NoSuchEntityException:
-        document = json.dumps(TRUST)
-        return iam.create_role(RoleName="lambda-service-test", AssumeRolePolicyDocument=document)[
-            "Role"
-        ]["Arn"]
+    """The functions' and state machines' role: it may do anything (IAM is tested elsewhere)."""
+    return broad_roles.role("lambda-service-test")
 
 
 def package(source: str) -> bytes:

@@ -31,7 +31,14 @@ def recorder(emulator):
     import io
     import zipfile
 
-    role = resources.ensure_role("sqs-events-test", "lambda.amazonaws.com")
+    role = resources.ensure_role(  # AWS: its log needs the logs permissions, the queue SQS's
+        "sqs-events-test",
+        "lambda.amazonaws.com",
+        [
+            resources.LAMBDA_LOGS_POLICY,
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole",
+        ],
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("app.py", RECORDER)

@@ -122,7 +122,6 @@ def test_retry_while_iam_propagates_raises_other_errors_at_once():
 # ------------------------------------------------------------------ create-or-update really updates
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-ROLE = "arn:aws:iam::123456789012:role/sfn-tutorial-states-role"
 LAMBDA = "arn:aws:lambda:ap-northeast-2:123456789012:function:sfn-tutorial-"
 
 
@@ -168,7 +167,7 @@ def test_notebook_03_create_cell_run_again_puts_an_edited_definition_in_place(em
         "json": json,
         "helpers": helpers,
         "sfn": sfn,
-        "states_role_arn": ROLE,
+        "states_role_arn": resources.ensure_states_role([LAMBDA + "ProcessPurchase"]),
         "definition": blog,
     }
     exec(cell, namespace)
@@ -186,9 +185,10 @@ def test_ensure_state_machine_puts_an_edited_definition_in_place(emulator):
     sfn = boto3.client("stepfunctions")
     blog = resources.blog_definition(LAMBDA + "ProcessPurchase", LAMBDA + "ProcessRefund")
     name = resources.resource_name("edited")
-    arn = resources.ensure_state_machine(name, blog, ROLE, progress=lambda message: None)
+    role = resources.ensure_states_role([LAMBDA + "ProcessPurchase"])
+    arn = resources.ensure_state_machine(name, blog, role, progress=lambda message: None)
     edited = _with_default(blog)
-    assert resources.ensure_state_machine(name, edited, ROLE) == arn
+    assert resources.ensure_state_machine(name, edited, role) == arn
     assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == edited
 
 

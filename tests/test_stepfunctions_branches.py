@@ -8,6 +8,7 @@ import json
 import uuid
 
 import boto3
+import broad_roles
 
 from sfn_tutorial import executions
 
@@ -21,7 +22,7 @@ def run(emulator, definition: dict, execution_input=None) -> tuple[dict, list[st
     arn = sfn.create_state_machine(
         name=f"branches-test-{uuid.uuid4().hex[:8]}",
         definition=json.dumps(definition),
-        roleArn=f"arn:aws:iam::{emulator.account_id}:role/branches-test",
+        roleArn=broad_roles.role(),
     )["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input or {}))
     description = executions.wait_for_execution(execution["executionArn"], timeout_s=30)

@@ -14,6 +14,7 @@ import boto3
 import pytest
 
 from sfn_tutorial import resources
+from sfn_tutorial.emulator.iam.authorization import LOG_DELIVERY_ACTIONS
 from sfn_tutorial.emulator.stepfunctions import execution_logs
 
 ENDINGS = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
@@ -72,7 +73,13 @@ def logged(group_arn, execution_arn, wait_s=5):
 
 @pytest.fixture(scope="module")
 def role(emulator):
-    return resources.ensure_role(resources.resource_name("logs-test-role"), "states.amazonaws.com")
+    """A role that may deliver logs: the log-delivery actions AWS documents, on "*"."""
+    deliver = {"Effect": "Allow", "Action": list(LOG_DELIVERY_ACTIONS), "Resource": "*"}
+    return resources.ensure_role(
+        resources.resource_name("logs-test-role"),
+        "states.amazonaws.com",
+        inline_policies={"deliver-logs": {"Version": "2012-10-17", "Statement": [deliver]}},
+    )
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import time
 import uuid
 
 import boto3
+import broad_roles
 
 from sfn_tutorial import executions
 
@@ -20,7 +21,7 @@ def run(emulator, definition: dict, execution_input: dict) -> str:
     arn = sfn.create_state_machine(
         name=f"heartbeat-test-{uuid.uuid4().hex[:8]}",
         definition=json.dumps(definition),
-        roleArn=f"arn:aws:iam::{emulator.account_id}:role/heartbeat-test",
+        roleArn=broad_roles.role(),
     )["stateMachineArn"]
     return sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input))[
         "executionArn"

@@ -9,6 +9,7 @@ import re
 import uuid
 
 import boto3
+import broad_roles
 import pytest
 
 from sfn_tutorial import executions
@@ -22,7 +23,7 @@ def create(emulator, definition: dict) -> str:
     return boto3.client("stepfunctions").create_state_machine(
         name=f"fix-test-{uuid.uuid4().hex[:8]}",
         definition=json.dumps(definition),
-        roleArn=f"arn:aws:iam::{emulator.account_id}:role/fix-test",
+        roleArn=broad_roles.role(),
     )["stateMachineArn"]
 
 

@@ -8,6 +8,7 @@ import re
 import uuid
 
 import boto3
+import broad_roles
 import pytest
 
 from sfn_tutorial import executions
@@ -20,7 +21,7 @@ def run(emulator, definition: dict, execution_input=None) -> dict:
     machine = sfn.create_state_machine(
         name=f"jsonata-test-{uuid.uuid4().hex[:8]}",
         definition=json.dumps(definition),
-        roleArn=f"arn:aws:iam::{emulator.account_id}:role/jsonata-test",
+        roleArn=broad_roles.role(),
     )
     arn = sfn.start_execution(
         stateMachineArn=machine["stateMachineArn"], input=json.dumps(execution_input or {})

@@ -10,6 +10,7 @@ import json
 import uuid
 
 import boto3
+import broad_roles
 import pytest
 
 from sfn_tutorial import executions
@@ -19,7 +20,7 @@ PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": True},
 
 
 def role(emulator) -> str:
-    return f"arn:aws:iam::{emulator.account_id}:role/integrations-test"
+    return broad_roles.role()
 
 
 def machine(emulator, definition: dict) -> str:

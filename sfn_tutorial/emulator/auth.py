@@ -10,6 +10,12 @@ real AWS keys or be shared by a whole workshop. So every request must:
   learner can read (``instances``). A request without a signature, with another access key or
   with a wrong signature gets the answer AWS gives for each, in the service's own error format.
 
+A role's temporary credentials, which the emulator issues itself (to the Step Functions
+interpreter, to a Lambda handler, or to the owner's own ``sts.assume_role``), are accepted too
+when ``guard`` is given a ``sessions`` hook (``iam.authorization``): their signature and session
+token are checked the same way, and the hook then decides, as IAM does, whether the role may
+make the call. Getting such credentials takes the owner's own, so only the owner can.
+
 Only API Gateway invoke URLs stay open, as they are on AWS (public unless an authoriser says
 otherwise), and the health check, which says nothing secret. Nothing grants other web origins
 access (moto's global CORS headers are turned off by the server).
@@ -183,8 +189,10 @@ def service_of(environ: dict) -> str:
     return scope[3] if len(scope) == 5 else ""
 
 
-def check_signature(environ: dict, credentials: Credentials) -> Denial | None:
-    """``None`` when the request is signed with ``credentials``; else why it is refused.
+def check_signature(environ: dict, credentials: Credentials, sessions=None) -> Denial | None:
+    """``None`` when the request is signed with ``credentials`` (or with a role session's, which
+    ``sessions.lookup(access_key_id)`` returns as ``(Credentials, session token)``); else why it
+    is refused.
 
     Reads the request's body to check it, and puts it back for the application.
     """
@@ -199,7 +207,12 @@ def check_signature(environ: dict, credentials: Credentials) -> Denial | None:
         return INCOMPLETE_SIGNATURE
     access_key_id, _day, region, service, _ = scope
     if not hmac.compare_digest(access_key_id, credentials.access_key_id):
-        return UNKNOWN_KEY
+        found = sessions.lookup(access_key_id) if sessions is not None else None
+        if found is None:
+            return UNKNOWN_KEY
+        credentials, token = found
+        if not hmac.compare_digest(environ.get("HTTP_X_AMZ_SECURITY_TOKEN", ""), token):
+            return UNKNOWN_KEY
     timestamp = environ.get("HTTP_X_AMZ_DATE", "")
     if not _recent(timestamp):
         return BAD_SIGNATURE
@@ -322,9 +335,26 @@ def _is_query_request(environ: dict) -> bool:
     )
 
 
-def guard(app, credentials: Credentials, port: int, open_prefixes: tuple[str, ...] = ()):
+def access_key_of(environ: dict) -> str:
+    """The access key id a request is signed with, or ``""``."""
+    fields = signature_fields(environ.get("HTTP_AUTHORIZATION", "")) or {}
+    return fields.get("Credential", "").split("/")[0]
+
+
+def guard(
+    app,
+    credentials: Credentials,
+    port: int,
+    open_prefixes: tuple[str, ...] = (),
+    sessions=None,
+):
     """WSGI middleware: refuse requests for another host name, and unsigned or wrongly signed
-    requests except under ``open_prefixes``; pass the rest to ``app``."""
+    requests except under ``open_prefixes``; pass the rest to ``app``.
+
+    ``sessions`` (optional) accepts role sessions: ``sessions.lookup(access_key_id)`` gives a
+    session's ``(Credentials, token)`` or ``None``, and ``sessions.authorise(environ,
+    access_key_id)`` a ``Denial`` when the role may not make the request, else ``None``.
+    """
 
     def middleware(environ, start_response):
         if not host_is_this_emulator(environ, port):
@@ -336,7 +366,10 @@ def guard(app, credentials: Credentials, port: int, open_prefixes: tuple[str, ..
             return [body]
         path = environ.get("PATH_INFO", "")
         if not path.startswith(open_prefixes):
-            denial = check_signature(environ, credentials)
+            denial = check_signature(environ, credentials, sessions)
+            key = access_key_of(environ)
+            if denial is None and sessions is not None and key != credentials.access_key_id:
+                denial = sessions.authorise(environ, key)
             if denial is not None:
                 status, headers, body = denial_response(environ, denial)
                 start_response(status, headers)

@@ -15,7 +15,7 @@ from sfn_tutorial.emulator.dynamodb import api as dynamodb_api
 from sfn_tutorial.emulator.ecs import run_task_state
 from sfn_tutorial.emulator.ecs import tasks as ecs_tasks
 from sfn_tutorial.emulator.events import rules
-from sfn_tutorial.emulator.iam import managed_policies
+from sfn_tutorial.emulator.iam import authorization, managed_policies
 from sfn_tutorial.emulator.sns import api as sns_api
 from sfn_tutorial.emulator.sqs import api as sqs_api
 from sfn_tutorial.emulator.stepfunctions import (
@@ -56,5 +56,6 @@ def apply(port: int) -> None:
     ecs_tasks.apply(f"http://127.0.0.1:{port}")  # Python images' commands run as processes
     run_task_state.apply()  # ecs:runTask.sync fails when its task does
     sqs_events.apply()  # SQS event source mappings: a poller delivers batches to functions
+    authorization.apply()  # IAM: roles Step Functions may assume, Map runs, policy simulator
     if account_like.enabled():  # tests of the aws path only: a fresh account's delays
         account_like.apply()

@@ -346,6 +346,7 @@ def serve(port_number: int, secrets: dict) -> None:
 
     from sfn_tutorial.emulator.apigateway import execute_api
     from sfn_tutorial.emulator.events import rules
+    from sfn_tutorial.emulator.iam import authorization
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     report = {
@@ -368,7 +369,8 @@ def serve(port_number: int, secrets: dict) -> None:
     if account_like.enabled():
         moto_app = account_like.middleware(moto_app)
     app = _routes(moto_app, report, routes)
-    app = auth.guard(app, credentials, port_number, (HEALTH_PATH, execute_api.INVOKE_PREFIX))
+    open_prefixes = (HEALTH_PATH, execute_api.INVOKE_PREFIX)
+    app = auth.guard(app, credentials, port_number, open_prefixes, authorization)
     print(f"{SERVICE_NAME} (moto {moto.__version__}) on 127.0.0.1:{port_number}", flush=True)
     waitress.serve(
         app,

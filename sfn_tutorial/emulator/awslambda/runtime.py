@@ -29,6 +29,7 @@ from pathlib import Path
 from sfn_tutorial.emulator import auth
 from sfn_tutorial.emulator.awslambda.codecache import CodeCache
 from sfn_tutorial.emulator.awslambda.workers import Reply, Throttled, Worker, WorkerPool
+from sfn_tutorial.emulator.iam import authorization
 
 __all__ = [
     "FunctionSpec",
@@ -70,6 +71,7 @@ class FunctionSpec:
     runtime: str = "python3.12"
     code_sha256: str = ""  # Lambda's CodeSha256, if known; else computed from code_zip
     reserved_concurrency: int | None = None
+    role: str = ""  # the execution role's ARN: the handler's boto3 calls act as it
 
     @property
     def group(self) -> str:
@@ -115,14 +117,24 @@ def log_stream_name(version: str) -> str:
     return time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{version}]{uuid.uuid4().hex}"
 
 
-def credentials_variables() -> dict[str, str]:
-    """The access key a handler's boto3 calls sign with: the emulator's own (none outside it)."""
+def credentials_variables(spec: FunctionSpec | None = None) -> dict[str, str]:
+    """The credentials a handler's boto3 calls sign with, as Lambda gives them: temporary
+    credentials of the function's execution role, in a session named after the function, so
+    that IAM allows the handler what its role allows (``iam.authorization``). Without a function
+    or a role, the emulator's own key; outside an emulator, none."""
     credentials = auth.served()
     if credentials is None:
         return {}
+    if spec is None or not spec.role:
+        return {
+            "AWS_ACCESS_KEY_ID": credentials.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
+        }
+    session = authorization.session_for(spec.role, spec.name)
     return {
-        "AWS_ACCESS_KEY_ID": credentials.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
+        "AWS_ACCESS_KEY_ID": session.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": session.secret_access_key,
+        "AWS_SESSION_TOKEN": session.session_token,
     }
 
 
@@ -147,9 +159,7 @@ def lambda_environment(spec: FunctionSpec, stream: str, endpoint: str, code_dir:
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(spec.timeout_s),
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
         "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-        # the emulator's own key, so the handler's boto3 calls reach it (Lambda gives the
-        # function's role's temporary credentials; the emulator does not check roles yet)
-        **credentials_variables(),
+        **credentials_variables(spec),
         "AWS_ENDPOINT_URL": endpoint,
     }
     env.update({str(k): str(v) for k, v in spec.environment.items()})

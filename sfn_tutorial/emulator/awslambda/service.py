@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, unquote
 from moto.core.exceptions import JsonRESTError
 
 from sfn_tutorial.emulator.awslambda import codecache, logs, runtime
+from sfn_tutorial.emulator.iam import authorization
 
 REQUEST_LIMIT = 6 * 1024 * 1024  # bytes, synchronous invocations (Lambda quotas)
 RESPONSE_LIMIT = 6291556  # bytes, as Lambda's Function.ResponseSizeTooLarge message states it
@@ -110,6 +111,7 @@ def apply(endpoint: str) -> None:
     _lambda_invoke_task_output_is_awss()
     _lambda_tasks_without_a_timeout_run_in_place()
     _a_missing_function_is_named_with_latest()
+    _unmodelled_errors_are_awslambdaexceptions()
 
 
 def _packages_are_checked() -> None:
@@ -230,6 +232,7 @@ def _spec(function) -> runtime.FunctionSpec:
         runtime=function.run_time or "python3.12",
         code_sha256=function.code_sha_256,
         reserved_concurrency=None if reserved is None else int(reserved),
+        role=function.role or "",
     )
 
 
@@ -241,10 +244,46 @@ def _invoke_and_log(function, event: bytes, client_context: dict | None = None):
 
 
 def _write_log(function, result) -> None:
-    """Queue the invocation's lines for its execution environment's stream (``awslambda.logs``)."""
+    """Queue the invocation's lines for its execution environment's stream (``awslambda.logs``),
+    if the function's role may write them: as on AWS, a role without the CloudWatch Logs
+    permissions (``AWSLambdaBasicExecutionRole`` grants them) leaves no log."""
+    if not _may_log(function, result.log_stream_name):
+        return
     logs.QUEUE.add(
         function.logs_backend, function.logs_group_name, result.log_stream_name, result.log_lines
     )
+
+
+def _may_log(function, stream: str) -> bool:
+    """May the function's role create its log stream and put events in it (and create its log
+    group, when there is none yet)? IAM's answer is kept for a second per execution environment's
+    stream (IAM changes take seconds to reach AWS's services too), so that a Map of many
+    invocations does not ask it for each."""
+    if not function.role:
+        return True
+    key = (function.role, function.logs_group_name, stream)
+    known = _log_permissions.get(key)
+    if known is not None and time.monotonic() - known[0] < LOG_PERMISSION_TTL_S:
+        return known[1]
+    allowed = _logs_allowed(function, stream)
+    _log_permissions[key] = (time.monotonic(), allowed)
+    return allowed
+
+
+LOG_PERMISSION_TTL_S = 1.0
+_log_permissions: dict[tuple[str, str, str], tuple[float, bool]] = {}
+
+
+def _logs_allowed(function, stream: str) -> bool:
+    region, account = function.region, function.function_arn.split(":")[4]
+    group = f"arn:aws:logs:{region}:{account}:log-group:{function.logs_group_name}"
+    needed = [
+        ("logs:CreateLogStream", f"{group}:log-stream:{stream}"),
+        ("logs:PutLogEvents", f"{group}:log-stream:{stream}"),
+    ]
+    if function.logs_group_name not in function.logs_backend.groups:
+        needed.append(("logs:CreateLogGroup", f"{group}:*"))
+    return all(authorization.allowed(function.role, *need) for need in needed)
 
 
 def _invoke_later(function, event: bytes, client_context: dict | None) -> None:
@@ -364,6 +403,7 @@ def _forget_everything(*_) -> None:
     runtime.remove(None)
     logs.QUEUE.forget()
     _backends.clear()
+    _log_permissions.clear()
 
 
 def _call_after(cls, name: str, hook) -> None:
@@ -448,6 +488,78 @@ def _a_missing_function_is_named_with_latest() -> None:
         return original(self, env, ex)
 
     task_class._from_error = _from_error
+
+
+def _unmodelled_errors_are_awslambdaexceptions() -> None:
+    """Lambda's answer with an error code its API does not model, such as IAM's
+    ``AccessDeniedException``, fails a Lambda Task with ``Lambda.AWSLambdaException`` (the
+    generic exception of the AWS SDK for Java that Step Functions calls Lambda with) and the
+    SDK's cause: ``MESSAGE (Service: AWSLambda; Status Code: 403; Error Code:
+    AccessDeniedException; Request ID: ID; Proxy: null)``; a modelled one keeps its name
+    (``Lambda.ResourceNotFoundException``). A Task naming the function by its bare ARN fails the
+    same way, in a ``LambdaFunctionFailed`` event.
+
+    moto names every error ``Lambda.CODE``, and for a bare ARN gives ``Exception`` and the
+    message alone.
+    """
+    from botocore.exceptions import ClientError
+    from moto.stepfunctions.parser.api import HistoryEventType, LambdaFunctionFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+        CustomErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_lambda,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import (
+        StateTaskLambda,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    service_task = state_task_service_lambda.StateTaskServiceLambda
+    sdk_error_and_cause = service_task._error_cause_from_client_error
+
+    def _error_cause_from_client_error(client_error):
+        error, cause = sdk_error_and_cause(client_error)
+        code = client_error.response["Error"]["Code"]
+        if code not in _modelled_error_codes():
+            error = "Lambda.AWSLambdaException"
+        return error, cause
+
+    service_task._error_cause_from_client_error = staticmethod(_error_cause_from_client_error)
+    original = StateTaskLambda._from_error
+
+    def _from_error(self, env, ex):
+        if not isinstance(ex, ClientError):
+            return original(self, env, ex)
+        error, cause = _error_cause_from_client_error(ex)
+        return FailureEvent(
+            env=env,
+            error_name=CustomErrorName(error),
+            event_type=HistoryEventType.LambdaFunctionFailed,
+            event_details=EventDetails(
+                lambdaFunctionFailedEventDetails=LambdaFunctionFailedEventDetails(
+                    error=error, cause=cause
+                )
+            ),
+        )
+
+    StateTaskLambda._from_error = _from_error
+
+
+def _modelled_error_codes() -> set[str]:
+    """The error codes Lambda's API models (botocore's service model)."""
+    if not _modelled:
+        import botocore.session
+
+        model = botocore.session.get_session().get_service_model("lambda")
+        _modelled.update(shape.error_code for shape in model.error_shapes)
+    return _modelled
+
+
+_modelled: set[str] = set()
 
 
 def _lambda_tasks_without_a_timeout_run_in_place() -> None:
@@ -543,10 +655,13 @@ class InProcessLambda:
     """The Step Functions interpreter's Lambda client. ``invoke`` calls this emulator's Lambda
     directly, through ``invoke_response`` as the HTTP path does, and shapes the answer, or the
     error, as botocore does from the same service model; anything else goes to ``http_client``.
+    With a role ``session`` (``iam.authorization``), IAM is asked first, as the HTTP path asks
+    it: a role that may not invoke the function gets Lambda's ``AccessDeniedException``.
     """
 
-    def __init__(self, region: str, http_client) -> None:
+    def __init__(self, region: str, http_client, session=None) -> None:
         self.region = region
+        self.session = session
         self._http = http_client
         self._operation = http_client.meta.service_model.operation_model("Invoke")
         self._request_headers = _members(self._operation.input_shape, "header")
@@ -564,6 +679,8 @@ class InProcessLambda:
             return self._http.invoke(FunctionName=FunctionName, Payload=Payload, **options)
         from werkzeug.exceptions import HTTPException
 
+        if self.session is not None:
+            self._authorise(FunctionName, Qualifier)
         headers = {
             self._request_headers[name]: str(value)
             for name, value in options.items()
@@ -582,6 +699,32 @@ class InProcessLambda:
         except HTTPException as error:
             raise self._client_error(error) from None
         return self._parsed(status, response_headers, payload)
+
+    def _authorise(self, function_name: str, qualifier) -> None:
+        """Raise the ``ClientError`` Lambda answers when the session's role may not invoke."""
+        resource = authorization.function_arn(
+            function_name, qualifier, self.region, self.session.account
+        )
+        try:
+            authorization.check(self.session, "lambda:InvokeFunction", resource)
+        except authorization.AccessDenied as denied:
+            request_id = _request_id()
+            response = {
+                "Error": {"Code": "AccessDeniedException", "Message": denied.message},
+                "Message": denied.message,
+                "ResponseMetadata": {
+                    "RequestId": request_id,
+                    "HTTPStatusCode": 403,
+                    "HTTPHeaders": {
+                        "x-amzn-requestid": request_id,
+                        "x-amzn-errortype": "AccessDeniedException",
+                    },
+                    "RetryAttempts": 0,
+                },
+            }
+            raise self._http.exceptions.from_code("AccessDeniedException")(
+                response, "Invoke"
+            ) from None
 
     def _parsed(self, status: int, headers: dict, payload: bytes) -> dict:
         """The response dict botocore builds: modelled header members, status, payload."""

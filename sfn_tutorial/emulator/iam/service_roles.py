@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 
-def _role(role_arn: str):
+def find_role(role_arn: str):
     """moto's IAM role with this ARN, or ``None``."""
     from moto.iam.models import iam_backends
 
@@ -23,7 +23,7 @@ def _role(role_arn: str):
         return None
 
 
-def _trusts(role, service: str) -> bool:
+def trusts(role, service: str) -> bool:
     """Does the role's trust policy allow ``service`` to call ``sts:AssumeRole``?"""
     document = role.assume_role_policy_document
     policy = json.loads(document) if isinstance(document, str) else document
@@ -36,14 +36,23 @@ def _trusts(role, service: str) -> bool:
         actions = [actions] if isinstance(actions, str) else actions
         if (
             statement.get("Effect") == "Allow"
-            and service in services
+            and any(is_principal(name, service) for name in services)
             and any(action in ("sts:AssumeRole", "sts:*", "*") for action in actions)
         ):
             return True
     return False
 
 
-def _policy_documents(role) -> list[str]:
+def is_principal(name: str, service: str) -> bool:
+    """Does a trust policy's ``Service`` name the service: its global principal
+    (``states.amazonaws.com``) or a regional one (``states.eu-west-1.amazonaws.com``)?"""
+    if name == service:
+        return True
+    head, _, tail = service.partition(".")
+    return name.startswith(head + ".") and name.endswith("." + tail) and name.count(".") == 3
+
+
+def policy_documents(role) -> list[str]:
     """The role's inline policy documents and its managed policies' default versions."""
     documents = [
         json.dumps(doc) if isinstance(doc, dict) else doc for doc in role.policies.values()
@@ -60,7 +69,7 @@ def allows(role, action: str, resource: str) -> bool:
     from moto.iam.access_control import IAMPolicy, PermissionResult
 
     allowed = False
-    for document in _policy_documents(role):
+    for document in policy_documents(role):
         result = IAMPolicy(document).is_action_permitted(action, resource)
         if result == PermissionResult.DENIED:
             return False
@@ -73,10 +82,10 @@ def refusal(role_arn: str | None, service: str, action: str, resource: str) -> s
     if it may. The reason reads like the message AWS logs for the failed call."""
     if not role_arn:
         return f"No role given for {service} to assume."
-    role = _role(role_arn)
+    role = find_role(role_arn)
     if role is None:
         return f"The role {role_arn} does not exist."
-    if not _trusts(role, service):
+    if not trusts(role, service):
         return f"{service} is not authorized to assume the role {role_arn}."
     if not allows(role, action, resource):
         assumed = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{service}"

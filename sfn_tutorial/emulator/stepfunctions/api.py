@@ -18,6 +18,7 @@ from moto.core.config import default_user_config
 
 from sfn_tutorial.emulator import auth
 from sfn_tutorial.emulator.awslambda import service as lambda_service
+from sfn_tutorial.emulator.iam import authorization
 from sfn_tutorial.emulator.patching import replace_everywhere
 from sfn_tutorial.emulator.stepfunctions import validation
 
@@ -83,6 +84,10 @@ def interpreter_calls_this_server(port: int) -> None:
     service, shared by every Task (botocore clients are thread-safe), where moto made one per
     call; and its Lambda client calls the emulator's Lambda in-process, without HTTP, with the
     same answers (``lambda_service.InProcessLambda``).
+
+    As on AWS, every call is made with temporary credentials of the state machine's role (or of
+    the Task's ``Credentials`` role), so the emulator allows it only if the role's policies do
+    (``iam.authorization``); one client per region, service and role session.
     """
     os.environ["MOTO_PORT"] = str(port)
     import boto3
@@ -97,26 +102,42 @@ def interpreter_calls_this_server(port: int) -> None:
         read_timeout=boto_client.TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
         max_pool_connections=64,  # a Map runs its iterations in parallel threads
     )
-    clients: dict[tuple[str, str], object] = {}
+    clients: dict[tuple[str, str, str], object] = {}
     lock = threading.Lock()
 
-    def new_client(region, service):
+    def new_client(region, service, session):
+        if session is None:  # no role to act as: the emulator's own key
+            own = auth.served()
+            keys = {
+                "aws_access_key_id": own.access_key_id,
+                "aws_secret_access_key": own.secret_access_key,
+            }
+        else:
+            keys = {
+                "aws_access_key_id": session.access_key_id,
+                "aws_secret_access_key": session.secret_access_key,
+                "aws_session_token": session.session_token,
+            }
         client = boto3.client(
             service_name=service,
             region_name=region,
-            aws_access_key_id=auth.served().access_key_id,
-            aws_secret_access_key=auth.served().secret_access_key,
             endpoint_url=f"http://127.0.0.1:{port}",
             config=config,
+            **keys,
         )
-        return lambda_service.InProcessLambda(region, client) if service == "lambda" else client
+        if service == "lambda":
+            return lambda_service.InProcessLambda(region, client, session)
+        return client
 
     def boto_client_for(region, service, state_credentials=None):
-        client = clients.get((region, service))
+        role_arn = getattr(state_credentials, "role_arn", None)
+        session = authorization.states_session(role_arn) if role_arn else None
+        key = (region, service, session.access_key_id if session else "")
+        client = clients.get(key)
         if client is None:
             with lock:
-                client = clients.get((region, service)) or new_client(region, service)
-                clients[(region, service)] = client
+                client = clients.get(key) or new_client(region, service, session)
+                clients[key] = client
         return client
 
     replace_everywhere(boto_client, "boto_client_for", boto_client_for)

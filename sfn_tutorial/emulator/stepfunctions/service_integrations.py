@@ -42,6 +42,7 @@ SDK_NAMES = {
     "sns": ("SNS", "AmazonSNS", "AmazonSNSException"),
     "dynamodb": ("DynamoDB", "AmazonDynamoDBv2", "AmazonDynamoDBException"),
     "stepfunctions": ("StepFunctions", "AWSStepFunctions", "AWSStepFunctionsException"),
+    "events": ("EventBridge", "AmazonEventBridge", "AmazonEventBridgeException"),
     "ecs": ("ECS", "AmazonECS", "AmazonECSException"),
 }
 # The headers of each service's answer that Step Functions shows, spelled as the service sends
@@ -72,6 +73,7 @@ def apply() -> None:
     parameters_and_results_use_the_apis_member_names()
     results_carry_the_http_answer()
     service_errors_are_named_as_the_sdk_names_them()
+    eventbridge_errors_are_named_as_the_sdk_names_them()
     queue_urls_are_reached_at_their_host()
 
 
@@ -309,6 +311,29 @@ def service_errors_are_named_as_the_sdk_names_them() -> None:
             return task_failure(self, env, error, cause)
 
         task_class._from_error = _from_error
+
+
+def eventbridge_errors_are_named_as_the_sdk_names_them() -> None:
+    """An ``events:putEvents`` Task that EventBridge refuses (IAM's ``AccessDeniedException``,
+    a validation error) fails with ``EventBridge.EXCEPTION`` and the SDK's cause, as the other
+    integrations do; a failed entry keeps ``EventBridge.FailedEntry``.
+
+    moto fails it with ``States.Runtime`` and boto3's message.
+    """
+    from botocore.exceptions import ClientError
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_events,
+    )
+
+    task_class = state_task_service_events.StateTaskServiceEvents
+    original = task_class._from_error
+
+    def _from_error(self, env, ex):
+        if not isinstance(ex, ClientError):
+            return original(self, env, ex)
+        return task_failure(self, env, *sdk_error("events", ex))
+
+    task_class._from_error = _from_error
 
 
 def task_failure(state, env, error: str, cause: str):

@@ -1,0 +1,669 @@
+"""IAM enforced on the local target: a call made *as a role* is allowed or refused as AWS does it.
+
+On AWS every call a state machine makes (invoking a function, sending a message, reading an S3
+object, starting a child execution) is made with temporary credentials of the state machine's
+role, and a Lambda handler's boto3 calls with those of the function's role. IAM allows the call
+only when one of the role's policies allows the action on the resource and none denies it.
+
+Here the same happens. A role's temporary credentials come from moto's STS backend
+(``session_for``); the emulator's request check (``auth.guard``) accepts them, and asks
+``authorise`` whether the role may make the request, which is decided by moto's own policy
+evaluator (``moto.iam.access_control.IAMPolicy``) over the role's inline and managed policies.
+A refused request gets the answer the service gives, e.g. Lambda's ``AccessDeniedException``
+"User: arn:aws:sts::123456789012:assumed-role/ROLE/SESSION is not authorized to perform:
+lambda:InvokeFunction on resource: ARN because no identity-based policy allows the
+lambda:InvokeFunction action".
+
+``apply()`` adds what is enforced outside a request: ``CreateStateMachine`` and
+``UpdateStateMachine`` refuse a role Step Functions may not assume, a Distributed Map may start
+its child executions only if its role may, and IAM's ``SimulatePrincipalPolicy`` answers.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import re
+import secrets
+import string
+import threading
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from sfn_tutorial.emulator import auth
+from sfn_tutorial.emulator.iam import service_roles
+
+STATES_PRINCIPAL = "states.amazonaws.com"
+# Step Functions' answer to CreateStateMachine / UpdateStateMachine with a role it cannot assume.
+CANNOT_ASSUME = (
+    "Neither the global service principal states.amazonaws.com, nor the regional one is "
+    "authorized to assume the provided role."
+)
+# Step Functions' answer when a machine's role may not deliver logs to its loggingConfiguration.
+CANNOT_LOG = "The state machine IAM Role is not authorized to access the Log Destination"
+# What a role needs for that (AWS: "IAM policies for logging to CloudWatch Logs", on "*").
+LOG_DELIVERY_ACTIONS = (
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+)
+# The emulator's own endpoints (reset, its clock): its owner's, never a role's.
+EMULATOR_PATHS = ("/moto-api", "/_tutorial")
+NOT_FOR_ROLES = "The emulator's own endpoints take the owner's credentials, not a role's."
+SESSION_SECONDS = 12 * 3600  # the longest a role session lasts
+ALWAYS_ALLOWED = {"sts:GetCallerIdentity"}  # IAM allows it even under an explicit deny
+# The service's name in a request's signature -> its actions' prefix in IAM policies.
+IAM_PREFIX = {"monitoring": "cloudwatch", "email": "ses"}
+# The signature's service name -> botocore's, where they differ.
+BOTOCORE_NAME = {"states": "stepfunctions", "monitoring": "cloudwatch", "email": "ses"}
+# API operations whose IAM action has another name.
+ACTION_NAMES = {
+    ("lambda", "Invoke"): "InvokeFunction",
+    ("lambda", "InvokeAsync"): "InvokeFunction",
+    ("lambda", "InvokeWithResponseStream"): "InvokeFunction",
+    ("s3", "ListObjects"): "ListBucket",
+    ("s3", "ListObjectsV2"): "ListBucket",
+    ("s3", "HeadBucket"): "ListBucket",
+    ("s3", "HeadObject"): "GetObject",
+    ("s3", "CopyObject"): "PutObject",
+    ("s3", "CreateMultipartUpload"): "PutObject",
+    ("s3", "UploadPart"): "PutObject",
+    ("s3", "CompleteMultipartUpload"): "PutObject",
+    ("s3", "DeleteObjects"): "DeleteObject",
+}
+
+
+# ---------------------------------------------------------------- role sessions
+
+
+@dataclass(frozen=True)
+class Session:
+    """A role's temporary credentials, as STS issues them (an ``ASIA...`` key and a token)."""
+
+    role_arn: str
+    session_name: str
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+
+    @property
+    def principal(self) -> str:
+        """The session's ARN, as IAM names it in its messages."""
+        partition, account = self.role_arn.split(":")[1], self.role_arn.split(":")[4]
+        role_name = self.role_arn.split("/")[-1]
+        return f"arn:{partition}:sts::{account}:assumed-role/{role_name}/{self.session_name}"
+
+    @property
+    def account(self) -> str:
+        return self.role_arn.split(":")[4]
+
+
+_issued: dict[tuple[str, str], Session] = {}
+_lock = threading.Lock()
+
+
+def service_session_name() -> str:
+    """A session name like those Step Functions gives its role sessions: 32 random letters."""
+    return "".join(secrets.choice(string.ascii_letters) for _ in range(32))
+
+
+def session_for(role_arn: str, session_name: str) -> Session:
+    """Temporary credentials of ``role_arn`` for ``session_name``, issued by moto's STS; the
+    same ones until the emulator is reset (``forget_sessions``)."""
+    known = _issued.get((role_arn, session_name))
+    if known is not None:
+        return known
+    with _lock:
+        known = _issued.get((role_arn, session_name))
+        if known is not None:
+            return known
+        from moto.sts.models import sts_backends
+
+        account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
+        assumed = sts_backends[account or "123456789012"]["aws"].assume_role(
+            region_name="us-east-1",
+            role_session_name=session_name,
+            role_arn=role_arn,
+            policy=None,
+            duration=SESSION_SECONDS,
+            external_id=None,
+        )
+        session = Session(
+            role_arn,
+            session_name,
+            assumed.access_key_id,
+            assumed.secret_access_key,
+            assumed.session_token,
+        )
+        _issued[(role_arn, session_name)] = session
+        return session
+
+
+_service_sessions: dict[str, str] = {}
+
+
+def states_session(role_arn: str) -> Session:
+    """The session Step Functions acts in with ``role_arn``: named as AWS names it, 32 random
+    letters, the same name for the emulator's lifetime."""
+    name = _service_sessions.get(role_arn)
+    if name is None:
+        with _lock:
+            name = _service_sessions.setdefault(role_arn, service_session_name())
+    return session_for(role_arn, name)
+
+
+def forget_sessions(*_) -> None:
+    """After a reset STS knows none of the sessions issued before: issue new ones."""
+    with _lock:
+        _issued.clear()
+
+
+def find_session(access_key_id: str) -> Session | None:
+    """The role session whose access key this is (issued by this emulator's STS), or ``None``."""
+    from moto.sts.models import sts_backends
+
+    for by_partition in list(sts_backends.values()):
+        for backend in list(by_partition.values()):
+            for assumed in list(backend.assumed_roles):
+                if assumed.access_key_id == access_key_id:
+                    return Session(
+                        assumed.role_arn,
+                        assumed.session_name,
+                        assumed.access_key_id,
+                        assumed.secret_access_key,
+                        assumed.session_token,
+                    )
+    return None
+
+
+def lookup(access_key_id: str) -> tuple[auth.Credentials, str] | None:
+    """For ``auth.guard``: the key pair and session token of a role session, or ``None``."""
+    session = find_session(access_key_id)
+    if session is None:
+        return None
+    return auth.Credentials(session.access_key_id, session.secret_access_key), session.session_token
+
+
+# ---------------------------------------------------------------- deciding
+
+
+def decision(role_arn: str, action: str, resource: str) -> str:
+    """IAM's decision, as the policy simulator names it: ``allowed``, ``explicitDeny`` or
+    ``implicitDeny``, by moto's policy evaluator over the role's policies."""
+    from moto.iam.access_control import PermissionResult
+
+    if action in ALWAYS_ALLOWED:
+        return "allowed"
+    role = service_roles.find_role(role_arn)
+    if role is None:
+        return "implicitDeny"
+    allowed = False
+    for document in service_roles.policy_documents(role):
+        result = evaluate(document, action, resource)
+        if result == PermissionResult.DENIED:
+            return "explicitDeny"
+        allowed = allowed or result == PermissionResult.PERMITTED
+    return "allowed" if allowed else "implicitDeny"
+
+
+def evaluate(document: str, action: str, resource: str):
+    """moto's evaluator (``IAMPolicy``) on one policy document; actions are compared without
+    regard to case, as IAM compares them (``SNS:Publish`` is ``sns:publish``)."""
+    return _policy(document).is_action_permitted(action.lower(), resource)
+
+
+@functools.lru_cache(maxsize=512)
+def _policy(document: str):
+    """moto's ``IAMPolicy`` for a document, its actions lower-cased (kept: documents repeat).
+
+    A statement with a ``Condition`` is left out: the emulator knows no request's context keys,
+    so its condition is never met and IAM would not apply it (moto's evaluator would read an
+    unmet condition as an explicit deny)."""
+    from moto.iam.access_control import IAMPolicy
+
+    policy = json.loads(document)
+    statements = policy.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    statements = [statement for statement in statements if "Condition" not in statement]
+    policy["Statement"] = statements
+    for statement in statements:
+        for key in ("Action", "NotAction"):
+            value = statement.get(key)
+            if isinstance(value, str):
+                statement[key] = value.lower()
+            elif isinstance(value, list):
+                statement[key] = [item.lower() for item in value]
+    return IAMPolicy(json.dumps(policy))
+
+
+def refusal_message(principal: str, action: str, resource: str, why: str) -> str:
+    """IAM's words for a refused call (``why`` is a ``decision``)."""
+    start = f"User: {principal} is not authorized to perform: {action} on resource: {resource}"
+    if why == "explicitDeny":
+        return f"{start} with an explicit deny in an identity-based policy"
+    return f"{start} because no identity-based policy allows the {action} action"
+
+
+class AccessDenied(Exception):
+    """A role may not make a call: IAM's message, and how the service names the error."""
+
+    def __init__(self, message: str, action: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.action = action
+
+
+def check(session: Session, action: str, resource: str) -> None:
+    """Raise ``AccessDenied`` unless ``session``'s role may do ``action`` on ``resource``."""
+    why = decision(session.role_arn, action, resource)
+    if why != "allowed":
+        raise AccessDenied(refusal_message(session.principal, action, resource, why), action)
+
+
+def allowed(role_arn: str, action: str, resource: str) -> bool:
+    """May the role do ``action`` on ``resource``?"""
+    return decision(role_arn, action, resource) == "allowed"
+
+
+# ---------------------------------------------------------------- a request's action and resource
+
+
+def authorise(environ: dict, access_key_id: str) -> auth.Denial | None:
+    """For ``auth.guard``: ``None`` when the role session signing the request may make it;
+    else the service's refusal."""
+    session = find_session(access_key_id)
+    if session is None:
+        return auth.UNKNOWN_KEY
+    signed = auth.signature_fields(environ.get("HTTP_AUTHORIZATION", "")) or {}
+    scope = signed.get("Credential", "").split("/")
+    region, service = scope[2], scope[3]
+    if environ.get("PATH_INFO", "").startswith(EMULATOR_PATHS):
+        return auth.Denial(403, "AccessDenied", "AccessDenied", "AccessDenied", NOT_FOR_ROLES)
+    action, resource = request_action(environ, service, region, session.account)
+    if action is None:
+        return None
+    why = decision(session.role_arn, action, resource)
+    if why == "allowed":
+        return None
+    shown = f'"{resource}"' if service == "s3" else resource  # S3 quotes the resource
+    return denial(service, refusal_message(session.principal, action, shown, why))
+
+
+def denial(service: str, message: str) -> auth.Denial:
+    """The service's answer to a refused call, in its own words."""
+    if service == "sns":
+        return auth.Denial(403, "AuthorizationError", "AuthorizationError", "", message)
+    if service == "s3":
+        return auth.Denial(403, "AccessDenied", "AccessDenied", "AccessDenied", message)
+    if service in ("lambda", "iam", "sts", "sqs"):
+        code = "AccessDeniedException" if service == "lambda" else "AccessDenied"
+        return auth.Denial(403, code, code, code, message)
+    return auth.Denial(400, "AccessDeniedException", "AccessDenied", "AccessDenied", message)
+
+
+def request_action(environ: dict, service: str, region: str, account: str):
+    """``(IAM action, resource ARN)`` of a request, or ``(None, None)`` when it is not an AWS
+    API request (an API Gateway invoke URL)."""
+    if service in ("execute-api", ""):
+        return None, None
+    operation, params = request_operation(environ, service)
+    if operation is None:
+        return None, None
+    prefix = IAM_PREFIX.get(service, service)
+    action = f"{prefix}:{ACTION_NAMES.get((service, operation), operation)}"
+    if service == "sns":
+        action = f"SNS:{operation}"  # SNS spells its prefix in capitals in its messages
+    return action, resource_of(service, operation, params, region, account)
+
+
+def request_operation(environ: dict, service: str) -> tuple[str | None, dict]:
+    """The API operation a request calls, and its parameters as sent."""
+    body = auth.read_body(environ)
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        try:
+            params = json.loads(body or b"{}")
+        except ValueError:
+            params = {}
+        return target.rsplit(".", 1)[-1], params if isinstance(params, dict) else {}
+    form = parse_qs(environ.get("QUERY_STRING", ""))
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        form.update(parse_qs(body.decode("utf-8", "replace")))
+    if "Action" in form:
+        return form["Action"][0], {name: values[0] for name, values in form.items()}
+    return rest_operation(environ, service)
+
+
+_rest_routes: dict[str, list] = {}
+
+
+def rest_operation(environ: dict, service: str) -> tuple[str | None, dict]:
+    """A REST API's operation, found from its method and path with botocore's service model."""
+    routes = _rest_routes.get(service)
+    if routes is None:
+        routes = _rest_routes[service] = _routes(BOTOCORE_NAME.get(service, service))
+    method = environ.get("REQUEST_METHOD", "GET")
+    path = environ.get("PATH_INFO", "/")
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    best = None
+    for route_method, pattern, required_query, literal, name in routes:
+        if route_method != method or not required_query <= query.keys():
+            continue
+        match = pattern.fullmatch(path)
+        if match and (best is None or (literal, len(required_query)) > best[0]):
+            best = ((literal, len(required_query)), name, match)
+    if best is None:
+        return None, {}
+    params = {key: unquote(value) for key, value in best[2].groupdict().items() if value}
+    params.update({key: values[0] for key, values in query.items()})
+    return best[1], params
+
+
+def _routes(botocore_name: str) -> list:
+    import botocore.session
+
+    try:
+        model = botocore.session.get_session().get_service_model(botocore_name)
+    except Exception:  # a service botocore does not know
+        return []
+    routes = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        uri = http.get("requestUri", "/")
+        path, _, query = uri.partition("?")
+        regex = re.sub(
+            r"\{([A-Za-z0-9_]+)(\+?)\}",
+            lambda m: f"(?P<{m.group(1)}>{'.+' if m.group(2) else '[^/]+'})",
+            re.escape(path).replace(r"\{", "{").replace(r"\}", "}").replace(r"\+", "+"),
+        )
+        required = {part.split("=")[0] for part in query.split("&") if part}
+        literal = len(re.sub(r"\{[^}]*\}", "", path))
+        pattern = re.compile(regex + "/?")
+        routes.append((http.get("method", "GET"), pattern, required, literal, name))
+    return routes
+
+
+def resource_of(service: str, operation: str, params: dict, region: str, account: str) -> str:
+    """The ARN IAM checks a call against, from the call's parameters."""
+    if service == "lambda" and params.get("FunctionName"):
+        return function_arn(params["FunctionName"], params.get("Qualifier"), region, account)
+    if service == "s3":
+        bucket, key = params.get("Bucket", ""), params.get("Key", "")
+        if not bucket:
+            return "*"
+        return f"arn:aws:s3:::{bucket}/{key}" if key else f"arn:aws:s3:::{bucket}"
+    if service == "dynamodb" and params.get("TableName"):
+        return f"arn:aws:dynamodb:{region}:{account}:table/{params['TableName']}"
+    if service == "sqs" and params.get("QueueUrl"):
+        owner, _, name = urlsplit(params["QueueUrl"]).path.strip("/").rpartition("/")
+        return f"arn:aws:sqs:{region}:{owner.rsplit('/', 1)[-1] or account}:{name}"
+    if service == "events" and operation == "PutEvents":
+        entries = params.get("Entries") or [{}]
+        bus = (entries[0] or {}).get("EventBusName") or "default"
+        if bus.startswith("arn:"):
+            return bus
+        return f"arn:aws:events:{region}:{account}:event-bus/{bus}"
+    if service == "logs" and params.get("logGroupName"):
+        group = f"arn:aws:logs:{region}:{account}:log-group:{params['logGroupName']}"
+        stream = params.get("logStreamName")
+        return f"{group}:log-stream:{stream}" if stream else group
+    if service == "ecs":
+        return ecs_resource(operation, params, region, account)
+    for name in ("stateMachineArn", "executionArn", "activityArn", "TopicArn", "TargetArn"):
+        if isinstance(params.get(name), str):
+            return params[name]
+    arns = [value for value in params.values() if isinstance(value, str)]
+    return next((value for value in arns if value.startswith("arn:")), "*")
+
+
+def ecs_resource(operation: str, params: dict, region: str, account: str) -> str:
+    """What ECS authorises a call on: ``RunTask`` the task definition, ``StopTask`` and
+    ``DescribeTasks`` the task (``arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID``)."""
+    if operation in ("RunTask", "StartTask") and params.get("taskDefinition"):
+        definition = params["taskDefinition"]
+        if definition.startswith("arn:"):
+            return definition
+        return f"arn:aws:ecs:{region}:{account}:task-definition/{definition}"
+    task = params.get("task") or (params.get("tasks") or [""])[0]
+    if task:
+        if task.startswith("arn:"):
+            return task
+        cluster = (params.get("cluster") or "default").rsplit("/", 1)[-1]
+        return f"arn:aws:ecs:{region}:{account}:task/{cluster}/{task}"
+    return params.get("cluster") or "*"
+
+
+def function_arn(name: str, qualifier: str | None, region: str, account: str) -> str:
+    """A function's ARN from the ``FunctionName`` of a call (a name, partial ARN or ARN)."""
+    if name.startswith("arn:"):
+        arn = name
+    elif ":" in name:  # ACCOUNT:function:NAME, or NAME:QUALIFIER
+        parts = name.split(":")
+        if len(parts) >= 3 and parts[1] == "function":
+            arn = f"arn:aws:lambda:{region}:{name}"
+        else:
+            arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
+    else:
+        arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
+    if qualifier and arn.count(":") == 6:
+        arn = f"{arn}:{qualifier}"
+    return arn
+
+
+# ---------------------------------------------------------------- fixes
+
+
+def apply() -> None:
+    """Enforce IAM where no request carries the role: at create, in a Distributed Map, and in
+    IAM's policy simulator. Called by ``emulator.fixes.apply()`` after the Step Functions fixes."""
+    state_machines_need_a_role_step_functions_may_assume()
+    distributed_maps_need_permission_to_start_child_executions()
+    simulate_principal_policy_answers()
+    sessions_end_with_a_reset()
+
+
+def sessions_end_with_a_reset() -> None:
+    """The emulator's reset (``/moto-api/reset``) ends every role session, as it empties STS."""
+    from moto.moto_api._internal.models import MotoAPIBackend
+
+    reset = MotoAPIBackend.reset
+
+    def reset_and_forget(self, *args, **kwargs):
+        try:
+            return reset(self, *args, **kwargs)
+        finally:
+            forget_sessions()
+
+    MotoAPIBackend.reset = reset_and_forget
+
+
+def assumable_by_step_functions(role_arn: str) -> bool:
+    """Does the role exist, and may Step Functions (global or regional principal) assume it?"""
+    role = service_roles.find_role(role_arn or "")
+    return role is not None and service_roles.trusts(role, STATES_PRINCIPAL)
+
+
+def state_machines_need_a_role_step_functions_may_assume() -> None:
+    """``CreateStateMachine`` and ``UpdateStateMachine`` with a role that does not exist, or whose
+    trust policy does not let ``states.amazonaws.com`` assume it: AWS answers
+    ``AccessDeniedException``, "Neither the global service principal states.amazonaws.com, nor
+    the regional one is authorized to assume the provided role." (``CANNOT_ASSUME``). With a
+    ``loggingConfiguration`` that logs to CloudWatch Logs, a role without the log-delivery
+    actions gets "The state machine IAM Role is not authorized to access the Log Destination"
+    (``CANNOT_LOG``).
+
+    moto accepts any role ARN. The role is checked after the name and the definition (moto's
+    own create and update, which the emulator's checked versions call last), and not when a
+    create repeats an existing state machine's request, whose role AWS ignores.
+    """
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.models import StepFunctionBackend
+
+    class AccessDeniedException(AWSError):
+        TYPE = "AccessDeniedException"
+        STATUS = 400
+
+    def check_role(role_arn, logging_configuration=None) -> None:
+        if not assumable_by_step_functions(role_arn):
+            raise AccessDeniedException(CANNOT_ASSUME)
+        if logs_to_cloudwatch(logging_configuration) and not may_deliver_logs(role_arn):
+            raise AccessDeniedException(CANNOT_LOG)
+
+    create = StepFunctionBackend.create_state_machine
+    update = StepFunctionBackend.update_state_machine
+    create_signature = inspect.signature(create)
+    update_signature = inspect.signature(update)
+
+    def create_state_machine(self, *args, **kwargs):
+        call = create_signature.bind(self, *args, **kwargs).arguments
+        check_role(call.get("roleArn"), call.get("loggingConfiguration"))
+        return create(self, *args, **kwargs)
+
+    def update_state_machine(self, *args, **kwargs):
+        call = update_signature.bind(self, *args, **kwargs).arguments
+        role_arn, logging = call.get("role_arn"), call.get("logging_configuration")
+        if role_arn or logs_to_cloudwatch(logging):
+            machine = StepFunctionBackend.describe_state_machine(self, call["arn"])
+            check_role(role_arn or machine.roleArn, logging)
+        return update(self, *args, **kwargs)
+
+    StepFunctionBackend.create_state_machine = create_state_machine
+    StepFunctionBackend.update_state_machine = update_state_machine
+
+
+def logs_to_cloudwatch(configuration) -> bool:
+    """Does a ``loggingConfiguration`` send logs to a CloudWatch Logs group?"""
+    if not configuration:
+        return False
+    if not isinstance(configuration, dict):
+        configuration = vars(configuration)
+    level = configuration.get("level") or "OFF"
+    return level != "OFF" and bool(configuration.get("destinations"))
+
+
+def may_deliver_logs(role_arn: str) -> bool:
+    """May the role deliver a state machine's logs (every action AWS documents, on ``*``)?"""
+    return all(allowed(role_arn, action, "*") for action in LOG_DELIVERY_ACTIONS)
+
+
+MAP_RUN_DENIED_ERROR = "States.Runtime"  # how the map run's failure is named
+
+
+def distributed_maps_need_permission_to_start_child_executions() -> None:
+    """A Distributed Map starts each child execution as the state machine's role: the role must
+    allow ``states:StartExecution`` on the state machine itself (AWS's "IAM policies for using
+    Distributed Map states"). Without it no child starts and the map run fails, its cause IAM's
+    refusal.
+
+    moto starts the children whatever the role allows.
+    """
+    from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (  # noqa: E501
+        DistributedIterationComponent,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    original = DistributedIterationComponent._map_run
+
+    def _map_run(self, env, eval_input) -> None:
+        machine = eval_input.map_run_record.map_state_machine_arn
+        role_arn = env.aws_execution_details.role_arn
+        try:
+            check(states_session(role_arn), "states:StartExecution", machine)
+        except AccessDenied as denied:
+            env.stack.pop()  # the items
+            raise FailureEventException(
+                failure_event=FailureEvent(
+                    env=env,
+                    error_name=StatesErrorName(typ=StatesErrorNameType.StatesRuntime),
+                    event_type=HistoryEventType.MapRunFailed,
+                    event_details=EventDetails(
+                        mapRunFailedEventDetails=MapRunFailedEventDetails(
+                            error=MAP_RUN_DENIED_ERROR, cause=denied.message
+                        )
+                    ),
+                )
+            ) from None
+        return original(self, env, eval_input)
+
+    DistributedIterationComponent._map_run = _map_run
+
+
+def simulate_principal_policy_answers() -> None:
+    """IAM's ``SimulatePrincipalPolicy`` for a role: for each action and resource, the decision
+    (``allowed``, ``explicitDeny``, ``implicitDeny``) and the policies whose statements decided
+    it. The role's own policies are simulated (no resource policies, no context keys).
+
+    moto does not implement it.
+    """
+    from moto.core.responses import ActionResult
+    from moto.iam.exceptions import NotFoundException
+    from moto.iam.responses import IamResponse
+
+    def simulate_principal_policy(self) -> ActionResult:
+        source = self._get_param("PolicySourceArn")
+        role = service_roles.find_role(source or "")
+        if role is None:
+            raise NotFoundException(f"PolicySourceArn {source} does not exist.")
+        actions = self._get_param("ActionNames", [])
+        resources = self._get_param("ResourceArns", []) or ["*"]
+        results = [
+            simulation(role, action, resource) for action in actions for resource in resources
+        ]
+        return ActionResult({"EvaluationResults": results, "IsTruncated": False})
+
+    IamResponse.simulate_principal_policy = simulate_principal_policy
+
+
+def simulation(role, action: str, resource: str) -> dict:
+    """One ``EvaluationResult`` of the policy simulator for ``role``."""
+    from moto.iam.access_control import PermissionResult
+
+    allowing, denying = [], []
+    for name, kind, document in named_policies(role):
+        result = evaluate(document, action, resource)
+        if result == PermissionResult.DENIED:
+            denying.append({"SourcePolicyId": name, "SourcePolicyType": kind})
+        elif result == PermissionResult.PERMITTED:
+            allowing.append({"SourcePolicyId": name, "SourcePolicyType": kind})
+    if denying:
+        verdict, matched = "explicitDeny", denying
+    else:
+        verdict, matched = ("allowed", allowing) if allowing else ("implicitDeny", [])
+    return {
+        "EvalActionName": action,
+        "EvalResourceName": resource,
+        "EvalDecision": verdict,
+        "MatchedStatements": matched,
+        "MissingContextValues": [],
+    }
+
+
+def named_policies(role) -> list[tuple[str, str, str]]:
+    """``(name, simulator's policy type, document)`` for each of the role's policies."""
+    found = [
+        (name, "role", json.dumps(doc) if isinstance(doc, dict) else doc)
+        for name, doc in role.policies.items()
+    ]
+    for arn, policy in role.managed_policies.items():
+        kind = "aws-managed" if ":aws:policy/" in arn else "user-managed"
+        for version in policy.versions:
+            if version.is_default:
+                found.append((policy.name, kind, version.document))
+    return found
