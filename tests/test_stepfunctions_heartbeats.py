@@ -114,3 +114,29 @@ def test_heartbeats_keep_the_task_alive(emulator):
         beating.join()
     description = executions.wait_for_execution(arn, timeout_s=30)
     assert json.loads(description["output"]) == {"approved": True}
+
+
+def test_a_heartbeat_is_accepted_for_a_task_without_heartbeat_seconds(emulator):
+    """AWS answers InvalidToken only for a token it does not know; a worker may send heartbeats
+    to any Task waiting on its token, whether or not it has HeartbeatSeconds (moto refused
+    them, and also a heartbeat sent before its clock was set up, right after the message)."""
+    url = queue()
+    definition = waiting_task(None)
+    del definition["States"]["Wait"]["HeartbeatSeconds"]
+    arn = run(emulator, definition, {"queue": url})
+    sfn, sqs = boto3.client("stepfunctions"), boto3.client("sqs")
+    message = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"][0]
+    token = json.loads(message["Body"])["token"]
+    sfn.send_task_heartbeat(taskToken=token)
+    sfn.send_task_success(taskToken=token, output='{"approved": true}')
+    description = executions.wait_for_execution(arn, timeout_s=30)
+    assert json.loads(description["output"]) == {"approved": True}
+
+
+def test_a_heartbeat_for_an_unknown_token_is_refused(emulator):
+    sfn = boto3.client("stepfunctions")
+    try:
+        sfn.send_task_heartbeat(taskToken="no-such-token")
+    except sfn.exceptions.InvalidToken:
+        return
+    raise AssertionError("a heartbeat for an unknown token was accepted")

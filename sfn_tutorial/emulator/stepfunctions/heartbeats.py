@@ -8,8 +8,12 @@ only by heartbeat timeouts, "only available inside the Catch and Retry fields") 
 ``States.Timeout`` (matched by every timeout).
 
 moto's interpreter records the same event, but its error matched only ``States.Timeout``: a
-Catch on ``States.HeartbeatTimeout`` never caught anything. ``apply()`` is called once, in the
-emulator process; ``tests/test_stepfunctions_heartbeats.py`` checks it.
+Catch on ``States.HeartbeatTimeout`` never caught anything. It also refused with
+``InvalidToken`` a ``SendTaskHeartbeat`` for a live token whose Task has no ``HeartbeatSeconds``,
+or that came before its heartbeat clock was set up (the worker answered the message at once);
+AWS's API reference lists ``InvalidToken`` only for a token it does not know.
+``apply()`` is called once, in the emulator process;
+``tests/test_stepfunctions_heartbeats.py`` checks it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ TIMEOUT = "States.Timeout"
 def apply() -> None:
     """Let ``States.HeartbeatTimeout`` in Catch and Retry match a heartbeat timeout."""
     heartbeat_timeouts_match_both_names()
+    heartbeats_for_live_tokens_accepted()
 
 
 def heartbeat_error_name():
@@ -74,3 +79,17 @@ def heartbeat_timeouts_match_both_names() -> None:
             return failure
 
         task_class._from_error = _from_error
+
+
+def heartbeats_for_live_tokens_accepted() -> None:
+    """A heartbeat for a token Step Functions is waiting on is accepted: it resets the heartbeat
+    clock when the Task has one, and does nothing otherwise."""
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+
+    original = CallbackEndpoint.__dict__["notify_heartbeat"]
+
+    def notify_heartbeat(self) -> bool:
+        original(self)
+        return True
+
+    CallbackEndpoint.notify_heartbeat = notify_heartbeat
