@@ -291,15 +291,9 @@ def monthly_cost_comparison(
         executions_per_month,
         region,
     )
-    rows = []
-    for kind, estimate in (("Standard", standard), ("Express", express)):
-        rows += [
-            [kind, item, f"{quantity:,.0f} {unit}".strip(), costs.dollars(cost)]
-            for item, quantity, unit, _, cost in estimate.lines
-        ]
-        rows.append([kind, "total", "", costs.dollars(estimate.total)])
     title = f"{executions_per_month:,} executions a month in {costs.rates(region)['name']}"
-    return Table(["type", "item", "quantity", "cost"], rows, title)
+    estimates = {"Standard": standard, "Express": express}
+    return costs.comparison_table(estimates, "type", title, quantity_format=",.0f")
 
 
 def map_cost_comparison(
@@ -311,15 +305,8 @@ def map_cost_comparison(
     time at ``memory_mb``. Free tiers are not subtracted."""
     region = region or boto3.session.Session().region_name or "ap-northeast-2"
     estimates = costs.map_design_estimates(items, batch_size, ms_per_item, memory_mb, region)
-    rows = []
-    for design, estimate in estimates.items():
-        rows += [
-            [design, item, f"{quantity:,.6g} {unit}".strip(), costs.dollars(cost)]
-            for item, quantity, unit, _, cost in estimate.lines
-        ]
-        rows.append([design, "total", "", costs.dollars(estimate.total)])
     title = f"{items:,} items, one run, in {costs.rates(region)['name']}"
-    return Table(["design", "item", "quantity", "cost"], rows, title)
+    return costs.comparison_table(estimates, "design", title, quantity_format=",.6g")
 
 
 def show_cause(cause: str) -> None:

@@ -71,6 +71,21 @@ class Estimate:
         return Table(["item", "quantity", "unit price", "cost"], rows)
 
 
+def comparison_table(estimates: dict, label: str, title: str, quantity_format: str = ",.4g"):
+    """Estimates side by side as one ``tables.Table``: each one's lines and total, under the
+    ``label`` column naming it (``{"Standard": ..., "Express": ...}``)."""
+    from sfn_tutorial.tables import Table
+
+    rows = []
+    for name, estimate in estimates.items():
+        rows += [
+            [name, item, f"{quantity:{quantity_format}} {unit}".strip(), dollars(cost)]
+            for item, quantity, unit, _, cost in estimate.lines
+        ]
+        rows.append([name, "total", "", dollars(estimate.total)])
+    return Table([label, "item", "quantity", "cost"], rows, title)
+
+
 def dollars(amount: float) -> str:
     """``amount`` in USD: cents from a dollar up, else four significant digits, so a fraction
     of a cent still shows (``$0.02713``, ``$0.00000131``)."""

@@ -196,3 +196,18 @@ def test_dollars_show_a_fraction_of_a_cent():
     assert costs.dollars(0.0271271) == "$0.02713"
     assert costs.dollars(0.0000013104) == "$0.00000131"
     assert costs.dollars(0) == "$0.00"
+
+
+def test_comparison_table_puts_each_estimate_s_lines_and_total_under_its_name():
+    standard, express = costs.Estimate("us-east-1"), costs.Estimate("us-east-1")
+    standard.add("state transitions", 4000, "transitions", 0.000025)
+    express.add("requests", 1000, "requests", 0.000001)
+    table = costs.comparison_table(
+        {"Standard": standard, "Express": express}, "type", "a month", ",.0f"
+    )
+    assert table.rows == [
+        ["Standard", "state transitions", "4,000 transitions", "$0.1"],
+        ["Standard", "total", "", "$0.1"],
+        ["Express", "requests", "1,000 requests", "$0.001"],
+        ["Express", "total", "", "$0.001"],
+    ]
