@@ -4,6 +4,8 @@ import uuid
 
 import boto3
 
+from sfn_tutorial import integrations
+
 PROGRAM = (
     "import os, sys\n"
     "print('hello from', os.environ.get('WHO'))\n"
@@ -13,10 +15,7 @@ PROGRAM = (
 
 def subnet() -> str:
     """A subnet of the default VPC (a Fargate task needs one, on AWS as here)."""
-    subnets = boto3.client("ec2").describe_subnets(
-        Filters=[{"Name": "default-for-az", "Values": ["true"]}]
-    )["Subnets"]
-    return subnets[0]["SubnetId"]
+    return integrations.default_subnets()[0]
 
 
 def python_job(image: str = "python:3.12-slim", **container) -> dict:
