@@ -636,7 +636,7 @@ def simulation(role, action: str, resource: str) -> dict:
     from moto.iam.access_control import PermissionResult
 
     allowing, denying = [], []
-    for name, kind, document in named_policies(role):
+    for name, kind, document in service_roles.named_policies(role):
         result = evaluate(document, action, resource)
         if result == PermissionResult.DENIED:
             denying.append({"SourcePolicyId": name, "SourcePolicyType": kind})
@@ -653,17 +653,3 @@ def simulation(role, action: str, resource: str) -> dict:
         "MatchedStatements": matched,
         "MissingContextValues": [],
     }
-
-
-def named_policies(role) -> list[tuple[str, str, str]]:
-    """``(name, simulator's policy type, document)`` for each of the role's policies."""
-    found = [
-        (name, "role", json.dumps(doc) if isinstance(doc, dict) else doc)
-        for name, doc in role.policies.items()
-    ]
-    for arn, policy in role.managed_policies.items():
-        kind = "aws-managed" if ":aws:policy/" in arn else "user-managed"
-        for version in policy.versions:
-            if version.is_default:
-                found.append((policy.name, kind, version.document))
-    return found

@@ -52,16 +52,24 @@ def is_principal(name: str, service: str) -> bool:
     return name.startswith(head + ".") and name.endswith("." + tail) and name.count(".") == 3
 
 
-def policy_documents(role) -> list[str]:
-    """The role's inline policy documents and its managed policies' default versions."""
-    documents = [
-        json.dumps(doc) if isinstance(doc, dict) else doc for doc in role.policies.values()
+def named_policies(role) -> list[tuple[str, str, str]]:
+    """``(name, policy simulator's type, document)`` for each of the role's inline policies and
+    its managed policies' default versions."""
+    found = [
+        (name, "role", json.dumps(doc) if isinstance(doc, dict) else doc)
+        for name, doc in role.policies.items()
     ]
-    for policy in role.managed_policies.values():
+    for arn, policy in role.managed_policies.items():
+        kind = "aws-managed" if ":aws:policy/" in arn else "user-managed"
         for version in policy.versions:
             if version.is_default:
-                documents.append(version.document)
-    return documents
+                found.append((policy.name, kind, version.document))
+    return found
+
+
+def policy_documents(role) -> list[str]:
+    """The role's inline policy documents and its managed policies' default versions."""
+    return [document for _, _, document in named_policies(role)]
 
 
 def allows(role, action: str, resource: str) -> bool:
