@@ -40,6 +40,7 @@ import urllib.parse
 import uuid
 
 from sfn_tutorial.emulator import auth
+from sfn_tutorial.emulator.iam import authorization
 
 ENABLED_VARIABLE = "SFN_TUTORIAL_ACCOUNT_LIKE"
 ROLE_DELAY_VARIABLE = "SFN_TUTORIAL_ACCOUNT_LIKE_ROLE_DELAY_S"
@@ -242,36 +243,9 @@ def services_wait_for_roles() -> None:
 
 
 def operation_of(environ: dict, service: str) -> str:
-    """The API operation a request calls (``CreateFunction``, ``CreateRole``...), as far as the
-    stand-in needs to know it; ``""`` when unknown."""
-    target = environ.get("HTTP_X_AMZ_TARGET", "")
-    if target:
-        return target.rsplit(".", 1)[-1]
-    if service in ("iam", "sts"):
-        form = urllib.parse.parse_qs(auth.read_body(environ).decode("utf-8", "replace"))
-        return (form.get("Action") or [""])[0]
-    if service == "lambda":
-        return _lambda_operation(environ)
-    return ""
-
-
-def _lambda_operation(environ: dict) -> str:
-    method = environ.get("REQUEST_METHOD", "GET")
-    path = environ.get("PATH_INFO", "")
-    if path.rstrip("/") == "/2015-03-31/functions":
-        return "CreateFunction" if method == "POST" else "ListFunctions"
-    match = LAMBDA_FUNCTION_PATH.match(path)
-    if not match:
-        return ""
-    tail = match.group(2) or ""
-    return {
-        ("POST", "/invocations"): "Invoke",
-        ("PUT", "/code"): "UpdateFunctionCode",
-        ("PUT", "/configuration"): "UpdateFunctionConfiguration",
-        ("GET", "/configuration"): "GetFunctionConfiguration",
-        ("GET", ""): "GetFunction",
-        ("DELETE", ""): "DeleteFunction",
-    }.get((method, tail), "")
+    """The API operation a request calls (``CreateFunction``, ``CreateRole``...); ``""`` when
+    unknown. Found as IAM authorisation finds it, from botocore's service models."""
+    return authorization.request_operation(environ, service)[0] or ""
 
 
 def _function_name(environ: dict) -> str:
@@ -336,12 +310,10 @@ THROTTLE_ERRORS = {
 }
 
 
-def refusal_for(environ: dict, state: Account) -> tuple | None:
+def refusal_for(environ: dict, service: str, operation: str, state: Account) -> tuple | None:
     """The error the account gives this request now, or ``None`` to serve it."""
-    service = auth.service_of(environ)
     if service not in THROTTLED_SERVICES:
         return None
-    operation = operation_of(environ, service)
     refused = _not_ready_refusal(environ, service, operation, state)
     if refused:
         return refused
@@ -401,12 +373,10 @@ def _function_arn(environ: dict, name: str) -> str:
     return f"arn:aws:lambda:{region}:{DEFAULT_ACCOUNT_ID}:function:{name}"
 
 
-def _remember(environ: dict, status: str, state: Account) -> None:
+def _remember(environ: dict, service: str, operation: str, status: str, state: Account) -> None:
     """After a call succeeded: note new roles, changed trust, created and updated functions."""
     if not status.startswith("2"):
         return
-    service = auth.service_of(environ)
-    operation = operation_of(environ, service)
     if service == "iam" and operation in ("CreateRole", "UpdateAssumeRolePolicy"):
         if environ.get("sfn_tutorial.trust_changed", True):
             state.role_changed(_form(environ).get("RoleName", ""))
@@ -418,12 +388,10 @@ def _remember(environ: dict, status: str, state: Account) -> None:
         state.function_deleted(_function_name(environ))
 
 
-def _note_trust_change(environ: dict) -> None:
+def _note_trust_change(environ: dict, service: str, operation: str) -> None:
     """Before ``UpdateAssumeRolePolicy``: does the new trust policy differ from the role's?
     An identical one changes nothing, so it starts no delay."""
-    if auth.service_of(environ) != "iam" or operation_of(environ, "iam") != (
-        "UpdateAssumeRolePolicy"
-    ):
+    if (service, operation) != ("iam", "UpdateAssumeRolePolicy"):
         return
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.iam.models import iam_backends
@@ -445,12 +413,14 @@ def middleware(app):
         state = account()
         if state is None:
             return app(environ, start_response)
-        refused = refusal_for(environ, state)
+        service = auth.service_of(environ)
+        operation = operation_of(environ, service) if service in THROTTLED_SERVICES else ""
+        refused = refusal_for(environ, service, operation, state)
         if refused is not None:
             status, headers, body = refused
             start_response(status, headers)
             return [body]
-        _note_trust_change(environ)
+        _note_trust_change(environ, service, operation)
         seen = {}
 
         def noting_start_response(status, headers, *args):
@@ -458,7 +428,7 @@ def middleware(app):
             return start_response(status, headers, *args)
 
         result = app(environ, noting_start_response)
-        _remember(environ, seen.get("status", ""), state)
+        _remember(environ, service, operation, seen.get("status", ""), state)
         return result
 
     return serve
