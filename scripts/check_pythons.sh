@@ -2,8 +2,8 @@
 # `make check-pythons`: proves that the tutorial runs on each Python it supports. For each of
 # them found on this machine (python3.X on the PATH, or pyenv's ~/.pyenv/versions/3.X.*), it makes
 # a learner's set-up in a fresh temporary folder (scripts/setup.sh with VENV= and PYTHON=: the same
-# requirements.txt and constraints.txt as `make lab`), adds pytest and nbval from
-# requirements-test.txt, and runs notebook 04 under strict nbval on the local target, as
+# requirements.txt and constraints.txt as `make lab`, installed with uv as there), adds the test
+# tools (`setup.sh test`), and runs notebook 04 under strict nbval on the local target, as
 # `make test` does (conftest.py starts its own emulator on a free port). One line per version;
 # a version not found is skipped and said so. Exits 1 if any version found fails.
 # `PYTHONS="3.10 3.13" make check-pythons` checks only those (or one not supported yet, to see).
@@ -42,11 +42,9 @@ for version in ${PYTHONS:-$SUPPORTED_PYTHONS}; do
   full=$("$python" -c 'import platform; print(platform.python_version())')
   echo "==> Python $full ($python): learner set-up in $work, then $NOTEBOOK"
   start=$SECONDS
-  grep -E '^(pytest|nbval)==' requirements-test.txt >"$work/test-tools.txt"
   step="set-up"
   if VENV="$work/venv" PYTHON="$python" bash scripts/setup.sh >"$log" 2>&1 &&
-    "$work/venv/bin/python" -m pip install -q -r "$work/test-tools.txt" -c constraints.txt \
-      >>"$log" 2>&1; then
+    VENV="$work/venv" bash scripts/setup.sh test >>"$log" 2>&1; then
     setup_time=$((SECONDS - start))
     step="notebook"
     "$work/venv/bin/python" -c "$ENVIRONMENT_CHECK" >>"$log" 2>&1 &&

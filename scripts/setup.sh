@@ -5,6 +5,12 @@
 # test. `PYTHON=/path/to/python3.X` chooses the Python of a new .venv; without it the first
 # supported one found is used: python3, python3.13 ... python3.10, then pyenv's versions.
 # `VENV=folder` sets up another folder than .venv (scripts/check_pythons.sh uses it).
+#
+# Packages are installed with uv, the pinned version in requirements-bootstrap.txt, which this
+# script fetches once from the package index into a folder of the user's cache (a tiny venv of
+# its own) and reuses for every later set-up: a fresh .venv then takes seconds, where pip takes
+# most of a minute. When uv cannot be had (no network to the index for it, an old platform),
+# pip installs the same pins, a note says so, and the result is the same.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -58,6 +64,82 @@ install_chromium() {
   fi
 }
 
+# ---------------------------------------------------------------- installing with uv (or pip)
+
+UV_PYTHON_DOWNLOADS=never  # uv uses the Python chosen here, never one it downloads
+export UV_PYTHON_DOWNLOADS
+
+pin() { grep -E "^$1==" requirements-bootstrap.txt; }  # "uv==0.13.9"
+
+# The folder of the user's cache that holds the pinned uv (the same for every clone and venv)
+uv_home() { echo "${XDG_CACHE_HOME:-$HOME/.cache}/sfn-tutorial/$(pin uv | sed 's/==/-/')"; }
+
+# Python $1 can make virtual environments with pip in them: Debian's system Python needs its
+# python3.X-venv package for that (installed here when apt-get is there).
+ensure_venv_module() {
+  local version; version=$(minor_version "$1")
+  if ! "$1" -c "import ensurepip, venv" >/dev/null 2>&1 && command -v apt-get >/dev/null; then
+    apt_install "python$version-venv"
+  fi
+}
+
+# UV: the path of the pinned uv, fetched once with pip into the user's cache (Python $1 makes
+# the tiny venv that holds it); empty, with a note, if it cannot be had. Looked up once per run.
+UV="" UV_LOOKED_UP=""
+load_uv() {
+  [ -z "$UV_LOOKED_UP" ] || return 0
+  UV_LOOKED_UP=yes
+  local home; home=$(uv_home)
+  if [ ! -x "$home/bin/uv" ]; then
+    local python=${1:-$(choose_python)}
+    ensure_venv_module "$python"
+    rm -rf "$home.partial"
+    if ! { "$python" -m venv "$home.partial" &&
+      "$home.partial/bin/python" -m pip install -q --disable-pip-version-check "$(pin uv)" &&
+      mv "$home.partial" "$home"; } >/dev/null 2>&1; then
+      rm -rf "$home.partial"
+      echo "Note: could not install $(pin uv) (requirements-bootstrap.txt); pip installs the" \
+        "same pins instead, only slower." >&2
+      return 0
+    fi
+  fi
+  UV="$home/bin/uv"
+}
+
+# Make the virtual environment $2 with Python $1: with uv when it can be had, else venv.
+create_venv() {
+  local python=$1 venv=$2
+  echo "==> Creating $venv with $("$python" --version) ($(command -v "$python"))"
+  load_uv "$python"
+  if [ -n "$UV" ] && "$UV" venv --quiet --python "$python" "$venv"; then
+    return
+  fi
+  ensure_venv_module "$python"
+  "$python" -m venv "$venv"
+}
+
+# Install into the virtual environment $1 what the remaining arguments name (pip's -r/-c syntax),
+# with uv; with pip when uv cannot be had or fails (e.g. an index only pip is configured for).
+install_pins() {
+  local venv=$1; shift
+  load_uv "$venv/bin/python"
+  if [ -n "$UV" ] && "$UV" pip install --quiet --python "$venv/bin/python" "$@"; then
+    return
+  fi
+  [ -z "$UV" ] || echo "Note: uv could not install the pins; pip installs them instead." >&2
+  "$venv/bin/python" -m ensurepip >/dev/null 2>&1 || true  # a venv that uv made has no pip yet
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "$@"
+}
+
+# The project itself (helpers.py and sfn_tutorial), editable: its code is this checkout's.
+install_project() {
+  load_uv "$1/bin/python"
+  if [ -n "$UV" ] && "$UV" pip install --quiet --python "$1/bin/python" --no-deps -e .; then
+    return
+  fi
+  "$1/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e .
+}
+
 if [ "${1:-}" = "browser" ]; then  # `make test`, after the set-up below
   install_chromium
   exit 0
@@ -66,8 +148,7 @@ fi
 if [ "${1:-}" = "test" ]; then  # `make test`: the test tools, on top of the set-up below
   [ -x "$VENV/bin/python" ] || die "$VENV is missing: run 'bash scripts/setup.sh' first."
   echo "==> Installing the pinned test tools into $VENV"
-  "$VENV/bin/python" -m pip install -q -r requirements.txt -r requirements-test.txt \
-    -c constraints.txt
+  install_pins "$VENV" -r requirements.txt -r requirements-test.txt -c constraints.txt
   exit 0
 fi
 
@@ -95,16 +176,14 @@ if [ -x "$VENV/bin/python" ]; then
   fi
 else
   python=$(choose_python)
-  version=$(minor_version "$python")
-  # Debian's system Python needs python3.X-venv for `python3 -m venv`.
-  if ! "$python" -c "import ensurepip, venv" >/dev/null 2>&1 && command -v apt-get >/dev/null; then
-    apt_install "python$version-venv"
-  fi
-  echo "==> Creating $VENV with $("$python" --version) ($(command -v "$python"))"
-  "$python" -m venv "$VENV"
+  create_venv "$python" "$VENV"
 fi
-echo "==> Installing the pinned Python packages into $VENV (first time: a minute or two)"
-"$VENV/bin/python" -m pip install -q --upgrade "pip==26.3" "setuptools==84.2.1"
-"$VENV/bin/python" -m pip install -q -r requirements.txt -c constraints.txt
-"$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e .
+echo "==> Installing the pinned Python packages into $VENV"
+# pip too (pinned), so that `%pip install` works in a notebook as learners expect
+install_pins "$VENV" -r requirements.txt -c constraints.txt "$(pin pip)"
+install_project "$VENV"
+# JupyterLab opens without asking to fetch Jupyter's news (and never checks for updates): a
+# settings override in the venv, for every learner who opens the tutorial with it
+mkdir -p "$VENV/share/jupyter/lab/settings"
+cp scripts/jupyterlab-overrides.json "$VENV/share/jupyter/lab/settings/overrides.json"
 echo "==> Set-up done"
