@@ -18,10 +18,14 @@ Starts its own emulator on a free port and prints one JSON line per figure:
   the handler adds to a call, whatever boto3's own CPU costs on this machine. Goal: at most 1.5.
 * ``invoke_cold_ms``: the same right after ``UpdateFunctionConfiguration``, which replaces the
   execution environment, so each invoke starts a new one and runs the module's init code.
+* ``invoke_reclaimed_ms``: the same for a function whose environment the emulator reclaimed
+  because more functions were used since than it keeps warm (``workers.MAX_WARM``): a cold
+  start, as on AWS, which ``cold_starts`` counts from the REPORT lines' ``Init Duration``.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -234,6 +238,34 @@ def invoke_cold(function_arn: str) -> dict:
     return _summary("invoke_cold_ms", times)
 
 
+def invoke_reclaimed(function_arn: str, role_arn: str) -> dict:
+    """Round trips of an invocation whose warm environment was reclaimed: since its last one,
+    as many other functions as the emulator keeps warm were invoked."""
+    from sfn_tutorial.emulator.awslambda.workers import MAX_WARM
+
+    client = _client("lambda")
+    others = [
+        client.create_function(
+            FunctionName=f"bench-other-{number}",
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler="lambda_function.handler",
+            Code={"ZipFile": _package()},
+        )["FunctionArn"]
+        for number in range(MAX_WARM)
+    ]
+    times, cold_starts = [], 0
+    for _ in range(COLD_INVOKES):
+        for other in others:
+            _invoke_ms(client, other)
+        started = time.perf_counter()
+        response = client.invoke(FunctionName=function_arn, Payload=b"{}", LogType="Tail")
+        response["Payload"].read()
+        times.append((time.perf_counter() - started) * 1000)
+        cold_starts += "Init Duration" in base64.b64decode(response["LogResult"]).decode()
+    return {**_summary("invoke_reclaimed_ms", times), "cold_starts": cold_starts}
+
+
 def main() -> None:
     """Start an emulator on a free port, print the figures, stop it."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -247,6 +279,7 @@ def main() -> None:
             invoke_warm(function_arn),
             invoke_warm_vs_noop(function_arn),
             invoke_cold(function_arn),
+            invoke_reclaimed(function_arn, role_arn),
             map_lambda_vs_pass(function_arn, role_arn),
         ):
             print(json.dumps(figure), flush=True)

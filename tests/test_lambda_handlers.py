@@ -52,3 +52,13 @@ def test_reserve_stock_reserves_up_to_ten():
     }
     with pytest.raises(ValueError, match="only 10 of 'book' in stock"):
         reserve({"PurchaseId": "p-2", "Item": "book", "Quantity": 11})
+
+
+def test_confirm_order_fails_only_while_its_warehouse_is_wrong(monkeypatch):
+    handler = load_handler("ConfirmOrder", "confirm")
+    monkeypatch.delenv("WAREHOUSE_URL", raising=False)
+    assert handler({"TransactionType": "PURCHASE"}, None)["Confirmed"] is True
+    monkeypatch.setenv("WAREHOUSE_URL", "https://old-warehouse.example.com/orders")
+    with pytest.raises(Exception, match="no answer from https://old-warehouse") as raised:
+        handler({"TransactionType": "PURCHASE"}, None)
+    assert type(raised.value).__name__ == "WarehouseUnavailable"

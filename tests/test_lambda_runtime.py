@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from sfn_tutorial.emulator.awslambda import codecache
+from sfn_tutorial.emulator.awslambda import codecache, workers
 from sfn_tutorial.emulator.awslambda import runtime as lambda_runtime
 
 ENDPOINT = "http://127.0.0.1:9"  # not used by these handlers
@@ -194,6 +194,32 @@ def test_a_warm_environment_runs_init_once_and_keeps_its_log_stream():
     assert first.log_stream_name == second.log_stream_name == one["stream"] == two["stream"]
     assert first.request_id != second.request_id
     assert (one["request_id"], two["request_id"]) == (first.request_id, second.request_id)
+
+
+def test_a_reclaimed_environment_starts_cold_again(monkeypatch):
+    # AWS reclaims environments (idle ones after minutes, the least recently used of a busy
+    # account first); the next invocation is a cold start: init again, Init Duration, and a new
+    # environment's log stream. Here one warm environment may be kept, so starting a second
+    # function's reclaims the first's.
+    monkeypatch.setattr(lambda_runtime.POOL, "max_warm", 1)
+    spec, other = unique_spec(COUNTER), unique_spec(COUNTER)
+    first = invoke_spec(spec)
+    invoke_spec(other)
+    again = invoke_spec(spec)
+    assert json.loads(again.payload)["calls"] == 1
+    assert again.log_lines[1:3] == ["init", "call 1"]
+    assert "\tInit Duration: " in again.log_lines[-1]
+    assert again.log_stream_name != first.log_stream_name
+
+
+def test_an_environment_idle_past_the_idle_timeout_is_reclaimed():
+    spec = unique_spec(COUNTER)
+    first = invoke_spec(spec)
+    lambda_runtime.POOL.reap(now=time.monotonic() + lambda_runtime.POOL.idle_timeout_s + 1)
+    again = invoke_spec(spec)
+    assert json.loads(again.payload)["calls"] == 1
+    assert "\tInit Duration: " in again.log_lines[-1]
+    assert json.loads(again.payload)["pid"] != json.loads(first.payload)["pid"]
 
 
 def test_billed_duration_includes_the_init_phase():
@@ -706,3 +732,73 @@ def declaring(size: int) -> bytes:
     central = data.rindex(b"PK\x01\x02")
     data[central + 24 : central + 28] = size.to_bytes(4, "little")  # uncompressed size
     return bytes(data)
+
+
+# --- Environments forked from the template -----------------------------------------------------
+# A new environment is forked from a template interpreter (workers.TEMPLATE) rather than started
+# as a new Python: it must be what a new `python -S bootstrap.py` would have been.
+
+WHO_AM_I = """
+import os, sys, time
+def handler(event, context):
+    return {"pid": os.getpid(), "parent": os.getppid(), "cwd": os.getcwd(),
+            "environ": dict(os.environ), "path": sys.path, "tz": time.tzname,
+            "argv": sys.argv, "dont_write_bytecode": sys.dont_write_bytecode,
+            "hash_seed_env": os.environ.get("PYTHONHASHSEED"),
+            "session": os.getsid(0) == os.getpid() or os.getsid(0) == os.getppid()}
+"""
+
+
+def test_a_forked_environment_is_what_a_new_interpreter_would_be():
+    spec = unique_spec(WHO_AM_I, environment={"GREETING": "hi", "TZ": "Asia/Seoul"})
+    answer = json.loads(invoke_spec(spec).payload)
+    supervisor = answer["parent"]
+    template = workers.TEMPLATE.pid()
+    assert template is not None and parent_of(supervisor) == template  # forked, not started
+    env = lambda_runtime.lambda_environment(
+        spec, "stream", ENDPOINT, Path(answer["cwd"])
+    )  # what the environment was given: exactly that, nothing of the template's
+    expected = {
+        **env,
+        "AWS_LAMBDA_LOG_STREAM_NAME": answer["environ"]["AWS_LAMBDA_LOG_STREAM_NAME"],
+    }
+    assert answer["environ"] == expected
+    assert answer["tz"][0] == "KST"  # the function's TZ, read at start-up
+    assert answer["path"][0] == answer["cwd"]  # the code folder first, then PYTHONPATH's
+    assert answer["path"][1 : 1 + len(env["PYTHONPATH"].split(os.pathsep))] == [
+        path for path in env["PYTHONPATH"].split(os.pathsep) if path
+    ]
+    assert answer["argv"] == [workers.BOOTSTRAP]
+    assert answer["dont_write_bytecode"] is True
+    assert answer["session"]  # a session of its own, as start_new_session gives
+
+
+def test_an_environment_with_its_own_interpreter_settings_gets_its_own_interpreter():
+    # PYTHON* variables are read when an interpreter starts: such an environment is not forked.
+    source = (
+        "import os, sys\ndef handler(event, context):\n"
+        "    return [os.getppid(), sys.flags.hash_randomization, hash('x')]\n"
+    )
+    spec = unique_spec(source, environment={"PYTHONHASHSEED": "0"})
+    supervisor, randomized, _ = json.loads(invoke_spec(spec).payload)
+    assert parent_of(supervisor) == os.getpid()  # started by this process, not the template
+    assert randomized == 0  # PYTHONHASHSEED=0 took effect
+
+
+def test_environments_end_with_the_template_and_new_ones_still_start(monkeypatch):
+    template = workers.Template()
+    monkeypatch.setattr(workers, "TEMPLATE", template)
+    spec = unique_spec(COUNTER)
+    first = json.loads(invoke_spec(spec).payload)
+    template.stop()  # as when the emulator's template dies: its environments end
+    deadline = time.monotonic() + 10
+    while running(first["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(first["pid"])
+    again = invoke_spec(spec)  # the environment is gone: a new one, from a new interpreter
+    assert json.loads(again.payload)["calls"] == 1 and "\tInit Duration: " in again.log_lines[-1]
+
+
+def parent_of(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rfind(")") + 2 :].split()[1])

@@ -22,6 +22,9 @@ class FakeWorker:
     def stop(self):
         self.stopped = True
 
+    def ended(self):
+        return False
+
     def close_log(self):
         pass
 
@@ -124,3 +127,38 @@ def test_idle_workers_are_reaped_after_the_idle_timeout():
     pool.release(worker, reusable=True)
     assert pool.reap(now=time.monotonic() + 30) == 0
     assert pool.reap(now=time.monotonic() + 61) == 1 and worker.stopped
+
+
+def test_at_most_max_warm_idle_workers_are_kept_least_recently_used_ended_first():
+    # A busy Lambda account's idle environments are reclaimed oldest first; here the whole
+    # emulator keeps at most max_warm of them, whichever functions they serve.
+    pool = WorkerPool(max_warm=2)
+    first, second, third = (acquire(pool, key=key, group=key) for key in ("a", "b", "c"))
+    for worker in (first, second, third):
+        pool.release(worker, reusable=True)
+    assert first.stopped and not second.stopped and not third.stopped
+    assert pool.warm() == 2 and pool.counts("a") == (0, 0)
+    # b is used again, so c is now the least recently used
+    again = acquire(pool, key="b", group="b")
+    assert again is second
+    pool.release(again, reusable=True)
+    pool.release(acquire(pool, key="d", group="d"), reusable=True)
+    assert third.stopped and not second.stopped and pool.warm() == 2
+
+
+def test_busy_workers_do_not_count_against_the_warm_limit():
+    pool = WorkerPool(max_warm=1, eager=4)
+    busy = [acquire(pool) for _ in range(3)]
+    assert not any(worker.stopped for worker in busy) and pool.counts("k") == (0, 3)
+    for worker in busy:
+        pool.release(worker, reusable=True)
+    assert sum(worker.stopped for worker in busy) == 2 and pool.counts("k") == (1, 1)
+
+
+def test_a_reclaimed_function_starts_a_new_worker():
+    pool = WorkerPool(max_warm=1)
+    started = []
+    pool.release(acquire(pool, key="a", group="a", started=started), reusable=True)
+    pool.release(acquire(pool, key="b", group="b", started=started), reusable=True)
+    pool.release(acquire(pool, key="a", group="a", started=started), reusable=True)
+    assert [worker.key for worker in started] == ["a", "b", "a"]

@@ -21,6 +21,15 @@ resident memory passed the function's memory size as out of memory.
 Errors and messages follow AWS's Python runtime (``awslambdaric``): ``Runtime.ImportModuleError``,
 ``Runtime.HandlerNotFound``, ``Runtime.MarshalError`` and the exception's own type for the rest.
 This module imports the standard library only: it must not slow down or shadow the handler's own.
+
+Started as ``python -S bootstrap.py --template``, it is a *template* instead (``serve_template``):
+an interpreter with this module loaded, which makes each new environment by forking itself, so
+that a cold start does not pay for starting Python, and the environments share the template's
+memory until they write to it. The forked process becomes what ``python -S bootstrap.py`` would
+have been, in the folder and with the environment variables it was asked for (``workers`` asks
+only for environments whose interpreter settings are the template's), then runs ``main()`` the
+same way. The template reports when each of its environments exits, and exits itself when the
+emulator closes its channel.
 """
 
 from __future__ import annotations
@@ -556,5 +565,136 @@ def _exit_as(status: int | None) -> None:
     os._exit(os.WEXITSTATUS(status) if status is not None and os.WIFEXITED(status) else 1)
 
 
+# --- The template --------------------------------------------------------------------------
+
+MAX_FDS = 8  # file descriptors a request to the template may carry
+TEMPLATE_IMPORTS = ("ctypes", "importlib", "resource", "traceback")  # what environments use
+
+
+def send_message(channel, header: dict, fds: list[int] = ()) -> None:
+    """One message on the template's channel (a stream socket): a frame as ``write_frame``
+    writes it, with ``fds`` attached to its first bytes."""
+    import socket
+
+    meta = json.dumps(header).encode()
+    data = len(meta).to_bytes(4, "big") + (0).to_bytes(4, "big") + meta
+    ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, bytes(memoryview(_int_array(fds))))]
+    sent = channel.sendmsg([data], ancillary if fds else [])
+    if sent < len(data):
+        channel.sendall(data[sent:])
+
+
+def receive_message(channel) -> tuple[dict, list[int]] | None:
+    """The next message and the descriptors that came with it; ``None`` once the channel is
+    closed."""
+    import socket
+
+    size = socket.CMSG_SPACE(MAX_FDS * 4)
+    data, ancillary, _, _ = channel.recvmsg(PREFIX_SIZE, size)
+    if not data:
+        return None
+    fds = []
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds += list(_int_array(payload[: len(payload) - len(payload) % 4]))
+    while len(data) < PREFIX_SIZE:
+        chunk = channel.recv(PREFIX_SIZE - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    size = int.from_bytes(data[:4], "big")
+    meta = b""
+    while len(meta) < size:
+        chunk = channel.recv(size - len(meta))
+        if not chunk:
+            return None
+        meta += chunk
+    return json.loads(meta), fds
+
+
+def _int_array(values):
+    import array
+
+    return array.array("i", values)
+
+
+def serve_template() -> None:
+    """Fork an environment for each request on the channel (fd 0) and report each one's pid
+    and, when it exits, its wait status; exit when the channel closes. Returns only in a forked
+    environment, which then goes on as ``python -S bootstrap.py`` would."""
+    import select
+    import socket
+
+    for name in TEMPLATE_IMPORTS:
+        __import__(name)
+    channel = socket.socket(fileno=0)
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so that SIGCHLD wakes select
+    while True:
+        readable, _, _ = select.select([channel, wake_read], [], [])
+        if wake_read in readable:
+            os.read(wake_read, 512)
+            _report_exits(channel)
+        if channel not in readable:
+            continue
+        message = receive_message(channel)
+        if message is None:  # the emulator closed its end: it is gone, or stopping
+            os._exit(0)
+        request, fds = message
+        pid = os.fork()
+        if pid == 0:
+            channel.close()
+            for fd in (wake_read, wake_write):
+                os.close(fd)
+            _become_environment(request, fds)
+            return
+        for fd in fds:
+            os.close(fd)
+        try:
+            pidfd = [os.pidfd_open(pid)]  # the emulator signals it without fearing pid reuse
+        except (AttributeError, OSError):
+            pidfd = []
+        send_message(channel, {"id": request["id"], "pid": pid}, pidfd)
+        for fd in pidfd:
+            os.close(fd)
+
+
+def _report_exits(channel) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        send_message(channel, {"exited": pid, "status": status})
+
+
+def _become_environment(request: dict, fds: list[int]) -> None:
+    """In the forked process: what starting ``python -S bootstrap.py`` with the request's
+    working directory, environment and standard streams would have given."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.setsid()  # nothing in the environment shares the template's session
+    stdin, stdout, stderr = fds[:3]
+    os.dup2(stdin, 0)
+    os.dup2(stdout, 1)
+    os.dup2(stderr, 2)
+    for fd in set(fds) - {0, 1, 2}:
+        os.close(fd)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    time.tzset()  # TZ, read when the time module was loaded in the template
+    sys.argv[:] = [os.path.abspath(__file__)]
+    paths = [path for path in request["env"].get("PYTHONPATH", "").split(os.pathsep) if path]
+    sys.path[:] = [sys.path[0], *paths, *sys.path[1:]]  # as PYTHONPATH puts them at start-up
+    sys.dont_write_bytecode = bool(request["env"].get("PYTHONDONTWRITEBYTECODE"))
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--template"]:
+        serve_template()  # returns only in a forked environment
     sys.exit(main())

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sfn_tutorial.emulator import auth
 from sfn_tutorial.emulator.awslambda.codecache import CodeCache
-from sfn_tutorial.emulator.awslambda.workers import Reply, Throttled, Worker, WorkerPool
+from sfn_tutorial.emulator.awslambda.workers import TEMPLATE, Reply, Throttled, Worker, WorkerPool
 from sfn_tutorial.emulator.iam import authorization
 
 __all__ = [
@@ -52,6 +52,7 @@ CODE = CodeCache()
 def _shutdown() -> None:
     """The emulator is stopping: no execution environment, and no code on disk, outlives it."""
     POOL.shutdown()
+    TEMPLATE.stop()
     CODE.close()
 
 
@@ -104,6 +105,7 @@ class InvocationResult:
     function_error: str | None
     log_lines: list[str]
     log_stream_name: str
+    duration_ms: float = 0.0  # how long the handler ran
 
     @property
     def log_tail(self) -> str:
@@ -258,7 +260,9 @@ def _result(
         f"END RequestId: {request_id}",
         _report_line(spec, request_id, reply, init_ms, status),
     ]
-    return InvocationResult(request_id, payload, function_error, log_lines, stream)
+    return InvocationResult(
+        request_id, payload, function_error, log_lines, stream, reply.duration_ms or 0.0
+    )
 
 
 def _outcome(spec: FunctionSpec, request_id: str, reply: Reply):

@@ -31,7 +31,8 @@ from urllib.parse import parse_qs, unquote
 
 from moto.core.exceptions import JsonRESTError
 
-from sfn_tutorial.emulator.awslambda import codecache, logs, runtime
+from sfn_tutorial.emulator import service_models
+from sfn_tutorial.emulator.awslambda import codecache, logs, metrics, runtime
 from sfn_tutorial.emulator.iam import authorization
 
 REQUEST_LIMIT = 6 * 1024 * 1024  # bytes, synchronous invocations (Lambda quotas)
@@ -237,8 +238,11 @@ def _spec(function) -> runtime.FunctionSpec:
 
 
 def _invoke_and_log(function, event: bytes, client_context: dict | None = None):
-    """Run the handler once and write its log to CloudWatch Logs, as Lambda does."""
-    result = runtime.invoke(_spec(function), event, _endpoint, client_context=client_context)
+    """Run the handler once, write its log to CloudWatch Logs and publish its metrics to
+    CloudWatch, as Lambda does."""
+    with metrics.invocation(function) as ended:
+        result = runtime.invoke(_spec(function), event, _endpoint, client_context=client_context)
+        ended(result)
     _write_log(function, result)
     return result
 
@@ -552,9 +556,7 @@ def _unmodelled_errors_are_awslambdaexceptions() -> None:
 def _modelled_error_codes() -> set[str]:
     """The error codes Lambda's API models (botocore's service model)."""
     if not _modelled:
-        import botocore.session
-
-        model = botocore.session.get_session().get_service_model("lambda")
+        model = service_models.service_model("lambda")
         _modelled.update(shape.error_code for shape in model.error_shapes)
     return _modelled
 

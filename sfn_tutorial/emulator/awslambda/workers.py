@@ -11,6 +11,12 @@ version, code and configuration); starts another one when all are busy (up to lo
 beyond them, invocations wait for a free worker); throttles beyond a function's reserved
 concurrency, as Lambda does; and retires workers that idled too long, whose function changed, or
 that failed.
+
+What stays warm is bounded, as on AWS, where an idle execution environment is reclaimed after
+some minutes and a busy account's least recently used ones go first: a worker idle for
+``IDLE_TIMEOUT_S`` is ended, and at most ``MAX_WARM`` idle workers are kept for the whole
+emulator (beyond that, the least recently used is ended when another is released). A reclaimed
+function's next invocation is a cold start, with its init phase and ``Init Duration``.
 """
 
 from __future__ import annotations
@@ -34,11 +40,18 @@ from sfn_tutorial.emulator.awslambda.bootstrap import (
     PAYLOAD_LIMIT,
     PREFIX_SIZE,
     READ_SIZE,
+    receive_message,
+    send_message,
     write_frame,
 )
 
 BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap.py")
+# AWS does not publish how long an idle environment lives; it is observed to be some minutes.
 IDLE_TIMEOUT_S = 300.0
+# Idle workers kept warm for the whole emulator: enough for every function of a notebook to stay
+# warm between its cells, few enough that a long session (or a room on one server) stays small.
+MAX_WARM = int(os.environ.get("SFN_TUTORIAL_MAX_WARM_ENVIRONMENTS", "6"))
+REAP_EVERY_S = 10.0
 # Workers started at once, without waiting for a busy one to be freed; beyond them more start
 # only when invocations keep waiting (WorkerPool). On 2 cores, 2, 4 or 8 made no measurable
 # difference to a Map of 1,000 fast Lambda Tasks (make bench); 8 leaves room for slower ones.
@@ -125,17 +138,19 @@ class Worker:
         child_log = os.open(path, os.O_RDWR | os.O_APPEND)  # the child reads back its output
         channel, child_end = socket.socketpair()
         try:
-            self._process = subprocess.Popen(
-                # -S: no site import, the slowest part of starting Python; the environment's
-                # PYTHONPATH already lists every folder a handler may import from.
-                [sys.executable, "-S", BOOTSTRAP],
-                cwd=cwd,
-                env=env,
-                stdin=child_end.fileno(),
-                stdout=child_end.fileno(),
-                stderr=child_log,
-                start_new_session=True,  # nothing in the environment shares the emulator's group
-            )
+            self._process = TEMPLATE.spawn(cwd, env, [child_end.fileno()] * 2 + [child_log])
+            if self._process is None:  # no template, or settings only a new interpreter reads
+                self._process = subprocess.Popen(
+                    # -S: no site import, the slowest part of starting Python; the environment's
+                    # PYTHONPATH already lists every folder a handler may import from.
+                    [sys.executable, "-S", BOOTSTRAP],
+                    cwd=cwd,
+                    env=env,
+                    stdin=child_end.fileno(),
+                    stdout=child_end.fileno(),
+                    stderr=child_log,
+                    start_new_session=True,  # nothing in the environment shares our group
+                )
         except BaseException:
             channel.close()
             self.close_log()
@@ -288,24 +303,31 @@ class Worker:
         """End the environment now, whatever it is doing: its supervisor kills every process in
         it, then exits. One that does not within ``STOP_GRACE_S`` is killed."""
         process = self._process
-        if process is None or process.returncode is not None:
+        if process is None:
             return
-        process.terminate()  # nothing if it exited already
-        try:
-            process.wait(STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process.poll() is None:  # (a handler may have killed its supervisor)
+            process.terminate()
+            try:
+                process.wait(STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         self._end_runtime_group()
 
     def _end_runtime_group(self) -> None:
         """Kill the runtime's process group, in case the supervisor could not (the handler
-        killed it): nothing is left in it otherwise."""
+        killed it): nothing is left in it otherwise. Once: its number may be reused later."""
         if self.runtime_pid:
             try:
                 os.killpg(self.runtime_pid, signal.SIGKILL)
             except OSError:
                 pass
+            self.runtime_pid = 0
+
+    def ended(self) -> bool:
+        """Whether its process is known to have exited (a forked one's exit is reported at
+        once; a started one's only once it was waited for)."""
+        return self._process is not None and self._process.returncode is not None
 
     def stop(self) -> None:
         """End the environment and release what it held."""
@@ -328,6 +350,201 @@ def _number(value) -> float:
     return value if isinstance(value, (int, float)) else 0
 
 
+# ---------------------------------------------------------------- the template of environments
+
+# What the template's interpreter was started with; an environment that sets any other
+# PYTHON* variable (read only when an interpreter starts) gets an interpreter of its own.
+TEMPLATE_SETTINGS = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+TEMPLATE_START_S = 10.0
+
+
+class ForkedProcess:
+    """An environment the template forked: what ``Worker`` uses of ``subprocess.Popen``. It is
+    the template's child, so its exit status comes from the template; signals go through a
+    pidfd where the platform has them (a pid may be reused once the process is gone)."""
+
+    def __init__(self, pid: int, pidfd: int | None) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self._pidfd = pidfd
+        self._exited = threading.Event()
+        self._lock = threading.Lock()  # the pidfd is not closed while a signal goes through it
+
+    def exited(self, wait_status: int | None) -> None:
+        """The template reaped it (``None``: the template is gone, and so is the process)."""
+        with self._lock:
+            self.returncode = -signal.SIGKILL if wait_status is None else _returncode(wait_status)
+            if self._pidfd is not None:
+                os.close(self._pidfd)
+                self._pidfd = None
+            self._exited.set()
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if not self._exited.wait(timeout):
+            raise subprocess.TimeoutExpired(BOOTSTRAP, timeout)
+        return self.returncode
+
+    def send_signal(self, number: int) -> None:
+        with self._lock:
+            if self._exited.is_set():
+                return
+            try:
+                if self._pidfd is not None:
+                    signal.pidfd_send_signal(self._pidfd, number)
+                else:
+                    os.kill(self.pid, number)
+            except OSError:  # gone already
+                pass
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def _returncode(wait_status: int) -> int:
+    """A wait status as ``Popen.returncode`` gives it: the exit code, or minus the signal."""
+    if os.WIFSIGNALED(wait_status):
+        return -os.WTERMSIG(wait_status)
+    return os.WEXITSTATUS(wait_status) if os.WIFEXITED(wait_status) else 1
+
+
+class Template:
+    """``python -S bootstrap.py --template``, started on first use: it forks new environments
+    (a few milliseconds, where starting Python takes tens), which share its memory until they
+    write to it. ``spawn`` answers ``None`` when an environment needs an interpreter of its own
+    (its PYTHON* settings differ) or the template cannot run; ``Worker`` then starts one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # one request at a time on the channel
+        self._channel: socket.socket | None = None
+        self._process: subprocess.Popen | None = None
+        self._broken = False
+        self._answers: dict[int, list] = {}  # request id -> [event, answer]
+        self._children: dict[int, ForkedProcess] = {}
+        self._requests = 0
+
+    def spawn(self, cwd: str, env: dict, fds: list[int]) -> ForkedProcess | None:
+        """An environment forked from the template, with ``fds`` as its stdin, stdout and
+        stderr, or ``None``."""
+        settings = {name: value for name, value in env.items() if name.startswith("PYTHON")}
+        settings.pop("PYTHONPATH", None)
+        if settings != TEMPLATE_SETTINGS:
+            return None
+        with self._lock:
+            if not self._running():
+                return None
+            self._requests += 1
+            request = self._requests
+            waiting = self._answers[request] = [threading.Event(), None]
+            try:
+                send_message(self._channel, {"id": request, "cwd": cwd, "env": env}, fds)
+            except OSError:
+                self._answers.pop(request, None)
+                self._broken = True
+                return None
+        if not waiting[0].wait(TEMPLATE_START_S):
+            with self._lock:
+                self._answers.pop(request, None)
+        return waiting[1]
+
+    def _running(self) -> bool:
+        """Under the lock: start the template unless it runs (or failed before)."""
+        if self._channel is not None and not self._broken:
+            return True
+        if self._broken or not hasattr(socket, "CMSG_SPACE"):
+            return False
+        ours, theirs = socket.socketpair()
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-S", BOOTSTRAP, "--template"],
+                stdin=theirs.fileno(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env={
+                    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                    "LANG": "en_US.UTF-8",  # as in every environment (runtime.lambda_environment)
+                    **TEMPLATE_SETTINGS,
+                },
+                start_new_session=True,
+            )
+        except OSError:
+            ours.close()
+            self._broken = True
+            return False
+        finally:
+            theirs.close()
+        self._channel = ours
+        threading.Thread(target=self._read, args=(ours,), name="template", daemon=True).start()
+        return True
+
+    def _read(self, channel: socket.socket) -> None:
+        """Answers and exit reports from the template, until it is gone."""
+        while True:
+            try:
+                message = receive_message(channel)
+            except (OSError, ValueError):
+                message = None
+            if message is None:
+                break
+            answer, fds = message
+            if "exited" in answer:
+                self._exited(answer["exited"], answer["status"])
+            else:
+                self._spawned(answer, fds)
+        with self._lock:
+            self._broken = True
+            children, self._children = self._children, {}
+            for waiting in self._answers.values():
+                waiting[0].set()
+        for child in children.values():  # their supervisors end when their parent is gone
+            child.exited(None)
+
+    def _spawned(self, answer: dict, fds: list[int]) -> None:
+        """The template forked an environment (it reports its exit later, never before)."""
+        child = ForkedProcess(answer["pid"], fds[0] if fds else None)
+        with self._lock:
+            self._children[child.pid] = child
+            waiting = self._answers.pop(answer["id"], None)
+        if waiting is None:  # its requester gave up waiting: end it
+            child.kill()
+            return
+        waiting[1] = child
+        waiting[0].set()
+
+    def _exited(self, pid: int, status: int) -> None:
+        with self._lock:
+            child = self._children.pop(pid, None)
+        if child is not None:
+            child.exited(status)
+
+    def pid(self) -> int | None:
+        """The template's process id, while it runs."""
+        with self._lock:
+            running = self._channel is not None and not self._broken
+            return self._process.pid if running and self._process is not None else None
+
+    def stop(self) -> None:
+        """End the template (its environments end with it, as their supervisors see)."""
+        with self._lock:
+            channel, self._channel = self._channel, None
+            self._broken = True
+        if channel is not None:
+            channel.close()
+        if self._process is not None:
+            try:
+                self._process.wait(STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+
+
+TEMPLATE = Template()
+
+
 class WorkerPool:
     """Idle workers by key, how many are alive, and how many invocations each function runs.
 
@@ -344,9 +561,11 @@ class WorkerPool:
         idle_timeout_s: float = IDLE_TIMEOUT_S,
         eager: int = EAGER_WORKERS,
         scale_out_delay_s: float = SCALE_OUT_DELAY_S,
+        max_warm: int = MAX_WARM,
     ) -> None:
         self.max_per_key = max_per_key
         self.idle_timeout_s = idle_timeout_s
+        self.max_warm = max_warm
         self.eager = eager
         self.scale_out_delay_s = scale_out_delay_s
         self._lock = threading.Lock()
@@ -371,21 +590,29 @@ class WorkerPool:
                 raise Throttled(group)
             self._running[group] += 1
             self._ensure_reaper()
-            worker = self._idle_worker_or_slot(key)
+            gone: list[Worker] = []
+            worker = self._idle_worker_or_slot(key, gone)
             self._handed_out[key] = time.monotonic()
             retirements = self._retirements
+        for ended in gone:
+            _dispose(ended)
         if worker is None:
             worker = self._start(key, group, start, retirements)
         return worker
 
-    def _idle_worker_or_slot(self, key: Hashable) -> Worker | None:
-        """Under the lock: pop an idle worker, or reserve a slot for a new one (``None``)."""
+    def _idle_worker_or_slot(self, key: Hashable, gone: list) -> Worker | None:
+        """Under the lock: pop an idle worker, or reserve a slot for a new one (``None``).
+        Idle workers found ended meanwhile are added to ``gone``, to be disposed of."""
         freed = self._freed.get(key)
         if freed is None:
             freed = self._freed[key] = threading.Condition(self._lock)
         while True:
-            if self._idle[key]:
-                return self._idle[key].pop()  # the most recently used: the others may idle out
+            while self._idle[key]:
+                worker = self._idle[key].pop()  # the most recently used: the others idle out
+                if not worker.ended():
+                    return worker
+                self._forget(worker)
+                gone.append(worker)
             if self._may_start(key):
                 self._alive[key] += 1
                 return None
@@ -432,8 +659,20 @@ class WorkerPool:
             else:
                 self._forget(worker)
             self._freed[worker.key].notify()
-        if not keep:
+            doomed = [] if keep else [worker]
+            doomed += self._take_least_recently_used(self.max_warm)
+        for worker in doomed:
             _dispose(worker)
+
+    def _take_least_recently_used(self, keep: int) -> list[Worker]:
+        """Under the lock: remove and return the idle workers beyond the ``keep`` most recently
+        used (of every function)."""
+        idle = [worker for workers in self._idle.values() for worker in workers]
+        if len(idle) <= keep:
+            return []
+        idle.sort(key=lambda worker: worker.last_used)
+        doomed = set(idle[: len(idle) - keep])
+        return self._take_idle(lambda worker: worker in doomed)
 
     def _forget(self, worker: Worker) -> None:
         """Under the lock: the worker no longer counts as alive."""
@@ -485,6 +724,11 @@ class WorkerPool:
         with self._lock:
             return len(self._idle[key]), self._alive[key]
 
+    def warm(self) -> int:
+        """How many idle workers are kept warm, for every function together."""
+        with self._lock:
+            return sum(len(workers) for workers in self._idle.values())
+
     def _ensure_reaper(self) -> None:
         """Under the lock: start the thread that retires idle workers, once."""
         if self._reaper is None or not self._reaper.is_alive():
@@ -493,7 +737,7 @@ class WorkerPool:
 
     def _reap_forever(self) -> None:
         while True:
-            time.sleep(max(1.0, self.idle_timeout_s / 10))
+            time.sleep(min(REAP_EVERY_S, max(1.0, self.idle_timeout_s / 10)))
             self.reap()
 
 
