@@ -11,6 +11,8 @@
   keep no history (``DescribeExecution`` refuses them), as on AWS.
 - ``execution_logs``: executions send their history to CloudWatch Logs as the machine's
   ``loggingConfiguration`` asks.
+- ``task_tokens``: the state machine a task token belongs to, which IAM checks
+  ``SendTaskSuccess``, ``SendTaskFailure`` and ``SendTaskHeartbeat`` against.
 - ``test_state``: ``TestState``, one state run on its own with inspection data and mocks;
   ``test_state_checks``: the requests it refuses, as AWS does.
 """

@@ -47,6 +47,7 @@ def apply(port: int) -> None:
     validate_state_machine_definition_is_available()
     send_task_failure_keeps_its_cause()
     describe_execution_shows_input_and_output_as_aws_does()
+    execution_history_is_paged_and_ordered_as_aws_does()
 
 
 def interpreter_errors_keep_their_error_codes() -> None:
@@ -416,3 +417,51 @@ def describe_execution_shows_input_and_output_as_aws_does() -> None:
         return result
 
     StepFunctionResponse.describe_execution = describe_execution
+
+
+HISTORY_PAGE = 100  # GetExecutionHistory's default maxResults (at most 1000)
+EXECUTION_DATA = ("input", "inputDetails", "output", "outputDetails")
+
+
+def execution_history_is_paged_and_ordered_as_aws_does() -> None:
+    """``GetExecutionHistory``: pages of ``maxResults`` events (100 by default, at most 1000)
+    with a ``nextToken``, newest first with ``reverseOrder``, and without the events' inputs and
+    outputs with ``includeExecutionData: false``.
+
+    moto answers every event in one page, oldest first, whatever is asked.
+    """
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    from sfn_tutorial.emulator.stepfunctions import versions
+
+    original = StepFunctionResponse.get_execution_history
+
+    def get_execution_history(self):
+        events = list(original(self).result["events"])
+        if self._get_param("reverseOrder"):
+            events.reverse()
+        if self._get_param("includeExecutionData") is False:
+            events = [_without_data(event) for event in events]
+        size = min(int(self._get_param("maxResults") or 0) or HISTORY_PAGE, 1000)
+        arn = self._get_param("executionArn")
+        chosen, token = versions.page(
+            events,
+            size,
+            self._get_param("nextToken"),
+            f"history:{arn}:{bool(self._get_param('reverseOrder'))}",
+        )
+        answer = {"events": chosen}
+        if token:
+            answer["nextToken"] = token
+        return ActionResult(answer)
+
+    StepFunctionResponse.get_execution_history = get_execution_history
+
+
+def _without_data(event: dict) -> dict:
+    event = dict(event)
+    for key, value in list(event.items()):
+        if key.endswith("EventDetails") and isinstance(value, dict):
+            event[key] = {name: v for name, v in value.items() if name not in EXECUTION_DATA}
+    return event

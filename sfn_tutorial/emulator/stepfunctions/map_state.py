@@ -26,6 +26,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from sfn_tutorial.emulator.stepfunctions import redrive
+
 TOLERANCE_EXCEEDED_ERROR = "States.ExceedToleratedFailureThreshold"
 TOLERANCE_EXCEEDED_CAUSE = "The specified tolerated failure threshold was exceeded"
 MAX_BATCH_BYTES = 256 * 1024  # AWS's limit on a child execution's input
@@ -380,6 +382,7 @@ def _run_job(worker, env, job) -> None:
     if run is None or not run.child_starts(job.job_index):
         job.job_output = None
         return
+    outcome = redrive.iteration_outcome(worker._env, env, job.job_index)
     name = str(uuid.uuid4())
     child = {
         "ExecutionArn": run.child_arn(name),
@@ -390,6 +393,9 @@ def _run_job(worker, env, job) -> None:
         "StateMachineArn": run.record.map_state_machine_arn,
     }
     status, output, error, cause = "SUCCEEDED", None, None, None
+    if outcome is not None and outcome[0] == "done":  # succeeded before a redrive: kept
+        _child_ended(run, job, child, status, outcome[1], error, cause)
+        return
     try:
         env.states.context_object.context_object_data["Map"] = MapData(
             Item=ItemData(Index=job.job_index, Value=job.job_input)
@@ -419,6 +425,11 @@ def _run_job(worker, env, job) -> None:
             "States.Runtime",
             f"{type(unexpected).__name__}: {unexpected}",
         )
+    _child_ended(run, job, child, status, output, error, cause)
+
+
+def _child_ended(run: MapRun, job, child: dict, status, output, error, cause) -> None:
+    """Record how a child execution ended, in its record, its job and the map run's counts."""
     child["Status"] = status
     child["StopDate"] = _timestamp(_now())
     if status == "SUCCEEDED":
@@ -458,6 +469,7 @@ def _map_run(self, env, eval_input) -> None:
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
     settings: MapSettings = getattr(self, SETTINGS_ATTRIBUTE, None) or MapSettings()
+    env.tutorial_replaying = redrive.replaying(env)  # redriven: keep the children that succeeded
     items = env.stack.pop()
     record = eval_input.map_run_record
     if settings.item_batcher is not None:

@@ -27,7 +27,7 @@ import json
 import math
 import uuid
 
-from sfn_tutorial.emulator.stepfunctions import api
+from sfn_tutorial.emulator.stepfunctions import api, versions
 
 EXPRESS_BILLED_MEMORY_MB = 64
 
@@ -67,12 +67,14 @@ def run_express_execution(backend, machine_arn, name=None, execution_input=None,
     from moto.stepfunctions.parser.api import StateMachineTypeNotSupported
     from moto.stepfunctions.parser.backend.execution import SyncExecution
 
+    machine_arn, alias_arn = versions.resolve(backend, machine_arn)
     machine = backend.describe_state_machine(machine_arn)
     if machine.type != "EXPRESS":
         raise StateMachineTypeNotSupported(
             "This operation is not supported by this type of state machine"
         )
-    execution = express_execution(SyncExecution, backend, machine, name, execution_input, trace)
+    with versions.starting_through(alias_arn):
+        execution = express_execution(SyncExecution, backend, machine, name, execution_input, trace)
     execution.start()
     return _answer(execution)
 
@@ -95,7 +97,8 @@ def express_execution(kind, backend, machine, name=None, execution_input=None, t
     )
     snapshot.sm_type = machine.type  # moto's machines all say STANDARD here
     name = name or str(uuid.uuid4())
-    arn = machine.arn.replace(":stateMachine:", ":express:") + f":{name}:{uuid.uuid4()}"
+    base = versions.base_arn_of(machine)
+    arn = base.replace(":stateMachine:", ":express:") + f":{name}:{uuid.uuid4()}"
     return kind(
         name=name,
         sm_type=machine.type,
@@ -121,11 +124,13 @@ def start_execution_of_express_machines_keeps_no_history() -> None:
     original = StepFunctionsParserBackend.start_execution
 
     def start_execution(self, state_machine_arn, name=None, execution_input=None, **kwargs):
-        machine = self.describe_state_machine(state_machine_arn)
-        if getattr(machine, "type", "STANDARD") != "EXPRESS":
-            return original(self, state_machine_arn, name, execution_input, **kwargs)
-        trace = kwargs.get("trace_header")
-        execution = express_execution(Execution, self, machine, name, execution_input, trace)
+        target, alias_arn = versions.resolve(self, state_machine_arn)
+        with versions.starting_through(alias_arn):
+            machine = self.describe_state_machine(target)
+            if getattr(machine, "type", "STANDARD") != "EXPRESS":
+                return original(self, target, name, execution_input, **kwargs)
+            trace = kwargs.get("trace_header")
+            execution = express_execution(Execution, self, machine, name, execution_input, trace)
         execution.start()
         return execution
 
@@ -169,7 +174,7 @@ def express_machines_list_no_executions() -> None:
     def list_executions(self):
         arn = self._get_param("stateMachineArn")
         if arn and not self._get_param("mapRunArn"):
-            machine = self.stepfunction_backend.describe_state_machine(arn)
+            machine = versions.machine_of(self.stepfunction_backend, arn)
             if getattr(machine, "type", "STANDARD") == "EXPRESS":
                 raise StateMachineTypeNotSupported(
                     "This operation is not supported by this type of state machine"

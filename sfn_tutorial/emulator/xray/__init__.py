@@ -1,0 +1,1 @@
+"""AWS X-Ray on the local target: Step Functions executions' traces (``traces``)."""
