@@ -7,9 +7,9 @@ validation errors. Every case runs on this test session's emulator and is judged
 ``run_test_state_cases.py`` from the same folder (its set-up, masking and comparison, imported as
 is).
 
-moto 5.2.5 has no TestState (every case fails); this emulator passes 119. The test fails if fewer
-than THRESHOLD pass: raise THRESHOLD whenever a fix makes more cases pass. The cases it still
-fails, and why, are in KNOWN_FAILURES.
+moto 5.2.5 has no TestState (every case fails); this emulator passes all 121. The test fails if
+fewer than THRESHOLD pass: raise THRESHOLD whenever a fix makes more cases pass. The cases it
+still fails, and why, are in KNOWN_FAILURES.
 """
 
 from __future__ import annotations
@@ -24,22 +24,11 @@ import pytest
 CONFORMANCE = Path(__file__).resolve().parents[1].parent / "shared" / "conformance-test-state"
 RUNNER = CONFORMANCE / "run_test_state_cases.py"
 
-THRESHOLD = 119
+THRESHOLD = 121
 JOBS = 4  # the emulator is one process: more threads do not make it faster on 2 cores
 
-_NEWER_LAMBDA_MODEL = (
-    "AWS checked the mocked MemorySize 10241 against Lambda's limit of 10240 MB when this was "
-    "recorded; the pinned botocore's Lambda model (which the emulator checks mocked results "
-    "against) allows up to 32768 MB, so 10241 is accepted"
-)
-
 # Case name (without its test module's path) -> why it still fails.
-KNOWN_FAILURES = {
-    "TestFieldValidationMode::test_strict_mode_aws_sdk_lambda_get_function_task"
-    "[integer_more_than_maximum_allowed]": _NEWER_LAMBDA_MODEL,
-    "TestFieldValidationModePresent::test_present_mode_aws_sdk_lambda_get_function_task"
-    "[integer_more_than_maximum_allowed]": _NEWER_LAMBDA_MODEL,
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def _load_runner():

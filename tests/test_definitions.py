@@ -29,16 +29,9 @@ VALIDATION_CASES = SHARED / "conformance" / "localstack_validation_cases.jsonl"
 CORPUS = SHARED / "asl-corpus"
 ROLE = "arn:aws:iam::123456789012:role/any"
 
-_PARSER_WORDING = "moto's parser refuses it in words of its own, without a location"
 _EXPRESS = "the checks AWS makes only for EXPRESS state machines are not implemented"
 # Recorded case (name without its test file's path) -> why the emulator's answer differs.
 KNOWN_DIFFERENCES = {
-    "TestCredentialsBase::test_invalid_credentials_field[EMPTY_CREDENTIALS]#invalid_definition": (
-        _PARSER_WORDING
-    ),
-    "TestCredentialsBase::test_invalid_credentials_field[INVALID_CREDENTIALS_FIELD]"
-    "#invalid_definition": _PARSER_WORDING,
-    "TestBaseScenarios::test_wait_timestamp_invalid[JSONATA]#exception": _PARSER_WORDING,
     "TestBaseScenarios::test_illegal_escapes[ESCAPE_SEQUENCES_ILLEGAL_INTRINSIC_FUNCTION]"
     "#exception": "moto's parser accepts the escaped quotes inside an intrinsic function",
     "TestBaseScenarios::test_illegal_escapes[ESCAPE_SEQUENCES_ILLEGAL_INTRINSIC_FUNCTION_2]"
@@ -52,10 +45,6 @@ KNOWN_DIFFERENCES = {
     "#validation_response": (
         "AWS words JSON syntax errors as its Java parser (Jackson) does; the emulator as Python's"
     ),
-    "TestSfnApiValidation::test_validate_state_machine_definition_type_standard"
-    "[INVALID_DOWNGRADE_QUERY_LANGUAGE]#validation_response": _PARSER_WORDING,
-    "TestSfnApiValidation::test_validate_state_machine_definition_type_express"
-    "[INVALID_DOWNGRADE_QUERY_LANGUAGE]#validation_response": _PARSER_WORDING,
     "TestSfnApiValidation::test_validate_state_machine_definition_type_standard"
     "[VALID_QUERY_LANGUAGE_PASS]#validation_response": (
         "a real difference: moto's parser refuses a JSONPath state inside the ItemProcessor of a "
@@ -168,3 +157,56 @@ def test_the_emulator_accepts_the_corpus_but_for_moto_parser_gaps(emulator):
             refused[path.name[:6]] = result["diagnostics"]
     assert len(_corpus()) == 163
     assert set(refused) <= set(KNOWN_PARSER_GAPS), refused
+
+
+def _problems(states: dict, **machine) -> list[tuple[str, str]]:
+    definition = json.dumps({**machine, "StartAt": next(iter(states)), "States": states})
+    return [(item["message"], item.get("location")) for item in validation.diagnostics(definition)]
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "valid"),
+    [
+        ("2016-03-14T01:59:00Z", True),
+        ("2016-03-14T01:59:00.123Z", True),
+        # ASL: "an uppercase T ... and an uppercase Z"
+        ("2016-03-14t01:59:00z", False),
+        ("2016-02-30T01:59:00", False),
+    ],
+)
+def test_a_wait_timestamp_is_rfc_3339_as_asl_restricts_it(timestamp, valid):
+    found = _problems({"W": {"Type": "Wait", "Timestamp": timestamp, "End": True}})
+    assert found == (
+        [] if valid else [("String does not match RFC3339 timestamp", "/States/W/Timestamp")]
+    )
+
+
+def test_a_jsonata_wait_state_may_compute_its_timestamp():
+    wait = {"Type": "Wait", "Timestamp": "{% $states.input.when %}", "End": True}
+    assert _problems({"W": wait}, QueryLanguage="JSONata") == []
+    # AWS-recorded: in a JSONPath state the same text is not a timestamp
+    assert _problems({"W": wait}) == [
+        ("String does not match RFC3339 timestamp", "/States/W/Timestamp")
+    ]
+
+
+def test_query_language_and_credentials_are_checked_at_any_depth():
+    # AWS-recorded wording (localstack_validation_cases.jsonl); here inside a Parallel branch.
+    inner = {
+        "Call": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Credentials": {},
+            "QueryLanguage": "JSONPath",
+            "End": True,
+        }
+    }
+    branch = {"Type": "Parallel", "Branches": [{"StartAt": "Call", "States": inner}], "End": True}
+    where = "/States/Both/Branches[0]/States/Call"
+    assert _problems({"Both": branch}, QueryLanguage="JSONata") == [
+        (
+            "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
+            where,
+        ),
+        ("The field 'RoleArn' is required but was missing", f"{where}/Credentials"),
+    ]

@@ -24,6 +24,10 @@ TRUST = {
     ],
 }
 DOUBLER = "def handler(event, context):\n    return {'doubled': event['n'] * 2}\n"
+SLEEPER = (
+    "import time\n\ndef handler(event, context):\n"
+    "    time.sleep(event['seconds'])\n    return {'slept': event['seconds']}\n"
+)
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 
 
@@ -155,6 +159,46 @@ def test_a_lambda_invoke_task_gets_lambdas_response(sfn, role_arn, doubler):
     assert data["afterResultSelector"] == {"answer": 8, "status": 200}
 
 
+def test_a_task_given_timeout_seconds_times_out(sfn, role_arn):
+    # AWS: a Task that runs longer than its TimeoutSeconds fails with States.Timeout.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("lambda_function.py", SLEEPER)
+    sleeper = boto3.client("lambda").create_function(
+        FunctionName=f"test-state-{uuid.uuid4().hex[:8]}",
+        Runtime="python3.12",
+        Role=role_arn,
+        Handler="lambda_function.handler",
+        Code={"ZipFile": buffer.getvalue()},
+        Timeout=30,
+    )["FunctionArn"]
+    state = {"Type": "Task", "Resource": sleeper, "TimeoutSeconds": 1, "End": True}
+    answer = answer_of(sfn, state, input={"seconds": 5}, roleArn=role_arn)
+    assert (answer["status"], answer["error"]) == ("FAILED", "States.Timeout")
+    answer = answer_of(sfn, state, input={"seconds": 0}, roleArn=role_arn)
+    assert (answer["status"], answer["output"]) == ("SUCCEEDED", {"slept": 0})
+
+
+def test_a_mocked_task_with_a_timeout_takes_a_partial_context(sfn):
+    # A context object may hold only some of its fields: here just the task's token.
+    state = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+        "TimeoutSeconds": 60,
+        "End": True,
+    }
+    answer = answer_of(
+        sfn,
+        state,
+        mock={"result": '{"ok": true}'},
+        context={"Task": {"Token": "t-1"}},
+        inspectionLevel="DEBUG",
+    )
+    assert answer["output"] == {"ok": True}
+    assert answer["inspectionData"]["afterParameters"]["MessageBody"] == {"token": "t-1"}
+
+
 def test_a_task_that_would_call_its_service_needs_a_role(sfn, doubler):
     state = {"Type": "Task", "Resource": doubler, "End": True}
     message = refusal(sfn, state, "ValidationException")
@@ -193,6 +237,112 @@ def test_state_name_tests_one_state_of_a_machine(sfn):
     assert (answer["output"], answer["nextState"]) == (6, "Done")
     message = refusal(sfn, machine, "ValidationException", stateName="Missing")
     assert message == "State not found in definition"
+
+
+ORDERS = {
+    "QueryLanguage": "JSONata",
+    "StartAt": "Each",
+    "States": {
+        "Each": {
+            "Type": "Map",
+            "Items": "{% $states.input.orders %}",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Price",
+                "States": {
+                    "Price": {
+                        "Type": "Pass",
+                        "Output": "{% $states.input.n * 10 %}",
+                        "Next": "Both",
+                    },
+                    "Both": {
+                        "Type": "Parallel",
+                        "Branches": [
+                            {
+                                "StartAt": "Tax",
+                                "States": {
+                                    "Tax": {
+                                        "Type": "Pass",
+                                        "Output": "{% $states.input * 2 %}",
+                                        "End": True,
+                                    }
+                                },
+                            }
+                        ],
+                        "End": True,
+                    },
+                },
+            },
+            "End": True,
+        }
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "state_input", "output", "next_state"),
+    [
+        ("Price", {"n": 3}, 30, "Both"),  # in a Map's ItemProcessor
+        ("Tax", 30, 60, None),  # in a Parallel branch inside it
+    ],
+)
+def test_state_name_reaches_states_inside_maps_and_parallels(
+    sfn, name, state_input, output, next_state
+):
+    # AWS: stateName may name a state at any depth; it runs with the machine's QueryLanguage.
+    answer = answer_of(sfn, ORDERS, stateName=name, input=state_input, inspectionLevel="DEBUG")
+    assert (answer["status"], answer["output"]) == ("SUCCEEDED", output)
+    assert answer.get("nextState") == next_state
+    assert answer["inspectionData"] == {"input": state_input}
+
+
+def test_a_jsonpath_state_inside_a_map_shows_its_processing_steps(sfn):
+    machine = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.orders",
+                "ItemProcessor": {
+                    "StartAt": "Label",
+                    "States": {
+                        "Label": {
+                            "Type": "Pass",
+                            "Parameters": {"label.$": "States.Format('#{}', $.id)"},
+                            "ResultPath": "$.shown",
+                            "End": True,
+                        }
+                    },
+                },
+                "End": True,
+            }
+        },
+    }
+    answer = answer_of(sfn, machine, stateName="Label", input={"id": 7}, inspectionLevel="DEBUG")
+    assert answer["output"] == {"id": 7, "shown": {"label": "#7"}}
+    assert answer["inspectionData"]["afterParameters"] == {"label": "#7"}
+    assert set(answer["inspectionData"]) == {
+        "input",
+        "afterInputPath",
+        "afterParameters",
+        "afterResultSelector",
+        "afterResultPath",
+    }
+
+
+def test_an_unknown_state_type_is_refused_with_awss_words(sfn):
+    # AWS-recorded (LocalStack's TestState snapshot test_state_name_invalid_state_definition):
+    # a whole machine is validated as CreateStateMachine validates it, and so is a lone state.
+    machine = {"StartAt": "Odd", "States": {"Odd": {"Type": "Teleport", "End": True}}}
+    allowed = "[Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]"
+    expected = (
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field 'Type' should "
+        f"have one of these values: {allowed} at /States/{{}}/Type'"
+    )
+    message = refusal(sfn, machine, "InvalidDefinition", stateName="Odd")
+    assert message == expected.format("Odd")
+    message = refusal(sfn, {"Type": "Teleport", "End": True}, "InvalidDefinition")
+    assert message == expected.format("StateName")
 
 
 # ---------------------------------------------------------------- mocks, retriers, catchers
@@ -336,21 +486,190 @@ def test_a_mocked_map_fails_beyond_its_tolerated_failures(sfn):
     )
 
 
+def test_a_parallel_state_takes_one_mocked_result_per_branch(sfn):
+    # AWS-recorded (LocalStack's TestState snapshots, test_state_mock_validation).
+    branch = {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}}
+    state = {"Type": "Parallel", "Branches": [branch, branch], "ResultPath": "$.both", "End": True}
+    answer = answer_of(sfn, state, input={"a": 1}, mock={"result": '["x", "y"]'})
+    assert answer["output"] == {"a": 1, "both": ["x", "y"]}
+    message = refusal(sfn, state, "ValidationException", mock={"result": '["x"]'})
+    assert message == (
+        "Mocked result must contain the same number of items as number of Parallel branches."
+    )
+    message = refusal(sfn, state, "ValidationException", mock={"result": '{"x": 1}'})
+    assert message == "Mocked result must be an array."
+
+
+def test_a_map_cannot_have_more_failed_iterations_than_mocked_results(sfn):
+    # AWS-recorded (LocalStack's TestState snapshots, test_state_mock_validation).
+    state = {
+        "Type": "Map",
+        "ItemProcessor": {"StartAt": "Each", "States": {"Each": {"Type": "Pass", "End": True}}},
+        "End": True,
+    }
+    mock = {"result": "[1, 2]"}
+    message = refusal(
+        sfn,
+        state,
+        "ValidationException",
+        input="[1, 2]",
+        mock=mock,
+        stateConfiguration={"mapIterationFailureCount": 3},
+    )
+    assert message == (
+        "Map iteration failure count must be less than or equal to the number of Map iterations"
+    )
+    # As many failed as there were iterations: without a tolerance, AWS's Map succeeds.
+    configuration = {"mapIterationFailureCount": 2}
+    answer = answer_of(sfn, state, input=[1, 2], mock=mock, stateConfiguration=configuration)
+    assert (answer["status"], answer["output"]) == ("SUCCEEDED", [1, 2])
+
+
+def test_a_map_shows_each_iterations_input_after_its_selector_and_batcher(sfn):
+    # AWS (InspectionData): afterItemSelector is "an array containing the inputs for each Map
+    # iteration, transformed by the ItemSelector"; afterItemBatcher the input after ItemBatcher.
+    state = {
+        "Type": "Map",
+        "ItemsPath": "$.lines",
+        "ItemSelector": {
+            "order.$": "$.order",
+            "line.$": "$$.Map.Item.Value",
+            "at.$": "$$.Map.Item.Index",
+        },
+        "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"batch": True}},
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Each",
+            "States": {"Each": {"Type": "Pass", "End": True}},
+        },
+        "End": True,
+    }
+    request = {"input": {"order": 7, "lines": ["a", "b", "c"]}, "mock": {"result": "[1, 2]"}}
+    data = answer_of(sfn, state, inspectionLevel="DEBUG", **request)["inspectionData"]
+    selected = [{"order": 7, "line": line, "at": at} for at, line in enumerate("abc")]
+    assert data["afterItemSelector"] == selected
+    assert data["afterItemBatcher"] == [
+        {"BatchInput": {"batch": True}, "Items": selected[:2]},
+        {"BatchInput": {"batch": True}, "Items": selected[2:]},
+    ]
+
+
+def test_a_map_counts_the_items_its_reader_would_read(sfn):
+    # AWS: mapItemReaderData is "the data read by ItemReader ... as found in its original
+    # source": here CSV, three rows after its header. One failed row of three is above 30 %.
+    state = {
+        "Type": "Map",
+        "ItemReader": {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+            "Parameters": {"Bucket": "orders", "Key": "today.csv"},
+        },
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Each",
+            "States": {"Each": {"Type": "Pass", "End": True}},
+        },
+        "ToleratedFailurePercentage": 30,
+        "End": True,
+    }
+    rows = "id,item\n1,book\n2,pen\n3,lamp\n"
+    configuration = {"mapItemReaderData": rows, "mapIterationFailureCount": 1}
+    answer = answer_of(sfn, state, mock={"result": "[1, 2, 3]"}, stateConfiguration=configuration)
+    assert (answer["status"], answer["error"]) == (
+        "FAILED",
+        "States.ExceedToleratedFailureThreshold",
+    )
+    configuration["mapItemReaderData"] = rows + "4,cup\n"  # one of four: 25 %
+    answer = answer_of(sfn, state, mock={"result": "[1, 2, 3]"}, stateConfiguration=configuration)
+    assert (answer["status"], answer["output"]) == ("SUCCEEDED", [1, 2, 3])
+
+
+def test_a_mocked_sdk_result_is_checked_against_the_services_model(sfn):
+    # AWS: aws-sdk integrations are checked too, against the SDK call's output shape.
+    state = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::aws-sdk:sfn:describeExecution",
+        "Arguments": {"ExecutionArn": "{% $states.input.arn %}"},
+        "QueryLanguage": "JSONata",
+        "End": True,
+    }
+    mock = {"result": json.dumps({"Status": "DONE"}), "fieldValidationMode": "PRESENT"}
+    message = refusal(sfn, state, "ValidationException", input='{"arn": "a"}', mock=mock)
+    assert message == "Mock result schema validation error: Field 'Status' is not an expected value"
+    mock["result"] = json.dumps({"Status": "SUCCEEDED", "Output": "{}"})
+    answer = answer_of(sfn, state, input={"arn": "a"}, mock=mock)
+    assert answer["output"] == {"Status": "SUCCEEDED", "Output": "{}"}
+
+
 # ---------------------------------------------------------------- context and variables
 
 
 def test_the_context_object_is_made_up_unless_given(sfn):
     state = {"Type": "Pass", "Parameters": {"context.$": "$$"}, "End": True}
-    made_up = answer_of(sfn, state)["output"]["context"]
-    assert made_up["State"]["Name"] == "StateName" and made_up["State"]["RetryCount"] == 0
+    made_up = answer_of(sfn, state, input={"a": 1})["output"]["context"]
     assert ":express:" in made_up["Execution"]["Id"]
-    given = {"Execution": {"Name": "run-1"}, "State": {}}
-    assert answer_of(sfn, state, context=given)["output"]["context"] == given
-    message = refusal(sfn, state, "ValidationException", context=json.dumps({"Map": {}}))
-    assert message == (
-        "Invalid Context object provided: 'Map' field is not supported when mocking a Context "
-        "object"
+    assert made_up["Execution"]["Input"] == {"a": 1}
+    assert made_up["StateMachine"]["Id"].endswith(
+        f":stateMachine:{made_up['StateMachine']['Name']}"
     )
+    # AWS-recorded (LocalStack's TestState snapshots): a context object given is $$ as given,
+    # empty objects and an empty context object too.
+    for given in ({"Execution": {"Name": "run-1"}, "State": {}}, {}):
+        assert answer_of(sfn, state, context=given)["output"]["context"] == given
+
+
+def test_the_made_up_context_names_the_role_and_the_state_as_aws_does(sfn, role_arn):
+    # AWS-recorded (LocalStack's TestState snapshots): Execution.RoleArn is the request's role,
+    # null without one; the state is "StateName" even when stateName picks it out of a machine;
+    # RetryCount is there for a state that can retry (a Task, Map or Parallel), not for a Pass
+    # state (as in executions).
+    machine = {
+        "StartAt": "Look",
+        "States": {
+            "Look": {"Type": "Pass", "Parameters": {"context.$": "$$"}, "Next": "Charge"},
+            "Charge": {
+                "Type": "Task",
+                "Resource": LAMBDA_INVOKE,
+                "Parameters": {"FunctionName": "charge"},
+                "ResultSelector": {"context.$": "$$"},
+                "End": True,
+            },
+        },
+    }
+    looked = answer_of(sfn, machine, stateName="Look")["output"]["context"]
+    assert looked["Execution"]["RoleArn"] is None
+    assert (
+        set(looked["State"]) == {"Name", "EnteredTime"} and looked["State"]["Name"] == "StateName"
+    )
+    mock = {"result": json.dumps({"StatusCode": 200})}
+    charged = answer_of(sfn, machine, stateName="Charge", mock=mock, roleArn=role_arn)["output"]
+    assert charged["context"]["Execution"]["RoleArn"] == role_arn
+    assert charged["context"]["State"]["RetryCount"] == 0
+    retried = answer_of(
+        sfn, machine, stateName="Charge", mock=mock, stateConfiguration={"retrierRetryCount": 2}
+    )
+    assert retried["output"]["context"]["State"]["RetryCount"] == 2
+
+
+CONTEXT_STATE = {"Type": "Pass", "Parameters": {"context.$": "$$"}, "End": True}
+
+
+@pytest.mark.parametrize(
+    ("context", "reason"),
+    [
+        # AWS-recorded (LocalStack's TestState snapshots, test_state_context_object)
+        ({"Map": {}}, "'Map' field is not supported when mocking a Context object"),
+        ({"Pokedex": {}}, "Field 'Pokedex' is not allowed"),
+        ({"Execution": {"pokemon": "squirtle"}}, "Field 'pokemon' is not allowed"),
+        ({"Execution": {"Id": 1}}, "Execution.Id must be a string"),
+        # the emulator's wording, as AWS words the others
+        ({"State": {"RetryCount": "0"}}, "State.RetryCount must be a number"),
+        ({"StateMachine": []}, "StateMachine must be an object"),
+    ],
+)
+def test_a_context_object_is_checked_against_the_context_objects_fields(sfn, context, reason):
+    message = refusal(sfn, CONTEXT_STATE, "ValidationException", context=json.dumps(context))
+    assert message == f"Invalid Context object provided: {reason}"
 
 
 def test_variables_are_read_and_assigned(sfn):

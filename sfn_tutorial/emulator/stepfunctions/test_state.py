@@ -1,7 +1,8 @@
 """``TestState``: one state run on its own, answered as Step Functions answers it.
 
 AWS (Step Functions API reference, TestState): the call runs one state, a state definition on its
-own or the state ``stateName`` of a whole machine, on ``input`` (``{}`` by default), and answers
+own or the state ``stateName`` of a whole machine (at any depth: inside a Map's ItemProcessor or
+a Parallel branch too), on ``input`` (``{}`` by default), and answers
 with its ``status``, ``output``, ``error`` and ``cause`` and ``nextState``; with
 ``inspectionLevel`` DEBUG or TRACE also ``inspectionData``, the data after each of the state's
 processing steps. The state runs once: a retrier that would retry makes the status RETRIABLE, a
@@ -23,7 +24,9 @@ it refuses, and why, are in ``test_state_checks``.
 from __future__ import annotations
 
 import copy
+import csv
 import datetime
+import io
 import json
 import random
 import threading
@@ -58,6 +61,8 @@ JSONPATH_FIELDS = {
         "input",
         "afterInputPath",
         "afterItemsPath",
+        "afterItemSelector",
+        "afterItemBatcher",
         "afterResultSelector",
         "afterResultPath",
         "maxConcurrency",
@@ -68,11 +73,19 @@ JSONPATH_FIELDS = {
 }
 JSONATA_FIELDS = {
     "Task": ("input", "afterArguments", "result"),
-    "Map": ("input", "maxConcurrency", "toleratedFailureCount", "toleratedFailurePercentage"),
+    "Map": (
+        "input",
+        "afterItemSelector",
+        "afterItemBatcher",
+        "maxConcurrency",
+        "toleratedFailureCount",
+        "toleratedFailurePercentage",
+    ),
 }
 ALWAYS = ("errorDetails", "variables")
 NUMBERS = ("maxConcurrency", "toleratedFailureCount", "toleratedFailurePercentage")
 TIME_LIMIT_S = 300  # AWS: TestState runs for up to five minutes
+RETRYING_TYPES = ("Task", "Parallel", "Map")  # the states with Retry, and $$.State.RetryCount
 
 
 def apply() -> None:
@@ -157,8 +170,8 @@ def _json(value: Any) -> str:
 
 def run(backend, request: Request) -> dict:
     """Check and run ``request`` on ``backend``'s account and region; TestState's answer."""
-    name, state_json, machine = checks.selected_state(request.definition, request.state_name)
-    checks.check_definition(machine, whole_machine=request.state_name is not None)
+    selected = checks.selected_state(request.definition, request.state_name)
+    name, state_json, machine = selected.name, selected.state, selected.machine
     mock = checks.checked_mock(
         request.mock, state_json, request.reveal_secrets, request.configuration
     )
@@ -173,7 +186,7 @@ def run(backend, request: Request) -> dict:
     inspection = Inspection(fields=inspected_fields(state, state_json))
     retry_count = request.configuration.get("retrierRetryCount") or 0
     if context is None:
-        context = default_context(backend, request.role_arn, name, state_input, retry_count)
+        context = default_context(backend, request.role_arn, state_json, state_input, retry_count)
     prepare(state, state_json, inspection, mock, request.configuration, context.get("State"))
     env = environment(backend, request.role_arn, state_input, context)
     for variable, value in variables.items():
@@ -236,25 +249,31 @@ def environment(backend, role_arn: str | None, state_input, context: dict):
     return env
 
 
-def default_context(backend, role_arn, name: str, state_input, retry_count: int) -> dict:
-    """The context object of a TestState run without one: AWS makes up an EXPRESS execution
-    (``arn:aws:states:REGION:ACCOUNT:express:MACHINE:EXECUTION``) of a made-up machine."""
+def default_context(backend, role_arn, state_json: dict, state_input, retry_count: int) -> dict:
+    """The context object of a TestState run without one, as AWS makes it up: an EXPRESS
+    execution (``arn:aws:states:REGION:ACCOUNT:express:MACHINE:EXECUTION``) of a made-up
+    machine, whose ``RoleArn`` is the request's (``null`` without one); the state is named
+    ``StateName`` whatever its name in a whole machine, and has a ``RetryCount`` when it is a
+    state that can retry (Task, Parallel, Map), as in an execution. (AWS-recorded, in LocalStack's
+    TestState snapshots: ``test_state_with_variables`` for a Pass state tested by ``stateName``
+    without a role; ``test_map_state_failure_count`` and ``test_state_task_catch_error``.)"""
     machine, execution = str(uuid.uuid4()), str(uuid.uuid4())
     now = interpreter.aws_timestamp(datetime.datetime.now(tz=datetime.timezone.utc))
     prefix = f"arn:aws:states:{backend.region_name}:{backend.account_id}"
-    context = {
+    state = {"Name": checks.SINGLE_STATE_NAME, "EnteredTime": now}
+    if state_json.get("Type") in RETRYING_TYPES:
+        state["RetryCount"] = retry_count
+    return {
         "Execution": {
             "Id": f"{prefix}:express:{machine}:{execution}",
             "Input": copy.deepcopy(state_input),
             "Name": execution,
+            "RoleArn": role_arn,
             "StartTime": now,
         },
         "StateMachine": {"Id": f"{prefix}:stateMachine:{machine}", "Name": machine},
-        "State": {"Name": name, "EnteredTime": now, "RetryCount": retry_count},
+        "State": state,
     }
-    if role_arn:
-        context["Execution"]["RoleArn"] = role_arn
-    return context
 
 
 def _variables(env) -> dict:
@@ -334,7 +353,7 @@ def prepare(
         _record_around_result_path(state, inspection, kind == "Pass", "Result" in state_json)
     if isinstance(state, ExecutionState):
         one_attempt(state, inspection, configuration.get("retrierRetryCount") or 0)
-        in_place_unless_timed(state)
+        in_place(state)
         if kind == "Task":
             task_execution(state, inspection, mock, jsonpath)
         elif kind == "Map":
@@ -447,22 +466,43 @@ def _would_retry(state, env, failure, inspection: Inspection, retry_count: int) 
     return False
 
 
-def in_place_unless_timed(state) -> None:
-    """Without ``TimeoutSeconds`` the state's work runs in place, on the run's own environment
-    (moto runs it in a thread of its own, on a copy that needs a whole context object), then its
-    result is processed as moto does it (JSONata's ``$states.result``, ``Assign``,
-    ``ResultSelector``, ``ResultPath``)."""
-    original = state._evaluate_with_timeout
+def in_place(state) -> None:
+    """The state's work runs in place, on the run's own environment, then its result is
+    processed as moto does it (JSONata's ``$states.result``, ``Assign``, ``ResultSelector``,
+    ``ResultPath``). moto runs it in a frame of its own, whose context object must have an
+    ``Execution`` and a ``StateMachine``: a context object given with the request may have
+    neither. With ``TimeoutSeconds`` (or ``TimeoutSecondsPath``) the work is given that long and
+    then fails with ``States.Timeout``, as in moto's frame."""
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import EvalTimeoutError
 
     def _evaluate_with_timeout(env):
+        seconds = None
         if not state.timeout.is_default_value():
-            return original(env)
-        depth = len(env.stack)
+            state.timeout.eval(env=env)
+            seconds = env.stack.pop()
+        depth, outcome = len(env.stack), []
+
+        def work():
+            try:
+                state._eval_execution(env)
+                outcome.append((None, env.stack.pop()))
+            except Exception as error:  # noqa: BLE001 - raised below, in the state's thread
+                outcome.append((error, None))
+
         try:
-            state._eval_execution(env)
-            result = env.stack.pop()
+            if seconds is None:
+                work()
+            else:
+                worker = threading.Thread(target=work, name="TestState work", daemon=True)
+                worker.start()
+                worker.join(seconds)
+                if not outcome:
+                    raise EvalTimeoutError()
         finally:
             del env.stack[depth:]
+        error, result = outcome[0]
+        if error is not None:
+            raise error
         lambda_service.process_task_result(state, env, result)
 
     state._evaluate_with_timeout = _evaluate_with_timeout
@@ -528,6 +568,8 @@ def mocked_map(state, state_json: dict, inspection: Inspection, mock, configurat
 
     def _eval_execution(env):
         items = _map_items(state, state_json, env, inspection, configuration)
+        if isinstance(items, list):
+            items = _selected_and_batched(state, state_json, env, inspection, items)
         state.max_concurrency_decl.eval(env=env)
         inspection.record("maxConcurrency", env.stack.pop())
         count = percentage = None
@@ -541,7 +583,9 @@ def mocked_map(state, state_json: dict, inspection: Inspection, mock, configurat
             inspection.record("toleratedFailurePercentage", percentage)
         if not mock.fails:
             failed = configuration.get("mapIterationFailureCount") or 0
-            total = len(items) if isinstance(items, list) else len(mock.result or ())
+            if not isinstance(items, list):
+                items = mock.result if isinstance(mock.result, list) else []
+            total = len(items)
             exceeded = count is not None and failed > count
             if percentage is not None and total:
                 exceeded = exceeded or failed * 100 / total > percentage
@@ -552,11 +596,41 @@ def mocked_map(state, state_json: dict, inspection: Inspection, mock, configurat
     state._eval_execution = _eval_execution
 
 
+def _selected_and_batched(state, state_json: dict, env, inspection: Inspection, items: list):
+    """Each iteration's input: ``ItemSelector`` (or a JSONPath Map's ``Parameters``) applied to
+    each item, as moto's iterations apply it (``$`` the Map's input, ``$$.Map.Item`` the item),
+    then grouped by ``ItemBatcher``. AWS's inspectionData: ``afterItemSelector``, "an array
+    containing the inputs for each Map iteration, transformed by the ItemSelector", and
+    ``afterItemBatcher``, "the effective input after the ItemBatcher filter is applied"."""
+    selector = state.item_selector or state.parameters
+    if selector is not None:
+        effective_input = env.stack[-1] if env.stack else env.states.get_input()
+        data = env.states.context_object.context_object_data
+        selected = []
+        for index, item in enumerate(items):
+            data["Map"] = {"Item": {"Index": index, "Value": item}}
+            depth = len(env.stack)
+            env.stack.append(effective_input)
+            try:
+                selector.eval(env=env)
+                selected.append(env.stack[-1])
+            finally:
+                del env.stack[depth:]
+                data.pop("Map", None)
+        items = selected
+        inspection.record("afterItemSelector", items)
+    if isinstance(state_json.get("ItemBatcher"), dict):
+        state_input = env.stack[-1] if env.stack else env.states.get_input()
+        items = map_state.batches(items, state_json["ItemBatcher"], state_input)
+        inspection.record("afterItemBatcher", items)
+    return items
+
+
 def _map_items(state, state_json: dict, env, inspection: Inspection, configuration: dict):
     """The items a mocked Map would iterate over (``None`` when unknown)."""
     if state.item_reader is not None:
-        data = configuration.get("mapItemReaderData")
-        return json.loads(data) if isinstance(data, str) else None
+        reader = state_json.get("ItemReader") or {}
+        return reader_items(configuration.get("mapItemReaderData"), reader.get("ReaderConfig"))
     if state.items is not None:
         state.items.eval(env=env)
         return env.stack.pop()
@@ -570,6 +644,27 @@ def _map_items(state, state_json: dict, env, inspection: Inspection, configurati
         raise interpreter.runtime_error(env, f'Reference path "{path}" must point to array.')
     inspection.record("afterItemsPath", items)
     return items
+
+
+def reader_items(data, reader_config) -> list | None:
+    """The items in ``mapItemReaderData``, "the data read by ItemReader ... as found in its
+    original source" (AWS): per the ReaderConfig's ``InputType``, a JSON array, JSON lines, or
+    CSV rows (after the header row, unless ``CSVHeaderLocation`` is GIVEN); ``None`` when there
+    is none or it cannot be read (the items are then not counted)."""
+    if not isinstance(data, str):
+        return None
+    config = reader_config if isinstance(reader_config, dict) else {}
+    kind = config.get("InputType", "JSON")
+    try:
+        if kind == "JSONL":
+            return [json.loads(line) for line in data.splitlines() if line.strip()]
+        if kind == "CSV":
+            rows = [row for row in csv.reader(io.StringIO(data)) if row]
+            return rows if config.get("CSVHeaderLocation") == "GIVEN" else rows[1:]
+        items = json.loads(data)
+    except ValueError:
+        return None
+    return items if isinstance(items, list) else None
 
 
 def _predefined_error(env, error: str, cause: str):

@@ -1,25 +1,25 @@
 """What ``TestState`` refuses before it runs anything, with the errors AWS answers.
 
-Recorded against AWS (``../shared/conformance-test-state/``): a ``stateName`` the definition does
-not have, a definition AWS would not accept, Map and Parallel states without a mock, a mock that
-does not fit the state (a result and an error together, a result that is not JSON, or not what
-the service returns), a Task without ``roleArn`` that would really call its service, and a
-``context`` object with fields an execution's context object cannot have. ``test_state`` calls
-these in this order; each raises ``ValidationException`` or ``InvalidDefinition``.
+A definition AWS would not accept, a ``stateName`` the definition does not have, Map and
+Parallel states without a mock, a mock that does not fit the state (a result and an error
+together, a result that is not JSON, not one result per Parallel branch, fewer Map iterations
+than failed ones, or not what the service returns: ``mocked_results``), a Task without
+``roleArn`` that would really call its service, and a ``context`` object with fields an
+execution's context object cannot have. ``test_state`` calls these in this order; each raises
+``ValidationException`` or ``InvalidDefinition``. The messages are AWS's, recorded on AWS
+(``../shared/conformance-test-state/``, and LocalStack's TestState snapshots for those said so).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sfn_tutorial.emulator.stepfunctions import validation
+from sfn_tutorial.emulator.stepfunctions import mocked_results, validation
 
-SINGLE_STATE_NAME = "StateName"  # what AWS names a state tested on its own
+SINGLE_STATE_NAME = "StateName"  # what AWS names the state it tests
 NEEDS_A_MOCK = (
     "TestState API does not support Map or Parallel states. Supported state types include: "
     "[Task, Wait, Pass, Succeed, Fail, Choice]"
@@ -29,12 +29,13 @@ NEEDS_A_MOCK_TO_WAIT = (
     "integration patterns unless a mock is specified"
 )
 NEVER_MOCKED = ("Pass", "Wait", "Choice", "Succeed", "Fail")
-# Step Functions' own names of services whose botocore names differ
-BOTO_SERVICE_NAMES = {"sfn": "stepfunctions", "states": "stepfunctions"}
-# Members of a service's answer that Step Functions gives as JSON, whatever their API type:
-# the optimised Lambda integration parses the function's Payload.
-JSON_MEMBERS = {("lambda", "Invoke"): {"Payload"}}
-SERVICE_RESOURCE = re.compile(r"arn:aws[\w-]*:states:::(?:aws-sdk:)?([\w-]+):(\w+)")
+# AWS-recorded (LocalStack's TestState snapshots, test_state_mock_validation)
+ONE_RESULT_PER_BRANCH = (
+    "Mocked result must contain the same number of items as number of Parallel branches."
+)
+MORE_FAILURES_THAN_ITERATIONS = (
+    "Map iteration failure count must be less than or equal to the number of Map iterations"
+)
 CONTEXT_FIELDS = {
     "Execution": {"Id": str, "Input": object, "Name": str, "RoleArn": str, "StartTime": str},
     "State": {"EnteredTime": str, "Name": str, "RetryCount": int},
@@ -42,7 +43,6 @@ CONTEXT_FIELDS = {
     "Task": {"Token": str},
 }
 TYPE_WORDS = {str: "a string", int: "a number", dict: "an object"}
-_models = threading.Lock()  # botocore loads a service's model once; requests run in threads
 
 
 def validation_error(message: str):
@@ -72,36 +72,72 @@ class Mock:
         return self.error is not None
 
 
-def selected_state(definition: str, state_name: str | None) -> tuple[str, dict, dict]:
-    """``(name, state, machine)``: the state to test and a whole machine that holds it.
+@dataclass
+class Selected:
+    """The state a TestState request tests: its name, its definition and a machine to run it in
+    (the whole machine for a top-level state, a machine of that state alone otherwise)."""
 
-    With ``stateName`` the definition is a state machine and the state one of its top-level
-    states (``State not found in definition`` otherwise); without it the definition is one
-    state, which AWS tests as the only state of a machine, named ``StateName``.
+    name: str
+    state: dict
+    machine: dict
+
+
+def selected_state(definition: str, state_name: str | None) -> Selected:
+    """The state to test, once its definition is one AWS accepts (``InvalidDefinition``).
+
+    Without ``stateName`` the definition is one state, which AWS validates and runs as the only
+    state of a machine, named ``StateName`` (its ``Next`` may name a state it does not have).
+    With it, the definition is a whole state machine, validated as ``CreateStateMachine``
+    validates it, and the state is found at any depth (AWS: "stateName ... the name of the state
+    to test", also inside a Parallel branch or a Map's ``ItemProcessor``); it runs with the
+    machine's ``QueryLanguage``. A name found nowhere: ``State not found in definition``.
     """
     try:
         document = json.loads(definition)
     except ValueError:
         found = validation.diagnostics(definition)
         raise invalid_definition(validation.error_message(found)) from None
-    if state_name is not None:
-        states = document.get("States") if isinstance(document, dict) else None
-        if not isinstance(states, dict) or not isinstance(states.get(state_name), dict):
-            raise validation_error("State not found in definition")
-        return state_name, states[state_name], document
-    if not isinstance(document, dict):
-        raise invalid_definition(
-            validation.error_message(
-                [validation.diagnostic("SCHEMA_VALIDATION_FAILED", "A state must be an object")]
+    if state_name is None:
+        if not isinstance(document, dict):
+            raise invalid_definition(
+                validation.error_message(
+                    [validation.diagnostic("SCHEMA_VALIDATION_FAILED", "A state must be an object")]
+                )
             )
-        )
-    machine = {"StartAt": SINGLE_STATE_NAME, "States": {SINGLE_STATE_NAME: document}}
-    return SINGLE_STATE_NAME, document, machine
+        machine = {"StartAt": SINGLE_STATE_NAME, "States": {SINGLE_STATE_NAME: document}}
+        _check_definition(machine, whole_machine=False)
+        return Selected(SINGLE_STATE_NAME, document, machine)
+    _check_definition(document, whole_machine=True)
+    top_level = document.get("States") or {}
+    if isinstance(top_level.get(state_name), dict):
+        return Selected(state_name, top_level[state_name], document)
+    nested = _nested_state(document, state_name)
+    if nested is None:
+        raise validation_error("State not found in definition")
+    machine = {"StartAt": state_name, "States": {state_name: nested}}
+    if "QueryLanguage" in document:
+        machine["QueryLanguage"] = document["QueryLanguage"]
+    return Selected(state_name, nested, machine)
 
 
-def check_definition(machine: dict, whole_machine: bool) -> None:
-    """AWS validates the definition as ``CreateStateMachine`` does (``InvalidDefinition``); a
-    lone state's ``Next`` may name a state it does not have."""
+def _nested_state(machine: dict, name: str) -> dict | None:
+    """The state ``name`` in the branches and item processors of ``machine``'s states, depth
+    first; ``None`` when there is none."""
+    states = machine.get("States")
+    for state in states.values() if isinstance(states, dict) else ():
+        if not isinstance(state, dict):
+            continue
+        inner = [*(state.get("Branches") or []), state.get("ItemProcessor"), state.get("Iterator")]
+        for scope in filter(lambda item: isinstance(item, dict), inner):
+            found = (scope.get("States") or {}).get(name)
+            if isinstance(found, dict):
+                return found
+            if found := _nested_state(scope, name):
+                return found
+    return None
+
+
+def _check_definition(machine: dict, whole_machine: bool) -> None:
     found = validation.diagnostics(json.dumps(machine), transitions=whole_machine)
     if found:
         raise invalid_definition(validation.error_message(found))
@@ -119,8 +155,10 @@ def checked_mock(
     ``mapIterationFailureCount`` be given. A mock holds a ``result`` or an ``errorOutput``, not
     both; it cannot come with ``revealSecrets``, nor stand in for a state that calls nothing
     (Pass, Wait, Choice, Succeed, Fail). A result must be JSON: an array for a Parallel state or
-    a Map state (an object for a Map with a ``ResultWriter``), and for a Task what its service
-    answers (``fieldValidationMode`` STRICT by default, PRESENT, NONE: ``check_result_fields``).
+    a Map state (an object for a Map with a ``ResultWriter``), one result per branch of a
+    Parallel state, at least as many Map iterations as ``mapIterationFailureCount`` says failed,
+    and for a Task what its service answers (``fieldValidationMode`` STRICT by default,
+    PRESENT, NONE: ``mocked_results``).
     """
     state_type = state.get("Type")
     if not mock or (mock.get("result") is None and mock.get("errorOutput") is None):
@@ -155,117 +193,17 @@ def checked_mock(
             raise validation_error("Mocked result must be a JSON object.")
     elif state_type in ("Map", "Parallel") and not isinstance(result, list):
         raise validation_error("Mocked result must be an array.")
+    if state_type == "Parallel" and len(result) != len(state.get("Branches") or ()):
+        raise validation_error(ONE_RESULT_PER_BRANCH)
+    failed = configuration.get("mapIterationFailureCount")
+    if state_type == "Map" and isinstance(result, list) and (failed or 0) > len(result):
+        raise validation_error(MORE_FAILURES_THAN_ITERATIONS)
     if state_type == "Task":
         mode = mock.get("fieldValidationMode") or "STRICT"
-        check_result_fields(str(state.get("Resource", "")), result, mode)
+        wrong = mocked_results.problem(str(state.get("Resource", "")), result, mode)
+        if wrong:
+            raise validation_error(wrong)
     return Mock(result=result)
-
-
-def check_result_fields(resource: str, result: Any, mode: str) -> None:
-    """A Task's mocked result must be what its service answers, as the service's API model
-    describes the answer (with Step Functions' capitalised field names): in STRICT mode every
-    required field is there and every field has its type, allowed values and range; in PRESENT
-    mode the fields that are there do; NONE checks nothing. Fields the API does not have, and
-    services or patterns without a model of their answer (Lambda functions called by ARN,
-    ``.sync``, ``.waitForTaskToken``, ``apigateway:invoke``), are not checked. AWS answers
-    ``Mock result schema validation error: Field 'EventId' must be a string``."""
-    if mode == "NONE":
-        return
-    found = _answer_shape(resource)
-    if found is None:
-        return
-    shape, json_members = found
-    if not isinstance(result, dict):
-        raise validation_error("Mocked result must be a JSON object.")
-    problem = _problem(result, shape, None, mode == "STRICT", json_members)
-    if problem:
-        raise validation_error(f"Mock result schema validation error: {problem}")
-
-
-@functools.lru_cache(maxsize=64)
-def _answer_shape(resource: str):
-    """The botocore output shape of a request-response service integration, and the members
-    given as JSON; ``None`` when the resource has no such model."""
-    match = SERVICE_RESOURCE.fullmatch(resource)
-    if match is None:
-        return None
-    service = BOTO_SERVICE_NAMES.get(match.group(1), match.group(1))
-    operation = match.group(2)[:1].upper() + match.group(2)[1:]
-    try:
-        with _models:
-            model = _botocore_session().get_service_model(service)
-    except Exception:  # noqa: BLE001 - a service botocore does not know has no model
-        return None
-    if operation not in model.operation_names:
-        return None
-    shape = model.operation_model(operation).output_shape
-    if shape is None:
-        return None
-    return shape, frozenset(JSON_MEMBERS.get((service, operation), ()))
-
-
-@functools.lru_cache(maxsize=1)
-def _botocore_session():
-    import botocore.session
-
-    return botocore.session.get_session()
-
-
-def _capitalised(name: str) -> str:
-    return name[:1].upper() + name[1:]
-
-
-def _problem(value: Any, shape, name: str | None, strict: bool, json_members=()) -> str | None:
-    """What is wrong with ``value`` as a ``shape``, in AWS's words; ``None`` if nothing."""
-    kind = shape.type_name
-    if kind == "structure":
-        if not isinstance(value, dict):
-            return f"Field '{name}' must be an object"
-        # Step Functions capitalises the API's field names: executionArn is ExecutionArn
-        members = {_capitalised(member): item for member, item in shape.members.items()}
-        if strict:
-            for required in map(_capitalised, shape.required_members):
-                if value.get(required) is None:
-                    return f"Required field '{required}' is missing"
-        for key, item in value.items():
-            if key not in members or item is None or key in json_members:
-                continue
-            found = _problem(item, members[key], key, strict)
-            if found:
-                return found
-        return None
-    if kind == "list":
-        if not isinstance(value, list):
-            return f"Field '{name}' must be an array"
-        for item in value:
-            found = item is not None and _problem(item, shape.member, name, strict)
-            if found:
-                return found
-        return None
-    if kind == "map":
-        if not isinstance(value, dict):
-            return f"Field '{name}' must be an object"
-        for item in value.values():
-            found = item is not None and _problem(item, shape.value, name, strict)
-            if found:
-                return found
-        return None
-    if kind in ("string", "timestamp", "blob"):
-        if not isinstance(value, str):
-            return f"Field '{name}' must be a string"
-        if getattr(shape, "enum", None) and value not in shape.enum:
-            return f"Field '{name}' is not an expected value"
-        return None
-    if kind == "boolean":
-        return None if isinstance(value, bool) else f"Field '{name}' must be a boolean"
-    if kind in ("integer", "long", "float", "double"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"Field '{name}' must be a number"
-        if "min" in shape.metadata and value < shape.metadata["min"]:
-            return f"Field '{name}' is less than the minimum value"
-        if "max" in shape.metadata and value > shape.metadata["max"]:
-            return f"Field '{name}' exceeds the maximum value"
-    return None
 
 
 def check_role(role_arn: str | None, state: dict, mock: Mock | None) -> None:
@@ -300,8 +238,8 @@ def checked_context(text: str | None, state: dict) -> dict | None:
             raise invalid(f"{key} must be an object")
         for field, item in value.items():
             wanted = CONTEXT_FIELDS[key].get(field)
-            if wanted is None:
-                raise invalid(f"Field '{key}.{field}' is not allowed")
+            if wanted is None:  # AWS names the field alone (LocalStack's recording of AWS)
+                raise invalid(f"Field '{field}' is not allowed")
             if wanted is not object and (not isinstance(item, wanted) or isinstance(item, bool)):
                 raise invalid(f"{key}.{field} must be {TYPE_WORDS[wanted]}")
     if "Task" in context and not waits_for_its_task(state):

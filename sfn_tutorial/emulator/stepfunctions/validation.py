@@ -8,7 +8,7 @@ The checks run in AWS's order, and a later step runs only when the earlier ones 
 
 1. the text is a JSON object with ``StartAt`` and ``States`` (``INVALID_JSON_DESCRIPTION``,
    ``SCHEMA_VALIDATION_FAILED``);
-2. each state's own fields: ``Next`` or ``End``, a Task's ``Resource``
+2. each state's own fields: its ``Type``, ``Next`` or ``End``, a Task's ``Resource``
    (``SCHEMA_VALIDATION_FAILED``);
 3. the graph: transitions that name no state, a workflow with no terminal state, states nothing
    leads to (``MISSING_TRANSITION_TARGET``, ``MISSING_END_STATE``);
@@ -28,6 +28,8 @@ from collections.abc import Iterator
 # ASL: "Any state except for Choice, Succeed, and Fail MAY have a field named "End" ... All
 # non-terminal states MUST have a "Next" field, except for the Choice state."
 NEEDS_NEXT_OR_END = ("Task", "Pass", "Wait", "Parallel", "Map")
+# The state types, in the order AWS lists them
+STATE_TYPES = ("Task", "Wait", "Pass", "Succeed", "Fail", "Choice", "Parallel", "Map")
 # A workflow ends in a state with "End": true, or in a Succeed or Fail state.
 TERMINAL_TYPES = ("Succeed", "Fail")
 # arn:partition:service:region:account:resource (region and account may be empty)
@@ -36,6 +38,11 @@ _ARN = re.compile(r"arn:[^:]+:[^:]+:[^:]*:[^:]*:.+", re.DOTALL)
 # (../shared/conformance/localstack_validation_cases.jsonl): what moto says, the field it is
 # about, and what AWS says at that field.
 _UNRECOGNISED_RESOURCE = re.compile(r"The resource provided (\S+) (?:is )?not recognized\.")
+# RFC 3339's date-time, as ASL restricts it: "an uppercase T must separate the date and time
+# portions, and an uppercase Z must denote that a numeric time zone offset is not present"
+_RFC3339 = re.compile(
+    r"\d{4}-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})"
+)
 _NOT_A_TIMESTAMP = re.compile(
     r"The Timestamp value does not reference a valid ISO-8601 extended offset date-time "
     r"format string: '(.*)'",
@@ -108,11 +115,65 @@ def missing_fields(machine: dict, location: str = "") -> Iterator[dict]:
 
 
 def state_field_problems(machine: dict) -> Iterator[dict]:
-    """Per state, at any depth: ``Next`` or ``End`` (exactly one), and a Task's ``Resource``."""
+    """Per state, at any depth: a known ``Type``, its ``QueryLanguage``, ``Next`` or ``End``
+    (exactly one), a Task's ``Resource`` and ``Credentials``, a Wait state's ``Timestamp``."""
+    jsonata_machine = machine.get("QueryLanguage") == "JSONata"
     for here, state in _states(machine, ""):
+        if isinstance(state.get("Type"), str) and state["Type"] not in STATE_TYPES:
+            yield _unknown_type(here)
+            continue
+        if jsonata_machine and state.get("QueryLanguage") == "JSONPath":
+            yield _downgraded(here)
         yield from _next_or_end(state, here)
         if state.get("Type") == "Task" and isinstance(state.get("Resource"), str):
             yield from _resource(state["Resource"], f"{here}/Resource")
+        if state.get("Type") == "Task" and "Credentials" in state:
+            yield from _credentials(state["Credentials"], f"{here}/Credentials")
+        jsonpath = state.get("QueryLanguage", machine.get("QueryLanguage")) != "JSONata"
+        if state.get("Type") == "Wait" and jsonpath and isinstance(state.get("Timestamp"), str):
+            yield from _timestamp(state["Timestamp"], f"{here}/Timestamp")
+
+
+def _unknown_type(here: str) -> dict:
+    """A state whose ``Type`` is none of the eight. AWS-recorded (LocalStack's TestState
+    snapshot ``test_state_name_invalid_state_definition``, a whole machine with a state of
+    ``"Type": "TypeThatDoesNotExist"``): "The field 'Type' should have one of these values:
+    [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]" at the state's ``Type``. moto's
+    parser said "mismatched input ... expecting ..." at no location."""
+    values = ", ".join(STATE_TYPES)
+    message = f"The field 'Type' should have one of these values: [{values}]"
+    return diagnostic("SCHEMA_VALIDATION_FAILED", message, f"{here}/Type")
+
+
+def _downgraded(here: str) -> dict:
+    """A JSONPath state in a JSONata machine. AWS-recorded (ValidateStateMachineDefinition):
+    "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine" at the
+    state. A JSONPath state inside a JSONata Map of a JSONPath machine is valid."""
+    message = "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine"
+    return diagnostic("SCHEMA_VALIDATION_FAILED", message, here)
+
+
+def _credentials(credentials, location: str) -> Iterator[dict]:
+    """A Task's ``Credentials`` names the role to assume. AWS-recorded (CreateStateMachine of
+    ``"Credentials": {}`` and of ``{"InvalidField": "invalid"}``): "The field 'RoleArn' is
+    required but was missing" at the ``Credentials``."""
+    if isinstance(credentials, dict) and not {"RoleArn", "RoleArn.$"} & credentials.keys():
+        message = "The field 'RoleArn' is required but was missing"
+        yield diagnostic("SCHEMA_VALIDATION_FAILED", message, location)
+
+
+def _timestamp(timestamp: str, location: str) -> Iterator[dict]:
+    """A JSONPath Wait state's ``Timestamp`` is an RFC 3339 date-time. AWS-recorded for six
+    strings that are not (no ``T``, no zone, month 13, hour 25, day first, a JSONata expression
+    in a JSONPath state): "String does not match RFC3339 timestamp" at the ``Timestamp``."""
+    match = _RFC3339.fullmatch(timestamp)
+    valid = match is not None
+    if valid:
+        month, day, hour, minute, second = map(int, match.groups())
+        valid = 1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 61
+    if not valid:
+        message = "String does not match RFC3339 timestamp"
+        yield diagnostic("SCHEMA_VALIDATION_FAILED", message, location)
 
 
 def _next_or_end(state: dict, here: str) -> Iterator[dict]:

@@ -1,0 +1,130 @@
+"""The copyable folder of workflow tests (workflow-tests/): its CI workflow's commands, run here.
+
+``workflow-tests/github-workflow.yml`` is what a learner copies to ``.github/workflows/``. No
+CI service runs it for this project: this test runs its ``run`` steps in order, as GitHub
+Actions would, in a copy of the folder laid out as a learner's project (``workflow-tests/`` and
+``lambdas/``), with what a step appends to ``$GITHUB_ENV`` given to the steps after it. The
+steps that set up the machine (checkout, Python, installing the tutorial) are this test
+session's own set-up; every other step must be run, and must succeed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDER = ROOT / "workflow-tests"
+WORKFLOW = FOLDER / "github-workflow.yml"
+# Steps this test does not run, and what stands in for them
+SET_UP_HERE = {
+    "actions/checkout@v4": "the copy of the folder made for the test",
+    "actions/setup-python@v5": "this test session's Python",
+    "Get the tutorial (its local emulator)": "this checkout, which is the tutorial",
+    "Install the emulator and pytest, at the tutorial's pinned versions": "this session's .venv",
+}
+STEP_LIMIT_S = 600  # only bounds a hang: the steps take seconds
+
+
+def steps() -> list[dict]:
+    return yaml.safe_load(WORKFLOW.read_text())["jobs"]["test"]["steps"]
+
+
+def step_name(step: dict) -> str:
+    return step.get("name") or step["uses"]
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A learner's project: the folder, and the functions it deploys."""
+    shutil.copytree(FOLDER, tmp_path / "workflow-tests")
+    shutil.copytree(ROOT / "lambdas", tmp_path / "lambdas")
+    return tmp_path
+
+
+def ci_environment() -> dict:
+    """What a CI job starts with: no AWS settings, this session's Python first on the PATH,
+    and this test session's emulator port (a CI job has only one emulator)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
+    return environment
+
+
+def github_env(path: Path) -> dict:
+    """The ``NAME=value`` lines steps appended to ``$GITHUB_ENV``."""
+    lines = path.read_text().splitlines() if path.exists() else []
+    return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+def run_step(step: dict, project: Path) -> subprocess.CompletedProcess:
+    exported = project / "github.env"
+    environment = {**ci_environment(), **github_env(exported), **step.get("env", {})}
+    environment["GITHUB_ENV"] = str(exported)
+    return subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", step["run"]],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=STEP_LIMIT_S,
+    )
+
+
+def test_the_workflow_sets_up_then_runs_only_commands():
+    names = [step_name(step) for step in steps()]
+    assert set(SET_UP_HERE) <= set(names)
+    assert all("run" in step for step in steps() if step_name(step) not in SET_UP_HERE)
+
+
+def test_the_ci_workflows_commands_pass_on_the_local_emulator(emulator, project):
+    ran = []
+    for step in steps():
+        if step_name(step) in SET_UP_HERE:
+            continue
+        completed = run_step(step, project)
+        assert completed.returncode == 0, (
+            f"{step_name(step)}:\n{completed.stdout}\n{completed.stderr}"
+        )
+        ran.append((step_name(step), completed.stdout))
+    by_name = dict(ran)
+    assert "AWS_ENDPOINT_URL" in github_env(project / "github.env")
+    assert "blog.asl.json: OK" in by_name["Validate the state machine definitions"]
+    tests = by_name["Run the workflow tests"]
+    assert " passed" in tests and "skipped" not in tests and "failed" not in tests
+    # The integration test deleted what it deployed
+    machines = boto3.client("stepfunctions").list_state_machines()["stateMachines"]
+    assert not [m for m in machines if m["name"].startswith("workflow-it-")]
+
+
+def test_an_invalid_definition_fails_the_validation_step(emulator, project):
+    folder = project / "workflow-tests" / "statemachines"
+    blog = json.loads((folder / "blog.asl.json").read_text())
+    blog["States"]["ProcessTransaction"]["Choices"][0]["Next"] = "ProcessPurchases"
+    (folder / "blog.asl.json").write_text(json.dumps(blog))
+    environment = {**ci_environment(), **_emulator_settings()}
+    completed = subprocess.run(
+        [sys.executable, "workflow-tests/validate_definitions.py", "workflow-tests/statemachines"],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=STEP_LIMIT_S,
+    )
+    assert completed.returncode == 1
+    assert "blog.asl.json: FAIL" in completed.stdout
+    where = "/States/ProcessTransaction/Choices[0]/Next"
+    assert f"ERROR MISSING_TRANSITION_TARGET {where}: Missing 'Next' target" in completed.stdout
+    assert "approve_purchase.asl.json: OK" in completed.stdout
+
+
+def _emulator_settings() -> dict:
+    """The AWS settings pointing at this session's emulator (set by the ``emulator`` fixture)."""
+    return {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
