@@ -195,9 +195,10 @@ def test_http_api_parameter_mappings():
 # ---------------------------------------------------------------- REST APIs
 
 
-def rest_api(machine_arn, role_arn, error_responses=True):
+def rest_api(machine_arn, role_arn, error_responses=True, response_template=None):
     """A REST API: POST /transactions -> states:action/StartExecution with a mapping template;
-    integration responses 200 (default) and, with ``error_responses``, 400 for 4XX."""
+    integration responses 200 (default, mapped by ``response_template`` if given) and, with
+    ``error_responses``, 400 for 4XX."""
     client = boto3.client("apigateway")
     region = client.meta.region_name
     api_id = client.create_rest_api(
@@ -216,7 +217,10 @@ def rest_api(machine_arn, role_arn, error_responses=True):
         requestTemplates={"application/json": REST_TEMPLATE % machine_arn},
     )
     client.put_method_response(**method, statusCode="200")
-    client.put_integration_response(**method, statusCode="200", selectionPattern="")
+    templates = {"application/json": response_template} if response_template else {}
+    client.put_integration_response(
+        **method, statusCode="200", selectionPattern="", responseTemplates=templates
+    )
     if error_responses:
         client.put_method_response(**method, statusCode="400")
         client.put_integration_response(**method, statusCode="400", selectionPattern="4\\d{2}")
@@ -237,6 +241,18 @@ def test_rest_api_mapping_template_starts_the_blogs_machine(stack):
         description.get("cause"),
     )
     assert json.loads(description["input"]) == {"TransactionType": "REFUND"}
+
+
+def test_rest_api_response_template_sees_the_method_requests_parameters(stack):
+    # AWS: in an integration response's mapping template, $input is the service's answer, but
+    # $input.params() are still the method request's path, query string and headers.
+    template = '{"kind": "$input.params(\'kind\')", "arn": $input.json(\'$.executionArn\')}'
+    api_id = rest_api(stack["echo"], stack["role"], response_template=template)
+    url = invoke_urls.invoke_url(api_id, "prod") + "/transactions?kind=refund"
+    status, body = post(url, {})
+    assert status == 200
+    assert body["kind"] == "refund"
+    assert body["arn"].startswith("arn:aws:states:")
 
 
 def test_rest_api_body_that_is_not_json_is_a_400(stack):

@@ -540,3 +540,20 @@ def test_describe_execution_shows_input_and_output_as_aws_does(emulator):
     assert description["output"] == '{"a":1,"b":[2]}'
     assert description["inputDetails"] == {"included": True}
     assert description["outputDetails"] == {"included": True}
+
+
+def test_execution_history_is_paged_ordered_and_may_leave_out_data(stack):
+    # AWS GetExecutionHistory: maxResults per page with a nextToken, reverseOrder for newest
+    # first, includeExecutionData=False without inputs and outputs.
+    sfn = boto3.client("stepfunctions")
+    arn = run(stack.state_machine_arn, PURCHASE)["executionArn"]
+    everything = sfn.get_execution_history(executionArn=arn)["events"]
+    first = sfn.get_execution_history(executionArn=arn, maxResults=3)
+    assert [event["id"] for event in first["events"]] == [1, 2, 3]
+    rest = sfn.get_execution_history(executionArn=arn, maxResults=3, nextToken=first["nextToken"])
+    assert rest["events"][0]["id"] == 4
+    newest = sfn.get_execution_history(executionArn=arn, reverseOrder=True)["events"]
+    assert [event["id"] for event in newest] == [event["id"] for event in reversed(everything)]
+    bare = sfn.get_execution_history(executionArn=arn, includeExecutionData=False)["events"]
+    started = bare[0]["executionStartedEventDetails"]
+    assert "input" not in started and "roleArn" in started

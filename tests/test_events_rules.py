@@ -5,12 +5,13 @@ Each test says what AWS does; the emulator must do the same.
 
 import datetime
 import json
+import time
 
 import boto3
 import pytest
 
 from sfn_tutorial import executions, resources
-from sfn_tutorial.emulator import server
+from sfn_tutorial.emulator import clock, server
 from sfn_tutorial.emulator.events import rules
 
 ECHO = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
@@ -98,7 +99,7 @@ def delete_rule(name):
 def advance_clock(seconds):
     """Move the emulator's schedule clock forward; what fired."""
     body = json.dumps({"advance_seconds": seconds}).encode()
-    return json.loads(server.request(rules.CLOCK_PATH, body))["fired"]
+    return json.loads(server.request(clock.CLOCK_PATH, body))["fired"]
 
 
 def test_matching_event_starts_an_execution_with_the_event_as_input(stack):
@@ -280,3 +281,41 @@ def test_template_placeholders_inside_and_outside_strings():
     filled = rules.fill_template('{"a": <name>, "b": "<name>!", "c": <n>, "d": <tags>}', values)
     assert json.loads(filled) == {"a": 'say "hi"', "b": 'say "hi"!', "c": 3, "d": ["a"]}
     assert rules.fill_template("<n> items", values) == "3 items"
+
+
+def test_a_lambda_target_is_invoked_with_the_event(stack, blog_stack):
+    # EventBridge invokes a function target asynchronously, with the event (here its detail,
+    # by InputPath); PutEvents answers at once, and the handler's log shows the input.
+    events = boto3.client("events")
+    name = resources.resource_name("lambda-target")
+    events.put_rule(Name=name, EventPattern=json.dumps(SHOP_PATTERN), Tags=resources.tags("Key"))
+    events.put_targets(
+        Rule=name,
+        Targets=[{"Id": "function", "Arn": blog_stack.purchase_arn, "InputPath": "$.detail"}],
+    )
+    put_transaction({"TransactionType": "PURCHASE", "Marker": "from-eventbridge"})
+    logs = boto3.client("logs")
+    group = "/aws/lambda/" + blog_stack.purchase_arn.rsplit(":", 1)[1]
+    deadline = datetime.datetime.now() + datetime.timedelta(seconds=20)
+    seen = []
+    while datetime.datetime.now() < deadline and not any("from-eventbridge" in m for m in seen):
+        try:
+            found = logs.filter_log_events(logGroupName=group).get("events", [])
+        except logs.exceptions.ResourceNotFoundException:  # Lambda makes it on the first call
+            found = []
+        seen = [event["message"] for event in found]
+        time.sleep(0.1)
+    assert any("from-eventbridge" in message for message in seen)
+
+
+def test_a_target_the_emulator_cannot_deliver_to_fails_quietly_as_a_failed_invocation(stack):
+    # A target EventBridge would invoke but the emulator does not (an ECS cluster here) counts
+    # as a failed invocation: PutEvents still answers that it accepted the event.
+    events = boto3.client("events")
+    name = resources.resource_name("ecs-target")
+    events.put_rule(Name=name, EventPattern=json.dumps(SHOP_PATTERN), Tags=resources.tags("Key"))
+    events.put_targets(
+        Rule=name,
+        Targets=[{"Id": "ecs", "Arn": "arn:aws:ecs:ap-northeast-2:123456789012:cluster/none"}],
+    )
+    put_transaction({"TransactionType": "REFUND"})  # asserts FailedEntryCount == 0

@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sfn_tutorial import executions
-from sfn_tutorial.emulator.iam import authorization
+from sfn_tutorial.emulator.iam import authorization, service_roles
 
 ECHO = "def handler(event, context):\n    return event\n"
 LIST_TABLES = """
@@ -71,11 +71,12 @@ def function(source: str, role_arn: str) -> str:
     )["FunctionArn"]
 
 
-def run(definition: dict, role_arn: str, execution_input=None) -> dict:
-    """Create a state machine with ``role_arn``, run it to its end; its description."""
+def run(definition: dict, role_arn: str, execution_input=None, name: str | None = None) -> dict:
+    """Create a state machine (named ``name``, else a new name) with ``role_arn``, run it to
+    its end; its description."""
     sfn = boto3.client("stepfunctions")
     machine = sfn.create_state_machine(
-        name=unique("iam-test"), definition=json.dumps(definition), roleArn=role_arn
+        name=name or unique("iam-test"), definition=json.dumps(definition), roleArn=role_arn
     )["stateMachineArn"]
     arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps(execution_input or {}))[
         "executionArn"
@@ -287,6 +288,29 @@ def test_an_aws_sdk_task_acts_as_the_role_too(emulator):
     assert run(list_tables, role(policy=allow("dynamodb:ListTables")))["status"] == "SUCCEEDED"
 
 
+def test_a_schedule_is_authorised_in_its_group(emulator, echo):
+    # AWS: scheduler:CreateSchedule is checked against
+    # arn:aws:scheduler:REGION:ACCOUNT:schedule/GROUP/NAME; GroupName travels in the request's
+    # JSON body, the name in its path.
+    group = unique("iam-test")
+    boto3.client("scheduler").create_schedule_group(Name=group)
+    parameters = {
+        "Name": "nightly",
+        "GroupName": group,
+        "ScheduleExpression": "rate(1 day)",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "Target": {"Arn": echo, "RoleArn": role(("scheduler.amazonaws.com",))},
+    }
+    create = task("arn:aws:states:::aws-sdk:scheduler:createSchedule", Parameters=parameters)
+    schedules = f"arn:aws:scheduler:{emulator.region}:{emulator.account_id}:schedule"
+    cause = failure(
+        run(create, role(policy=allow("scheduler:CreateSchedule", f"{schedules}/default/*")))
+    )[1]
+    assert f"scheduler:CreateSchedule on resource: {schedules}/{group}/nightly " in cause
+    in_group = role(policy=allow("scheduler:CreateSchedule", f"{schedules}/{group}/*"))
+    assert run(create, in_group)["status"] == "SUCCEEDED"
+
+
 def test_start_execution_sync_needs_start_and_describe(emulator):
     child = run({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, role())
     child_machine = child["stateMachineArn"]
@@ -327,11 +351,15 @@ def distributed_map(items_from_s3: dict | None = None) -> dict:
 
 
 def test_a_distributed_map_needs_start_execution_on_its_state_machine(emulator):
-    error, cause = failure(run(distributed_map(), role(), {"items": [1, 2]} and [1, 2]))
+    # AWS ("IAM policies for using Distributed Map states"): states:StartExecution on the
+    # state machine's own ARN, not on the map's labelled one (stateMachine:NAME/Map).
+    name = unique("iam-test")
+    machine = f"arn:aws:states:{emulator.region}:{emulator.account_id}:stateMachine:{name}"
+    error, cause = failure(run(distributed_map(), role(), [1, 2]))
     assert error == "States.Runtime"
     assert "is not authorized to perform: states:StartExecution on resource: " in cause
-    allowed = role(policy=allow("states:StartExecution"))
-    assert run(distributed_map(), allowed, [1, 2])["output"] == "[1,2]"
+    allowed = role(policy=allow("states:StartExecution", machine))
+    assert run(distributed_map(), allowed, [1, 2], name=name)["output"] == "[1,2]"
 
 
 def test_a_distributed_map_reads_s3_only_if_its_role_may(emulator):
@@ -408,11 +436,10 @@ def test_role_sessions_are_refused_with_a_wrong_token(emulator, lambda_role):
     assert raised.value.response["Error"]["Code"] == "UnrecognizedClientException"
 
 
-def test_an_assumed_roles_calls_are_authorised_against_it(emulator, echo):
-    may_invoke = role(("lambda.amazonaws.com",), allow("lambda:InvokeFunction", echo))
-    iam = boto3.client("iam")
-    iam.update_assume_role_policy(
-        RoleName=may_invoke.split("/")[-1],
+def assumed(role_arn: str, service: str):
+    """A ``service`` client acting as a session of ``role_arn`` (which anyone may assume)."""
+    boto3.client("iam").update_assume_role_policy(
+        RoleName=role_arn.split("/")[-1],
         PolicyDocument=json.dumps(
             {
                 "Version": "2012-10-17",
@@ -422,13 +449,18 @@ def test_an_assumed_roles_calls_are_authorised_against_it(emulator, echo):
             }
         ),
     )
-    keys = boto3.client("sts").assume_role(RoleArn=may_invoke, RoleSessionName="me")["Credentials"]
-    client = boto3.client(
-        "lambda",
+    keys = boto3.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="me")["Credentials"]
+    return boto3.client(
+        service,
         aws_access_key_id=keys["AccessKeyId"],
         aws_secret_access_key=keys["SecretAccessKey"],
         aws_session_token=keys["SessionToken"],
     )
+
+
+def test_an_assumed_roles_calls_are_authorised_against_it(emulator, echo):
+    may_invoke = role(("lambda.amazonaws.com",), allow("lambda:InvokeFunction", echo))
+    client = assumed(may_invoke, "lambda")
     assert client.invoke(FunctionName=echo, Payload=b"{}")["StatusCode"] == 200
     with pytest.raises(client.exceptions.ClientError) as raised:
         client.list_functions()
@@ -437,6 +469,52 @@ def test_an_assumed_roles_calls_are_authorised_against_it(emulator, echo):
         f"User: arn:aws:sts::{emulator.account_id}:assumed-role/{may_invoke.split('/')[-1]}/me "
         "is not authorized to perform: lambda:ListFunctions"
     )
+
+
+def test_actions_carry_iams_prefix_not_the_signatures_service_name(emulator):
+    # AWS: the Resource Groups Tagging API signs as "tagging" but its actions are "tag:...".
+    tagging = assumed(
+        role(("lambda.amazonaws.com",), allow("tag:GetResources")), "resourcegroupstaggingapi"
+    )
+    assert tagging.get_resources()["ResourceTagMappingList"] is not None
+    cloudwatch = assumed(role(("lambda.amazonaws.com",), allow("tag:GetResources")), "cloudwatch")
+    with pytest.raises(ClientError) as raised:
+        cloudwatch.list_metrics()
+    assert "is not authorized to perform: cloudwatch:ListMetrics" in str(raised.value)
+
+
+def test_task_token_answers_are_authorised_against_the_tokens_state_machine(emulator):
+    # AWS: SendTaskSuccess/Failure/Heartbeat are checked against the state machine whose
+    # execution waits on the token (the CDK's grantTaskResponse grants them on its ARN).
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName=unique("iam-test"))["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    parameters = {"QueueUrl": url, "MessageBody": {"token.$": "$$.Task.Token"}}
+    waits = task("arn:aws:states:::sqs:sendMessage.waitForTaskToken", Parameters=parameters)
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name=unique("iam-test"),
+        definition=json.dumps(waits),
+        roleArn=role(policy=allow("sqs:SendMessage", queue_arn)),
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    message = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=10)["Messages"][0]
+    token = json.loads(message["Body"])["token"]
+
+    other_machine = machine.replace(machine.rsplit(":", 1)[-1], "another-machine")
+    elsewhere = assumed(
+        role(policy=allow("states:SendTaskSuccess", other_machine)), "stepfunctions"
+    )
+    with pytest.raises(ClientError) as raised:
+        elsewhere.send_task_success(taskToken=token, output="{}")
+    assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert f"states:SendTaskSuccess on resource: {machine} " in str(raised.value)
+
+    worker = assumed(role(policy=allow("states:SendTaskSuccess", machine)), "stepfunctions")
+    worker.send_task_success(taskToken=token, output='{"done": true}')
+    assert executions.wait_for_execution(execution, timeout_s=60)["status"] == "SUCCEEDED"
 
 
 # ---------------------------------------------------------------- the policy simulator
@@ -589,7 +667,20 @@ def test_a_statement_with_a_condition_is_not_applied_without_context():
             for effect in ("Allow", "Deny")
         ],
     }
-    result = authorization.evaluate(
+    result = service_roles.evaluate(
         json.dumps(conditioned), "iam:PassRole", "arn:aws:iam::1:role/r"
     )
     assert result == PermissionResult.NEUTRAL
+
+
+def test_a_service_acting_with_a_role_is_allowed_actions_in_any_case():
+    # IAM compares actions without regard to case: a role allowing "states:startExecution"
+    # lets EventBridge Scheduler start the machine, as it would on AWS.
+    from moto.iam.access_control import PermissionResult
+
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "states:startExecution", "Resource": "*"}],
+    }
+    result = service_roles.evaluate(json.dumps(policy), "states:StartExecution", "arn:x")
+    assert result == PermissionResult.PERMITTED

@@ -10,6 +10,7 @@ Walk it top-down:
 - ``moto_speed``: places where moto spends time it need not, made cheap.
 - ``wire_format``: the bytes of the services' answers, as AWS writes them.
 - one folder per AWS service, as moto lays out its own: ``awslambda``, ``stepfunctions``,
-  ``events`` (EventBridge), ``apigateway``, ``iam``, ``sqs``, ``sns`` and ``dynamodb``; each
-  folder's ``__init__`` lists its modules.
+  ``events`` (EventBridge), ``scheduler`` (EventBridge Scheduler), ``apigateway``, ``iam``,
+  ``sqs``, ``sns``, ``dynamodb``, ``ecs`` and ``cloudformation``; each folder's ``__init__``
+  lists its modules.
 """

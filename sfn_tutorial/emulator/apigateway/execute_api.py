@@ -382,7 +382,7 @@ def serve_rest_api(api, path: str, request: Request) -> tuple[int, dict | str]:
     context = _rest_context(api, stage, resource, request)
     try:
         status, body = _run_rest_integration(api, integration, request, params, context, stage)
-        return _integration_response(integration, status, body, context, stage)
+        return _integration_response(integration, status, body, params, context, stage)
     except vtl.BodyNotJson as error:
         return 400, {"message": str(error)}
     except vtl.MappingTemplateError as error:
@@ -471,9 +471,10 @@ def _integration_request_body(integration, request, params, context, stage) -> s
     return vtl.render(template, input_variable, context, stage.variables)
 
 
-def _integration_response(integration, status: int, body: str, context, stage):
+def _integration_response(integration, status: int, body: str, params, context, stage):
     """Pick the integration response (``selectionPattern`` matched against the status code,
-    else the default one) and map the body with its response template."""
+    else the default one) and map the body with its response template, in which
+    ``$input.params()`` are still the method request's, as in API Gateway."""
     responses = list((integration.integration_responses or {}).values())
     if status >= 500:  # API Gateway's own failure, or the service's
         return 500, {"message": "Internal server error"}
@@ -490,5 +491,5 @@ def _integration_response(integration, status: int, body: str, context, stage):
         return 500, {"message": "Internal server error"}
     template = (chosen.response_templates or {}).get("application/json")
     if template:
-        body = vtl.render(template, vtl.InputVariable(body), context, stage.variables)
+        body = vtl.render(template, vtl.InputVariable(body, params), context, stage.variables)
     return int(chosen.status_code), body

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from sfn_tutorial.emulator import service_models
+
 # A table's name: 3 to 255 letters, digits, '_', '.' or '-' (or, since 2024, its ARN).
 TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
 TABLE_NAME_LENGTH = (3, 255)
@@ -60,12 +62,11 @@ def invalid_requests_are_validation_errors() -> None:
     moto fails with HTTP 500 on a missing member, and answers ``ResourceNotFoundException``
     for an invalid name.
     """
-    import botocore.session
     from botocore import xform_name
     from moto.dynamodb.exceptions import MockValidationException
     from moto.dynamodb.responses import DynamoHandler
 
-    model = botocore.session.get_session().get_service_model("dynamodb")
+    model = service_models.service_model("dynamodb")
     for operation_name in model.operation_names:
         method_name = xform_name(operation_name)
         original = DynamoHandler.__dict__.get(method_name)

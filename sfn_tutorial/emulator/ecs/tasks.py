@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 
+from sfn_tutorial.emulator import patching
 from sfn_tutorial.emulator.awslambda import logs, runtime
 
 PYTHON_IMAGE = re.compile(
@@ -67,6 +68,11 @@ def apply(endpoint: str) -> None:
     global _endpoint
     _endpoint = endpoint
     atexit.register(stop_all)
+    # ECS's backend imports EC2's, the largest of moto's: both load with the first ECS request.
+    patching.when_imported("moto.ecs.models", _fix_moto_ecs)
+
+
+def _fix_moto_ecs() -> None:
     fargate_containers_need_no_memory()
     run_task_runs_python_containers()
     stop_task_ends_the_process()

@@ -1,8 +1,8 @@
 """EventBridge starts Step Functions executions: matching events and schedules, as on AWS.
 
-moto matches events against rule patterns but delivers them to logs, SQS and event buses only;
-a state machine target raises ``NotImplementedError``. ``apply()`` adds the Step Functions target
-and makes schedules fire:
+moto matches events against rule patterns but delivers them to logs, SQS and event buses only
+(SQS with moto's own fields added); a state machine or SNS target raises
+``NotImplementedError``. ``apply()`` adds them and makes schedules fire:
 
 * a rule whose pattern matches an event from ``PutEvents`` starts an execution of each state
   machine target, with the role check AWS makes (the target's ``RoleArn`` must exist, trust
@@ -10,10 +10,14 @@ and makes schedules fire:
   sends: the event, or the target's ``Input``, ``InputPath`` or ``InputTransformer`` applied to it;
 * a disabled rule delivers nothing; a rule with only a ``ScheduleExpression`` receives no events
   from ``PutEvents``;
-* a scheduler thread fires ``rate(...)`` and ``cron(...)`` rules on time, with a "Scheduled
-  Event" from ``aws.events``. Its clock is the wall clock, sped up by
-  ``SFN_TUTORIAL_TIME_FACTOR`` (default 1), plus an offset that ``POST /_tutorial/clock``
-  (``{"advance_seconds": N}``) moves forward, firing whatever falls due on the way.
+* SQS queues, SNS topics and Lambda functions (invoked asynchronously) receive the event (or
+  the target's input) as AWS sends it; a target of another kind that moto cannot deliver to is a
+  failed invocation, said in the emulator's log, never an error for ``PutEvents``;
+* ``rate(...)`` and ``cron(...)`` rules fire on time, with a "Scheduled Event" from
+  ``aws.events``, on the emulator's clock (``emulator.clock``), which ``POST /_tutorial/clock``
+  moves forward, firing whatever falls due on the way; EventBridge Scheduler's schedules
+  (``scheduler.schedules``, through ``SOURCES``) fire on the same clock, ``at(...)`` once and in
+  their time zone.
 """
 
 from __future__ import annotations
@@ -21,35 +25,29 @@ from __future__ import annotations
 import copy
 import datetime
 import json
-import os
 import re
-import threading
 import time
 import uuid
+import zoneinfo
 
+from sfn_tutorial.emulator import clock
 from sfn_tutorial.emulator.iam import service_roles
 
-CLOCK_PATH = "/_tutorial/clock"
 EVENTS_PRINCIPAL = "events.amazonaws.com"
-TICK_S = 1.0
 MAX_FIRES_PER_TICK = 100  # per rule: advancing a day on rate(1 minute) fires 100, not 1440
 
 
 def apply() -> None:
-    """Add the Step Functions target to EventBridge rules and start the scheduler."""
+    """Add the Step Functions, SQS and SNS targets to EventBridge rules; schedules fire on the
+    emulator's clock."""
     state_machine_targets_receive_events()
-    SCHEDULER.start()
+    clock.register(SCHEDULER)
 
 
 # ---------------------------------------------------------------- delivery to state machines
 
 
 _MOTO_DELIVERY = {}  # moto's own Rule.send_to_targets, for the targets it knows
-
-
-def is_state_machine(target: dict) -> bool:
-    """Is this rule target a Step Functions state machine?"""
-    return target.get("Arn", "").split(":")[2:3] == ["states"]
 
 
 def state_machine_targets_receive_events() -> None:
@@ -69,16 +67,61 @@ def state_machine_targets_receive_events() -> None:
     _MOTO_DELIVERY["send_to_targets"] = original
 
 
+def target_service(target: dict) -> str:
+    """The service of a rule target's ARN: ``states``, ``sqs``, ``sns``, ``logs``..."""
+    parts = target.get("Arn", "").split(":")
+    return parts[2] if len(parts) > 2 else ""
+
+
 def deliver(rule, event: dict, moto_delivery=None, transform_input: bool = True) -> None:
-    """Send ``event`` to every target of ``rule``: state machines here, the rest through moto."""
-    others = [target for target in rule.targets if not is_state_machine(target)]
+    """Send ``event`` to every target of ``rule``: state machines, queues, topics and Lambda
+    functions here, the rest through moto. A target moto cannot deliver to is a failed
+    invocation, as EventBridge counts one (the emulator's log says which): never an error for
+    ``PutEvents``' caller."""
+    others = []
     for target in rule.targets:
-        if is_state_machine(target):
+        service = target_service(target)
+        if service == "states":
             start_for_target(rule, target, event)
-    if others:
+        elif service in ("sqs", "sns", "lambda"):
+            send_to_queue_or_topic(rule, target, event)
+        else:
+            others.append(target)
+    for target in others:
         view = copy.copy(rule)
-        view.targets = others
-        (moto_delivery or _MOTO_DELIVERY["send_to_targets"])(view, event, transform_input)
+        view.targets = [target]
+        try:
+            (moto_delivery or _MOTO_DELIVERY["send_to_targets"])(view, event, transform_input)
+        except NotImplementedError:
+            _log(f"rule {rule.name}: targets like {target.get('Arn')} are not delivered locally")
+
+
+def send_to_queue_or_topic(rule, target: dict, event: dict) -> None:
+    """An SQS queue receives the event (or the target's ``Input`` / ``InputPath`` /
+    ``InputTransformer`` result) as its message body, an SNS topic as its message, a Lambda
+    function as the event of an asynchronous invocation, as AWS sends them: the event's own
+    fields only, its time in ISO 8601 (moto sent its internal ``ingestion-time`` too, and SNS
+    and Lambda targets not at all). Resource policies are not evaluated."""
+    from moto.awslambda.models import lambda_backends
+    from moto.sns.models import sns_backends
+    from moto.sqs.models import sqs_backends
+
+    arn = target["Arn"]
+    _, _, service, region, account, name = arn.split(":", 5)
+    try:
+        text = target_input(rule, target, aws_event(event))
+        if service == "sqs":
+            group = (target.get("SqsParameters") or {}).get("MessageGroupId")
+            sqs_backends[account][region].send_message(
+                queue_name=name, message_body=text, group_id=group
+            )
+        elif service == "sns":
+            sns_backends[account][region].publish(message=text, arn=arn)
+        else:
+            function = lambda_backends[account][region].get_function(arn)
+            function.invoke(text.encode(), {"x-amz-invocation-type": "Event"}, {})
+    except Exception as error:  # a missing queue, topic or function: a failed invocation
+        _log(f"rule {rule.name}: not delivered to {arn}: {error!r}")
 
 
 def start_for_target(rule, target: dict, event: dict) -> str | None:
@@ -237,28 +280,39 @@ _DAYS = "SUN MON TUE WED THU FRI SAT".split()
 
 
 class Schedule:
-    """A rule's ``ScheduleExpression``: ``rate(5 minutes)`` or ``cron(0 12 * * ? *)`` (UTC)."""
+    """A schedule expression: ``rate(5 minutes)``, ``cron(0 12 * * ? *)`` (UTC for a rule; an
+    EventBridge Scheduler schedule may name another ``timezone``) or, for a Scheduler schedule,
+    ``at(2026-12-01T09:00:00)``, once."""
 
-    def __init__(self, expression: str):
+    def __init__(self, expression: str, timezone: str = "UTC"):
         self.expression = expression
+        self.zone = zoneinfo.ZoneInfo(timezone or "UTC")
         rate = _RATE.match(expression.strip())
         self.period = None
         self.fields = None
+        self.once = None
         if rate:
             self.period = int(rate.group(1)) * _UNIT_SECONDS[rate.group(2).rstrip("s")]
         elif expression.startswith("cron(") and expression.endswith(")"):
             self.fields = _parse_cron(expression[5:-1])
+        elif expression.startswith("at(") and expression.endswith(")"):
+            local = datetime.datetime.fromisoformat(expression[3:-1])
+            self.once = local.replace(tzinfo=self.zone).astimezone(datetime.timezone.utc)
         else:
             raise ValueError(f"unsupported schedule expression {expression!r}")
 
-    def next_after(self, moment: datetime.datetime) -> datetime.datetime:
-        """The first time this schedule fires strictly after ``moment``."""
+    def next_after(self, moment: datetime.datetime) -> datetime.datetime | None:
+        """The first time this schedule fires strictly after ``moment`` (``None``: never
+        again, for a one-time schedule that has fired)."""
         if self.period:
             return moment + datetime.timedelta(seconds=self.period)
-        candidate = moment.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
+        if self.once is not None:
+            return self.once if self.once > moment else None
+        local = moment.astimezone(self.zone)
+        candidate = local.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
         for _ in range(366 * 24 * 60):
             if self._cron_matches(candidate):
-                return candidate
+                return candidate.astimezone(datetime.timezone.utc)
             candidate += datetime.timedelta(minutes=1)
         raise ValueError(f"{self.expression} never fires")
 
@@ -317,61 +371,20 @@ def _cron_number(text: str, names) -> int:
     return int(text)
 
 
-class Clock:
-    """The emulator's schedule clock: wall time times ``factor``, plus an ``offset``."""
-
-    def __init__(self, factor: float = 1.0):
-        self.factor = factor
-        self.offset = 0.0
-        self._origin = time.time()
-
-    def now(self) -> datetime.datetime:
-        """The current emulated time (UTC)."""
-        elapsed = (time.time() - self._origin) * self.factor
-        return datetime.datetime.fromtimestamp(
-            self._origin + elapsed + self.offset, datetime.timezone.utc
-        )
-
-
 class Scheduler:
-    """Fires scheduled rules when the clock passes their next time."""
+    """Fires scheduled rules when the emulator's clock (``emulator.clock``) passes their next
+    time."""
 
-    def __init__(self, clock: Clock):
-        self.clock = clock
+    name = "fired"  # what the clock's answer calls the schedules that fired
+
+    def __init__(self):
         self._next: dict[str, tuple[str, datetime.datetime | None]] = {}
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        """Tick once a second in a daemon thread."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            time.sleep(TICK_S)
-            try:
-                self.tick()
-            except Exception as error:  # keep the thread alive whatever a rule holds
-                _log(f"scheduler: {error!r}")
-
-    def advance(self, seconds: float) -> list[dict]:
-        """Move the clock forward and fire everything that falls due; return what fired."""
-        with self._lock:
-            fired = self._tick_locked()  # rules created just now start from the current time
-            self.clock.offset += seconds
-            return fired + self._tick_locked()
-
-    def tick(self) -> list[dict]:
+    def due(self, now: datetime.datetime) -> list[dict]:
         """Fire every scheduled rule that is due; return ``[{"rule": arn, "time": iso}]``."""
-        with self._lock:
-            return self._tick_locked()
-
-    def _tick_locked(self) -> list[dict]:
-        now = self.clock.now()
         fired, seen = [], set()
-        for rule in _scheduled_rules():
+        others = [item for source in SOURCES for item in source()]
+        for rule in [*_scheduled_rules(), *others]:
             seen.add(rule.arn)
             fired += self._fire_due(rule, now)
         for arn in set(self._next) - seen:
@@ -380,25 +393,35 @@ class Scheduler:
 
     def _fire_due(self, rule, now: datetime.datetime) -> list[dict]:
         expression, due = self._next.get(rule.arn, (None, None))
+        timezone = getattr(rule, "timezone", "UTC")
         if expression != rule.scheduled_expression:
             try:
-                due = Schedule(rule.scheduled_expression).next_after(now)
+                due = Schedule(rule.scheduled_expression, timezone).next_after(now)
             except ValueError as error:
                 _log(f"rule {rule.name}: {error}")
                 due = None
             self._next[rule.arn] = (rule.scheduled_expression, due)
             return []
         fired = []
-        schedule = Schedule(expression) if due else None
+        schedule = Schedule(expression, timezone) if due else None
         while due and due <= now and len(fired) < MAX_FIRES_PER_TICK:
             if rule.state == "ENABLED":
-                deliver(rule, scheduled_event(rule, due))
+                if hasattr(rule, "fire"):  # another source's schedule (EventBridge Scheduler)
+                    rule.fire(due)
+                else:
+                    deliver(rule, scheduled_event(rule, due))
                 fired.append({"rule": rule.arn, "time": iso_time(due.timestamp())})
             due = schedule.next_after(due)
         if due and due <= now:
             due = schedule.next_after(now)
         self._next[rule.arn] = (expression, due)
         return fired
+
+
+# Other services' schedules the same clock fires (``scheduler.schedules`` adds EventBridge
+# Scheduler's): each source returns items with ``arn``, ``scheduled_expression``, ``timezone``,
+# ``state``, ``name`` and ``fire(moment)``.
+SOURCES: list = []
 
 
 def _scheduled_rules():
@@ -429,17 +452,4 @@ def scheduled_event(rule, moment: datetime.datetime) -> dict:
     }
 
 
-SCHEDULER = Scheduler(Clock(float(os.environ.get("SFN_TUTORIAL_TIME_FACTOR", "1") or 1)))
-
-
-def clock_app(environ, start_response):
-    """``GET /_tutorial/clock``: the emulated time. ``POST`` with ``{"advance_seconds": N}``:
-    move it forward and fire due schedules at once; answers with what fired."""
-    body = {}
-    if environ.get("REQUEST_METHOD") == "POST":
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        request = json.loads(environ["wsgi.input"].read(length) or b"{}")
-        body["fired"] = SCHEDULER.advance(float(request.get("advance_seconds", 0)))
-    body.update(now=SCHEDULER.clock.now().isoformat(), factor=SCHEDULER.clock.factor)
-    start_response("200 OK", [("Content-Type", "application/json")])
-    return [json.dumps(body).encode()]
+SCHEDULER = Scheduler()

@@ -21,7 +21,6 @@ its child executions only if its role may, and IAM's ``SimulatePrincipalPolicy``
 
 from __future__ import annotations
 
-import functools
 import inspect
 import json
 import re
@@ -31,8 +30,9 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from sfn_tutorial.emulator import auth
+from sfn_tutorial.emulator import auth, service_models
 from sfn_tutorial.emulator.iam import service_roles
+from sfn_tutorial.emulator.stepfunctions import task_tokens
 
 STATES_PRINCIPAL = "states.amazonaws.com"
 # Step Functions' answer to CreateStateMachine / UpdateStateMachine with a role it cannot assume.
@@ -59,9 +59,14 @@ NOT_FOR_ROLES = "The emulator's own endpoints take the owner's credentials, not 
 SESSION_SECONDS = 12 * 3600  # the longest a role session lasts
 ALWAYS_ALLOWED = {"sts:GetCallerIdentity"}  # IAM allows it even under an explicit deny
 # The service's name in a request's signature -> its actions' prefix in IAM policies.
-IAM_PREFIX = {"monitoring": "cloudwatch", "email": "ses"}
+IAM_PREFIX = {"monitoring": "cloudwatch", "email": "ses", "tagging": "tag"}
 # The signature's service name -> botocore's, where they differ.
-BOTOCORE_NAME = {"states": "stepfunctions", "monitoring": "cloudwatch", "email": "ses"}
+BOTOCORE_NAME = {
+    "states": "stepfunctions",
+    "monitoring": "cloudwatch",
+    "email": "ses",
+    "tagging": "resourcegroupstaggingapi",
+}
 # API operations whose IAM action has another name.
 ACTION_NAMES = {
     ("lambda", "Invoke"): "InvokeFunction",
@@ -205,41 +210,11 @@ def decision(role_arn: str, action: str, resource: str) -> str:
         return "implicitDeny"
     allowed = False
     for document in service_roles.policy_documents(role):
-        result = evaluate(document, action, resource)
+        result = service_roles.evaluate(document, action, resource)
         if result == PermissionResult.DENIED:
             return "explicitDeny"
         allowed = allowed or result == PermissionResult.PERMITTED
     return "allowed" if allowed else "implicitDeny"
-
-
-def evaluate(document: str, action: str, resource: str):
-    """moto's evaluator (``IAMPolicy``) on one policy document; actions are compared without
-    regard to case, as IAM compares them (``SNS:Publish`` is ``sns:publish``)."""
-    return _policy(document).is_action_permitted(action.lower(), resource)
-
-
-@functools.lru_cache(maxsize=512)
-def _policy(document: str):
-    """moto's ``IAMPolicy`` for a document, its actions lower-cased (kept: documents repeat).
-
-    A statement with a ``Condition`` is left out: the emulator knows no request's context keys,
-    so its condition is never met and IAM would not apply it (moto's evaluator would read an
-    unmet condition as an explicit deny)."""
-    from moto.iam.access_control import IAMPolicy
-
-    policy = json.loads(document)
-    statements = policy.get("Statement", [])
-    statements = statements if isinstance(statements, list) else [statements]
-    statements = [statement for statement in statements if "Condition" not in statement]
-    policy["Statement"] = statements
-    for statement in statements:
-        for key in ("Action", "NotAction"):
-            value = statement.get(key)
-            if isinstance(value, str):
-                statement[key] = value.lower()
-            elif isinstance(value, list):
-                statement[key] = [item.lower() for item in value]
-    return IAMPolicy(json.dumps(policy))
 
 
 def refusal_message(principal: str, action: str, resource: str, why: str) -> str:
@@ -360,17 +335,39 @@ def rest_operation(environ: dict, service: str) -> tuple[str | None, dict]:
             best = ((literal, len(required_query)), name, match)
     if best is None:
         return None, {}
-    params = {key: unquote(value) for key, value in best[2].groupdict().items() if value}
+    params = _body_members(BOTOCORE_NAME.get(service, service), best[1], environ)
+    params.update({key: unquote(value) for key, value in best[2].groupdict().items() if value})
     params.update({key: values[0] for key, values in query.items()})
     return best[1], params
 
 
-def _routes(botocore_name: str) -> list:
-    import botocore.session
-
+def _body_members(botocore_name: str, operation: str, environ: dict) -> dict:
+    """The members a REST JSON request sends in its JSON body (``GroupName`` of EventBridge
+    Scheduler's ``CreateSchedule``): those its service model places nowhere else. An
+    operation whose body is a payload (Lambda's ``Invoke``) has none."""
+    model = service_models.service_model(botocore_name)
+    shape = model.operation_model(operation).input_shape if model is not None else None
+    if model is None or model.protocol != "rest-json" or shape is None:
+        return {}
+    if shape.serialization.get("payload"):
+        return {}
     try:
-        model = botocore.session.get_session().get_service_model(botocore_name)
-    except Exception:  # a service botocore does not know
+        body = json.loads(auth.read_body(environ) or b"{}")
+    except ValueError:
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    in_body = {
+        member.serialization.get("name", name)
+        for name, member in shape.members.items()
+        if "location" not in member.serialization
+    }
+    return {key: value for key, value in body.items() if key in in_body}
+
+
+def _routes(botocore_name: str) -> list:
+    model = service_models.service_model(botocore_name)
+    if model is None:  # a service botocore does not know
         return []
     routes = []
     for name in model.operation_names:
@@ -400,6 +397,16 @@ def resource_of(service: str, operation: str, params: dict, region: str, account
         return f"arn:aws:s3:::{bucket}/{key}" if key else f"arn:aws:s3:::{bucket}"
     if service == "dynamodb" and params.get("TableName"):
         return f"arn:aws:dynamodb:{region}:{account}:table/{params['TableName']}"
+    if service == "dynamodb" and isinstance(params.get("RequestItems"), dict):
+        # BatchWriteItem, BatchGetItem: IAM checks each table RequestItems names (here the
+        # first; the tutorial's calls name one).
+        table = next(iter(params["RequestItems"]), "")
+        if table:
+            return (
+                table
+                if table.startswith("arn:")
+                else (f"arn:aws:dynamodb:{region}:{account}:table/{table}")
+            )
     if service == "sqs" and params.get("QueueUrl"):
         owner, _, name = urlsplit(params["QueueUrl"]).path.strip("/").rpartition("/")
         return f"arn:aws:sqs:{region}:{owner.rsplit('/', 1)[-1] or account}:{name}"
@@ -415,6 +422,10 @@ def resource_of(service: str, operation: str, params: dict, region: str, account
         return f"{group}:log-stream:{stream}" if stream else group
     if service == "ecs":
         return ecs_resource(operation, params, region, account)
+    if service == "scheduler":
+        return scheduler_resource(operation, params, region, account)
+    if service == "states" and operation in task_tokens.TOKEN_ACTIONS:
+        return task_tokens.state_machine_of(params.get("taskToken", ""), region, account) or "*"
     for name in ("stateMachineArn", "executionArn", "activityArn", "TopicArn", "TargetArn"):
         if isinstance(params.get(name), str):
             return params[name]
@@ -437,6 +448,18 @@ def ecs_resource(operation: str, params: dict, region: str, account: str) -> str
         cluster = (params.get("cluster") or "default").rsplit("/", 1)[-1]
         return f"arn:aws:ecs:{region}:{account}:task/{cluster}/{task}"
     return params.get("cluster") or "*"
+
+
+def scheduler_resource(operation: str, params: dict, region: str, account: str) -> str:
+    """EventBridge Scheduler's resources: a schedule in its group (``default`` unless named),
+    or a schedule group."""
+    prefix = f"arn:aws:scheduler:{region}:{account}"
+    if operation.endswith("ScheduleGroup") and params.get("Name"):
+        return f"{prefix}:schedule-group/{params['Name']}"
+    if operation.endswith("Schedule") and params.get("Name"):
+        group = params.get("GroupName") or params.get("groupName") or "default"
+        return f"{prefix}:schedule/{group}/{params['Name']}"
+    return params.get("ResourceArn") or "*"
 
 
 def function_arn(name: str, qualifier: str | None, region: str, account: str) -> str:
@@ -582,7 +605,8 @@ def distributed_maps_need_permission_to_start_child_executions() -> None:
     original = DistributedIterationComponent._map_run
 
     def _map_run(self, env, eval_input) -> None:
-        machine = eval_input.map_run_record.map_state_machine_arn
+        # moto's map run names the map (stateMachine:NAME/LABEL); IAM checks the machine itself
+        machine = eval_input.map_run_record.map_state_machine_arn.split("/", 1)[0]
         role_arn = env.aws_execution_details.role_arn
         try:
             check(states_session(role_arn), "states:StartExecution", machine)
@@ -637,7 +661,7 @@ def simulation(role, action: str, resource: str) -> dict:
 
     allowing, denying = [], []
     for name, kind, document in service_roles.named_policies(role):
-        result = evaluate(document, action, resource)
+        result = service_roles.evaluate(document, action, resource)
         if result == PermissionResult.DENIED:
             denying.append({"SourcePolicyId": name, "SourcePolicyType": kind})
         elif result == PermissionResult.PERMITTED:

@@ -9,6 +9,7 @@ moto's own IAM data and its policy evaluator.
 
 from __future__ import annotations
 
+import functools
 import json
 
 
@@ -74,15 +75,45 @@ def policy_documents(role) -> list[str]:
 
 def allows(role, action: str, resource: str) -> bool:
     """Do the role's policies allow ``action`` on ``resource``, with no explicit deny?"""
-    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.iam.access_control import PermissionResult
 
     allowed = False
     for document in policy_documents(role):
-        result = IAMPolicy(document).is_action_permitted(action, resource)
+        result = evaluate(document, action, resource)
         if result == PermissionResult.DENIED:
             return False
         allowed = allowed or result == PermissionResult.PERMITTED
     return allowed
+
+
+def evaluate(document: str, action: str, resource: str):
+    """moto's evaluator (``IAMPolicy``) on one policy document; actions are compared without
+    regard to case, as IAM compares them (``SNS:Publish`` is ``sns:publish``)."""
+    return _policy(document).is_action_permitted(action.lower(), resource)
+
+
+@functools.lru_cache(maxsize=512)
+def _policy(document: str):
+    """moto's ``IAMPolicy`` for a document, its actions lower-cased (kept: documents repeat).
+
+    A statement with a ``Condition`` is left out: the emulator knows no request's context keys,
+    so its condition is never met and IAM would not apply it (moto's evaluator would read an
+    unmet condition as an explicit deny)."""
+    from moto.iam.access_control import IAMPolicy
+
+    policy = json.loads(document)
+    statements = policy.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    statements = [statement for statement in statements if "Condition" not in statement]
+    policy["Statement"] = statements
+    for statement in statements:
+        for key in ("Action", "NotAction"):
+            value = statement.get(key)
+            if isinstance(value, str):
+                statement[key] = value.lower()
+            elif isinstance(value, list):
+                statement[key] = [item.lower() for item in value]
+    return IAMPolicy(json.dumps(policy))
 
 
 def refusal(role_arn: str | None, service: str, action: str, resource: str) -> str | None:

@@ -6,6 +6,8 @@ against the running emulator.
 
 from __future__ import annotations
 
+from sfn_tutorial.emulator import service_models
+
 
 def apply() -> None:
     """Make moto's SQS refuse requests as SQS does."""
@@ -19,12 +21,11 @@ def missing_parameters_are_asked_for() -> None:
 
     moto goes on without it and fails with HTTP 500.
     """
-    import botocore.session
     from botocore import xform_name
     from moto.sqs.exceptions import MissingParameter
     from moto.sqs.responses import SQSResponse
 
-    model = botocore.session.get_session().get_service_model("sqs")
+    model = service_models.service_model("sqs")
     for operation_name in model.operation_names:
         method_name = xform_name(operation_name)
         original = getattr(SQSResponse, method_name, None)

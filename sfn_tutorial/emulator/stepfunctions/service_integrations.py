@@ -33,6 +33,7 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
+from sfn_tutorial.emulator import service_models
 from sfn_tutorial.emulator.patching import replace_everywhere
 
 # boto3's service name: (Step Functions' error prefix, the SDK's service name in causes, the
@@ -96,12 +97,9 @@ def integration_classes() -> tuple[type, ...]:
     )
 
 
-@functools.cache
 def service_model(service: str):
     """botocore's model of ``service`` (boto3's name for it)."""
-    import botocore.session
-
-    return botocore.session.get_session().get_service_model(service)
+    return service_models.service_model(service)
 
 
 @functools.cache

@@ -1,0 +1,240 @@
+"""SQS queues and queue policies; SNS topics, subscriptions and topic policies.
+
+A queue's ``Ref`` is its URL, a topic's and a subscription's their ARN, as CloudFormation
+answers them. A queue's attributes are the template's properties of the same names, as
+strings (a ``RedrivePolicy`` object as JSON).
+"""
+
+from __future__ import annotations
+
+import json
+
+from sfn_tutorial.emulator.cloudformation.handlers import (
+    Handler,
+    Made,
+    Request,
+    as_json,
+    tag_list,
+    user_tags,
+)
+
+QUEUE_ATTRIBUTES = (
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+    "RedrivePolicy",
+    "RedriveAllowPolicy",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+    "KmsMasterKeyId",
+    "KmsDataKeyReusePeriodSeconds",
+    "SqsManagedSseEnabled",
+)
+
+
+def _queue_attributes(props: dict) -> dict[str, str]:
+    attributes = {}
+    for key in QUEUE_ATTRIBUTES:
+        if key in props:
+            value = props[key]
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            attributes[key] = value if isinstance(value, str) else json.dumps(value)
+    return attributes
+
+
+class Queue(Handler):
+    type_name = "AWS::SQS::Queue"
+
+    def create(self, request: Request) -> Made:
+        sqs = request.client("sqs")
+        props = request.properties
+        fifo = str(props.get("FifoQueue", "false")).lower() == "true"
+        name = props.get("QueueName")
+        if not name:
+            name = request.physical_name(75 if fifo else 80) + (".fifo" if fifo else "")
+        url = sqs.create_queue(
+            QueueName=name, Attributes=_queue_attributes(props), tags=user_tags(request.tags())
+        )["QueueUrl"]
+        return self._made(sqs, url)
+
+    def update(self, request: Request) -> Made:
+        sqs = request.client("sqs")
+        url = request.previous.physical_id
+        attributes = _queue_attributes(request.properties)
+        for key in ("FifoQueue",):
+            attributes.pop(key, None)
+        if attributes:
+            sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        tags = user_tags(request.tags())
+        if tags:
+            sqs.tag_queue(QueueUrl=url, Tags=tags)
+        return self._made(sqs, url)
+
+    def _made(self, sqs, url: str) -> Made:
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        return Made(url, {"Arn": arn, "QueueName": url.rsplit("/", 1)[1], "QueueUrl": url})
+
+    def delete(self, request: Request, made: Made) -> None:
+        sqs = request.client("sqs")
+        try:
+            sqs.delete_queue(QueueUrl=made.physical_id)
+        except sqs.exceptions.QueueDoesNotExist:
+            pass
+
+
+class QueuePolicy(Handler):
+    type_name = "AWS::SQS::QueuePolicy"
+
+    def create(self, request: Request) -> Made:
+        sqs = request.client("sqs")
+        policy = as_json(request.properties["PolicyDocument"])
+        for url in request.properties["Queues"]:
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+        physical_id = request.previous.physical_id if request.previous else None
+        return Made(physical_id or request.physical_name(), {"Id": physical_id})
+
+    def update(self, request: Request) -> Made:
+        self.delete(request, request.previous, request.previous_properties)
+        return self.create(request)
+
+    def delete(self, request: Request, made: Made, props: dict | None = None) -> None:
+        sqs = request.client("sqs")
+        for url in (props or request.properties)["Queues"]:
+            try:
+                sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
+            except sqs.exceptions.QueueDoesNotExist:
+                pass
+
+
+class Topic(Handler):
+    type_name = "AWS::SNS::Topic"
+
+    def create(self, request: Request) -> Made:
+        sns = request.client("sns")
+        props = request.properties
+        fifo = str(props.get("FifoTopic", "false")).lower() == "true"
+        name = props.get("TopicName")
+        if not name:
+            name = request.physical_name(251 if fifo else 256) + (".fifo" if fifo else "")
+        attributes = {}
+        for key in (
+            "DisplayName",
+            "KmsMasterKeyId",
+            "FifoTopic",
+            "ContentBasedDeduplication",
+            "SignatureVersion",
+            "TracingConfig",
+        ):
+            if key in props:
+                value = props[key]
+                attributes[key] = str(value).lower() if isinstance(value, bool) else str(value)
+        arn = sns.create_topic(
+            Name=name, Attributes=attributes, Tags=tag_list(user_tags(request.tags()))
+        )["TopicArn"]
+        for subscription in props.get("Subscription") or []:
+            sns.subscribe(
+                TopicArn=arn,
+                Protocol=subscription["Protocol"],
+                Endpoint=subscription["Endpoint"],
+            )
+        return Made(arn, {"TopicArn": arn, "TopicName": name})
+
+    def update(self, request: Request) -> Made:
+        sns = request.client("sns")
+        arn = request.previous.physical_id
+        if "DisplayName" in request.properties:
+            sns.set_topic_attributes(
+                TopicArn=arn,
+                AttributeName="DisplayName",
+                AttributeValue=request.properties["DisplayName"],
+            )
+        tags = user_tags(request.tags())
+        if tags:
+            sns.tag_resource(ResourceArn=arn, Tags=tag_list(tags))
+        return request.previous
+
+    def delete(self, request: Request, made: Made) -> None:
+        request.client("sns").delete_topic(TopicArn=made.physical_id)
+
+
+SUBSCRIPTION_ATTRIBUTES = (
+    "FilterPolicy",
+    "FilterPolicyScope",
+    "RawMessageDelivery",
+    "RedrivePolicy",
+    "DeliveryPolicy",
+    "SubscriptionRoleArn",
+)
+
+
+def _subscription_attributes(props: dict) -> dict[str, str]:
+    attributes = {}
+    for key in SUBSCRIPTION_ATTRIBUTES:
+        if key in props:
+            value = props[key]
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            attributes[key] = value if isinstance(value, str) else json.dumps(value)
+    return attributes
+
+
+class Subscription(Handler):
+    type_name = "AWS::SNS::Subscription"
+
+    def create(self, request: Request) -> Made:
+        sns = request.client("sns")
+        props = request.properties
+        options = {"Endpoint": props["Endpoint"]} if "Endpoint" in props else {}
+        arn = sns.subscribe(
+            TopicArn=props["TopicArn"],
+            Protocol=props["Protocol"],
+            Attributes=_subscription_attributes(props),
+            ReturnSubscriptionArn=True,
+            **options,
+        )["SubscriptionArn"]
+        return Made(arn, {"Arn": arn})
+
+    def update(self, request: Request) -> Made:
+        sns = request.client("sns")
+        for name, value in _subscription_attributes(request.properties).items():
+            sns.set_subscription_attributes(
+                SubscriptionArn=request.previous.physical_id,
+                AttributeName=name,
+                AttributeValue=value,
+            )
+        return request.previous
+
+    def delete(self, request: Request, made: Made) -> None:
+        sns = request.client("sns")
+        try:
+            sns.unsubscribe(SubscriptionArn=made.physical_id)
+        except sns.exceptions.NotFoundException:
+            pass
+
+
+class TopicPolicy(Handler):
+    type_name = "AWS::SNS::TopicPolicy"
+
+    def create(self, request: Request) -> Made:
+        sns = request.client("sns")
+        policy = as_json(request.properties["PolicyDocument"])
+        for arn in request.properties["Topics"]:
+            sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=policy)
+        physical_id = request.previous.physical_id if request.previous else None
+        return Made(physical_id or request.physical_name())
+
+    def update(self, request: Request) -> Made:
+        return self.create(request)
+
+    def delete(self, request: Request, made: Made) -> None:
+        return None  # the topics keep a policy until they are deleted themselves
+
+
+HANDLERS = [Queue(), QueuePolicy(), Topic(), Subscription(), TopicPolicy()]

@@ -1,0 +1,231 @@
+"""Step Functions: state machines, activities, versions and aliases.
+
+A state machine's definition comes from ``Definition`` (an object), ``DefinitionString`` or
+``DefinitionS3Location`` (a file in S3, what packaging uploads); each ``${name}`` in it that
+``DefinitionSubstitutions`` names is replaced by that value in the text, as CloudFormation does
+(so in a YAML file ``Seconds: ${Timeout}`` becomes a number). The
+machine is created with ``CreateStateMachine``, so an invalid definition is refused as that
+call refuses it, and the stack fails with Step Functions' own message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from sfn_tutorial.emulator.cloudformation.handlers import (
+    Handler,
+    HandlerError,
+    Made,
+    Request,
+    tag_list,
+    user_tags,
+    while_role_spreads,
+)
+
+PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
+
+
+def definition_of(request: Request) -> str:
+    """The definition the machine gets: its source, with ``DefinitionSubstitutions`` made."""
+    props = request.properties
+    if "Definition" in props:
+        text = json.dumps(props["Definition"])
+    elif "DefinitionString" in props:
+        text = props["DefinitionString"]
+    elif "DefinitionS3Location" in props:
+        text = _from_s3(request, props["DefinitionS3Location"])  # JSON or YAML text
+    else:
+        raise HandlerError(
+            "Properties validation failed: one of Definition, DefinitionString or "
+            "DefinitionS3Location is required"
+        )
+    substitutions = props.get("DefinitionSubstitutions") or {}
+
+    def substitute(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in substitutions:
+            return match.group(0)
+        value = substitutions[name]
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    text = PLACEHOLDER.sub(substitute, text)
+    if not text.lstrip().startswith("{"):  # a YAML file, read once its values are in
+        from sfn_tutorial.emulator.cloudformation import templates
+
+        text = json.dumps(templates.parse(text))
+    return text
+
+
+def _from_s3(request: Request, location: dict) -> str:
+    s3 = request.client("s3")
+    options = {"VersionId": location["Version"]} if location.get("Version") else {}
+    try:
+        body = s3.get_object(Bucket=location["Bucket"], Key=location["Key"], **options)["Body"]
+    except s3.exceptions.ClientError as error:
+        raise HandlerError(
+            f"The definition file s3://{location['Bucket']}/{location['Key']} could not be "
+            f"read: {error.response['Error']['Message']}"
+        ) from None
+    return body.read().decode("utf-8")
+
+
+def _made(sfn, arn: str) -> Made:
+    described = sfn.describe_state_machine(stateMachineArn=arn)
+    return Made(
+        arn,
+        {
+            "Arn": arn,
+            "Name": described["name"],
+            "StateMachineRevisionId": described.get("revisionId") or arn,
+        },
+    )
+
+
+class StateMachine(Handler):
+    type_name = "AWS::StepFunctions::StateMachine"
+
+    def create(self, request: Request) -> Made:
+        sfn = request.client("stepfunctions")
+        props = request.properties
+        options = _configurations(props)
+        arn = while_role_spreads(
+            sfn.create_state_machine,
+            name=request.name("StateMachineName", 80, with_stack=False),
+            definition=definition_of(request),
+            roleArn=props["RoleArn"],
+            type=props.get("StateMachineType", "STANDARD"),
+            tags=tag_list(user_tags(request.tags()), "key", "value"),
+            **options,
+        )["stateMachineArn"]
+        return _made(sfn, arn)
+
+    def update(self, request: Request) -> Made:
+        sfn = request.client("stepfunctions")
+        arn = request.previous.physical_id
+        while_role_spreads(
+            sfn.update_state_machine,
+            stateMachineArn=arn,
+            definition=definition_of(request),
+            roleArn=request.properties["RoleArn"],
+            **_configurations(request.properties, updating=True),
+        )
+        tags = user_tags(request.tags())
+        current = sfn.list_tags_for_resource(resourceArn=arn)["tags"]
+        gone = [tag["key"] for tag in current if tag["key"] not in tags]
+        if gone:
+            sfn.untag_resource(resourceArn=arn, tagKeys=gone)
+        if tags:
+            sfn.tag_resource(resourceArn=arn, tags=tag_list(tags, "key", "value"))
+        return _made(sfn, arn)
+
+    def delete(self, request: Request, made: Made) -> None:
+        sfn = request.client("stepfunctions")
+        sfn.delete_state_machine(stateMachineArn=made.physical_id)
+
+
+def _configurations(props: dict, updating: bool = False) -> dict:
+    """The template's ``LoggingConfiguration`` and ``TracingConfiguration`` in the API's
+    casing (the template capitalises each key, the API does not)."""
+    found = {}
+    if "LoggingConfiguration" in props:
+        logging = props["LoggingConfiguration"]
+        found["loggingConfiguration"] = {
+            "level": logging.get("Level", "OFF"),
+            "includeExecutionData": bool(logging.get("IncludeExecutionData", False)),
+            "destinations": [
+                {
+                    "cloudWatchLogsLogGroup": {
+                        "logGroupArn": d["CloudWatchLogsLogGroup"]["LogGroupArn"]
+                    }
+                }
+                for d in logging.get("Destinations") or []
+            ],
+        }
+    elif updating:
+        found["loggingConfiguration"] = {"level": "OFF", "includeExecutionData": False}
+    if "TracingConfiguration" in props:
+        found["tracingConfiguration"] = {
+            "enabled": bool(props["TracingConfiguration"].get("Enabled", False))
+        }
+    return found
+
+
+class Activity(Handler):
+    type_name = "AWS::StepFunctions::Activity"
+
+    def create(self, request: Request) -> Made:
+        sfn = request.client("stepfunctions")
+        arn = sfn.create_activity(
+            name=request.properties["Name"],
+            tags=tag_list(user_tags(request.tags()), "key", "value"),
+        )["activityArn"]
+        return Made(arn, {"Arn": arn, "Name": request.properties["Name"]})
+
+    def update(self, request: Request) -> Made:
+        return request.previous
+
+    def delete(self, request: Request, made: Made) -> None:
+        request.client("stepfunctions").delete_activity(activityArn=made.physical_id)
+
+
+class StateMachineVersion(Handler):
+    type_name = "AWS::StepFunctions::StateMachineVersion"
+
+    def create(self, request: Request) -> Made:
+        sfn = request.client("stepfunctions")
+        props = request.properties
+        options = {"description": props["Description"]} if "Description" in props else {}
+        if props.get("StateMachineRevisionId"):
+            options["revisionId"] = props["StateMachineRevisionId"]
+        arn = sfn.publish_state_machine_version(
+            stateMachineArn=props["StateMachineArn"], **options
+        )["stateMachineVersionArn"]
+        return Made(arn, {"Arn": arn})
+
+    def delete(self, request: Request, made: Made) -> None:
+        sfn = request.client("stepfunctions")
+        sfn.delete_state_machine_version(stateMachineVersionArn=made.physical_id)
+
+
+class StateMachineAlias(Handler):
+    type_name = "AWS::StepFunctions::StateMachineAlias"
+
+    def create(self, request: Request) -> Made:
+        sfn = request.client("stepfunctions")
+        props = request.properties
+        arn = sfn.create_state_machine_alias(
+            name=request.name("Name", 80, with_stack=False),
+            routingConfiguration=_routing(props),
+            **({"description": props["Description"]} if "Description" in props else {}),
+        )["stateMachineAliasArn"]
+        return Made(arn, {"Arn": arn})
+
+    def update(self, request: Request) -> Made:
+        sfn = request.client("stepfunctions")
+        props = request.properties
+        sfn.update_state_machine_alias(
+            stateMachineAliasArn=request.previous.physical_id,
+            routingConfiguration=_routing(props),
+            **({"description": props["Description"]} if "Description" in props else {}),
+        )
+        return request.previous
+
+    def delete(self, request: Request, made: Made) -> None:
+        sfn = request.client("stepfunctions")
+        sfn.delete_state_machine_alias(stateMachineAliasArn=made.physical_id)
+
+
+def _routing(props: dict) -> list[dict]:
+    if props.get("RoutingConfiguration"):
+        return [
+            {"stateMachineVersionArn": r["StateMachineVersionArn"], "weight": int(r["Weight"])}
+            for r in props["RoutingConfiguration"]
+        ]
+    deployment = props.get("DeploymentPreference") or {}
+    return [{"stateMachineVersionArn": deployment["StateMachineVersionArn"], "weight": 100}]
+
+
+HANDLERS = [StateMachine(), Activity(), StateMachineVersion(), StateMachineAlias()]

@@ -1,0 +1,335 @@
+"""S3 buckets and bucket policies, DynamoDB tables, CloudWatch Logs log groups, SSM
+parameters and KMS keys and aliases.
+
+A bucket's ``NotificationConfiguration`` is put with ``PutBucketNotificationConfiguration``;
+with ``EventBridgeConfiguration`` the bucket sends its events to EventBridge. Deleting a
+bucket that still holds objects fails, as it does on AWS (the stack's delete fails with S3's
+message): empty it first.
+"""
+
+from __future__ import annotations
+
+from sfn_tutorial.emulator.cloudformation.handlers import (
+    Handler,
+    HandlerError,
+    Made,
+    Request,
+    as_json,
+    tag_list,
+    user_tags,
+)
+
+
+class Bucket(Handler):
+    type_name = "AWS::S3::Bucket"
+
+    def create(self, request: Request) -> Made:
+        s3 = request.client("s3")
+        name = request.name("BucketName", 63, lower=True)
+        options = {}
+        if request.region != "us-east-1":
+            options["CreateBucketConfiguration"] = {"LocationConstraint": request.region}
+        try:
+            s3.create_bucket(Bucket=name, **options)
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            raise HandlerError(f"{name} already exists", "AlreadyExists") from None
+        self._configure(request, name)
+        return self._made(request, name)
+
+    def update(self, request: Request) -> Made:
+        name = request.previous.physical_id
+        self._configure(request, name)
+        return self._made(request, name)
+
+    def _configure(self, request: Request, name: str) -> None:
+        s3 = request.client("s3")
+        props = request.properties
+        tags = user_tags(request.tags())
+        if tags:
+            s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_list(tags)})
+        if "VersioningConfiguration" in props:
+            s3.put_bucket_versioning(
+                Bucket=name,
+                VersioningConfiguration={"Status": props["VersioningConfiguration"]["Status"]},
+            )
+        if "NotificationConfiguration" in props:
+            s3.put_bucket_notification_configuration(
+                Bucket=name,
+                NotificationConfiguration=_notifications(props["NotificationConfiguration"]),
+            )
+        if "CorsConfiguration" in props:
+            s3.put_bucket_cors(
+                Bucket=name,
+                CORSConfiguration={"CORSRules": props["CorsConfiguration"]["CorsRules"]},
+            )
+        if "PublicAccessBlockConfiguration" in props:
+            s3.put_public_access_block(
+                Bucket=name,
+                PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
+            )
+
+    def _made(self, request: Request, name: str) -> Made:
+        region = request.region
+        return Made(
+            name,
+            {
+                "Arn": f"arn:aws:s3:::{name}",
+                "DomainName": f"{name}.s3.amazonaws.com",
+                "RegionalDomainName": f"{name}.s3.{region}.amazonaws.com",
+                "DualStackDomainName": f"{name}.s3.dualstack.{region}.amazonaws.com",
+                "WebsiteURL": f"http://{name}.s3-website.{region}.amazonaws.com",
+            },
+        )
+
+    def delete(self, request: Request, made: Made) -> None:
+        s3 = request.client("s3")
+        try:
+            s3.delete_bucket(Bucket=made.physical_id)
+        except s3.exceptions.NoSuchBucket:
+            pass
+        except s3.exceptions.ClientError as error:
+            message = error.response["Error"]["Message"]
+            raise HandlerError(message, "GeneralServiceException") from None
+
+
+def _notifications(config: dict) -> dict:
+    """The template's notification configuration in the API's shape."""
+    found = {}
+    if config.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled") in (True, "true"):
+        found["EventBridgeConfiguration"] = {}
+    for key, target, arn_key in (
+        ("LambdaConfigurations", "LambdaFunctionConfigurations", "Function"),
+        ("QueueConfigurations", "QueueConfigurations", "Queue"),
+        ("TopicConfigurations", "TopicConfigurations", "Topic"),
+    ):
+        items = []
+        for item in config.get(key) or []:
+            entry = {
+                {"Function": "LambdaFunctionArn", "Queue": "QueueArn", "Topic": "TopicArn"}[
+                    arn_key
+                ]: item[arn_key],
+                "Events": [item["Event"]],
+            }
+            if "Filter" in item:
+                rules = item["Filter"].get("S3Key", {}).get("Rules", [])
+                entry["Filter"] = {"Key": {"FilterRules": rules}}
+            items.append(entry)
+        if items:
+            found[target] = items
+    return found
+
+
+class BucketPolicy(Handler):
+    type_name = "AWS::S3::BucketPolicy"
+
+    def create(self, request: Request) -> Made:
+        s3 = request.client("s3")
+        bucket = request.properties["Bucket"]
+        s3.put_bucket_policy(Bucket=bucket, Policy=as_json(request.properties["PolicyDocument"]))
+        return Made(bucket)
+
+    def update(self, request: Request) -> Made:
+        return self.create(request)
+
+    def delete(self, request: Request, made: Made) -> None:
+        s3 = request.client("s3")
+        try:
+            s3.delete_bucket_policy(Bucket=made.physical_id)
+        except s3.exceptions.ClientError:
+            pass
+
+
+TABLE_FIELDS = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "LocalSecondaryIndexes",
+    "GlobalSecondaryIndexes",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "StreamSpecification",
+    "SSESpecification",
+    "TableClass",
+    "DeletionProtectionEnabled",
+)
+
+
+class Table(Handler):
+    type_name = "AWS::DynamoDB::Table"
+
+    def create(self, request: Request) -> Made:
+        dynamodb = request.client("dynamodb")
+        props = request.properties
+        fields = {key: props[key] for key in TABLE_FIELDS if key in props}
+        fields.setdefault("BillingMode", "PROVISIONED")
+        if "SSESpecification" in fields:
+            fields["SSESpecification"] = {
+                "Enabled": bool(fields["SSESpecification"].get("SSEEnabled", False))
+            }
+        name = request.name("TableName", 255)
+        tags = tag_list(user_tags(request.tags()))
+        table = dynamodb.create_table(TableName=name, **fields, **({"Tags": tags} if tags else {}))[
+            "TableDescription"
+        ]
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        dynamodb.get_waiter("table_exists").wait(
+            TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+        )
+        return self._made(table)
+
+    def update(self, request: Request) -> Made:
+        dynamodb = request.client("dynamodb")
+        props, old = request.properties, request.previous_properties or {}
+        name = request.previous.physical_id
+        changes = {}
+        for key in ("BillingMode", "ProvisionedThroughput", "StreamSpecification"):
+            if props.get(key) != old.get(key) and key in props:
+                changes[key] = props[key]
+        if changes:
+            dynamodb.update_table(TableName=name, **changes)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl != old.get("TimeToLiveSpecification"):
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        return self._made(dynamodb.describe_table(TableName=name)["Table"])
+
+    def _made(self, table: dict) -> Made:
+        attributes = {"Arn": table["TableArn"]}
+        if table.get("LatestStreamArn"):
+            attributes["StreamArn"] = table["LatestStreamArn"]
+        return Made(table["TableName"], attributes)
+
+    def delete(self, request: Request, made: Made) -> None:
+        dynamodb = request.client("dynamodb")
+        try:
+            dynamodb.delete_table(TableName=made.physical_id)
+        except dynamodb.exceptions.ResourceNotFoundException:
+            pass
+
+
+class LogGroup(Handler):
+    type_name = "AWS::Logs::LogGroup"
+
+    def create(self, request: Request) -> Made:
+        logs = request.client("logs")
+        name = request.name("LogGroupName", 512)
+        options = (
+            {"kmsKeyId": request.properties["KmsKeyId"]} if "KmsKeyId" in request.properties else {}
+        )
+        try:
+            logs.create_log_group(logGroupName=name, tags=user_tags(request.tags()), **options)
+        except logs.exceptions.ResourceAlreadyExistsException:
+            raise HandlerError(
+                f"Resource of type 'AWS::Logs::LogGroup' with identifier '{name}' already exists.",
+                "AlreadyExists",
+            ) from None
+        return self._configure(request, name)
+
+    def update(self, request: Request) -> Made:
+        return self._configure(request, request.previous.physical_id)
+
+    def _configure(self, request: Request, name: str) -> Made:
+        logs = request.client("logs")
+        days = request.properties.get("RetentionInDays")
+        if days:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=int(days))
+        elif request.previous_properties and request.previous_properties.get("RetentionInDays"):
+            logs.delete_retention_policy(logGroupName=name)
+        groups = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+        arn = next(group["arn"] for group in groups if group["logGroupName"] == name)
+        return Made(name, {"Arn": arn if arn.endswith(":*") else arn + ":*"})
+
+    def delete(self, request: Request, made: Made) -> None:
+        logs = request.client("logs")
+        try:
+            logs.delete_log_group(logGroupName=made.physical_id)
+        except logs.exceptions.ResourceNotFoundException:
+            pass
+
+
+class Parameter(Handler):
+    type_name = "AWS::SSM::Parameter"
+
+    def create(self, request: Request) -> Made:
+        ssm = request.client("ssm")
+        props = request.properties
+        suffix = request.physical_name(13, with_stack=False).rsplit("-", 1)[1]
+        name = props.get("Name") or f"CFN-{request.logical_id}-{suffix}"
+        self._put(request, name, overwrite=False)
+        tags = user_tags(request.tags(key="Tags"))
+        if tags:
+            ssm.add_tags_to_resource(ResourceType="Parameter", ResourceId=name, Tags=tag_list(tags))
+        return Made(name, {"Type": props["Type"], "Value": props["Value"]})
+
+    def update(self, request: Request) -> Made:
+        self._put(request, request.previous.physical_id, overwrite=True)
+        props = request.properties
+        return Made(request.previous.physical_id, {"Type": props["Type"], "Value": props["Value"]})
+
+    def _put(self, request: Request, name: str, overwrite: bool) -> None:
+        props = request.properties
+        options = {
+            key: props[key] for key in ("Description", "AllowedPattern", "Tier") if key in props
+        }
+        request.client("ssm").put_parameter(
+            Name=name, Value=str(props["Value"]), Type=props["Type"], Overwrite=overwrite, **options
+        )
+
+    def delete(self, request: Request, made: Made) -> None:
+        ssm = request.client("ssm")
+        try:
+            ssm.delete_parameter(Name=made.physical_id)
+        except ssm.exceptions.ParameterNotFound:
+            pass
+
+
+class Key(Handler):
+    type_name = "AWS::KMS::Key"
+
+    def create(self, request: Request) -> Made:
+        kms = request.client("kms")
+        props = request.properties
+        options = {
+            key: props[key] for key in ("Description", "KeyUsage", "KeySpec") if key in props
+        }
+        if "KeyPolicy" in props:
+            options["Policy"] = as_json(props["KeyPolicy"])
+        tags = user_tags(request.tags())
+        key = kms.create_key(Tags=tag_list(tags, "TagKey", "TagValue"), **options)["KeyMetadata"]
+        if props.get("EnableKeyRotation") in (True, "true"):
+            kms.enable_key_rotation(KeyId=key["KeyId"])
+        return Made(key["KeyId"], {"Arn": key["Arn"], "KeyId": key["KeyId"]})
+
+    def update(self, request: Request) -> Made:
+        return request.previous
+
+    def delete(self, request: Request, made: Made) -> None:
+        kms = request.client("kms")
+        days = int(request.properties.get("PendingWindowInDays", 30))
+        kms.schedule_key_deletion(KeyId=made.physical_id, PendingWindowInDays=days)
+
+
+class KeyAlias(Handler):
+    type_name = "AWS::KMS::Alias"
+
+    def create(self, request: Request) -> Made:
+        kms = request.client("kms")
+        props = request.properties
+        kms.create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
+        return Made(props["AliasName"])
+
+    def update(self, request: Request) -> Made:
+        kms = request.client("kms")
+        props = request.properties
+        kms.update_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
+        return request.previous
+
+    def delete(self, request: Request, made: Made) -> None:
+        kms = request.client("kms")
+        try:
+            kms.delete_alias(AliasName=made.physical_id)
+        except kms.exceptions.NotFoundException:
+            pass
+
+
+HANDLERS = [Bucket(), BucketPolicy(), Table(), LogGroup(), Parameter(), Key(), KeyAlias()]

@@ -1,0 +1,98 @@
+"""sfn_tutorial/emulator/scheduler/schedules.py: EventBridge Scheduler's schedules fire on the
+emulator's schedule clock and invoke their targets as their role allows."""
+
+import datetime
+import json
+
+import boto3
+import pytest
+
+from sfn_tutorial.emulator import server
+from sfn_tutorial.emulator.events import rules
+
+UTC = datetime.timezone.utc
+PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+
+
+def advance_clock(seconds):
+    body = json.dumps({"advance_seconds": seconds}).encode()
+    return json.loads(server.request(rules.CLOCK_PATH, body))["fired"]
+
+
+def test_a_cron_schedule_keeps_its_time_zone():
+    # Scheduler: cron(0 9 * * ? *) in Asia/Seoul fires at 09:00 KST, 00:00 UTC.
+    schedule = rules.Schedule("cron(0 9 * * ? *)", "Asia/Seoul")
+    after = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert schedule.next_after(after) == datetime.datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+
+
+def test_an_at_schedule_fires_once():
+    schedule = rules.Schedule("at(2026-03-01T10:00:00)")
+    first = schedule.next_after(datetime.datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    assert first == datetime.datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    assert schedule.next_after(first) is None
+
+
+def role(name, service):
+    iam = boto3.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "states:StartExecution", "Resource": "*"}],
+    }
+    iam.put_role_policy(RoleName=name, PolicyName="start", PolicyDocument=json.dumps(policy))
+    return arn
+
+
+@pytest.fixture(scope="module")
+def machine(emulator):
+    states_role = role("schedules-states", "states.amazonaws.com")
+    return boto3.client("stepfunctions").create_state_machine(
+        name="schedules-target", definition=PASS, roleArn=states_role
+    )["stateMachineArn"]
+
+
+def started(machine_arn):
+    return boto3.client("stepfunctions").list_executions(stateMachineArn=machine_arn)["executions"]
+
+
+def test_a_due_schedule_starts_its_state_machine_as_its_role(machine):
+    scheduler = boto3.client("scheduler")
+    scheduler.create_schedule(
+        Name="schedules-every-minute",
+        ScheduleExpression="rate(1 minute)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": machine,
+            "RoleArn": role("schedules-role", "scheduler.amazonaws.com"),
+            "Input": json.dumps({"source": "scheduler"}),
+        },
+    )
+    before = len(started(machine))
+    advance_clock(0)  # the clock sees the new schedule, and counts from now
+    fired = advance_clock(61)
+    assert [f["rule"].rsplit("/", 1)[1] for f in fired] == ["schedules-every-minute"]
+    assert len(started(machine)) == before + 1
+    scheduler.delete_schedule(Name="schedules-every-minute")
+
+
+def test_a_role_scheduler_may_not_assume_delivers_nothing(machine):
+    # Scheduler assumes the target's role: one that trusts another service cannot be used.
+    scheduler = boto3.client("scheduler")
+    scheduler.create_schedule(
+        Name="schedules-wrong-role",
+        ScheduleExpression="rate(1 minute)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": machine, "RoleArn": role("schedules-events-role", "events.amazonaws.com")},
+    )
+    before = len(started(machine))
+    advance_clock(0)
+    advance_clock(61)
+    assert len(started(machine)) == before
+    scheduler.delete_schedule(Name="schedules-wrong-role")
