@@ -8,7 +8,8 @@ BROWSER_STAMP := $(VENV)/.browser
 .PHONY: lab test test-aws-account lint bench notebooks check-pythons emulator-stop emulator-env clean
 
 # What a learner needs (requirements.txt), nothing more
-$(STAMP): requirements.txt constraints.txt pyproject.toml scripts/setup.sh
+$(STAMP): requirements.txt requirements-bootstrap.txt constraints.txt pyproject.toml scripts/setup.sh \
+		scripts/jupyterlab-overrides.json
 	bash scripts/setup.sh
 	touch $(STAMP)
 
@@ -22,16 +23,20 @@ $(BROWSER_STAMP): $(STAMP)
 	bash scripts/setup.sh browser
 	touch $(BROWSER_STAMP)
 
-## lab: set up on first use, then open JupyterLab on notebooks/
+## lab: set up on first use, then open JupyterLab on notebooks/, at the overview notebook
 # (root, e.g. in a container, needs --allow-root; JupyterLab refuses to start otherwise)
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab notebooks/00_overview.ipynb $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-## test: set up on first use, then lint, unit tests and every notebook under strict nbval
+## test: set up on first use, then lint, unit tests and every notebook under strict nbval,
+## on TEST_WORKERS processes side by side (pytest-xdist; each with an emulator of its own).
+## Most tests wait more than they compute (IAM on the aws-target stand-in, executions,
+## kernels), so even 2 cores keep 4 busy. TEST_WORKERS=0 runs them in this one process.
+TEST_WORKERS ?= 4
 test: $(TEST_STAMP) $(BROWSER_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 ## test-aws-account: every notebook against a REAL AWS account, then 99_clean_up, then a check
 ## that nothing tagged created-by=sfn-tutorial remains. It creates real resources, so it needs
@@ -66,4 +71,4 @@ emulator-env: $(STAMP)
 	@$(PY) -m sfn_tutorial.emulator.server --env
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .aws-cli .pytest_cache test-artifacts

@@ -2,6 +2,12 @@
 
 A test session gets its own fresh emulator on a free port, so it never sees (or changes) the
 resources of an emulator a learner is using. Notebook kernels inherit the environment set here.
+
+Run in parallel (pytest-xdist, ``-n``; `make test` does), each worker process is such a session,
+with an emulator of its own, and the tests of one file stay together on one worker, in order (a
+notebook's cells share a kernel, a module's tests share its fixtures and its emulator's state),
+except in the files of ``INDEPENDENT_TESTS``, whose tests each set up what they need and may run
+on any worker.
 """
 
 from __future__ import annotations
@@ -17,12 +23,21 @@ from sfn_tutorial.emulator import server
 # objects: neither can be compared byte for byte. tests/test_graph_*.py and
 # tests/test_widgets.py check what they show instead.
 UNCOMPARABLE_OUTPUTS = ("image/svg+xml", "application/vnd.jupyter.widget-view+json")
+# Test files whose tests are independent of each other: each starts what it needs (an
+# account-like stand-in of its own; an emulator emptied by the module's fixture), so
+# pytest-xdist may run them side by side; the longest first.
+INDEPENDENT_TESTS = ("tests/test_aws_target.py", "tests/test_exercises_unanswered.py")
 
 
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def _runs_tests(config) -> bool:
+    """False in the process that only hands tests out to pytest-xdist's workers."""
+    return hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None)
 
 
 def pytest_configure(config):
@@ -32,13 +47,41 @@ def pytest_configure(config):
 
 
 def pytest_sessionstart(session):
-    if os.environ["TUTORIAL_TARGET"] == "local":
+    if os.environ["TUTORIAL_TARGET"] == "local" and _runs_tests(session.config):
         server.ensure_running(progress=lambda message: None)
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if os.environ.get("TUTORIAL_TARGET") == "local":
+    if os.environ.get("TUTORIAL_TARGET") == "local" and _runs_tests(session.config):
         server.stop()
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: ignored without pytest-xdist
+def pytest_xdist_make_scheduler(config, log):
+    """Hand each file's tests to one worker together, in order; those of INDEPENDENT_TESTS
+    one by one, and first, in that order: they are the longest (each runs whole notebooks), so
+    starting them last would leave one worker busy long after the others are done."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    def rank(scope: str) -> int:
+        path = scope.split("::")[0]
+        order = INDEPENDENT_TESTS
+        return order.index(path) if path in order else len(order)
+
+    class FileScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::")[0]
+            return nodeid if path in INDEPENDENT_TESTS else path
+
+        def _assign_work_unit(self, node) -> None:
+            if not getattr(self, "_ranked", False):  # the queue is complete: rank it, once
+                ranked = sorted(self.workqueue.items(), key=lambda unit: rank(unit[0]))
+                self.workqueue.clear()
+                self.workqueue.update(ranked)
+                self._ranked = True
+            super()._assign_work_unit(node)
+
+    return FileScheduling(config, log)
 
 
 def pytest_collectstart(collector):

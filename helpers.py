@@ -8,8 +8,9 @@ Every notebook starts with::
 Each function here is short and calls into the ``sfn_tutorial`` package, where the machinery
 lives: ``target`` (local or AWS), ``resources`` (create, update, clean up),
 ``emulator`` (the local AWS), ``graph`` (pictures), ``executions``, ``widgets`` (the
-execution runner), ``inspector`` (the data-flow inspector), ``asl_editor`` (the live editor)
-and ``exercises`` (the checks of the exercises).
+execution runner), ``inspector`` (the data-flow inspector), ``asl_editor`` (the live editor),
+``deployment`` (templates to stacks), ``aws_cli`` (the real AWS CLI) and ``exercises`` (the
+checks of the exercises).
 The notebooks themselves use plain boto3, exactly as AWS's documentation does.
 """
 
@@ -17,12 +18,15 @@ from __future__ import annotations
 
 import base64
 import json
+import shlex
 
 import boto3
 
 from sfn_tutorial import (
     approval,
+    aws_cli,
     costs,
+    deployment,
     environment_check,
     executions,
     exercises,
@@ -30,14 +34,18 @@ from sfn_tutorial import (
     inspector,
     integrations,
     invoke_urls,
+    operations,
     resources,
     widgets,
 )
 from sfn_tutorial import asl_editor as _asl_editor
 from sfn_tutorial import target as _target
+from sfn_tutorial.deployment import TEMPLATE  # noqa: F401  (the blog's SAM template)
 from sfn_tutorial.graph import DefinitionError  # noqa: F401  (raised by draw)
 from sfn_tutorial.resources import (  # noqa: F401  (names the notebooks use)
+    BLOG_DEFINITION_FILE,
     BLOG_FUNCTIONS,
+    BLOG_STACK,
     BLOG_STATES_POLICY,
     INVOKE_POLICY_NAME,
     LAMBDA_LOGS_POLICY,
@@ -49,6 +57,7 @@ from sfn_tutorial.resources import (  # noqa: F401  (names the notebooks use)
     lambda_zip,
     resource_name,
     retry_while_iam_propagates,
+    substitute,
     tags,
     trust_policy,
 )
@@ -377,6 +386,170 @@ def log_lines(group: str, stream: str) -> list[str]:
         logGroupName=group, logStreamName=stream, startFromHead=True
     )["events"]
     return [event["message"] for event in events]
+
+
+# ---------------------------------------------------------------- stacks (notebook 12)
+
+
+def lint_template(template_text: str) -> Table:
+    """``cfn-lint``'s errors and warnings for a template (what ``sam validate --lint`` runs),
+    checked for the target's region."""
+    return deployment.findings_table(deployment.lint(template_text))
+
+
+def start_without_stack(stack_name: str) -> None:
+    """Delete the stack ``stack_name`` if an earlier run left it, so this run starts from
+    nothing (and wait until CloudFormation has deleted what it made)."""
+    if deployment.delete_if_present(stack_name):
+        print(f"Deleted {stack_name}, left by an earlier run: starting from nothing.")
+    else:
+        print(f"No stack {stack_name} yet: starting from nothing.")
+
+
+def artifacts_bucket() -> str:
+    """The tutorial's bucket for packaged code and definitions (made, tagged, if missing)."""
+    return deployment.artifacts_bucket()
+
+
+def package_template(template_path=deployment.TEMPLATE) -> str:
+    """What ``aws cloudformation package`` does: upload each local file or folder the
+    template names (zipping folders) to the tutorial's artifacts bucket and return the template
+    (JSON) pointing there instead."""
+    bucket = deployment.artifacts_bucket()
+    packaged = deployment.package(template_path, bucket)
+    print(f"Packaged into s3://{bucket}/")
+    return packaged
+
+
+def stack_workspace():
+    """A working copy of the stack's files (template, ASL files, Lambda code) in a new
+    temporary folder, to change without touching the repository; returns its path."""
+    return deployment.workspace()
+
+
+def change_set_table(change_set: dict) -> Table:
+    """A change set's ``Changes``: action, resource, type, replacement, what changed and why."""
+    return deployment.changes_table(change_set)
+
+
+def stack_events(stack_name: str, since=None) -> Table:
+    """A stack's events, oldest first (only those from ``since``, a datetime, if given)."""
+    return deployment.events_table(stack_name, since)
+
+
+def stack_resources(stack_name: str) -> Table:
+    """A stack's resources: logical ID, type, status and the physical ID each one got."""
+    return deployment.resources_table(stack_name)
+
+
+def stack_outputs(stack_name: str) -> dict[str, str]:
+    """A stack's outputs, ``{OutputKey: OutputValue}``."""
+    return deployment.outputs(stack_name)
+
+
+def wait_for_new_roles(stack_name: str) -> None:
+    """On AWS, wait until the roles the stack has just made can be used by services acting on
+    their own (EventBridge): about 10 s after they were made. At once on the local target."""
+    deployment.wait_for_new_roles(stack_name)
+
+
+def stack_leftovers(stack_name: str) -> Table:
+    """The tutorial's resources on the target whose name says the stack made them: after the
+    stack is deleted, none should be left."""
+    found = [r for r in resources.find_tutorial_resources() if stack_name in r.name]
+    return Table(["Kind", "Name"], [[r.kind, r.name] for r in found], f"{len(found)} left")
+
+
+def install_aws_cli() -> None:
+    """Install the pinned AWS CLI into ``.aws-cli/`` (its own virtual environment, once)."""
+    program = aws_cli.install()
+    print(f"Ready: {program.relative_to(aws_cli.PROJECT_ROOT)}")
+
+
+def aws(command: str, cwd=None) -> None:
+    """Run the real AWS CLI, ``aws COMMAND`` as you would type it (e.g. ``"cloudformation
+    describe-stacks"``), on the current target, in folder ``cwd``; print what it prints. A
+    command that fails raises ``aws_cli.CliError`` with its output."""
+    arguments = shlex.split(command)
+    done = aws_cli.run(arguments, cwd=cwd)
+    printed = (done.stdout + done.stderr).strip()
+    if done.returncode:
+        raise aws_cli.CliError(f"aws {' '.join(arguments[:2])} failed: {printed}")
+    print(printed)
+
+
+# ---------------------------------------------------------------- operating a workflow
+
+
+def replace_state_machine(name: str, definition: dict, role_arn: str, **settings) -> dict:
+    """Create state machine ``sfn-tutorial-<name>`` anew: one made by an earlier run is deleted
+    first (with its versions and aliases), so versions are numbered from 1 again. ``settings``
+    are more ``CreateStateMachine`` fields (``publish``, ``tracingConfiguration``...). Returns
+    ``CreateStateMachine``'s answer."""
+    return operations.replace_state_machine(resource_name(name), definition, role_arn, **settings)
+
+
+def version_table(state_machine_arn: str) -> Table:
+    """The machine's published versions, newest first, with their descriptions."""
+    rows = operations.version_rows(state_machine_arn)
+    return Table(["Version", "Description"], rows, f"{len(rows)} versions")
+
+
+def alias_split(alias_arn: str) -> Table:
+    """How the executions started through an alias were shared between its versions."""
+    rows = operations.alias_split(alias_arn)
+    return Table(["Version", "Executions", "Share"], rows, alias_arn.rsplit(":", 1)[1])
+
+
+def now():
+    """The target's current time (UTC), which metric queries count back from: on AWS the
+    wall clock, on the local target the emulator's clock (``wait_for_alarm`` moves it on)."""
+    return operations.now()
+
+
+def metrics_chart(state_machine_arn: str, names=None, minutes: int = 15):
+    """A chart of a state machine's ``AWS/States`` metrics per minute over the last
+    ``minutes`` (by default executions started, succeeded, failed and redriven)."""
+    names = list(
+        names
+        or ["ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsRedriven"]
+    )
+    series = operations.metric_series(state_machine_arn, names, minutes)
+    return operations.metrics_figure(series, state_machine_arn.rsplit(":", 1)[1])
+
+
+def wait_for_alarm(alarm_name: str, state: str = "ALARM") -> dict:
+    """Wait until a CloudWatch alarm is in ``state`` and print how it got there; return
+    ``DescribeAlarms``' entry. On AWS this takes a minute or more; on the local target the
+    emulator's clock moves on a minute at a time instead."""
+    alarm = operations.wait_for_alarm(alarm_name, state)
+    print(f"{alarm['AlarmName']} is {alarm['StateValue']}")
+    return alarm
+
+
+def next_message(queue_url: str, contains: str) -> dict:
+    """The first message in an SQS queue whose body contains ``contains``, parsed (an SNS
+    notification's ``Message`` too); the messages read are deleted, older ones skipped."""
+    return operations.next_message(queue_url, contains)
+
+
+def queue_policy(queue_arn: str, service: str, source_arn: str) -> str:
+    """A queue policy that lets ``service`` (``sns.amazonaws.com`` or
+    ``events.amazonaws.com``) send to the queue for ``source_arn`` (a topic, a rule) only."""
+    return operations.queue_policy(queue_arn, service, source_arn)
+
+
+def timeline(events: list[dict], title: str = "timeline"):
+    """An execution as a Gantt chart: a bar per state visit (green succeeded, red failed),
+    a dashed line at each redrive, from its history events."""
+    return operations.timeline_figure(operations.timeline_rows(events), title)
+
+
+def trace_table(trace_header: str) -> Table:
+    """The segments of an execution's X-Ray trace (from its ``traceHeader``): the execution's
+    with a subsegment per state, and the Lambda service's and function's."""
+    rows = operations.segment_rows(operations.trace_documents(trace_header))
+    return Table(["Origin", "Segment", "Subsegments"], rows, f"{len(rows)} segments")
 
 
 # ---------------------------------------------------------------- exercises

@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError
 
 from sfn_tutorial import executions, target
 from sfn_tutorial.resources import (
+    BLOG_STACK,
     NAME_PREFIX,
     STATE_MACHINE,
     STATES_LOG_GROUP_PREFIX,
@@ -745,6 +746,244 @@ def async_refund_logged() -> str:
     return (
         f"✅ The newest execution of {name} was a REFUND that succeeded through ProcessRefund, "
         f"and its whole history is in {group}."
+    )
+
+
+# ---------------------------------------------------------------- 12 stack as code
+
+
+@exercise("12-default")
+def stack_choice_has_a_default() -> str:
+    """Stack ``sfn-tutorial-blog-stack`` was updated so that its state machine's Choice has a
+    ``Default`` to a Fail state: in the definition the stack deploys (the file its processed
+    template names in S3) and in the machine Step Functions runs."""
+    stack = _stack(BLOG_STACK, "run the notebook's cells from the top: they deploy it.")
+    if not stack["StackStatus"].startswith("UPDATE_COMPLETE"):
+        raise Wrong(
+            f"{BLOG_STACK} is {stack['StackStatus']}: execute a change set that updates it "
+            "(an UPDATE_ROLLBACK means the update failed: read helpers.stack_events)."
+        )
+    arn = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}.get(
+        "StateMachineArn"
+    )
+    if arn is None:
+        raise Wrong(f"{BLOG_STACK} has no StateMachineArn output: keep the template's Outputs.")
+    deployed = _stack_definition(BLOG_STACK)
+    for where, definition in (
+        ("the definition file the stack deploys", deployed),
+        ("the state machine Step Functions runs", _definition_of(arn)),
+    ):
+        states = definition.get("States", {})
+        choice = states.get(definition.get("StartAt"), {})
+        default = choice.get("Default")
+        if choice.get("Type") != "Choice" or default is None:
+            raise Wrong(
+                f"The Choice state in {where} has no Default: add one in the workspace's "
+                "statemachine/transactions.asl.json, package, then create and execute a change "
+                "set."
+            )
+        if states.get(default, {}).get("Type") != "Fail":
+            raise Wrong(f"The Default in {where} goes to {default!r}, which is not a Fail state.")
+    return (
+        f"✅ {BLOG_STACK} deploys a Choice whose Default is the Fail state {default}, and Step "
+        "Functions runs that same definition."
+    )
+
+
+@exercise("12-trigger")
+def stack_has_an_hourly_trigger() -> str:
+    """Stack ``sfn-tutorial-blog-stack`` has an EventBridge rule with a schedule that starts its
+    state machine with a PURCHASE."""
+    stack = _stack(BLOG_STACK, "run the notebook's cells from the top: they deploy it.")
+    arn = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}.get(
+        "StateMachineArn"
+    )
+    cloudformation, events = boto3.client("cloudformation"), boto3.client("events")
+    summaries = cloudformation.list_stack_resources(StackName=BLOG_STACK)["StackResourceSummaries"]
+    rules = [
+        s["PhysicalResourceId"]
+        for s in summaries
+        if s["ResourceType"] == "AWS::Events::Rule" and s["ResourceStatus"].endswith("COMPLETE")
+    ]
+    for rule in rules:
+        described = events.describe_rule(Name=rule.split("|")[-1])
+        if not described.get("ScheduleExpression"):
+            continue
+        targets = events.list_targets_by_rule(Rule=described["Name"])["Targets"]
+        for found in targets:
+            if found["Arn"] == arn and "PURCHASE" in found.get("Input", ""):
+                return (
+                    f"✅ {BLOG_STACK} has the rule {described['Name']}, "
+                    f"{described['ScheduleExpression']}, which starts its state machine with "
+                    f"{found['Input']}."
+                )
+        raise Wrong(
+            f"The scheduled rule {described['Name']} does not start the stack's state machine "
+            'with {"TransactionType": "PURCHASE"}: give its event an Input.'
+        )
+    raise Wrong(
+        f"{BLOG_STACK} has no scheduled EventBridge rule yet: add an event of Type Schedule to "
+        "the state machine in the workspace's template.yaml, then deploy it with a change set."
+    )
+
+
+def _stack(name: str, hint: str) -> dict:
+    """``DescribeStacks`` of a stack that exists."""
+    cloudformation = boto3.client("cloudformation")
+    try:
+        return cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    except ClientError as error:
+        if "does not exist" in str(error):
+            raise Wrong(f"There is no stack {name}: {hint}") from None
+        raise
+
+
+def _stack_definition(name: str) -> dict:
+    """The state machine definition a stack deploys: the file its processed template's
+    ``DefinitionS3Location`` names (as it stands before substitutions)."""
+    processed = boto3.client("cloudformation").get_template(
+        StackName=name, TemplateStage="Processed"
+    )["TemplateBody"]
+    template = processed if isinstance(processed, dict) else json.loads(processed)
+    machines = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"
+    ]
+    properties = machines[0]["Properties"] if machines else {}
+    if "DefinitionS3Location" in properties:
+        location = properties["DefinitionS3Location"]
+        body = boto3.client("s3").get_object(Bucket=location["Bucket"], Key=location["Key"])
+        return json.loads(body["Body"].read())
+    if "DefinitionString" in properties and isinstance(properties["DefinitionString"], str):
+        return json.loads(properties["DefinitionString"])
+    return properties.get("Definition") or {}
+
+
+def _definition_of(state_machine_arn: str) -> dict:
+    described = boto3.client("stepfunctions").describe_state_machine(
+        stateMachineArn=state_machine_arn
+    )
+    return json.loads(described["definition"])
+
+
+# ---------------------------------------------------------------- 13 operating a workflow
+
+FULFILMENT = "Fulfilment"
+LIVE_ALIAS = "live"
+
+
+@exercise("13-rollback")
+def alias_rolled_back() -> str:
+    """``Fulfilment:live`` routes 100 % to version 1, and its newest execution ran version 1."""
+    name, arn, _ = _state_machine(FULFILMENT, "run the notebook's cells from the top first.")
+    sfn = boto3.client("stepfunctions")
+    alias = f"{arn}:{LIVE_ALIAS}"
+    try:
+        routing = sfn.describe_state_machine_alias(stateMachineAliasArn=alias)[
+            "routingConfiguration"
+        ]
+    except ClientError as error:
+        raise Wrong(f"{name} has no alias {LIVE_ALIAS}: run the notebook's cells first.") from error
+    shares = {route["stateMachineVersionArn"]: route["weight"] for route in routing}
+    if shares != {f"{arn}:1": 100}:
+        shown = ", ".join(f"v{key.rsplit(':', 1)[1]} {value} %" for key, value in shares.items())
+        raise Wrong(
+            f"{LIVE_ALIAS} routes {shown}: update it with routingConfiguration="
+            '[{"stateMachineVersionArn": v1_arn, "weight": 100}].'
+        )
+    newest = _newest_execution(
+        alias, alias, 'start one through the alias with {"TransactionType": "PURCHASE"}.'
+    )
+    if newest.get("stateMachineVersionArn") != f"{arn}:1":
+        raise Wrong(
+            f"The newest execution started through {LIVE_ALIAS} ran version "
+            f"{newest.get('stateMachineVersionArn', '?').rsplit(':', 1)[1]}: start one more now "
+            "that the alias routes to version 1."
+        )
+    return f"✅ {LIVE_ALIAS} routes every execution to version 1 again, and the newest one ran it."
+
+
+@exercise("13-redrive")
+def own_order_redriven() -> str:
+    """Fulfilment's newest execution named ``my-order-...`` failed, was redriven and
+    succeeded, with ``ProcessPurchase`` entered once."""
+    name, arn, _ = _state_machine(FULFILMENT, "run the notebook's cells from the top first.")
+    pages = (
+        boto3.client("stepfunctions").get_paginator("list_executions").paginate(stateMachineArn=arn)
+    )
+    mine = [
+        item for page in pages for item in page["executions"] if item["name"].startswith("my-order")
+    ]
+    if not mine:
+        raise Wrong(
+            f"{name} has no execution named my-order-...: start one with "
+            'name=f"my-order-{int(time.time())}" while the warehouse is broken.'
+        )
+    newest = max(mine, key=lambda item: item["startDate"])
+    execution = executions.wait_for_execution(newest["executionArn"], timeout_s=WAIT_S)
+    if execution.get("redriveCount", 0) < 1:
+        raise Wrong(
+            f"{newest['name']} ended {_ending(execution)} and was never redriven: break the "
+            "warehouse before starting it, then fix it and call sfn.redrive_execution."
+        )
+    if execution["status"] != "SUCCEEDED":
+        raise Wrong(
+            f"{newest['name']} was redriven but ended {_ending(execution)}: fix the warehouse "
+            "(set_warehouse(...) with the working address) and redrive it again."
+        )
+    events = executions.execution_history(newest["executionArn"])
+    purchases = [
+        event
+        for event in events
+        if event["type"] == "TaskStateEntered"
+        and event["stateEnteredEventDetails"]["name"] == "ProcessPurchase"
+    ]
+    if len(purchases) != 1:
+        raise Wrong(
+            f"ProcessPurchase ran {len(purchases)} times in {newest['name']}: redrive the "
+            "execution instead of starting a new one."
+        )
+    return (
+        "✅ Your newest my-order execution failed at ConfirmOrder, was redriven after the fix "
+        "and succeeded, with ProcessPurchase run once."
+    )
+
+
+@exercise("13-alarm")
+def function_errors_alarm() -> str:
+    """``sfn-tutorial-confirm-errors``: Sum of ConfirmOrder's ``Errors`` per minute, at least
+    1 in one period, missing data not breaching, notifying the tutorial's ``alerts`` topic."""
+    alarm_name = resource_name("confirm-errors")
+    found = boto3.client("cloudwatch").describe_alarms(AlarmNames=[alarm_name])["MetricAlarms"]
+    if not found:
+        raise Wrong(f"There is no alarm {alarm_name} yet: create it with put_metric_alarm.")
+    alarm = found[0]
+    function = resource_name("ConfirmOrder")
+    expected = {
+        "Namespace": "AWS/Lambda",
+        "MetricName": "Errors",
+        "Statistic": "Sum",
+        "Period": 60,
+        "EvaluationPeriods": 1,
+        "Threshold": 1.0,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "TreatMissingData": "notBreaching",
+    }
+    for field, value in expected.items():
+        if alarm.get(field) != value:
+            raise Wrong(f"{alarm_name} has {field} {alarm.get(field)!r}: it should be {value!r}.")
+    dimensions = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
+    if dimensions != {"FunctionName": function}:
+        raise Wrong(
+            f"{alarm_name} watches dimensions {dimensions}: give exactly "
+            f'[{{"Name": "FunctionName", "Value": "{function}"}}].'
+        )
+    if not any(action.endswith(":" + resource_name("alerts")) for action in alarm["AlarmActions"]):
+        raise Wrong(f"{alarm_name} notifies {alarm['AlarmActions']}: add topic_arn as an action.")
+    tags = boto3.client("cloudwatch").list_tags_for_resource(ResourceARN=alarm["AlarmArn"])
+    if {"Key": TAG_KEY, "Value": TAG_VALUE} not in tags.get("Tags", []):
+        raise Wrong(f"{alarm_name} is not tagged: add Tags=helpers.tags('Key').")
+    return (
+        f"✅ {alarm_name} watches {function}'s errors every minute and notifies the alerts topic."
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import time
 import urllib.parse
 import zipfile
@@ -20,7 +21,9 @@ import boto3
 NAME_PREFIX = "sfn-tutorial-"
 TAG_KEY = "created-by"
 TAG_VALUE = "sfn-tutorial"
-LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
+BLOG_DEFINITION_FILE = PROJECT_ROOT / "statemachine" / "transactions.asl.json"
 PYTHON_RUNTIME = "python3.12"
 IAM_PROPAGATION_TIMEOUT_S = 120
 ROLE_SETTLE_S = 10  # what IAM usually needs to spread a new role through AWS
@@ -34,6 +37,7 @@ LAMBDA_ROLE = NAME_PREFIX + "lambda-role"
 STATES_ROLE = NAME_PREFIX + "states-role"
 WORKFLOWS_ROLE = NAME_PREFIX + "workflows-role"
 STATE_MACHINE = NAME_PREFIX + "Transactions"
+BLOG_STACK = NAME_PREFIX + "blog-stack"  # notebook 12's CloudFormation stack
 LAMBDA_LOGS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 BLOG_STATES_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaRole"
 INVOKE_POLICY_NAME = "invoke-tutorial-functions"
@@ -103,31 +107,24 @@ def invoke_policy(function_arns: list[str]) -> dict:
 
 
 def blog_definition(purchase_arn: str, refund_arn: str) -> dict:
-    """The blog's state machine: a Choice on ``$.TransactionType`` and one Task per function."""
-    return {
-        "Comment": "A simple AWS Step Functions state machine that automates a call center "
-        "support session.",
-        "StartAt": "ProcessTransaction",
-        "States": {
-            "ProcessTransaction": {
-                "Type": "Choice",
-                "Choices": [
-                    {
-                        "Variable": "$.TransactionType",
-                        "StringEquals": "PURCHASE",
-                        "Next": "ProcessPurchase",
-                    },
-                    {
-                        "Variable": "$.TransactionType",
-                        "StringEquals": "REFUND",
-                        "Next": "ProcessRefund",
-                    },
-                ],
-            },
-            "ProcessRefund": {"Type": "Task", "Resource": refund_arn, "End": True},
-            "ProcessPurchase": {"Type": "Task", "Resource": purchase_arn, "End": True},
-        },
-    }
+    """The blog's state machine, from its one source ``statemachine/transactions.asl.json``
+    (the file notebook 12's SAM template deploys): a Choice on ``$.TransactionType`` and one
+    Task per function, whose ``${ProcessPurchaseFunctionArn}`` and
+    ``${ProcessRefundFunctionArn}`` are filled in as ``DefinitionSubstitutions`` fill them."""
+    return substitute(
+        BLOG_DEFINITION_FILE.read_text(),
+        {"ProcessPurchaseFunctionArn": purchase_arn, "ProcessRefundFunctionArn": refund_arn},
+    )
+
+
+def substitute(definition_text: str, values: dict) -> dict:
+    """An ASL file's text with each ``${name}`` of ``values`` replaced by its value, as a state
+    machine's ``DefinitionSubstitutions`` replace them, parsed. Other ``${...}`` stay."""
+
+    def replace(match: re.Match) -> str:
+        return str(values.get(match.group(1), match.group(0)))
+
+    return json.loads(re.sub(r"\$\{([^}]+)\}", replace, definition_text))
 
 
 # ---------------------------------------------------------------- waiting for IAM
@@ -210,7 +207,7 @@ def ensure_service_role(name: str, service: str, policy: dict, progress=print) -
     policy changed, is given ``ROLE_SETTLE_S`` seconds first.
     """
     arn, changed = _ensure_role(name, service, inline_policies={"tutorial-permissions": policy})
-    if changed and _on_aws():
+    if changed and on_aws():
         progress(
             f"  waiting {ROLE_SETTLE_S} s: the new IAM role {name} must spread through AWS "
             f"before {service} can use it (this is normal right after creating it)"
@@ -219,7 +216,8 @@ def ensure_service_role(name: str, service: str, policy: dict, progress=print) -
     return arn
 
 
-def _on_aws() -> bool:
+def on_aws() -> bool:
+    """Whether the notebooks target AWS (``TUTORIAL_TARGET=aws``) rather than the emulator."""
     return (os.environ.get("TUTORIAL_TARGET") or "local").strip().lower() == "aws"
 
 
@@ -417,15 +415,20 @@ class Resource:
 
 
 def find_tutorial_resources() -> list[Resource]:
-    """Everything on the current target that carries the tutorial's tag."""
+    """Everything on the current target that carries the tutorial's tag (stacks first: what a
+    stack made is deleted with it)."""
     return [
+        *_stacks(),
         *_event_source_mappings(),
         *_event_rules(),
         *_rest_apis(),
         *_http_apis(),
+        *_aliases_and_versions(),
         *_state_machines(),
         *_functions(),
+        *_alarms(),
         *_queues(),
+        *_subscriptions(),
         *_topics(),
         *_tables(),
         *_ecs_clusters(),
@@ -440,6 +443,16 @@ def _tagged(tag_map: dict) -> bool:
     return tag_map.get(TAG_KEY) == TAG_VALUE
 
 
+def _stacks():
+    """CloudFormation stacks tagged as the tutorial's (their tags are on what they made too)."""
+    cloudformation = boto3.client("cloudformation")
+    for page in cloudformation.get_paginator("describe_stacks").paginate():
+        for stack in page["Stacks"]:
+            found = {tag["Key"]: tag["Value"] for tag in stack.get("Tags", [])}
+            if stack["StackStatus"] != "DELETE_COMPLETE" and _tagged(found):
+                yield Resource("CloudFormation stack", stack["StackName"], stack["StackId"])
+
+
 def _state_machines():
     sfn = boto3.client("stepfunctions")
     for page in sfn.get_paginator("list_state_machines").paginate():
@@ -448,6 +461,62 @@ def _state_machines():
             found = sfn.list_tags_for_resource(resourceArn=arn)["tags"]
             if _tagged({tag["key"]: tag["value"] for tag in found}):
                 yield Resource("state machine", machine["name"], arn)
+
+
+def _aliases_and_versions():
+    """The aliases, then the versions, of the tutorial's state machines: deleting a machine
+    deletes them too, but listed they show what clean-up removes (aliases first: a version an
+    alias routes to cannot be deleted)."""
+    sfn = boto3.client("stepfunctions")
+    machines = list(_state_machines())
+    for kind, action, key, item_key in (
+        (
+            "state machine alias",
+            "list_state_machine_aliases",
+            "stateMachineAliases",
+            "stateMachineAliasArn",
+        ),
+        (
+            "state machine version",
+            "list_state_machine_versions",
+            "stateMachineVersions",
+            "stateMachineVersionArn",
+        ),
+    ):
+        for machine in machines:
+            token: dict = {}
+            while True:  # botocore has no paginators for these two
+                page = getattr(sfn, action)(stateMachineArn=machine.arn, **token)
+                for item in page[key]:
+                    arn = item[item_key]
+                    yield Resource(kind, f"{machine.name}:{arn.rsplit(':', 1)[1]}", arn)
+                if not page.get("nextToken"):
+                    break
+                token = {"nextToken": page["nextToken"]}
+
+
+def _alarms():
+    cloudwatch = boto3.client("cloudwatch")
+    for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmNamePrefix=NAME_PREFIX):
+        for alarm in page["MetricAlarms"] + page.get("CompositeAlarms", []):
+            found = cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]
+            if _tagged({tag["Key"]: tag["Value"] for tag in found}):
+                yield Resource("CloudWatch alarm", alarm["AlarmName"], alarm["AlarmArn"])
+
+
+def _subscriptions():
+    """The subscriptions of the tutorial's topics (deleting a topic deletes them too; one still
+    waiting for its confirmation, such as an e-mail address, has no ARN and goes with it)."""
+    sns = boto3.client("sns")
+    for topic in list(_topics()):
+        pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic.arn)
+        for page in pages:
+            for subscription in page["Subscriptions"]:
+                arn = subscription["SubscriptionArn"]
+                if arn.startswith("arn:"):
+                    endpoint = subscription["Endpoint"].split(":")[-1]
+                    name = f"{topic.name} -> {subscription['Protocol']}:{endpoint}"
+                    yield Resource("SNS subscription", name, arn)
 
 
 def _functions():
@@ -636,7 +705,9 @@ def _delete_bucket(name: str) -> None:
 def delete_resource(resource: Resource) -> None:
     """Delete one tutorial resource (a role loses its policies first, as IAM requires; a bucket
     its objects and their versions, as S3 requires)."""
-    if resource.kind == "state machine":
+    if resource.kind == "CloudFormation stack":
+        _delete_stack(resource.arn)
+    elif resource.kind == "state machine":
         boto3.client("stepfunctions").delete_state_machine(stateMachineArn=resource.arn)
     elif resource.kind == "Lambda function":
         boto3.client("lambda").delete_function(FunctionName=resource.name)
@@ -656,6 +727,16 @@ def delete_resource(resource: Resource) -> None:
         boto3.client("lambda").delete_event_source_mapping(UUID=resource.arn.rsplit("#", 1)[1])
     elif resource.kind == "SQS queue":
         boto3.client("sqs").delete_queue(QueueUrl=resource.arn)
+    elif resource.kind == "state machine alias":
+        boto3.client("stepfunctions").delete_state_machine_alias(stateMachineAliasArn=resource.arn)
+    elif resource.kind == "state machine version":
+        boto3.client("stepfunctions").delete_state_machine_version(
+            stateMachineVersionArn=resource.arn
+        )
+    elif resource.kind == "CloudWatch alarm":
+        boto3.client("cloudwatch").delete_alarms(AlarmNames=[resource.name])
+    elif resource.kind == "SNS subscription":
+        boto3.client("sns").unsubscribe(SubscriptionArn=resource.arn)
     elif resource.kind == "SNS topic":
         boto3.client("sns").delete_topic(TopicArn=resource.arn)
     elif resource.kind == "DynamoDB table":
@@ -666,6 +747,28 @@ def delete_resource(resource: Resource) -> None:
         _delete_task_definition(resource.arn)
     else:
         raise ValueError(f"Unknown resource kind {resource.kind!r}")
+
+
+STACK_WAIT = {"Delay": 3, "MaxAttempts": 400}  # CloudFormation works in minutes: up to 20
+
+
+def _delete_stack(stack_id: str) -> None:
+    """Delete a stack and wait until CloudFormation has deleted everything it made; a resource
+    it could not delete is named in the error."""
+    cloudformation = boto3.client("cloudformation")
+    cloudformation.delete_stack(StackName=stack_id)
+    try:
+        cloudformation.get_waiter("stack_delete_complete").wait(
+            StackName=stack_id, WaiterConfig=STACK_WAIT
+        )
+    except Exception as error:
+        events = cloudformation.describe_stack_events(StackName=stack_id)["StackEvents"]
+        failed = [
+            f"{event['LogicalResourceId']}: {event.get('ResourceStatusReason', '')}"
+            for event in events
+            if event["ResourceStatus"] == "DELETE_FAILED"
+        ]
+        raise RuntimeError(f"Stack {stack_id} was not deleted: {failed or error}") from None
 
 
 def _delete_rule(name: str) -> None:
@@ -706,8 +809,15 @@ def _delete_role(name: str) -> None:
 
 
 def clean_up(progress=print) -> list[Resource]:
-    """Delete every tutorial resource on the current target; return what was deleted."""
+    """Delete every tutorial resource on the current target; return what was deleted.
+
+    Stacks go first, each with everything it made (deleting those one by one would leave the
+    stack unable to delete them itself); then whatever else carries the tag."""
     deleted = []
+    for stack in list(_stacks()):
+        delete_resource(stack)
+        progress(f"deleted {stack.kind:15} {stack.name} (and what it made)")
+        deleted.append(stack)
     for resource in find_tutorial_resources():
         delete_resource(resource)
         progress(f"deleted {resource.kind:15} {resource.name}")

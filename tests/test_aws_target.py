@@ -9,9 +9,12 @@ the stand-in's keys and region, the endpoint given by the profile's ``endpoint_u
 (``https://{id}.execute-api.{region}.amazonaws.com``), which no profile setting moves, are
 routed to the stand-in, by an IPython start-up file in the kernels' profile.
 
-The test checks that every cell of every notebook runs without an error (outputs differ on
-AWS, so they are not compared), that the stand-in served its refusals (so the retry and wait
-paths really ran), and that ``99_clean_up`` leaves nothing tagged behind.
+The notebooks run in a few parts, in order within each, every part on a fresh stand-in (a new
+account) and ending with ``99_clean_up``: each notebook creates what it needs, so a part can start
+anywhere, and the parts run side by side under pytest-xdist (most of their time is waiting, as a
+learner waits for IAM). For each part the test checks that every cell runs without an error
+(outputs differ on AWS, so they are not compared), that the stand-in served its refusals (so the
+retry and wait paths really ran), and that ``99_clean_up`` leaves nothing tagged behind.
 """
 
 from __future__ import annotations
@@ -30,12 +33,26 @@ from nbclient.exceptions import CellExecutionError
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 TAG = {"Key": "created-by", "Value": "sfn-tutorial"}
+# The parts the notebooks run in, by number; each part then runs 99_clean_up. Every notebook is
+# in one part (test_every_notebook_is_in_one_part).
+PARTS = {
+    "the blog": ["00", "01", "02", "03", "04"],
+    "triggers, state types, errors": ["05", "06", "07"],
+    "Map, JSONata, integrations, Express": ["08", "09", "10", "11"],
+    "the stack as code": ["12"],
+    "operating": ["13"],
+}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def stand_in(tmp_path_factory):
-    """The account-like stand-in, and this process and its kernels pointed at it."""
+    """A fresh account-like stand-in, and this process and its kernels pointed at it."""
     yield from aws_stand_in.running(tmp_path_factory)
+
+
+def _notebook(number: str) -> Path:
+    (path,) = NOTEBOOKS.glob(f"{number}_*.ipynb")
+    return path
 
 
 def _run(path: Path) -> str | None:
@@ -58,8 +75,9 @@ def _tagged_leftovers(session: boto3.Session) -> list[str]:
     """What the notebooks left on the stand-in, found independently of
     ``resources.find_tutorial_resources`` (which clean-up itself uses): what the tagging API
     finds with the tutorial's tag and, as the account was empty before, every role, function,
-    state machine, rule, API, bucket, log group, queue, topic, table, event source mapping and
-    active ECS task definition there is."""
+    state machine, rule, API, bucket, log group, queue, topic, topic subscription, alarm, table,
+    event source mapping, active ECS task definition and CloudFormation stack there is (a state
+    machine's versions and aliases go with it)."""
     found = []
     tagging = session.client("resourcegroupstaggingapi")
     for page in tagging.get_paginator("get_resources").paginate(
@@ -88,6 +106,12 @@ def _tagged_leftovers(session: boto3.Session) -> list[str]:
     mappings = functions.list_event_source_mappings()["EventSourceMappings"]
     found += [mapping["UUID"] for mapping in mappings]
     found += session.client("ecs").list_task_definitions(status="ACTIVE")["taskDefinitionArns"]
+    alarms = session.client("cloudwatch").describe_alarms()
+    found += [alarm["AlarmArn"] for alarm in alarms["MetricAlarms"] + alarms["CompositeAlarms"]]
+    subscriptions = session.client("sns").list_subscriptions()["Subscriptions"]
+    found += [subscription["SubscriptionArn"] for subscription in subscriptions]
+    stacks = session.client("cloudformation").describe_stacks()["Stacks"]
+    found += [stack["StackId"] for stack in stacks]
     return sorted(set(found) - _inactive_ecs_clusters(session, found))
 
 
@@ -101,9 +125,16 @@ def _inactive_ecs_clusters(session: boto3.Session, arns: list[str]) -> set[str]:
     return {cluster["clusterArn"] for cluster in described if cluster["status"] == "INACTIVE"}
 
 
-def test_every_notebook_runs_on_the_aws_target_against_an_account_like_stand_in(stand_in):
-    paths = sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
-    assert paths[-1].name == "99_clean_up.ipynb"
+def test_every_notebook_is_in_one_part():
+    numbered = sorted(path.name[:2] for path in NOTEBOOKS.glob("[0-9]*.ipynb"))
+    assert numbered[-1] == "99"  # the clean-up, which ends every part
+    in_parts = sorted(number for numbers in PARTS.values() for number in numbers)
+    assert in_parts == numbered[:-1]
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_the_notebooks_run_on_the_aws_target_against_an_account_like_stand_in(part, stand_in):
+    paths = [_notebook(number) for number in PARTS[part]] + [_notebook("99")]
     failures = [failure for failure in map(_run, paths) if failure]
 
     report = aws_stand_in.report()

@@ -815,3 +815,94 @@ def test_every_check_cell_stores_its_tick_and_no_solution_says_later_cells_rely_
                 assert output["output_type"] == "stream", name
                 assert "".join(output["text"]).startswith("✅ "), (name, output)
                 assert "".join(output["text"]).count("\n") == 1, (name, output)
+
+
+# ---------------------------------------------------------------- 13 operating a workflow
+
+FULFILMENT = {
+    "StartAt": "ProcessPurchase",
+    "States": {
+        "ProcessPurchase": {"Type": "Pass", "Next": "ConfirmOrder"},
+        "ConfirmOrder": {"Type": "Pass", "End": True},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def fulfilment(emulator) -> dict:
+    """Fulfilment with versions 1 and 2 and the alias live routing to version 2."""
+    sfn = boto3.client("stepfunctions")
+    role = resources.ensure_role(resource_name("fulfilment-test"), "states.amazonaws.com")
+    created = helpers.replace_state_machine("Fulfilment", FULFILMENT, role, publish=True)
+    changed = copy.deepcopy(FULFILMENT)
+    changed["Comment"] = "v2"
+    v2 = sfn.update_state_machine(
+        stateMachineArn=created["stateMachineArn"], definition=json.dumps(changed), publish=True
+    )["stateMachineVersionArn"]
+    alias = sfn.create_state_machine_alias(
+        name="live", routingConfiguration=[{"stateMachineVersionArn": v2, "weight": 100}]
+    )["stateMachineAliasArn"]
+    return {
+        "arn": created["stateMachineArn"],
+        "v1": created["stateMachineVersionArn"],
+        "v2": v2,
+        "alias": alias,
+    }
+
+
+def test_13_rollback_reads_the_alias_and_its_newest_execution(fulfilment):
+    sfn = boto3.client("stepfunctions")
+    wrong("13-rollback", "v2 100 %")
+    sfn.update_state_machine_alias(
+        stateMachineAliasArn=fulfilment["alias"],
+        routingConfiguration=[{"stateMachineVersionArn": fulfilment["v1"], "weight": 100}],
+    )
+    wrong("13-rollback", "no execution yet")
+    executions.wait_for_execution(
+        sfn.start_execution(stateMachineArn=fulfilment["alias"])["executionArn"]
+    )
+    right("13-rollback")
+
+
+def test_13_redrive_needs_a_redriven_my_order(fulfilment, emulator):
+    sfn = boto3.client("stepfunctions")
+    wrong("13-redrive", "no execution named my-order")
+    failing = copy.deepcopy(FULFILMENT)
+    failing["States"]["ConfirmOrder"] = {"Type": "Fail", "Error": "WarehouseUnavailable"}
+    sfn.update_state_machine(stateMachineArn=fulfilment["arn"], definition=json.dumps(failing))
+    started = sfn.start_execution(stateMachineArn=fulfilment["arn"], name="my-order-1")
+    executions.wait_for_execution(started["executionArn"])
+    wrong("13-redrive", "never redriven")
+    sfn.redrive_execution(executionArn=started["executionArn"])
+    executions.wait_for_execution(started["executionArn"])
+    wrong("13-redrive", "was redriven but ended FAILED")  # a Fail state fails again
+    sfn.update_state_machine(stateMachineArn=fulfilment["arn"], definition=json.dumps(FULFILMENT))
+    done = sfn.start_execution(stateMachineArn=fulfilment["arn"], name="my-order-2")
+    executions.wait_for_execution(done["executionArn"])
+    wrong("13-redrive", "never redriven")
+
+
+def test_13_alarm_reads_the_alarms_configuration(emulator):
+    cloudwatch = boto3.client("cloudwatch")
+    topic = boto3.client("sns").create_topic(Name=resource_name("alerts"))["TopicArn"]
+    wrong("13-alarm", "no alarm")
+    alarm = {
+        "AlarmName": resource_name("confirm-errors"),
+        "Namespace": "AWS/Lambda",
+        "MetricName": "Errors",
+        "Dimensions": [{"Name": "FunctionName", "Value": resource_name("ConfirmOrder")}],
+        "Statistic": "Sum",
+        "Period": 300,
+        "EvaluationPeriods": 1,
+        "Threshold": 1,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "TreatMissingData": "notBreaching",
+        "AlarmActions": [topic],
+        "Tags": helpers.tags("Key"),
+    }
+    cloudwatch.put_metric_alarm(**alarm)
+    wrong("13-alarm", "Period 300")
+    cloudwatch.put_metric_alarm(**{**alarm, "Period": 60, "AlarmActions": []})
+    wrong("13-alarm", "add topic_arn")
+    cloudwatch.put_metric_alarm(**{**alarm, "Period": 60})
+    right("13-alarm")

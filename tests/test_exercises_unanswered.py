@@ -2,9 +2,10 @@
 every check cell says ❌ while no cell raises.
 
 Strict nbval (``notebooks/``) proves the other side: run with the solutions, each check cell's
-stored output, its ✅ line, is what it prints. The notebooks run here one after another, as a
-learner runs them, on this session's emulator, emptied first (by the ``emulator`` fixture) so
-that nothing built by earlier tests answers an exercise.
+stored output, its ✅ line, is what it prints. Each notebook runs on its own, as a learner may
+run it, on its worker's emulator, emptied first (by the ``emulator`` fixture) so that nothing
+built by earlier tests answers an exercise; a notebook of this file that ran before it on the same
+worker may have left what it built, as a learner's earlier notebooks do.
 """
 
 from __future__ import annotations

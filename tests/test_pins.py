@@ -1,5 +1,6 @@
 """Pins: exact everywhere, one per package on each supported Python, and the same for pip
-(requirements.txt, requirements-test.txt, constraints.txt) and conda (environment.yml)."""
+(requirements.txt, requirements-test.txt, constraints.txt, and the installers themselves in
+requirements-bootstrap.txt) and conda (environment.yml)."""
 
 import re
 from collections import Counter
@@ -17,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LEARNER = ROOT / "requirements.txt"
 TEST_TOOLS = ROOT / "requirements-test.txt"
 CONSTRAINTS = ROOT / "constraints.txt"
-PIN_FILES = (LEARNER, TEST_TOOLS, CONSTRAINTS)
+BOOTSTRAP = ROOT / "requirements-bootstrap.txt"
+PIN_FILES = (LEARNER, TEST_TOOLS, CONSTRAINTS, BOOTSTRAP)
 
 
 def conda_pip_pins() -> dict[str, str]:
@@ -94,3 +96,21 @@ def test_supported_pythons_are_the_same_everywhere():
         assert listed and sorted(listed[1].split()) == sorted(SUPPORTED_PYTHONS), script
     readme = (ROOT / "README.md").read_text()
     assert f"Python {', '.join(SUPPORTED_PYTHONS[:-1])} or {last}:" in readme
+
+
+def test_the_installers_are_pinned_for_the_set_up():
+    # scripts/setup.sh fetches this uv once and installs everything with it; pip goes into the
+    # venv too (for `%pip` in a notebook, and as the fallback installer).
+    assert set(pinned_requirements(BOOTSTRAP)) == {"uv", "pip"}
+    assert "requirements-bootstrap.txt" in (ROOT / "scripts" / "setup.sh").read_text()
+
+
+def test_the_aws_cli_has_exact_pins_of_its_own_apart_from_the_tutorials():
+    # Notebook 12's AWS CLI goes into its own virtual environment (sfn_tutorial/aws_cli.py), so
+    # its pins need not agree with the tutorial's; each is exact, with no markers.
+    path = ROOT / "requirements-aws-cli.txt"
+    pins = requirements(path)
+    assert "awscli" in {canonicalize_name(r.name) for r in pins}
+    for requirement in pins:
+        (specifier,) = requirement.specifier
+        assert specifier.operator == "==" and requirement.marker is None, str(requirement)
