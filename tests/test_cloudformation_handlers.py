@@ -9,8 +9,7 @@ import boto3
 import pytest
 
 from sfn_tutorial import executions, invoke_urls
-from sfn_tutorial.emulator import server
-from sfn_tutorial.emulator.events import rules
+from sfn_tutorial.emulator import clock, server
 
 ECHO = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
 STATES_ROLE = {
@@ -230,7 +229,7 @@ def test_the_scheduler_schedule_starts_the_machine_when_it_is_due(made):
     described = scheduler.get_schedule(Name=schedule["Name"])
     assert described["Target"]["Arn"] == made["MachineArn"]
     body = json.dumps({"advance_seconds": 61}).encode()
-    fired = json.loads(server.request(rules.CLOCK_PATH, body))["fired"]
+    fired = json.loads(server.request(clock.CLOCK_PATH, body))["fired"]
     assert [f["rule"] for f in fired] == [schedule["Arn"]]
     assert newest_input(made["MachineArn"]) == {"from": "scheduler"}
 

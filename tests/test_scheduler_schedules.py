@@ -7,7 +7,7 @@ import json
 import boto3
 import pytest
 
-from sfn_tutorial.emulator import server
+from sfn_tutorial.emulator import clock, server
 from sfn_tutorial.emulator.events import rules
 
 UTC = datetime.timezone.utc
@@ -16,7 +16,7 @@ PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}
 
 def advance_clock(seconds):
     body = json.dumps({"advance_seconds": seconds}).encode()
-    return json.loads(server.request(rules.CLOCK_PATH, body))["fired"]
+    return json.loads(server.request(clock.CLOCK_PATH, body))["fired"]
 
 
 def test_a_cron_schedule_keeps_its_time_zone():
