@@ -521,7 +521,9 @@ def test_stopping_the_emulator_ends_every_environment_and_removes_the_code(tmp_p
         source = (
             "import os, time\ndef handler(event, context):\n"
             "    if os.fork() == 0:\n        os.setsid()\n        if os.fork() == 0:\n"
-            "            open(event['pidfile'], 'w').write(str(os.getpid()))\n"
+            # written, then renamed: the parent never reads the pid file half-written
+            "            open(event['pidfile'] + '.new', 'w').write(str(os.getpid()))\n"
+            "            os.rename(event['pidfile'] + '.new', event['pidfile'])\n"
             "            time.sleep(300)\n        os._exit(0)\n"
             "    while not os.path.exists(event['pidfile']):\n        time.sleep(0.01)\n"
             "    return os.getcwd()"
