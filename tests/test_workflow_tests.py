@@ -16,11 +16,14 @@ import os
 import shutil
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import boto3
 import pytest
 import yaml
+
+from sfn_tutorial.environment_check import pinned_requirements
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "workflow-tests"
@@ -30,7 +33,9 @@ SET_UP_HERE = {
     "actions/checkout@v4": "the copy of the folder made for the test",
     "actions/setup-python@v5": "this test session's Python",
     "Get the tutorial (its local emulator)": "this checkout, which is the tutorial",
-    "Install the emulator and pytest, at the tutorial's pinned versions": "this session's .venv",
+    "Install the emulator, pytest and cfn-lint, at the tutorial's pinned versions": (
+        "this session's .venv"
+    ),
 }
 STEP_LIMIT_S = 600  # only bounds a hang: the steps take seconds
 
@@ -107,6 +112,7 @@ def test_the_ci_workflows_commands_pass_on_the_local_emulator(emulator, project)
     assert "AWS_ENDPOINT_URL" in github_env(project / "github.env")
     validated = by_name["Validate the state machine definitions"]
     assert "transactions.asl.json: OK" in validated and "approve_purchase.asl.json: OK" in validated
+    assert "Lint the SAM template" in by_name  # cfn-lint found nothing: it prints nothing
     tests = by_name["Run the workflow tests"]
     assert " passed" in tests and "skipped" not in tests and "failed" not in tests
     # The integration test deleted what it deployed
@@ -135,6 +141,27 @@ def test_an_invalid_definition_fails_the_validation_step(emulator, project):
     where = "/States/ProcessTransaction/Choices[0]/Next"
     assert f"ERROR MISSING_TRANSITION_TARGET {where}: Missing 'Next' target" in completed.stdout
     assert "approve_purchase.asl.json: OK" in completed.stdout
+
+
+def test_the_lint_step_uses_the_pinned_cfn_lint():
+    (install,) = [s for s in steps() if s.get("name", "").startswith("Install the emulator")]
+    assert "-r sfn-tutorial/requirements.txt -c sfn-tutorial/constraints.txt" in install["run"]
+    pinned = pinned_requirements(ROOT / "requirements.txt")
+    assert pinned["cfn-lint"] == version("cfn-lint")  # the version this test runs
+
+
+def test_a_broken_template_fails_the_lint_step(project):
+    template = project / "template.yaml"
+    broken = template.read_text().replace(
+        "ProcessPurchaseFunction.Arn", "ProcessPurchaseFunction.Id"
+    )
+    assert broken != template.read_text()
+    template.write_text(broken)
+    (step,) = [s for s in steps() if step_name(s) == "Lint the SAM template"]
+    completed = run_step(step, project)
+    assert completed.returncode != 0
+    assert completed.stdout.startswith("E1010 'Id' is not one of")  # GetAtt's attributes
+    assert "template.yaml:" in completed.stdout
 
 
 def test_without_the_setting_the_tests_read_the_projects_statemachine_folder(emulator, project):
