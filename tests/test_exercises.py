@@ -913,7 +913,7 @@ def test_13_alarm_reads_the_alarms_configuration(emulator):
 PURCHASE = {"TransactionType": "PURCHASE"}
 
 
-def tested_state(definition: dict, state: str, state_input: dict, **more) -> dict:
+def state_answer(definition: dict, state: str, state_input: dict, **more) -> dict:
     """TestState's answer, as notebook 14's ``run_state`` gives it."""
     return boto3.client("stepfunctions").test_state(
         definition=json.dumps(definition), stateName=state, input=json.dumps(state_input), **more
@@ -922,7 +922,7 @@ def tested_state(definition: dict, state: str, state_input: dict, **more) -> dic
 
 def throttled_purchase_is_retried(blog):
     """A right answer to 14-red: a throttled purchase is RETRIABLE."""
-    answer = tested_state(blog, "ProcessPurchase", PURCHASE, mock=exercises.THROTTLED)
+    answer = state_answer(blog, "ProcessPurchase", PURCHASE, mock=exercises.THROTTLED)
     assert answer["status"] == "RETRIABLE"
 
 
@@ -950,13 +950,13 @@ def test_14_red_runs_the_notebooks_test_on_a_definition_without_and_with_a_retry
     wrong("14-red", "passes on the blog's definition")
 
     def breaks(blog):
-        tested_state(blog, "NoSuchState", PURCHASE)
+        state_answer(blog, "NoSuchState", PURCHASE)
 
     notebook_test(breaks)
     wrong("14-red", "stops with", "not on an error in the test")
 
     def never_passes(blog):
-        answer = tested_state(blog, "ProcessPurchase", PURCHASE, mock=exercises.THROTTLED)
+        answer = state_answer(blog, "ProcessPurchase", PURCHASE, mock=exercises.THROTTLED)
         assert answer["status"] == "CAUGHT_ERROR"
 
     notebook_test(never_passes)
@@ -972,7 +972,7 @@ def test_14_red_runs_the_notebooks_test_on_a_definition_without_and_with_a_retry
     right("14-red")
 
     def with_pytest_fail(blog):
-        answer = tested_state(blog, "ProcessPurchase", PURCHASE, mock=exercises.THROTTLED)
+        answer = state_answer(blog, "ProcessPurchase", PURCHASE, mock=exercises.THROTTLED)
         if answer["status"] != "RETRIABLE":
             pytest.fail("a throttled purchase is not retried")
 
