@@ -558,5 +558,6 @@ def trace_table(trace_header: str) -> Table:
 def check(exercise_id: str) -> None:
     """Check an exercise on the target, e.g. ``check("03-default")``: print ``✅`` and what is
     right, or ``❌``, what is wrong and a hint. It looks at what you built (the state machine,
-    its executions, the role...), never at your code, and never raises."""
+    its executions, the role...; in notebook 14, it also runs the test you wrote), never at your
+    code, and never raises."""
     print(exercises.check(exercise_id))

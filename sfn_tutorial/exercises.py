@@ -3,6 +3,8 @@
 A check looks at what the learner built *on the target*: a state machine's definition
 (``DescribeStateMachine``), its newest execution (``ListExecutions``, ``DescribeExecution``,
 ``GetExecutionHistory``), a role's policies, a function's configuration or log, a rule, a route.
+Notebook 14's checks also run the test the learner wrote, the function itself (found where pytest
+in the notebook finds it, in the kernel's ``__main__``), on definitions of their own.
 It never reads the text of a notebook cell, so any correct answer passes. It answers with one
 line: ``✅`` and what is right, or ``❌``, what is wrong and a hint. It never raises: a missing
 resource, a wrong answer and an unexpected error are all ``❌`` lines, so a learner who skips an
@@ -17,8 +19,11 @@ reads the newest execution (or invocation), so running a cell again never confus
 
 from __future__ import annotations
 
+import copy
 import functools
+import inspect
 import json
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -27,7 +32,7 @@ from urllib.parse import unquote
 import boto3
 from botocore.exceptions import ClientError
 
-from sfn_tutorial import executions, target
+from sfn_tutorial import executions, integrations, target
 from sfn_tutorial.resources import (
     BLOG_STACK,
     NAME_PREFIX,
@@ -35,6 +40,7 @@ from sfn_tutorial.resources import (
     STATES_LOG_GROUP_PREFIX,
     TAG_KEY,
     TAG_VALUE,
+    blog_definition,
     find_state_machine_arn,
     resource_name,
 )
@@ -985,6 +991,165 @@ def function_errors_alarm() -> str:
     return (
         f"✅ {alarm_name} watches {function}'s errors every minute and notifies the alerts topic."
     )
+
+
+# ---------------------------------------------------------------- 14 testing a workflow
+
+RETRY_TEST = "test_a_throttled_purchase_is_retried"
+WITH_RETRY = "TransactionsWithRetry"
+THROTTLED = {"errorOutput": {"error": "Lambda.TooManyRequestsException", "cause": "Rate exceeded"}}
+
+
+@exercise("14-red")
+def red_test_for_the_retry() -> str:
+    """The notebook's ``test_a_throttled_purchase_is_retried(blog)`` fails (on an ``assert``)
+    on the blog's definition, which has no Retry, and passes on the same definition once its
+    Tasks retry Lambda's transient errors: it tests the retry. The check calls the test itself
+    with each definition as its fixture ``blog``."""
+    blog = _blog_with_target_arns()
+    test = _notebook_test(RETRY_TEST)
+    outcome = _outcome(test, blog)
+    if outcome is None:
+        raise Wrong(
+            f"{RETRY_TEST} passes on the blog's definition, which has no Retry, so it cannot "
+            "tell a missing retry: mock Lambda.TooManyRequestsException on ProcessPurchase "
+            "and assert that TestState's status is RETRIABLE."
+        )
+    if not _failed_on_purpose(outcome):
+        raise Wrong(
+            f"{RETRY_TEST} stops with {type(outcome).__name__}: {outcome} on the blog's "
+            "definition: a red test fails on its assert, not on an error in the test."
+        )
+    outcome = _outcome(test, _with_lambda_retrier(blog))
+    if outcome is not None:
+        raise Wrong(
+            f"{RETRY_TEST} also fails once ProcessPurchase retries Lambda's transient errors "
+            f"({type(outcome).__name__}: {outcome}): for a mocked "
+            "Lambda.TooManyRequestsException, expect the status RETRIABLE."
+        )
+    return (
+        f"✅ {RETRY_TEST} fails on the blog's definition and passes once ProcessPurchase "
+        "retries: a red test that says what is missing."
+    )
+
+
+@exercise("14-retry")
+def purchase_retried_when_throttled() -> str:
+    """``TransactionsWithRetry``: TestState on its definition answers RETRIABLE for
+    ``ProcessPurchase`` with a mocked ``Lambda.TooManyRequestsException``, and no longer once
+    that retrier's attempts are used up; its Choice still sends PURCHASE and REFUND to their
+    Tasks; the notebook's ``test_a_throttled_purchase_is_retried``, if defined, passes on it."""
+    name, _, definition = _state_machine(
+        WITH_RETRY,
+        "deploy the fixed definition with helpers.deploy_state_machine("
+        f"'{WITH_RETRY}', with_retry, stack.states_role_arn).",
+    )
+    sfn = boto3.client("stepfunctions")
+
+    def tested(state: str, state_input: dict, **more) -> dict:
+        return sfn.test_state(
+            definition=json.dumps(definition),
+            stateName=state,
+            input=json.dumps(state_input),
+            **more,
+        )
+
+    for transaction_type, task in (("PURCHASE", "ProcessPurchase"), ("REFUND", "ProcessRefund")):
+        routed = tested("ProcessTransaction", {"TransactionType": transaction_type})
+        if routed.get("nextState") != task:
+            raise Wrong(
+                f"{name}'s Choice sends {transaction_type} to "
+                f"{routed.get('nextState') or routed['status']}, not {task}: change only "
+                "ProcessPurchase."
+            )
+    purchase = {"TransactionType": "PURCHASE"}
+    throttled = tested("ProcessPurchase", purchase, mock=THROTTLED, inspectionLevel="DEBUG")
+    if throttled["status"] != "RETRIABLE":
+        raise Wrong(
+            f"TestState answers {throttled['status']} for {name}'s ProcessPurchase when Lambda "
+            "throttles it: give it a Retry whose ErrorEquals has Lambda.TooManyRequestsException."
+        )
+    index = throttled.get("inspectionData", {}).get("errorDetails", {}).get("retryIndex", 0)
+    attempts = definition["States"]["ProcessPurchase"]["Retry"][index].get("MaxAttempts", 3)
+    used_up = tested(
+        "ProcessPurchase",
+        purchase,
+        mock=THROTTLED,
+        stateConfiguration={"retrierRetryCount": attempts},
+    )
+    test = getattr(sys.modules["__main__"], RETRY_TEST, None)
+    outcome = _outcome(test, definition) if callable(test) else None
+    if outcome is not None:
+        raise Wrong(
+            f"Your {RETRY_TEST} fails on {name}'s definition ({type(outcome).__name__}: "
+            f"{outcome}): fix the definition (or the test) until it passes."
+        )
+    return (
+        f"✅ {name}'s ProcessPurchase retries a throttled call (TestState: RETRIABLE, then "
+        f"{used_up['status']} after {attempts} attempts), and its Choice still routes PURCHASE "
+        "and REFUND."
+    )
+
+
+def _notebook_test(name: str):
+    """The test function ``name`` that the notebook defined (in the kernel's ``__main__``,
+    where ipytest has pytest look for tests)."""
+    test = getattr(sys.modules["__main__"], name, None)
+    if not callable(test):
+        raise Wrong(
+            f"There is no test {name} in this notebook yet: write it in the cell above and run "
+            "that cell (%%ipytest), then the check."
+        )
+    return test
+
+
+def _outcome(test, blog: dict) -> BaseException | None:
+    """Run ``test`` as pytest would, with ``blog`` as its fixture ``blog``: ``None`` if it
+    passed, else what it raised."""
+    unknown = [name for name in inspect.signature(test).parameters if name != "blog"]
+    if unknown:
+        raise Wrong(
+            f"{test.__name__} asks for {', '.join(unknown)}: give it one argument, the fixture "
+            "blog (the definition it tests)."
+        )
+    try:
+        test(blog=copy.deepcopy(blog))
+    except Exception as error:  # a failed assert, or an error in the test
+        return error
+    except BaseException as error:  # pytest.fail() and pytest.skip() raise these
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise
+        return error
+    return None
+
+
+def _failed_on_purpose(outcome: BaseException) -> bool:
+    """A test's own failure (an ``assert``, ``pytest.fail``) rather than an error in it."""
+    return isinstance(outcome, AssertionError) or type(outcome).__name__ == "Failed"
+
+
+def _blog_with_target_arns() -> dict:
+    """The blog's definition with the ARNs its functions have on the target."""
+    account, region = integrations.account_and_region()
+    arn = f"arn:aws:lambda:{region}:{account}:function:"
+    return blog_definition(
+        arn + resource_name("ProcessPurchase"), arn + resource_name("ProcessRefund")
+    )
+
+
+def _with_lambda_retrier(definition: dict) -> dict:
+    """``definition`` whose Task states retry Lambda's transient errors as AWS advises."""
+    fixed = copy.deepcopy(definition)
+    retrier = {
+        "ErrorEquals": list(LAMBDA_TRANSIENT_ERRORS),
+        "IntervalSeconds": 1,
+        "MaxAttempts": 3,
+        "BackoffRate": 2,
+    }
+    for state in fixed["States"].values():
+        if state["Type"] == "Task":
+            state["Retry"] = [retrier]
+    return fixed
 
 
 # ---------------------------------------------------------------- reading the target

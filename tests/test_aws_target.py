@@ -20,6 +20,7 @@ retry and wait paths really ran), and that ``99_clean_up`` leaves nothing tagged
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+# pytest's last line when a test failed: "1 failed in 0.06s", "2 failed, 9 passed in 1.20s"
+ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")  # colours, if pytest was not told --color=no
+PYTEST_FAILED = re.compile(r"^\W*(\d+ \w+, )*\d+ failed\b.* in \d+(\.\d+)?s", re.M)
 TAG = {"Key": "created-by", "Value": "sfn-tutorial"}
 # The parts the notebooks run in, by number; each part then runs 99_clean_up. Every notebook is
 # in one part (test_every_notebook_is_in_one_part).
@@ -41,6 +45,7 @@ PARTS = {
     "Map, JSONata, integrations, Express": ["08", "09", "10", "11"],
     "the stack as code": ["12"],
     "operating": ["13"],
+    "testing": ["14"],
 }
 
 
@@ -56,7 +61,9 @@ def _notebook(number: str) -> Path:
 
 
 def _run(path: Path) -> str | None:
-    """Run one notebook in a fresh kernel; the first failing cell's error, or ``None``."""
+    """Run one notebook in a fresh kernel; the first failing cell's error, or ``None``. A cell
+    that runs pytest (notebook 14) and reports a failed test fails too, though it raises
+    nothing, unless it is an exercise's solution (whose test fails on purpose)."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
@@ -68,6 +75,12 @@ def _run(path: Path) -> str | None:
         client.execute()
     except CellExecutionError as error:
         return f"{path.name}: {str(error)[-3000:]}"
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or "solution" in cell.metadata.get("tags", []):
+            continue
+        printed = ANSI_CODES.sub("", "".join(output.get("text", "") for output in cell.outputs))
+        if "pytest" in cell.source and PYTEST_FAILED.search(printed):
+            return f"{path.name}: tests failed in\n{cell.source[:300]}\n{printed[-3000:]}"
     return None
 
 

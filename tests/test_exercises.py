@@ -906,3 +906,117 @@ def test_13_alarm_reads_the_alarms_configuration(emulator):
     wrong("13-alarm", "add topic_arn")
     cloudwatch.put_metric_alarm(**{**alarm, "Period": 60})
     right("13-alarm")
+
+
+# ---------------------------------------------------------------- 14 testing a workflow
+
+PURCHASE = {"TransactionType": "PURCHASE"}
+
+
+def state_answer(definition: dict, state: str, state_input: dict, **more) -> dict:
+    """TestState's answer, as notebook 14's ``run_state`` gives it."""
+    return boto3.client("stepfunctions").test_state(
+        definition=json.dumps(definition), stateName=state, input=json.dumps(state_input), **more
+    )
+
+
+def throttled_purchase_is_retried(blog):
+    """A right answer to 14-red: a throttled purchase is RETRIABLE."""
+    answer = state_answer(blog, "ProcessPurchase", PURCHASE, mock=exercises.THROTTLED)
+    assert answer["status"] == "RETRIABLE"
+
+
+@pytest.fixture
+def notebook_test(monkeypatch):
+    """``define(test)``: make ``test`` the notebook's test_a_throttled_purchase_is_retried (in
+    ``__main__``, where the check, like ipytest, looks for it)."""
+    import sys
+
+    def define(test) -> None:
+        monkeypatch.setattr(sys.modules["__main__"], exercises.RETRY_TEST, test, raising=False)
+
+    return define
+
+
+def test_14_red_runs_the_notebooks_test_on_a_definition_without_and_with_a_retry(
+    emulator, notebook_test
+):
+    wrong("14-red", "no test test_a_throttled_purchase_is_retried")
+
+    def passes(blog):
+        pass
+
+    notebook_test(passes)
+    wrong("14-red", "passes on the blog's definition")
+
+    def breaks(blog):
+        state_answer(blog, "NoSuchState", PURCHASE)
+
+    notebook_test(breaks)
+    wrong("14-red", "stops with", "not on an error in the test")
+
+    def never_passes(blog):
+        answer = state_answer(blog, "ProcessPurchase", PURCHASE, mock=exercises.THROTTLED)
+        assert answer["status"] == "CAUGHT_ERROR"
+
+    notebook_test(never_passes)
+    wrong("14-red", "also fails once ProcessPurchase retries", "RETRIABLE")
+
+    def asks_for_more(blog, sfn):
+        pass
+
+    notebook_test(asks_for_more)
+    wrong("14-red", "asks for sfn")
+
+    notebook_test(throttled_purchase_is_retried)
+    right("14-red")
+
+    def with_pytest_fail(blog):
+        answer = state_answer(blog, "ProcessPurchase", PURCHASE, mock=exercises.THROTTLED)
+        if answer["status"] != "RETRIABLE":
+            pytest.fail("a throttled purchase is not retried")
+
+    notebook_test(with_pytest_fail)
+    right("14-red")
+
+
+def test_14_retry_asks_test_state_about_the_deployed_definition(
+    emulator, workflows_role, notebook_test
+):
+    hint = "no state machine sfn-tutorial-TransactionsWithRetry"
+    wrong("14-retry", hint)
+    blog = exercises._blog_with_target_arns()
+
+    def with_retriers(*retriers) -> dict:
+        fixed = copy.deepcopy(blog)
+        fixed["States"]["ProcessPurchase"]["Retry"] = list(retriers)
+        return fixed
+
+    deploy(exercises.WITH_RETRY, blog, workflows_role)
+    wrong("14-retry", "answers FAILED", "Lambda.TooManyRequestsException")
+    deploy(
+        exercises.WITH_RETRY,
+        with_retriers({"ErrorEquals": ["Lambda.ServiceException"]}),
+        workflows_role,
+    )
+    wrong("14-retry", "answers FAILED")
+    swapped = with_retriers({"ErrorEquals": ["States.ALL"]})
+    choices = swapped["States"]["ProcessTransaction"]["Choices"]
+    choices[0]["Next"], choices[1]["Next"] = "ProcessRefund", "ProcessPurchase"
+    deploy(exercises.WITH_RETRY, swapped, workflows_role)
+    wrong("14-retry", "sends PURCHASE to ProcessRefund")
+
+    fixed = with_retriers(
+        {"ErrorEquals": ["Lambda.ServiceException"], "MaxAttempts": 6},
+        {"ErrorEquals": ["Lambda.TooManyRequestsException"], "MaxAttempts": 2},
+    )
+    deploy(exercises.WITH_RETRY, fixed, workflows_role)
+    assert "(TestState: RETRIABLE, then FAILED after 2 attempts)" in right("14-retry")
+
+    def fails_on_it(blog):
+        assert "Retry" not in blog["States"]["ProcessPurchase"]
+
+    notebook_test(fails_on_it)
+    wrong("14-retry", "Your test_a_throttled_purchase_is_retried fails")
+    notebook_test(throttled_purchase_is_retried)
+    right("14-retry")

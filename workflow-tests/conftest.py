@@ -22,8 +22,9 @@ def sfn():
 
 @pytest.fixture(scope="session")
 def blog() -> dict:
-    """The blog's state machine: a Choice, then one Lambda function per transaction type."""
-    return definitions.load("blog")
+    """The blog's state machine (``statemachine/transactions.asl.json``, the file its SAM
+    template deploys): a Choice, then one Lambda function per transaction type."""
+    return definitions.load("transactions")
 
 
 @pytest.fixture(scope="session")

@@ -91,7 +91,7 @@ def deployed():
             )
         )
         definition = definitions.load(
-            "blog",
+            "transactions",
             ProcessPurchaseFunctionArn=arns["ProcessPurchase"],
             ProcessRefundFunctionArn=arns["ProcessRefund"],
         )

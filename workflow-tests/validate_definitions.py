@@ -1,8 +1,9 @@
 """Validate state machine definitions with Step Functions' ValidateStateMachineDefinition.
 
-    python validate_definitions.py FOLDER_OR_FILE...
+    python validate_definitions.py [FOLDER_OR_FILE...]
 
-Each ``.asl.json`` file (in a folder: all of them) is checked by the Step Functions API that
+Each ``.asl.json`` file named (in a folder: all of them; with no arguments: every one in the
+folders the tests read, ``definitions.folders()``) is checked by the Step Functions API that
 boto3 points at, after its ``${Placeholders}`` are filled in with example values. One line per
 definition: ``OK``, or each problem with its code and location. Exits 1 if any definition fails.
 """
@@ -18,6 +19,8 @@ import definitions
 
 
 def definition_files(arguments: list[str]) -> list[Path]:
+    if not arguments:
+        return definitions.files()
     files = []
     for argument in arguments:
         path = Path(argument)
@@ -41,7 +44,8 @@ def validate(path: Path, sfn) -> bool:
 def main(arguments: list[str]) -> int:
     files = definition_files(arguments)
     if not files:
-        print("no .asl.json definitions found in", " ".join(arguments) or "(nothing given)")
+        where = arguments or [str(folder) for folder in definitions.folders()]
+        print("no .asl.json definitions found in", " ".join(where))
         return 1
     sfn = boto3.client("stepfunctions")
     results = [validate(path, sfn) for path in files]
