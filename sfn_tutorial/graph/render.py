@@ -28,6 +28,7 @@ from sfn_tutorial.graph.labels import (
 )
 from sfn_tutorial.graph.nodes import Index, child_scopes, end_id, exit_id, node_id, start_id
 from sfn_tutorial.graph.trace import Paint, Trace
+from sfn_tutorial.i18n import t
 
 #: status -> (fill colour, border colour, legend text), as in the console.
 STATUS_COLOURS = {
@@ -214,10 +215,10 @@ class _Drawing:
 
     def _branch(self, box, path: tuple, state: dict, number: int, scope: tuple, machine) -> None:
         """One branch of a Parallel, or a Map's item processor, as a cluster with a start dot."""
-        title = f"Branch {number}"
+        title = t("Branch {number}", number=number)
         if state["Type"] == "Map":
             distributed = type_line(state) == "Distributed map"
-            title = "Item processor" + (" (distributed)" if distributed else "")
+            title = t("Item processor (distributed)") if distributed else t("Item processor")
         with box.subgraph(name=f"cluster_{node_id(scope)}") as inner:
             inner.attr(
                 style="rounded,dotted",
