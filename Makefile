@@ -57,9 +57,10 @@ check-pythons:
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do $(PY) $$script; done
 
-## notebooks: re-run every notebook on a fresh emulator and store its outputs
+## notebooks: re-run every notebook on a fresh emulator and store its outputs, then the Korean
+## twins (notebooks/ko/) on another (NAMES="04_executions.ipynb ko/04_executions.ipynb": only those)
 notebooks: $(STAMP)
-	$(PY) scripts/run_notebooks.py
+	$(PY) scripts/run_notebooks.py $(NAMES)
 
 ## emulator-stop: stop your local emulator (it forgets everything)
 emulator-stop: $(STAMP)
