@@ -240,3 +240,11 @@ def test_matches_lists_every_way_a_text_fits_a_template():
     found = list(i18n.matches("deleted {kind:15} {name}", "deleted state machine   sfn-x"))
     assert {"kind": "state machine", "name": "sfn-x"} in found
     assert json.dumps(found[0])  # plain values
+
+
+def test_jupyterlab_can_switch_its_interface_to_korean():
+    """The pinned language pack is installed where JupyterLab looks (Settings -> Language)."""
+    from jupyterlab_server.translation_utils import get_language_packs
+
+    packs, message = get_language_packs("en")
+    assert "ko_KR" in packs, message
