@@ -24,9 +24,11 @@ $(BROWSER_STAMP): $(STAMP)
 	touch $(BROWSER_STAMP)
 
 ## lab: set up on first use, then open JupyterLab on notebooks/, at the overview notebook
+## (the Korean edition's: make lab NOTEBOOK=ko/00_overview.ipynb)
 # (root, e.g. in a container, needs --allow-root; JupyterLab refuses to start otherwise)
+NOTEBOOK ?= 00_overview.ipynb
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/00_overview.ipynb $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab notebooks/$(NOTEBOOK) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 ## test: set up on first use, then lint, unit tests and every notebook under strict nbval,
 ## on TEST_WORKERS processes side by side (pytest-xdist; each with an emulator of its own).
