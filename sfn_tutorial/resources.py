@@ -19,6 +19,7 @@ from pathlib import Path
 import boto3
 
 from sfn_tutorial.i18n import t
+from sfn_tutorial.tables import padded
 
 NAME_PREFIX = "sfn-tutorial-"
 TAG_KEY = "created-by"
@@ -851,11 +852,16 @@ def clean_up(progress=print) -> list[Resource]:
     for stack in list(_stacks()):
         delete_resource(stack)
         progress(
-            t("deleted {kind:15} {name} (and what it made)", kind=t(stack.kind), name=stack.name)
+            t(
+                "deleted {kind} {name} (and what it made)",
+                kind=padded(t(stack.kind), 15),
+                name=stack.name,
+            )
         )
         deleted.append(stack)
     for resource in find_tutorial_resources():
         delete_resource(resource)
-        progress(t("deleted {kind:15} {name}", kind=t(resource.kind), name=resource.name))
+        kind = padded(t(resource.kind), 15)
+        progress(t("deleted {kind} {name}", kind=kind, name=resource.name))
         deleted.append(resource)
     return deleted

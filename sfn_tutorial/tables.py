@@ -13,6 +13,12 @@ def width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+def padded(text: str, columns: int) -> str:
+    """``text`` with spaces after it up to ``columns`` columns wide (as ``str.ljust`` pads
+    English; a Korean letter takes two columns)."""
+    return text + " " * (columns - width(text))
+
+
 class Table:
     """Rows shown as a table. ``Table(["Name", "Value"], [["a", 1]])``; display it in a cell."""
 
@@ -28,7 +34,7 @@ class Table:
         ]
         lines = [self.title] if self.title else []
         for row in [self.columns, ["-" * w for w in widths], *self.rows]:
-            cells = (cell + " " * (w - width(cell)) for cell, w in zip(row, widths, strict=True))
+            cells = (padded(cell, w) for cell, w in zip(row, widths, strict=True))
             lines.append("  ".join(cells).rstrip())
         return "\n".join(lines)
 

@@ -18,6 +18,7 @@ import pytest
 
 from sfn_tutorial import costs, exercises, i18n, inspector, resources, tables, widgets
 from sfn_tutorial.asl_editor import AslEditor
+from sfn_tutorial.graph.render import STATUS_COLOURS
 from sfn_tutorial.messages_ko import KOREAN
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,6 +66,7 @@ def value_words() -> set[str]:
         *cost_items(),
         *(label for _key, label, _field, _compared in inspector.STAGES),
         widgets.EDIT_YOUR_OWN,
+        *(text for _fill, _border, text in STATUS_COLOURS.values()),
         widgets.ExecutionRunner.start_word,
         AslEditor.start_word,
     }
@@ -105,6 +107,7 @@ def test_the_code_passes_t_no_message_that_is_not_a_literal_or_a_known_word():
         "label",
         "EDIT_YOUR_OWN",
         "self.start_word",
+        "text",
     }
 
 
@@ -228,7 +231,7 @@ def test_explain_reads_values_that_are_messages_themselves():
 def test_explain_ignores_padding_and_tries_every_split():
     english = "deleted state machine version   sfn-tutorial-Fulfilment:1"
     korean = "삭제함: 상태 머신 버전        sfn-tutorial-Fulfilment:1"
-    assert i18n.explain(english, korean) == "deleted {kind:15} {name}"
+    assert i18n.explain(english, korean) == "deleted {kind} {name}"
     assert i18n.explain("Error: ", "오류:") == "Error: {error}"  # an empty value
 
 
@@ -237,7 +240,7 @@ def test_explain_refuses_an_english_line_that_is_no_entry():
 
 
 def test_matches_lists_every_way_a_text_fits_a_template():
-    found = list(i18n.matches("deleted {kind:15} {name}", "deleted state machine   sfn-x"))
+    found = list(i18n.matches("deleted {kind} {name}", "deleted state machine   sfn-x"))
     assert {"kind": "state machine", "name": "sfn-x"} in found
     assert json.dumps(found[0])  # plain values
 

@@ -30,7 +30,8 @@ from sfn_tutorial.graph.nodes import Index, child_scopes, end_id, exit_id, node_
 from sfn_tutorial.graph.trace import Paint, Trace
 from sfn_tutorial.i18n import t
 
-#: status -> (fill colour, border colour, legend text), as in the console.
+#: status -> (fill colour, border colour, legend text), as in the console (the text in English;
+#: ``i18n.t`` shows it in the notebook's language).
 STATUS_COLOURS = {
     "succeeded": ("#d7f0d2", "#1d8102", "Succeeded"),
     "failed": ("#fbd9d3", "#d13212", "Failed"),
@@ -155,9 +156,9 @@ class _Drawing:
 
     def build(self) -> graphviz.Digraph:
         """Draw the whole state machine (and the legend, when there is a history)."""
-        self._marker("#start", "Start")
+        self._marker("#start", t("Start"))
         self._scope(self.graph, (), self.index.scopes[()])
-        self._marker("#end", "End")
+        self._marker("#end", t("End"))
         for edge in self.edges:
             self._emit(edge)
         if self.paint is not None:
@@ -300,7 +301,7 @@ class _Drawing:
         """A small box below End listing what the colours mean, three to a row."""
         cells = [
             f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1" WIDTH="14" HEIGHT="10"></TD>'
-            f'<TD ALIGN="LEFT">{text}</TD>'
+            f'<TD ALIGN="LEFT">{t(text)}</TD>'
             for fill, border, text in STATUS_COLOURS.values()
         ]
         rows = "".join(f"<TR>{''.join(cells[i : i + 3])}</TR>" for i in range(0, len(cells), 3))
