@@ -38,6 +38,8 @@ TWINS_UNDER_NBVAL = ("notebooks/ko/04_executions.ipynb",)
 
 
 def pytest_ignore_collect(collection_path, config):
+    if not collection_path.is_relative_to(config.rootpath):
+        return None
     relative = collection_path.relative_to(config.rootpath).as_posix()
     if not (relative.startswith("notebooks/ko/") and relative.endswith(".ipynb")):
         return None
