@@ -24,9 +24,11 @@ $(BROWSER_STAMP): $(STAMP)
 	touch $(BROWSER_STAMP)
 
 ## lab: set up on first use, then open JupyterLab on notebooks/, at the overview notebook
+## (the Korean edition's: make lab NOTEBOOK=ko/00_overview.ipynb)
 # (root, e.g. in a container, needs --allow-root; JupyterLab refuses to start otherwise)
+NOTEBOOK ?= 00_overview.ipynb
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/00_overview.ipynb $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab notebooks/$(NOTEBOOK) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 ## test: set up on first use, then lint, unit tests and every notebook under strict nbval,
 ## on TEST_WORKERS processes side by side (pytest-xdist; each with an emulator of its own).
@@ -57,9 +59,10 @@ check-pythons:
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do $(PY) $$script; done
 
-## notebooks: re-run every notebook on a fresh emulator and store its outputs
+## notebooks: re-run every notebook on a fresh emulator and store its outputs, then the Korean
+## twins (notebooks/ko/) on another (NAMES="04_executions.ipynb ko/04_executions.ipynb": only those)
 notebooks: $(STAMP)
-	$(PY) scripts/run_notebooks.py
+	$(PY) scripts/run_notebooks.py $(NAMES)
 
 ## emulator-stop: stop your local emulator (it forgets everything)
 emulator-stop: $(STAMP)

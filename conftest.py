@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +28,25 @@ UNCOMPARABLE_OUTPUTS = ("image/svg+xml", "application/vnd.jupyter.widget-view+js
 # account-like stand-in of its own; an emulator emptied by the module's fixture), so
 # pytest-xdist may run them side by side; the longest first.
 INDEPENDENT_TESTS = ("tests/test_aws_target.py", "tests/test_exercises_unanswered.py")
+
+
+# The Korean twins (notebooks/ko/) run the English notebooks' code: tests/test_korean_edition.py
+# proves their code and outputs are the English ones, in Korean. One of them stays in the strict
+# nbval run as evidence that they run as stored; the others run when named (pytest --nbval
+# notebooks/ko/05_triggers.ipynb).
+TWINS_UNDER_NBVAL = ("notebooks/ko/04_executions.ipynb",)
+
+
+def pytest_ignore_collect(collection_path, config):
+    if not collection_path.is_relative_to(config.rootpath):
+        return None
+    relative = collection_path.relative_to(config.rootpath).as_posix()
+    if not (relative.startswith("notebooks/ko/") and relative.endswith(".ipynb")):
+        return None
+    named = {Path(argument.split("::")[0]).resolve() for argument in config.args}
+    if relative in TWINS_UNDER_NBVAL or collection_path.resolve() in named:
+        return None
+    return True
 
 
 def _free_port() -> int:

@@ -12,6 +12,11 @@ execution runner), ``inspector`` (the data-flow inspector), ``asl_editor`` (the 
 ``deployment`` (templates to stacks), ``aws_cli`` (the real AWS CLI) and ``exercises`` (the
 checks of the exercises).
 The notebooks themselves use plain boto3, exactly as AWS's documentation does.
+
+What these functions print speaks the notebook's language: English, or Korean for the notebooks
+in ``notebooks/ko/`` (``i18n`` finds it from the notebook's folder; ``connect(language=...)``
+chooses). Files of the project are read through ``PROJECT``, so a notebook's code runs the same
+from either folder.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from sfn_tutorial import (
     executions,
     exercises,
     graph,
+    i18n,
     inspector,
     integrations,
     invoke_urls,
@@ -42,6 +48,7 @@ from sfn_tutorial import asl_editor as _asl_editor
 from sfn_tutorial import target as _target
 from sfn_tutorial.deployment import TEMPLATE  # noqa: F401  (the blog's SAM template)
 from sfn_tutorial.graph import DefinitionError  # noqa: F401  (raised by draw)
+from sfn_tutorial.i18n import t
 from sfn_tutorial.resources import (  # noqa: F401  (names the notebooks use)
     BLOG_DEFINITION_FILE,
     BLOG_FUNCTIONS,
@@ -63,15 +70,22 @@ from sfn_tutorial.resources import (  # noqa: F401  (names the notebooks use)
 )
 from sfn_tutorial.tables import Table, key_value_table
 
+# The tutorial's folder, with lambdas/, statemachine/ and template.yaml: a notebook reads a file
+# as ``helpers.PROJECT / "lambdas/ProcessPurchase/lambda_function.py"``, from any folder.
+PROJECT = resources.PROJECT_ROOT
 # ---------------------------------------------------------------- where we work
 
 
-def connect(target: str | None = None) -> _target.Target:
+def connect(target: str | None = None, language: str | None = None) -> _target.Target:
     """Point boto3 at the local emulator (default) or, with ``TUTORIAL_TARGET=aws``, your account.
 
     Starts the emulator if it is not running yet, prints where resources will be created, and
     returns a ``Target`` (``.name``, ``.region``, ``.account_id``, ``.is_local``).
+    ``language`` (``"en"`` or ``"ko"``) chooses the language of what the tutorial's code prints
+    from now on; without it, a notebook in ``notebooks/ko/`` speaks Korean, any other English.
     """
+    if language is not None:
+        i18n.choose(language)
     chosen = _target.connect(target)
     print(chosen.banner())
     return chosen
@@ -82,9 +96,11 @@ def check_environment() -> None:
     lines = environment_check.check()
     print(environment_check.report(lines))
     if all(ok for ok, _ in lines):
-        print("Everything the tutorial needs is here.")
+        print(t("Everything the tutorial needs is here."))
     else:
-        print("Fix the [FAIL] lines first: `make lab` installs everything in the pinned versions.")
+        print(
+            t("Fix the [FAIL] lines first: `make lab` installs everything in the pinned versions.")
+        )
 
 
 # ---------------------------------------------------------------- what the notebooks create
@@ -93,14 +109,14 @@ def check_environment() -> None:
 def ensure_blog_functions() -> dict[str, str]:
     """Create (or update) notebook 01's role and two functions; return ``{name: function ARN}``."""
     arns = resources.ensure_blog_functions()
-    print("Ready: " + ", ".join(resource_name(folder) for folder in arns))
+    print(t("Ready: {names}", names=", ".join(resource_name(folder) for folder in arns)))
     return arns
 
 
 def ensure_states_role(function_arns: list[str]) -> str:
     """Create (or update) notebook 02's role for Step Functions; return its ARN."""
     arn = resources.ensure_states_role(function_arns)
-    print(f"Ready: {STATES_ROLE}")
+    print(t("Ready: {names}", names=STATES_ROLE))
     return arn
 
 
@@ -110,7 +126,7 @@ def ensure_blog_stack() -> resources.BlogStack:
     Returns the ARNs: ``.purchase_arn``, ``.refund_arn``, ``.state_machine_arn``, ...
     """
     stack = resources.ensure_blog_stack()
-    print(f"Ready: functions, roles and state machine {STATE_MACHINE}")
+    print(t("Ready: functions, roles and state machine {name}", name=STATE_MACHINE))
     return stack
 
 
@@ -122,7 +138,7 @@ def deploy_function(folder: str, handler: str, **settings) -> str:
         LAMBDA_ROLE, "lambda.amazonaws.com", [resources.LAMBDA_LOGS_POLICY]
     )
     configuration = resources.ensure_function(folder, handler, role_arn, **settings)
-    print(f"Ready: {configuration['FunctionName']}")
+    print(t("Ready: {names}", names=configuration["FunctionName"]))
     return configuration["FunctionArn"]
 
 
@@ -159,13 +175,14 @@ def invoke_url(api_id: str, stage: str = "$default") -> str:
 def find_tutorial_resources() -> Table:
     """A table of every resource on the current target tagged as the tutorial's."""
     found = resources.find_tutorial_resources()
-    return Table(["Kind", "Name"], [[r.kind, r.name] for r in found], f"{len(found)} resources")
+    rows = [[t(r.kind), r.name] for r in found]
+    return Table([t("Kind"), t("Name")], rows, t("{count} resources", count=len(found)))
 
 
 def clean_up() -> list:
     """Delete everything the tutorial created on the current target (found by its tag)."""
     deleted = resources.clean_up()
-    print(f"Deleted {len(deleted)} resources.")
+    print(t("Deleted {count} resources.", count=len(deleted)))
     return deleted
 
 
@@ -193,7 +210,7 @@ def show_invocation(response: dict) -> dict | str:
         print(f"FunctionError: {response['FunctionError']}")
     print("Payload:", json.dumps(payload, indent=2))
     if "LogResult" in response:
-        print("Log tail:")
+        print(t("Log tail:"))
         print(base64.b64decode(response["LogResult"]).decode().rstrip())
     return payload
 
@@ -244,7 +261,7 @@ def ensure_log_group(name: str) -> str:
     """Create (or find) the tagged log group ``/aws/vendedlogs/states/sfn-tutorial-<name>`` for
     a state machine's logs; return the ARN its ``loggingConfiguration`` names."""
     arn = resources.ensure_log_group(name)
-    print(f"Ready: log group {executions.log_group_name(arn)}")
+    print(t("Ready: log group {name}", name=executions.log_group_name(arn)))
     return arn
 
 
@@ -280,7 +297,8 @@ def execution_cost(execution_arn: str, region: str | None = None) -> Table:
     region = region or boto3.session.Session().region_name or "ap-northeast-2"
     estimate = costs.execution_estimate(events, region, machine["type"], costs.report_lines(events))
     table = estimate.table()
-    table.title = f"One execution in {costs.rates(region)['name']}, {costs.prices()['retrieved']}"
+    where, retrieved = costs.rates(region)["name"], costs.prices()["retrieved"]
+    table.title = t("One execution in {region}, {date}", region=where, date=retrieved)
     return table
 
 
@@ -300,9 +318,13 @@ def monthly_cost_comparison(
         executions_per_month,
         region,
     )
-    title = f"{executions_per_month:,} executions a month in {costs.rates(region)['name']}"
+    title = t(
+        "{count:,} executions a month in {region}",
+        count=executions_per_month,
+        region=costs.rates(region)["name"],
+    )
     estimates = {"Standard": standard, "Express": express}
-    return costs.comparison_table(estimates, "type", title, quantity_format=",.0f")
+    return costs.comparison_table(estimates, t("type"), title, quantity_format=",.0f")
 
 
 def map_cost_comparison(
@@ -314,8 +336,10 @@ def map_cost_comparison(
     time at ``memory_mb``. Free tiers are not subtracted."""
     region = region or boto3.session.Session().region_name or "ap-northeast-2"
     estimates = costs.map_design_estimates(items, batch_size, ms_per_item, memory_mb, region)
-    title = f"{items:,} items, one run, in {costs.rates(region)['name']}"
-    return costs.comparison_table(estimates, "design", title, quantity_format=",.6g")
+    title = t(
+        "{count:,} items, one run, in {region}", count=items, region=costs.rates(region)["name"]
+    )
+    return costs.comparison_table(estimates, t("design"), title, quantity_format=",.6g")
 
 
 def show_cause(cause: str) -> None:
@@ -371,7 +395,7 @@ def permissions_table(definition: dict, statements: dict) -> Table:
     """Each Task state of ``definition`` beside the IAM statements it needs (``statements``
     from ``integrations.policy_statements``): what it calls, the actions, on what."""
     rows = integrations.permissions_rows(definition, statements)
-    return Table(["State", "Calls", "IAM actions", "Resource"], rows)
+    return Table([t("State"), t("Calls"), t("IAM actions"), t("Resource")], rows)
 
 
 def approval_form(queue_url: str) -> approval.ApprovalForm:
@@ -401,9 +425,9 @@ def start_without_stack(stack_name: str) -> None:
     """Delete the stack ``stack_name`` if an earlier run left it, so this run starts from
     nothing (and wait until CloudFormation has deleted what it made)."""
     if deployment.delete_if_present(stack_name):
-        print(f"Deleted {stack_name}, left by an earlier run: starting from nothing.")
+        print(t("Deleted {name}, left by an earlier run: starting from nothing.", name=stack_name))
     else:
-        print(f"No stack {stack_name} yet: starting from nothing.")
+        print(t("No stack {name} yet: starting from nothing.", name=stack_name))
 
 
 def artifacts_bucket() -> str:
@@ -417,7 +441,7 @@ def package_template(template_path=deployment.TEMPLATE) -> str:
     (JSON) pointing there instead."""
     bucket = deployment.artifacts_bucket()
     packaged = deployment.package(template_path, bucket)
-    print(f"Packaged into s3://{bucket}/")
+    print(t("Packaged into s3://{bucket}/", bucket=bucket))
     return packaged
 
 
@@ -457,13 +481,14 @@ def stack_leftovers(stack_name: str) -> Table:
     """The tutorial's resources on the target whose name says the stack made them: after the
     stack is deleted, none should be left."""
     found = [r for r in resources.find_tutorial_resources() if stack_name in r.name]
-    return Table(["Kind", "Name"], [[r.kind, r.name] for r in found], f"{len(found)} left")
+    rows = [[t(r.kind), r.name] for r in found]
+    return Table([t("Kind"), t("Name")], rows, t("{count} left", count=len(found)))
 
 
 def install_aws_cli() -> None:
     """Install the pinned AWS CLI into ``.aws-cli/`` (its own virtual environment, once)."""
     program = aws_cli.install()
-    print(f"Ready: {program.relative_to(aws_cli.PROJECT_ROOT)}")
+    print(t("Ready: {names}", names=program.relative_to(aws_cli.PROJECT_ROOT)))
 
 
 def aws(command: str, cwd=None) -> None:
@@ -474,7 +499,10 @@ def aws(command: str, cwd=None) -> None:
     done = aws_cli.run(arguments, cwd=cwd)
     printed = (done.stdout + done.stderr).strip()
     if done.returncode:
-        raise aws_cli.CliError(f"aws {' '.join(arguments[:2])} failed: {printed}")
+        command = " ".join(arguments[:2])
+        raise aws_cli.CliError(
+            t("aws {command} failed: {printed}", command=command, printed=printed)
+        )
     print(printed)
 
 
@@ -492,13 +520,13 @@ def replace_state_machine(name: str, definition: dict, role_arn: str, **settings
 def version_table(state_machine_arn: str) -> Table:
     """The machine's published versions, newest first, with their descriptions."""
     rows = operations.version_rows(state_machine_arn)
-    return Table(["Version", "Description"], rows, f"{len(rows)} versions")
+    return Table([t("Version"), t("Description")], rows, t("{count} versions", count=len(rows)))
 
 
 def alias_split(alias_arn: str) -> Table:
     """How the executions started through an alias were shared between its versions."""
     rows = operations.alias_split(alias_arn)
-    return Table(["Version", "Executions", "Share"], rows, alias_arn.rsplit(":", 1)[1])
+    return Table([t("Version"), t("Executions"), t("Share")], rows, alias_arn.rsplit(":", 1)[1])
 
 
 def now():
@@ -523,7 +551,7 @@ def wait_for_alarm(alarm_name: str, state: str = "ALARM") -> dict:
     ``DescribeAlarms``' entry. On AWS this takes a minute or more; on the local target the
     emulator's clock moves on a minute at a time instead."""
     alarm = operations.wait_for_alarm(alarm_name, state)
-    print(f"{alarm['AlarmName']} is {alarm['StateValue']}")
+    print(t("{name} is {state}", name=alarm["AlarmName"], state=alarm["StateValue"]))
     return alarm
 
 
@@ -549,7 +577,8 @@ def trace_table(trace_header: str) -> Table:
     """The segments of an execution's X-Ray trace (from its ``traceHeader``): the execution's
     with a subsegment per state, and the Lambda service's and function's."""
     rows = operations.segment_rows(operations.trace_documents(trace_header))
-    return Table(["Origin", "Segment", "Subsegments"], rows, f"{len(rows)} segments")
+    columns = [t("Origin"), t("Segment"), t("Subsegments")]
+    return Table(columns, rows, t("{count} segments", count=len(rows)))
 
 
 # ---------------------------------------------------------------- exercises

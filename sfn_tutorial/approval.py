@@ -17,6 +17,8 @@ import boto3
 import botocore.exceptions
 import ipywidgets as widgets
 
+from sfn_tutorial.i18n import t
+
 REJECTED = "PurchaseRejected"
 WAIT_FOR_REQUEST_S = 20  # SQS's longest long poll
 
@@ -36,10 +38,10 @@ class ApprovalForm(widgets.VBox):
         self._receipt_handle: str | None = None
         self.details = widgets.HTML()
         self.reason = widgets.Text(
-            description="Reason", placeholder="why you reject it (sent as the cause)"
+            description=t("Reason"), placeholder=t("why you reject it (sent as the cause)")
         )
-        self.approve_button = widgets.Button(description="Approve", button_style="success")
-        self.reject_button = widgets.Button(description="Reject", button_style="danger")
+        self.approve_button = widgets.Button(description=t("Approve"), button_style="success")
+        self.reject_button = widgets.Button(description=t("Reject"), button_style="danger")
         self.status = widgets.HTML()
         self.approve_button.on_click(lambda _button: self.approve())
         self.reject_button.on_click(lambda _button: self.reject())
@@ -73,7 +75,7 @@ class ApprovalForm(widgets.VBox):
         """Take the oldest waiting request off the queue (waiting up to ``wait_s`` seconds),
         send a heartbeat for it and show it; ``None`` when nothing is waiting."""
         self._buttons(False)
-        self._say("Looking for a purchase waiting for approval ...", "#2471a3")
+        self._say(t("Looking for a purchase waiting for approval ..."), "#2471a3")
         received = boto3.client("sqs").receive_message(
             QueueUrl=self.queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=wait_s
         )
@@ -81,7 +83,7 @@ class ApprovalForm(widgets.VBox):
         if not messages:
             self.request = None
             self.details.value = ""
-            self._say("No purchase is waiting for approval.", "#7b7d7d")
+            self._say(t("No purchase is waiting for approval."), "#7b7d7d")
             return None
         body = json.loads(messages[0]["Body"])
         self.request, self._receipt_handle = body, messages[0]["ReceiptHandle"]
@@ -92,28 +94,25 @@ class ApprovalForm(widgets.VBox):
             f"<td>{html.escape(_shown(value))}</td></tr>"
             for key, value in purchase.items()
         )
-        self.details.value = f"<b>Purchase waiting for approval</b><table>{rows}</table>"
-        self._say("Waiting for your decision.")
+        heading = html.escape(t("Purchase waiting for approval"))
+        self.details.value = f"<b>{heading}</b><table>{rows}</table>"
+        self._say(t("Waiting for your decision."))
         self._buttons(True)
         return body
 
     def approve(self) -> bool:
         """Answer the waiting execution with ``SendTaskSuccess``."""
         output = {"approved": True, "approver": self.approver}
-        return self._answer(
-            "send_task_success", {"output": json.dumps(output)}, "Approved", "#1e8449"
-        )
+        return self._answer("send_task_success", {"output": json.dumps(output)})
 
     def reject(self) -> bool:
         """Answer the waiting execution with ``SendTaskFailure`` (``PurchaseRejected``)."""
         cause = self.reason.value.strip() or "rejected without a reason"
-        return self._answer(
-            "send_task_failure", {"error": REJECTED, "cause": cause}, "Rejected", "#c0392b"
-        )
+        return self._answer("send_task_failure", {"error": REJECTED, "cause": cause})
 
-    def _answer(self, action: str, fields: dict, verdict: str, colour: str) -> bool:
+    def _answer(self, action: str, fields: dict) -> bool:
         if self.request is None:
-            self._say("There is nothing to answer: no purchase is waiting.", "#c0392b")
+            self._say(t("There is nothing to answer: no purchase is waiting."), "#c0392b")
             return False
         purchase_id = self.request.get("Purchase", {}).get("PurchaseId", "?")
         try:
@@ -123,8 +122,11 @@ class ApprovalForm(widgets.VBox):
         except botocore.exceptions.ClientError as error:
             code = error.response["Error"]["Code"]
             self._say(
-                f"Step Functions did not take the answer ({code}): the execution no longer "
-                "waits for it (it timed out, or was answered or stopped).",
+                t(
+                    "Step Functions did not take the answer ({code}): the execution no longer "
+                    "waits for it (it timed out, or was answered or stopped).",
+                    code=code,
+                ),
                 "#c0392b",
             )
             return False
@@ -133,7 +135,10 @@ class ApprovalForm(widgets.VBox):
             boto3.client("sqs").delete_message(
                 QueueUrl=self.queue_url, ReceiptHandle=self._receipt_handle
             )
-        self._say(f"{verdict} purchase {purchase_id}.", colour)
+        if action == "send_task_success":
+            self._say(t("Approved purchase {purchase}.", purchase=purchase_id), "#1e8449")
+        else:
+            self._say(t("Rejected purchase {purchase}.", purchase=purchase_id), "#c0392b")
         self.request = None
         return True
 

@@ -19,6 +19,7 @@ import boto3
 import ipywidgets as widgets
 
 from sfn_tutorial import graph, resources
+from sfn_tutorial.i18n import t
 from sfn_tutorial.widgets import AWS_ERRORS, GREEN, RED, ExecutionRunner, aws_error_text
 
 DEBOUNCE_S = 0.5
@@ -68,7 +69,8 @@ def diagnostics_html(result: str, diagnostics: list[dict], truncated: bool = Fal
     if not diagnostics:
         return (
             f"<div class='asl-diagnostics' data-result='{result}' style='color:{GREEN}'>"
-            "✔ Valid: ValidateStateMachineDefinition found nothing to fix.</div>"
+            f"{html.escape(t('✔ Valid: ValidateStateMachineDefinition found nothing to fix.'))}"
+            "</div>"
         )
     rows = "".join(
         "<tr class='diagnostic'>"
@@ -80,12 +82,18 @@ def diagnostics_html(result: str, diagnostics: list[dict], truncated: bool = Fal
         for found in diagnostics
     )
     colour = RED if result == "FAIL" else "#b9770e"
-    more = "<br>(more diagnostics were cut off: fix these first)" if truncated else ""
+    more = ""
+    if truncated:
+        more = "<br>" + html.escape(t("(more diagnostics were cut off: fix these first)"))
+    head = "".join(
+        f"<th>{html.escape(column)}</th>"
+        for column in (t("Severity"), t("Code"), t("Message"), t("Location"))
+    )
+    validation = html.escape(t("Validation: {result}", result=result))
     return (
         f"<div class='asl-diagnostics' data-result='{result}'>"
-        f"<span style='color:{colour}'>Validation: {result}</span>"
-        "<table><thead><tr><th>Severity</th><th>Code</th><th>Message</th><th>Location</th>"
-        f"</tr></thead><tbody>{rows}</tbody></table>{more}</div>"
+        f"<span style='color:{colour}'>{validation}</span>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{more}</div>"
     )
 
 
@@ -131,9 +139,9 @@ class AslEditor(ExecutionRunner):
         )
         self.text_area.add_class("asl-editor")
         self.diagnostics_view = widgets.HTML().add_class("asl-diagnostics-view")
-        self.deploy_button = widgets.Button(description="Deploy")
+        self.deploy_button = widgets.Button(description=t("Deploy"))
         super().__init__(None, _drawable(text), choices, field)
-        self.start_button.description = self.start_word
+        self.start_button.description = t(self.start_word)
         self.graph_view.layout = widgets.Layout(width="50%", overflow="auto")  # wide graphs scroll
         self.add_class("asl-editor-widget")
         self.children = [
@@ -165,14 +173,16 @@ class AslEditor(ExecutionRunner):
         text = self.text_area.value
         if not text.strip():
             return self._cannot_validate(
-                'The text is empty: write a definition, such as {"StartAt": ...}.'
+                t('The text is empty: write a definition, such as {{"StartAt": ...}}.')
             )
         try:
             answer = boto3.client("stepfunctions").validate_state_machine_definition(
                 definition=text, type=self.machine_type
             )
         except AWS_ERRORS as error:
-            return self._cannot_validate(f"Validation could not run: {aws_error_text(error)}")
+            return self._cannot_validate(
+                t("Validation could not run: {error}", error=aws_error_text(error))
+            )
         if text != self.text_area.value:
             return False  # typed on meanwhile: the next validation will show the newer text
         self.diagnostics = answer["diagnostics"]
@@ -186,9 +196,8 @@ class AslEditor(ExecutionRunner):
             self.definition = graph.load_definition(text)
             self._show_graph([])
         except graph.DefinitionError as problem:  # valid for AWS, but no picture can be drawn
-            self.diagnostics_view.value += (
-                f"<div style='color:{RED}'>Cannot draw it: {html.escape(str(problem))}</div>"
-            )
+            cannot = t("Cannot draw it: {problem}", problem=problem)
+            self.diagnostics_view.value += f"<div style='color:{RED}'>{html.escape(cannot)}</div>"
         self.valid_text = text
         return True
 
@@ -206,7 +215,7 @@ class AslEditor(ExecutionRunner):
             self.validate()
         if self.valid_text != self.text_area.value:
             self.result.value = ""
-            self._say("The definition has errors (listed above): fix them first.", RED)
+            self._say(t("The definition has errors (listed above): fix them first."), RED)
             return None
         return self.valid_text
 
@@ -222,10 +231,10 @@ class AslEditor(ExecutionRunner):
                 self.name, json.loads(text), self.role_arn, progress=lambda message: None
             )
         except AWS_ERRORS as error:
-            self._say(f"Step Functions refused it: {aws_error_text(error)}", RED)
+            self._say(t("Step Functions refused it: {error}", error=aws_error_text(error)), RED)
             return None
         self.state_machine_arn, self.deployed_text = arn, text
-        self._say(f"Deployed {self.name}.", GREEN)
+        self._say(t("Deployed {name}.", name=self.name), GREEN)
         return arn
 
     def start(self) -> dict | None:

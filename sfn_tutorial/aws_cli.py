@@ -21,6 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sfn_tutorial.i18n import t
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CLI_DIR = PROJECT_ROOT / ".aws-cli"
 REQUIREMENTS = PROJECT_ROOT / "requirements-aws-cli.txt"
@@ -54,7 +56,13 @@ def install(progress=print) -> Path:
     (``--no-deps``), so nothing unpinned slips in."""
     if is_installed():
         return executable()
-    progress(f"Installing the AWS CLI ({_version()}) into {CLI_DIR.name}/ (once, about 10 s)...")
+    progress(
+        t(
+            "Installing the AWS CLI ({version}) into {folder}/ (once, about 10 s)...",
+            version=_version(),
+            folder=CLI_DIR.name,
+        )
+    )
     shutil.rmtree(CLI_DIR, ignore_errors=True)
     uv = shutil.which("uv")
     python = CLI_DIR / "bin" / "python"

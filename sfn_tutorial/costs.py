@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from sfn_tutorial.i18n import t
+
 PRICES_FILE = Path(__file__).resolve().parent / "data" / "prices.json"
 EXPRESS_MEMORY_CHUNK_MB = 64
 EXPRESS_DURATION_STEP_MS = 100
@@ -64,26 +66,35 @@ class Estimate:
         from sfn_tutorial.tables import Table
 
         rows = [
-            [item, f"{quantity:,.4g} {unit}".strip(), f"${price:.10f}".rstrip("0"), dollars(cost)]
+            [t(item), _quantity(quantity, unit), f"${price:.10f}".rstrip("0"), dollars(cost)]
             for item, quantity, unit, price, cost in self.lines
         ]
-        rows.append(["total", "", "", dollars(self.total)])
-        return Table(["item", "quantity", "unit price", "cost"], rows)
+        rows.append([t("total"), "", "", dollars(self.total)])
+        return Table([t("item"), t("quantity"), t("unit price"), t("cost")], rows)
+
+
+def _quantity(quantity: float, unit: str, number_format: str = ",.4g") -> str:
+    """``1 request``, ``0.0125 GB-s``, ``1,001``: a quantity and its unit, for a table."""
+    number = f"{quantity:{number_format}}"
+    if unit == "request":
+        return t("{number} request", number=number)
+    return f"{number} {unit}".strip()
 
 
 def comparison_table(estimates: dict, label: str, title: str, quantity_format: str = ",.4g"):
     """Estimates side by side as one ``tables.Table``: each one's lines and total, under the
-    ``label`` column naming it (``{"Standard": ..., "Express": ...}``)."""
+    ``label`` column naming it (``{"Standard": ..., "Express": ...}``; names and items are
+    shown in the notebook's language)."""
     from sfn_tutorial.tables import Table
 
     rows = []
     for name, estimate in estimates.items():
         rows += [
-            [name, item, f"{quantity:{quantity_format}} {unit}".strip(), dollars(cost)]
+            [t(name), t(item), _quantity(quantity, unit, quantity_format), dollars(cost)]
             for item, quantity, unit, _, cost in estimate.lines
         ]
-        rows.append([name, "total", "", dollars(estimate.total)])
-    return Table([label, "item", "quantity", "cost"], rows, title)
+        rows.append([t(name), t("total"), "", dollars(estimate.total)])
+    return Table([label, t("item"), t("quantity"), t("cost")], rows, title)
 
 
 def dollars(amount: float) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 import boto3
 
 from sfn_tutorial import resources
+from sfn_tutorial.i18n import t
 from sfn_tutorial.tables import Table
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -192,7 +193,7 @@ def lint(template_text: str) -> list:
 def findings_table(findings: list) -> Table:
     """``lint``'s findings as a table: rule, line, message."""
     rows = [[f.rule.id, f.linenumber, f.message] for f in findings]
-    return Table(["Rule", "Line", "Message"], rows, f"{len(rows)} findings")
+    return Table([t("Rule"), t("Line"), t("Message")], rows, t("{count} findings", count=len(rows)))
 
 
 # ---------------------------------------------------------------- deploy
@@ -330,7 +331,8 @@ def changes_table(change_set: dict) -> Table:
             ]
         )
     title = f"{change_set['ChangeSetName']}: {change_set['Status']}"
-    return Table(["Action", "Logical ID", "Type", "Replacement", "Changed"], rows, title)
+    columns = [t("Action"), t("Logical ID"), t("Type"), t("Replacement"), t("Changed")]
+    return Table(columns, rows, title)
 
 
 def events_table(stack_name: str, since=None) -> Table:
@@ -353,7 +355,8 @@ def events_table(stack_name: str, since=None) -> Table:
         for event in reversed(events)
         if since is None or event["Timestamp"] >= since
     ]
-    return Table(["Logical ID", "Type", "Status", "Reason"], rows, f"{len(rows)} events")
+    columns = [t("Logical ID"), t("Type"), t("Status"), t("Reason")]
+    return Table(columns, rows, t("{count} events", count=len(rows)))
 
 
 def resources_table(stack_name: str) -> Table:
@@ -375,7 +378,8 @@ def resources_table(stack_name: str) -> Table:
         ]
         for s in summaries
     ]
-    return Table(["Logical ID", "Type", "Status", "Physical ID"], rows, f"{len(rows)} resources")
+    columns = [t("Logical ID"), t("Type"), t("Status"), t("Physical ID")]
+    return Table(columns, rows, t("{count} resources", count=len(rows)))
 
 
 def wait_for_new_roles(stack_name: str, progress=print) -> None:
@@ -400,8 +404,12 @@ def wait_for_new_roles(stack_name: str, progress=print) -> None:
     remaining = resources.ROLE_SETTLE_S - age
     if remaining > 0:
         progress(
-            f"  waiting {remaining:.0f} s: the roles {stack_name} has just made must spread "
-            "through AWS before EventBridge can use them (this is normal right after creating them)"
+            t(
+                "  waiting {seconds:.0f} s: the roles {stack} has just made must spread through "
+                "AWS before EventBridge can use them (this is normal right after creating them)",
+                seconds=remaining,
+                stack=stack_name,
+            )
         )
         time.sleep(remaining)
 

@@ -11,6 +11,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from sfn_tutorial.i18n import t
+
 # What a learner installs (`make lab`); the test tools of `make test` are not checked here.
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements.txt"
 # The Pythons the pins are made for, each proven by `make check-pythons` (scripts/setup.sh,
@@ -47,10 +49,16 @@ def package_lines(pins: dict[str, str]) -> list[tuple[bool, str]]:
         try:
             found = metadata.version(name)
         except metadata.PackageNotFoundError:
-            lines.append((False, f"{name} is not installed (want {wanted}): run `make lab`"))
+            missing = t(
+                "{name} is not installed (want {wanted}): run `make lab`", name=name, wanted=wanted
+            )
+            lines.append((False, missing))
             continue
         ok = found == wanted
-        lines.append((ok, f"{name} {found}" + ("" if ok else f" (pinned {wanted})")))
+        text = f"{name} {found}"
+        if not ok:
+            text = t("{name} {found} (pinned {wanted})", name=name, found=found, wanted=wanted)
+        lines.append((ok, text))
     return lines
 
 
@@ -60,7 +68,10 @@ def dot_line() -> tuple[bool, str]:
     if not dot:
         return (
             False,
-            "graphviz `dot` not found: `sudo apt-get install graphviz` or `brew install graphviz`",
+            t(
+                "graphviz `dot` not found: `sudo apt-get install graphviz` or "
+                "`brew install graphviz`"
+            ),
         )
     version = subprocess.run([dot, "-V"], capture_output=True, text=True).stderr.strip()
     return True, f"graphviz dot ({version.replace('dot - graphviz version ', '').split()[0]})"
@@ -72,7 +83,12 @@ def python_line(version: str | None = None) -> tuple[bool, str]:
     if ".".join(version.split(".")[:2]) in SUPPORTED_PYTHONS:
         return True, f"Python {version}"
     first, last = SUPPORTED_PYTHONS[0], SUPPORTED_PYTHONS[-1]
-    return False, f"Python {version} is not supported: the pins need Python {first} to {last}"
+    return False, t(
+        "Python {version} is not supported: the pins need Python {first} to {last}",
+        version=version,
+        first=first,
+        last=last,
+    )
 
 
 def check(pins: dict[str, str] | None = None) -> list[tuple[bool, str]]:

@@ -9,6 +9,7 @@ import time
 
 import boto3
 
+from sfn_tutorial.i18n import t
 from sfn_tutorial.tables import Table
 
 FINISHED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -29,7 +30,13 @@ def wait_for_execution(execution_arn: str, timeout_s: float = 300, on_poll=None)
         if description["status"] in FINISHED:
             return description
         if time.monotonic() > deadline:
-            raise TimeoutError(f"Execution still {description['status']} after {timeout_s} s")
+            raise TimeoutError(
+                t(
+                    "Execution still {status} after {seconds} s",
+                    status=description["status"],
+                    seconds=timeout_s,
+                )
+            )
         time.sleep(POLL_INTERVAL_S)
 
 
@@ -105,7 +112,7 @@ def history_table(events: list[dict]) -> Table:
             state = ""  # the execution's own events belong to no state
         state_of[event["id"]] = state
         rows.append([event["id"], event["type"], state, event_summary(event)])
-    return Table(["#", "Type", "State", "Details"], rows)
+    return Table(["#", t("Type"), t("State"), t("Details")], rows)
 
 
 def data_flow_table(events: list[dict]) -> Table:
@@ -120,7 +127,7 @@ def data_flow_table(events: list[dict]) -> Table:
             details = event["stateExitedEventDetails"]
             name = details["name"]
             rows.append([name, _compact(inputs.get(name, "")), _compact(details.get("output", ""))])
-    return Table(["State", "Input", "Output"], rows)
+    return Table([t("State"), t("Input"), t("Output")], rows)
 
 
 def _compact(text: str) -> str:
@@ -212,10 +219,12 @@ def cause_text(cause: str, frames: int = 2) -> str:
     if trace:
         shown = trace[-frames:]
         hidden = len(trace) - len(shown)
-        plural = "s" if hidden != 1 else ""
-        lines.append(
-            "stackTrace:" + (f" ({hidden} earlier frame{plural} left out)" if hidden else "")
-        )
+        if hidden == 1:
+            lines.append(t("stackTrace: (1 earlier frame left out)"))
+        elif hidden:
+            lines.append(t("stackTrace: ({count} earlier frames left out)", count=hidden))
+        else:
+            lines.append("stackTrace:")
         lines += ["  " + line for frame in shown for line in str(frame).rstrip().splitlines()]
     return "\n".join(lines)
 
@@ -223,28 +232,42 @@ def cause_text(cause: str, frames: int = 2) -> str:
 def execution_report(description: dict, events: list[dict]) -> str:
     """Status, path and output (or error and cause) of a finished execution, as text."""
     status = description["status"]
-    ending = "End" if status == "SUCCEEDED" else f"({status})"
     lines = [
-        f"Execution {description['name']}: {status}",
-        "Path: " + " -> ".join(["Start", *states_entered(events, top_level_only=True), ending]),
+        t("Execution {name}: {status}", name=description["name"], status=status),
+        path_line(states_entered(events, top_level_only=True), status),
     ]
     if description["status"] == "SUCCEEDED":
         output, folded = fold_error_reports(description.get("output"))
-        lines += ["Output:", output]
+        lines += [t("Output:"), output]
         if folded:
             lines.append(
-                "(Cause folded: it holds Lambda's error report as JSON text, stack trace "
-                "included; helpers.show_cause(cause) shows it parsed.)"
+                t(
+                    "(Cause folded: it holds Lambda's error report as JSON text, stack trace "
+                    "included; helpers.show_cause(cause) shows it parsed.)"
+                )
             )
     else:
         lines += [
-            f"Error: {description.get('error', '')}",
-            f"Cause: {description.get('cause', '')}",
+            t("Error: {error}", error=description.get("error", "")),
+            t("Cause: {cause}", cause=description.get("cause", "")),
         ]
     link = console_link(description["executionArn"])
     if link:
-        lines.append(f"In the AWS console: {link}")
+        lines.append(t("In the AWS console: {link}", link=link))
     return "\n".join(lines)
+
+
+def path_line(states: list[str], status: str) -> str:
+    """``Path: Start -> A -> B -> End`` (or ``-> (FAILED)``, for an execution that did not
+    succeed): the states an execution entered, between its start and its end."""
+    steps = " -> ".join(states)
+    if status == "SUCCEEDED":
+        if steps:
+            return t("Path: Start -> {steps} -> End", steps=steps)
+        return t("Path: Start -> End")
+    if steps:
+        return t("Path: Start -> {steps} -> ({status})", steps=steps, status=status)
+    return t("Path: Start -> ({status})", status=status)
 
 
 def console_link(execution_arn: str) -> str | None:
@@ -297,9 +320,14 @@ def logged_history(log_group: str, execution_arn: str, wait_s: float = LOG_WAIT_
         time.sleep(1)
     if not messages:
         raise LookupError(
-            f"No event of {execution_arn} in log group {log_group_name(log_group)} after "
-            f"{wait_s:.0f} s: is the state machine's loggingConfiguration level ALL, with this "
-            "log group as its destination?"
+            t(
+                "No event of {arn} in log group {group} after {seconds:.0f} s: is the state "
+                "machine's loggingConfiguration level ALL, with this log group as its "
+                "destination?",
+                arn=execution_arn,
+                group=log_group_name(log_group),
+                seconds=wait_s,
+            )
         )
     return sorted((history_event(message) for message in messages), key=lambda e: e["id"])
 

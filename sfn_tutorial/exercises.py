@@ -33,6 +33,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from sfn_tutorial import executions, integrations, target
+from sfn_tutorial.i18n import t
 from sfn_tutorial.resources import (
     BLOG_STACK,
     NAME_PREFIX,
@@ -70,11 +71,13 @@ def exercise(exercise_id: str):
             try:
                 return check()
             except Wrong as wrong:
-                return f"❌ {_one_line(wrong)}"
+                return t("❌ {message}", message=_one_line(wrong))
             except Exception as error:  # a check never raises: it says what went wrong
-                return (
-                    f"❌ The check could not finish ({type(error).__name__}: {_one_line(error)}). "
-                    "Run the notebook's cells from the top, then your answer, then the check."
+                return t(
+                    "❌ The check could not finish ({error_type}: {message}). Run the notebook's "
+                    "cells from the top, then your answer, then the check.",
+                    error_type=type(error).__name__,
+                    message=_one_line(error),
                 )
 
         CHECKS[exercise_id] = line
@@ -86,7 +89,11 @@ def exercise(exercise_id: str):
 def check(exercise_id: str) -> str:
     """The line of exercise ``exercise_id``'s check (``✅ ...`` or ``❌ ...``)."""
     if exercise_id not in CHECKS:
-        return f"❌ There is no exercise {exercise_id!r}; the exercises are {', '.join(CHECKS)}."
+        return t(
+            "❌ There is no exercise {exercise_id!r}; the exercises are {exercises}.",
+            exercise_id=exercise_id,
+            exercises=", ".join(CHECKS),
+        )
     return CHECKS[exercise_id]()
 
 
@@ -106,17 +113,25 @@ def purchase_invocation_failed() -> str:
         time.sleep(2)
     if not errors:
         raise Wrong(
-            f"The newest invocation of {name} succeeded (its log has no [ERROR] line): invoke "
-            "it with an empty event, Payload=json.dumps({})."
+            t(
+                "The newest invocation of {name} succeeded (its log has no [ERROR] line): invoke "
+                "it with an empty event, Payload=json.dumps({{}}).",
+                name=name,
+            )
         )
     if "KeyError" not in errors[0]:
         raise Wrong(
-            f"The newest invocation of {name} failed with {errors[0].strip()!r}, not the "
-            "KeyError of a missing TransactionType: invoke it with an empty event, {}."
+            t(
+                "The newest invocation of {name} failed with {error!r}, not the KeyError of a "
+                "missing TransactionType: invoke it with an empty event, {{}}.",
+                name=name,
+                error=errors[0].strip(),
+            )
         )
-    return (
-        f"✅ The newest invocation of {name} raised KeyError: 'TransactionType', and its log "
-        "in CloudWatch Logs says so."
+    return t(
+        "✅ The newest invocation of {name} raised KeyError: 'TransactionType', and its "
+        "log in CloudWatch Logs says so.",
+        name=name,
     )
 
 
@@ -127,26 +142,32 @@ def refund_memory_and_stage() -> str:
     try:
         configuration = boto3.client("lambda").get_function_configuration(FunctionName=name)
     except ClientError as error:
-        raise Wrong(f"There is no function {name}: run the notebook's cells from the top.") from (
-            error
-        )
+        raise Wrong(
+            t("There is no function {name}: run the notebook's cells from the top.", name=name)
+        ) from (error)
     problems = []
     if configuration.get("MemorySize") != 256:
-        problems.append(f"its memory is {configuration.get('MemorySize')} MB, not 256")
+        problems.append(
+            t("its memory is {memory} MB, not 256", memory=configuration.get("MemorySize"))
+        )
     stage = configuration.get("Environment", {}).get("Variables", {}).get("STAGE")
     if stage != "tutorial":
         problems.append(
-            "it has no environment variable STAGE"
+            t("it has no environment variable STAGE")
             if stage is None
-            else f"its STAGE is {stage!r}, not 'tutorial'"
+            else t("its STAGE is {stage!r}, not 'tutorial'", stage=stage)
         )
     if problems:
         raise Wrong(
-            f"{name}: {'; '.join(problems)}. Set both with "
-            "lambda_client.update_function_configuration(FunctionName=..., MemorySize=..., "
-            "Environment={'Variables': {...}})."
+            t(
+                "{name}: {problems}. Set both with "
+                "lambda_client.update_function_configuration(FunctionName=..., MemorySize=..., "
+                "Environment={{'Variables': {{...}}}}).",
+                name=name,
+                problems="; ".join(problems),
+            )
         )
-    return f"✅ {name} has 256 MB of memory and STAGE=tutorial in its environment."
+    return t("✅ {name} has 256 MB of memory and STAGE=tutorial in its environment.", name=name)
 
 
 # ---------------------------------------------------------------- 02 the role
@@ -162,25 +183,40 @@ def purchase_only_role() -> str:
         role = iam.get_role(RoleName=name)["Role"]
     except iam.exceptions.NoSuchEntityException as error:
         raise Wrong(
-            f"There is no role {name} yet: create it with iam.create_role, as the notebook "
-            "created the states role."
+            t(
+                "There is no role {name} yet: create it with iam.create_role, as the notebook "
+                "created the states role.",
+                name=name,
+            )
         ) from error
     if not _trusts(_document(role["AssumeRolePolicyDocument"]), "states.amazonaws.com"):
         raise Wrong(
-            f"{name}'s trust policy does not let states.amazonaws.com assume it: use "
-            "helpers.trust_policy('states.amazonaws.com')."
+            t(
+                "{name}'s trust policy does not let states.amazonaws.com assume it: use "
+                "helpers.trust_policy('states.amazonaws.com').",
+                name=name,
+            )
         )
     if {"Key": TAG_KEY, "Value": TAG_VALUE} not in role.get("Tags", []):
         raise Wrong(
-            f"{name} is not tagged {TAG_KEY}={TAG_VALUE}, so 99_clean_up would leave it behind: "
-            "create it with Tags=helpers.tags('Key')."
+            t(
+                "{name} is not tagged {TAG_KEY}={TAG_VALUE}, so 99_clean_up would leave it "
+                "behind: create it with Tags=helpers.tags('Key').",
+                name=name,
+                TAG_KEY=TAG_KEY,
+                TAG_VALUE=TAG_VALUE,
+            )
         )
     attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
     if attached:
         names = ", ".join(policy["PolicyName"] for policy in attached)
         raise Wrong(
-            f"{name} has the managed policy {names} attached: detach it, and allow the one "
-            "function in an inline policy (iam.put_role_policy)."
+            t(
+                "{name} has the managed policy {names} attached: detach it, and allow the one "
+                "function in an inline policy (iam.put_role_policy).",
+                name=name,
+                names=names,
+            )
         )
     statements = [
         statement
@@ -190,13 +226,23 @@ def purchase_only_role() -> str:
         )
     ]
     if not statements:
-        raise Wrong(f"{name} has no inline policy yet: add one with iam.put_role_policy.")
+        raise Wrong(
+            t("{name} has no inline policy yet: add one with iam.put_role_policy.", name=name)
+        )
     if any("NotAction" in s or "NotResource" in s for s in statements):
-        raise Wrong(f"{name}'s policy uses NotAction or NotResource: list Action and Resource.")
+        raise Wrong(
+            t("{name}'s policy uses NotAction or NotResource: list Action and Resource.", name=name)
+        )
     actions = {a for s in statements if s.get("Effect") == "Allow" for a in _listed(s["Action"])}
     if actions - {"lambda:InvokeFunction"}:
         extra = ", ".join(sorted(actions - {"lambda:InvokeFunction"}))
-        raise Wrong(f"{name} also allows {extra}: least privilege is lambda:InvokeFunction only.")
+        raise Wrong(
+            t(
+                "{name} also allows {extra}: least privilege is lambda:InvokeFunction only.",
+                name=name,
+                extra=extra,
+            )
+        )
     purchase = _function_arn("ProcessPurchase")
     others = [
         purchase.replace("ProcessPurchase", other)
@@ -204,17 +250,30 @@ def purchase_only_role() -> str:
     ]
     decisions = _simulated(role["Arn"], "lambda:InvokeFunction", [purchase, *others])
     if decisions[purchase] != "allowed":
-        raise Wrong(f"{name} may not invoke {purchase}: put that ARN in the policy's Resource.")
+        raise Wrong(
+            t(
+                "{name} may not invoke {purchase}: put that ARN in the policy's Resource.",
+                name=name,
+                purchase=purchase,
+            )
+        )
     for other_arn in others:
         other = other_arn.split(":")[-1].removeprefix(NAME_PREFIX)
         if decisions[other_arn] == "allowed":
             raise Wrong(
-                f"{name} may also invoke {NAME_PREFIX}{other}: list only ProcessPurchase's ARN "
-                "(and ARN + ':*' for its versions) in Resource."
+                t(
+                    "{name} may also invoke {NAME_PREFIX}{other}: list only ProcessPurchase's ARN "
+                    "(and ARN + ':*' for its versions) in Resource.",
+                    name=name,
+                    NAME_PREFIX=NAME_PREFIX,
+                    other=other,
+                )
             )
-    return (
-        f"✅ Step Functions may assume {name}, and it may invoke {NAME_PREFIX}ProcessPurchase "
-        "and nothing else."
+    return t(
+        "✅ Step Functions may assume {name}, and it may invoke "
+        "{NAME_PREFIX}ProcessPurchase and nothing else.",
+        name=name,
+        NAME_PREFIX=NAME_PREFIX,
     )
 
 
@@ -233,24 +292,51 @@ def choice_default_fails() -> str:
     start = definition.get("StartAt")
     choice = states.get(start, {})
     if choice.get("Type") != "Choice":
-        raise Wrong(f"{name} starts at {start!r}, not at the Choice state: copy `definition`.")
+        raise Wrong(
+            t(
+                "{name} starts at {start!r}, not at the Choice state: copy `definition`.",
+                name=name,
+                start=start,
+            )
+        )
     rules_lead_to = {rule.get("Next") for rule in choice.get("Choices", [])}
     if not {"ProcessPurchase", "ProcessRefund"} <= rules_lead_to:
-        raise Wrong(f"{name}'s Choice rules no longer lead to both functions: keep the blog's two.")
+        raise Wrong(
+            t(
+                "{name}'s Choice rules no longer lead to both functions: keep the blog's two.",
+                name=name,
+            )
+        )
     default = choice.get("Default")
     if default is None:
-        raise Wrong(f'{name}\'s Choice state has no Default: add "Default": "UnknownTransaction".')
+        raise Wrong(
+            t(
+                '{name}\'s Choice state has no Default: add "Default": "UnknownTransaction".',
+                name=name,
+            )
+        )
     if default != "UnknownTransaction":
-        raise Wrong(f"{name}'s Default goes to {default!r}: the task names it UnknownTransaction.")
+        raise Wrong(
+            t(
+                "{name}'s Default goes to {default!r}: the task names it UnknownTransaction.",
+                name=name,
+                default=default,
+            )
+        )
     fail = states.get(default, {})
     if fail.get("Type") != "Fail" or fail.get("Error") != "UnknownTransactionType":
         raise Wrong(
-            f"UnknownTransaction is a {fail.get('Type')} state with the error "
-            f'{fail.get("Error")!r}: make it a Fail state with "Error": "UnknownTransactionType".'
+            t(
+                "UnknownTransaction is a {kind} state with the error {error!r}: make it a Fail "
+                'state with "Error": "UnknownTransactionType".',
+                kind=fail.get("Type"),
+                error=fail.get("Error"),
+            )
         )
-    return (
-        f"✅ {name} sends every other TransactionType to the Fail state UnknownTransaction "
-        "(UnknownTransactionType)."
+    return t(
+        "✅ {name} sends every other TransactionType to the Fail state UnknownTransaction "
+        "(UnknownTransactionType).",
+        name=name,
     )
 
 
@@ -268,15 +354,25 @@ def exchange_matched_no_rule() -> str:
     given = _json(execution.get("input"))
     if not isinstance(given, dict) or given.get("TransactionType") != "EXCHANGE":
         raise Wrong(
-            f"The newest execution of {name} had the input {execution.get('input')}: start one "
-            'with {"TransactionType": "EXCHANGE"}.'
+            t(
+                "The newest execution of {name} had the input {input}: start one with "
+                '{{"TransactionType": "EXCHANGE"}}.',
+                name=name,
+                input=execution.get("input"),
+            )
         )
     if _ending(execution) != "FAILED with States.NoChoiceMatched":
         raise Wrong(
-            f"Your EXCHANGE execution ended {_ending(execution)}, not FAILED with "
-            f"States.NoChoiceMatched: has {name} been changed? Run the notebook from the top."
+            t(
+                "Your EXCHANGE execution ended {ending}, not FAILED with States.NoChoiceMatched: "
+                "has {name} been changed? Run the notebook from the top.",
+                ending=_ended(execution),
+                name=name,
+            )
         )
-    return "✅ Your EXCHANGE execution failed with States.NoChoiceMatched: no Choice rule matched."
+    return t(
+        "✅ Your EXCHANGE execution failed with States.NoChoiceMatched: no Choice rule matched."
+    )
 
 
 # ---------------------------------------------------------------- 05 triggers
@@ -292,38 +388,79 @@ def refunds_rule_matches_refunds_only() -> str:
         rule = events.describe_rule(Name=name)
     except events.exceptions.ResourceNotFoundException as error:
         raise Wrong(
-            f"There is no rule {name} yet: create it with events.put_rule, as the notebook "
-            "created sfn-tutorial-transactions-rule."
+            t(
+                "There is no rule {name} yet: create it with events.put_rule, as the notebook "
+                "created sfn-tutorial-transactions-rule.",
+                name=name,
+            )
         ) from error
     pattern = rule.get("EventPattern")
     if not pattern:
-        raise Wrong(f"{name} has no EventPattern: give it one, as the notebook's rule has.")
+        raise Wrong(
+            t("{name} has no EventPattern: give it one, as the notebook's rule has.", name=name)
+        )
     if not _pattern_matches(pattern, "REFUND"):
-        raise Wrong(f"{name}'s pattern {pattern} does not match a REFUND Transaction event.")
+        raise Wrong(
+            t(
+                "{name}'s pattern {pattern} does not match a REFUND Transaction event.",
+                name=name,
+                pattern=pattern,
+            )
+        )
     if _pattern_matches(pattern, "PURCHASE"):
         raise Wrong(
-            f"{name}'s pattern {pattern} also matches PURCHASE transactions: add "
-            '"detail": {"TransactionType": ["REFUND"]}.'
+            t(
+                '{name}\'s pattern {pattern} also matches PURCHASE transactions: add "detail": '
+                '{{"TransactionType": ["REFUND"]}}.',
+                name=name,
+                pattern=pattern,
+            )
         )
     if rule.get("State") != "ENABLED":
-        raise Wrong(f"{name} is {rule.get('State')}: enable it (events.enable_rule).")
+        raise Wrong(
+            t(
+                "{name} is {state}: enable it (events.enable_rule).",
+                name=name,
+                state=rule.get("State"),
+            )
+        )
     rule_tags = events.list_tags_for_resource(ResourceARN=rule["Arn"])["Tags"]
     if {"Key": TAG_KEY, "Value": TAG_VALUE} not in rule_tags:
         raise Wrong(
-            f"{name} is not tagged {TAG_KEY}={TAG_VALUE}, so 99_clean_up would leave it behind: "
-            "put_rule it again with Tags=helpers.tags('Key')."
+            t(
+                "{name} is not tagged {TAG_KEY}={TAG_VALUE}, so 99_clean_up would leave it "
+                "behind: put_rule it again with Tags=helpers.tags('Key').",
+                name=name,
+                TAG_KEY=TAG_KEY,
+                TAG_VALUE=TAG_VALUE,
+            )
         )
     machine = find_state_machine_arn(STATE_MACHINE)
     targets = events.list_targets_by_rule(Rule=name)["Targets"]
     chosen = next((t for t in targets if t["Arn"] == machine), None)
     if chosen is None:
-        raise Wrong(f"{name} has no target {STATE_MACHINE}: add one with events.put_targets.")
+        raise Wrong(
+            t(
+                "{name} has no target {STATE_MACHINE}: add one with events.put_targets.",
+                name=name,
+                STATE_MACHINE=STATE_MACHINE,
+            )
+        )
     if not chosen.get("RoleArn"):
-        raise Wrong(f"{name}'s target has no RoleArn: EventBridge needs events_role_arn.")
+        raise Wrong(
+            t("{name}'s target has no RoleArn: EventBridge needs events_role_arn.", name=name)
+        )
     if chosen.get("InputPath") != "$.detail":
-        raise Wrong(f'{name}\'s target does not pass only the detail: add "InputPath": "$.detail".')
-    return (
-        f"✅ {name} matches REFUND transactions only, and starts {STATE_MACHINE} with the detail."
+        raise Wrong(
+            t(
+                '{name}\'s target does not pass only the detail: add "InputPath": "$.detail".',
+                name=name,
+            )
+        )
+    return t(
+        "✅ {name} matches REFUND transactions only, and starts {STATE_MACHINE} with the detail.",
+        name=name,
+        STATE_MACHINE=STATE_MACHINE,
     )
 
 
@@ -334,25 +471,43 @@ def refunds_route_starts_executions() -> str:
     apigw = boto3.client("apigatewayv2")
     apis = [api for api in apigw.get_apis()["Items"] if api["Name"] == name]
     if not apis:
-        raise Wrong(f"There is no HTTP API {name}: run the cells of 'API Gateway, way 1' first.")
+        raise Wrong(
+            t(
+                "There is no HTTP API {name}: run the cells of 'API Gateway, way 1' first.",
+                name=name,
+            )
+        )
     api_id = max(apis, key=lambda api: api["CreatedDate"])["ApiId"]
     routes = apigw.get_routes(ApiId=api_id)["Items"]
     route = next((r for r in routes if r["RouteKey"] == "POST /refunds"), None)
     if route is None:
         keys = ", ".join(sorted(r["RouteKey"] for r in routes))
-        raise Wrong(f"{name} has the routes {keys} but no POST /refunds: add it (create_route).")
+        raise Wrong(
+            t(
+                "{name} has the routes {keys} but no POST /refunds: add it (create_route).",
+                name=name,
+                keys=keys,
+            )
+        )
     if not route.get("Target", "").startswith("integrations/"):
-        raise Wrong("POST /refunds has no integration: give it Target=f'integrations/{...}'.")
+        raise Wrong(t("POST /refunds has no integration: give it Target=f'integrations/{{...}}'."))
     integration = apigw.get_integration(ApiId=api_id, IntegrationId=route["Target"].split("/")[1])
     starts = integration.get("RequestParameters", {}).get("StateMachineArn")
     if integration.get("IntegrationSubtype") != "StepFunctions-StartExecution" or (
         starts != find_state_machine_arn(STATE_MACHINE)
     ):
         raise Wrong(
-            f"POST /refunds's integration does not start executions of {STATE_MACHINE}: use "
-            "integration_id, the integration of POST /transactions."
+            t(
+                "POST /refunds's integration does not start executions of {STATE_MACHINE}: use "
+                "integration_id, the integration of POST /transactions.",
+                STATE_MACHINE=STATE_MACHINE,
+            )
         )
-    return f"✅ POST /refunds on {name} starts executions of {STATE_MACHINE}."
+    return t(
+        "✅ POST /refunds on {name} starts executions of {STATE_MACHINE}.",
+        name=name,
+        STATE_MACHINE=STATE_MACHINE,
+    )
 
 
 # ---------------------------------------------------------------- 06 state types and data flow
@@ -369,15 +524,26 @@ def result_replaces_input() -> str:
     result_path = definition.get("States", {}).get("AddStatus", {}).get("ResultPath")
     if result_path != "$":
         raise Wrong(
-            f"{name}'s AddStatus has ResultPath {result_path!r}: which path means the whole input?"
+            t(
+                "{name}'s AddStatus has ResultPath {result_path!r}: which path means the whole "
+                "input?",
+                name=name,
+                result_path=result_path,
+            )
         )
     execution = _newest_execution(name, arn, "run it with helpers.run(..., order).")
     if _ending(execution) != "FAILED with States.Runtime":
         raise Wrong(
-            f"The newest execution of {name} ended {_ending(execution)}: with only ResultPath "
-            "changed, a run with `order` fails with States.Runtime."
+            t(
+                "The newest execution of {name} ended {ending}: with only ResultPath changed, a "
+                "run with `order` fails with States.Runtime.",
+                name=name,
+                ending=_ended(execution),
+            )
         )
-    return "✅ AddStatus's Result replaced its whole input, so KeepTracking failed: States.Runtime."
+    return t(
+        "✅ AddStatus's Result replaced its whole input, so KeepTracking failed: States.Runtime."
+    )
 
 
 @exercise("06-parameters")
@@ -389,7 +555,12 @@ def order_summary_built() -> str:
     execution = _newest_execution(name, arn, "run it with helpers.run(..., order).")
     if execution["status"] != "SUCCEEDED":
         raise Wrong(
-            f"The newest execution of {name} ended {_ending(execution)}: {execution.get('cause')}"
+            t(
+                "The newest execution of {name} ended {ending}: {cause}",
+                name=name,
+                ending=_ended(execution),
+                cause=execution.get("cause"),
+            )
         )
     given = _json(execution.get("input"))
     try:
@@ -399,16 +570,21 @@ def order_summary_built() -> str:
             "source": given["request"]["source"],
         }
     except (KeyError, TypeError) as error:
-        raise Wrong(f"The newest execution of {name} did not run with `order`: run it so.") from (
-            error
-        )
+        raise Wrong(
+            t("The newest execution of {name} did not run with `order`: run it so.", name=name)
+        ) from (error)
     output = _json(execution.get("output"))
     if output != expected:
         raise Wrong(
-            f"{name} returned {json.dumps(output)}, not {json.dumps(expected)}: in Parameters, "
-            "a key ending in .$ takes its value from a path such as $.order.id."
+            t(
+                "{name} returned {output}, not {expected}: in Parameters, a key ending in .$ takes "
+                "its value from a path such as $.order.id.",
+                name=name,
+                output=json.dumps(output),
+                expected=json.dumps(expected),
+            )
         )
-    return f"✅ {name} built {json.dumps(expected)} from the order."
+    return t("✅ {name} built {expected} from the order.", name=name, expected=json.dumps(expected))
 
 
 # ---------------------------------------------------------------- 07 error handling
@@ -425,11 +601,14 @@ def ship_timeout_retried_once() -> str:
     retriers = definition.get("States", {}).get("Ship", {}).get("Retry", [])
     retrier = next((r for r in retriers if "States.Timeout" in r.get("ErrorEquals", [])), None)
     if retrier is None:
-        raise Wrong(f"{name}'s Ship state has no Retry for States.Timeout: add one.")
+        raise Wrong(t("{name}'s Ship state has no Retry for States.Timeout: add one.", name=name))
     if retrier.get("MaxAttempts", 3) != 1:
         raise Wrong(
-            f"Ship retries States.Timeout {retrier.get('MaxAttempts', 3)} times (3 unless "
-            'MaxAttempts says otherwise): the task asks for once, "MaxAttempts": 1.'
+            t(
+                "Ship retries States.Timeout {attempts} times (3 unless MaxAttempts says "
+                'otherwise): the task asks for once, "MaxAttempts": 1.',
+                attempts=retrier.get("MaxAttempts", 3),
+            )
         )
     execution = _newest_execution(name, arn, "run it with helpers.run(..., slow_partner).")
     timeouts = sum(
@@ -438,10 +617,17 @@ def ship_timeout_retried_once() -> str:
     )
     if timeouts != 2 or execution["status"] != "SUCCEEDED":
         raise Wrong(
-            f"The newest execution of {name} timed out {timeouts} times and ended "
-            f"{_ending(execution)}; with slow_partner it times out twice, then ends in ShipLater."
+            t(
+                "The newest execution of {name} timed out {timeouts} times and ended {ending}; "
+                "with slow_partner it times out twice, then ends in ShipLater.",
+                name=name,
+                timeouts=timeouts,
+                ending=_ended(execution),
+            )
         )
-    return "✅ Ship timed out twice, on its first try and on the one retry; then Catch took over."
+    return t(
+        "✅ Ship timed out twice, on its first try and on the one retry; then Catch took over."
+    )
 
 
 @exercise("07-lambda-retrier")
@@ -456,16 +642,29 @@ def lambda_errors_retried() -> str:
     retried = {error for retrier in retriers for error in retrier.get("ErrorEquals", [])}
     missing = [error for error in LAMBDA_TRANSIENT_ERRORS if error not in retried]
     if missing:
-        raise Wrong(f"{name}'s Charge does not retry {', '.join(missing)}: add AWS's retrier.")
+        raise Wrong(
+            t(
+                "{name}'s Charge does not retry {missing}: add AWS's retrier.",
+                name=name,
+                missing=", ".join(missing),
+            )
+        )
     if "GatewayBusy" not in retried:
-        raise Wrong(f"{name}'s Charge no longer retries GatewayBusy: keep that retrier too.")
+        raise Wrong(
+            t("{name}'s Charge no longer retries GatewayBusy: keep that retrier too.", name=name)
+        )
     execution = _newest_execution(name, arn, "run it with helpers.run(..., busy_twice).")
     if execution["status"] != "SUCCEEDED":
         raise Wrong(
-            f"The newest execution of {name} ended {_ending(execution)}: run it with busy_twice."
+            t(
+                "The newest execution of {name} ended {ending}: run it with busy_twice.",
+                name=name,
+                ending=_ended(execution),
+            )
         )
-    return (
-        f"✅ {name}'s Charge retries Lambda's transient errors and GatewayBusy, and it succeeded."
+    return t(
+        "✅ {name}'s Charge retries Lambda's transient errors and GatewayBusy, and it succeeded.",
+        name=name,
     )
 
 
@@ -482,17 +681,29 @@ def failure_budget_exceeded() -> str:
     )
     maps = [s for s in definition.get("States", {}).values() if s.get("Type") == "Map"]
     if not maps:
-        raise Wrong(f"{name} has no Map state: start from a copy of price_all.")
+        raise Wrong(t("{name} has no Map state: start from a copy of price_all.", name=name))
     tolerated = maps[0].get("ToleratedFailurePercentage")
     if tolerated != 10:
-        raise Wrong(f"{name}'s Map tolerates {tolerated} % of failures: set it to 10.")
+        raise Wrong(
+            t(
+                "{name}'s Map tolerates {tolerated} % of failures: set it to 10.",
+                name=name,
+                tolerated=tolerated,
+            )
+        )
     execution = _newest_execution(name, arn, "run it with helpers.run(strict_arn, {}).")
     if _ending(execution) != "FAILED with States.ExceedToleratedFailureThreshold":
         raise Wrong(
-            f"The newest execution of {name} ended {_ending(execution)}: 15 % of the lines "
-            "fail, more than 10 %, so it should fail with States.ExceedToleratedFailureThreshold."
+            t(
+                "The newest execution of {name} ended {ending}: 15 % of the lines fail, more "
+                "than 10 %, so it should fail with States.ExceedToleratedFailureThreshold.",
+                name=name,
+                ending=_ended(execution),
+            )
         )
-    return "✅ More items failed than the 10 % tolerated: States.ExceedToleratedFailureThreshold."
+    return t(
+        "✅ More items failed than the 10 % tolerated: States.ExceedToleratedFailureThreshold."
+    )
 
 
 # ---------------------------------------------------------------- 09 JSONPath and JSONata
@@ -507,26 +718,44 @@ def jsonata_default_message() -> str:
         "deploy your copy with helpers.deploy_state_machine('TransactionsJSONataDefault', ...).",
     )
     if definition.get("QueryLanguage") != "JSONata":
-        raise Wrong(f"{name} is not a JSONata machine: start from a copy of jsonata_definition.")
+        raise Wrong(
+            t(
+                "{name} is not a JSONata machine: start from a copy of jsonata_definition.",
+                name=name,
+            )
+        )
     choice = definition.get("States", {}).get(definition.get("StartAt"), {})
     if "Default" not in choice:
-        raise Wrong(f'{name}\'s Choice state has no Default: add "Default": "Unknown".')
+        raise Wrong(
+            t('{name}\'s Choice state has no Default: add "Default": "Unknown".', name=name)
+        )
     execution = _newest_execution(name, arn, 'run it with {"TransactionType": "EXCHANGE"}.')
     given = _json(execution.get("input"))
     if not isinstance(given, dict) or given.get("TransactionType") != "EXCHANGE":
         raise Wrong(
-            f"The newest execution of {name} had the input {execution.get('input')}: "
-            'run it with {"TransactionType": "EXCHANGE"}.'
+            t(
+                "The newest execution of {name} had the input {input}: run it with "
+                '{{"TransactionType": "EXCHANGE"}}.',
+                name=name,
+                input=execution.get("input"),
+            )
         )
     expected = {"Message": "Unknown transaction type: EXCHANGE"}
     output = _json(execution.get("output"))
     if execution["status"] != "SUCCEEDED" or output != expected:
         raise Wrong(
-            f"The EXCHANGE execution ended {_ending(execution)} with the output "
-            f"{execution.get('output')}, not {json.dumps(expected)}: Unknown's Output is "
-            '{"Message": "{% \'Unknown transaction type: \' & ... %}"}.'
+            t(
+                "The EXCHANGE execution ended {ending} with the output {output}, not {expected}: "
+                "Unknown's Output is "
+                '{{"Message": "{{% \'Unknown transaction type: \' & ... %}}"}}.',
+                ending=_ended(execution),
+                output=execution.get("output"),
+                expected=json.dumps(expected),
+            )
         )
-    return f"✅ {name} answers an EXCHANGE with {json.dumps(expected)}."
+    return t(
+        "✅ {name} answers an EXCHANGE with {expected}.", name=name, expected=json.dumps(expected)
+    )
 
 
 @exercise("09-variables")
@@ -538,23 +767,50 @@ def vat_from_variable() -> str:
         "deploy your copy with helpers.deploy_state_machine('ReceiptWithVat', ...).",
     )
     if not any("vat" in s.get("Assign", {}) for s in definition.get("States", {}).values()):
-        raise Wrong(f"No state of {name} assigns the variable vat: add it to Remember's Assign.")
+        raise Wrong(
+            t(
+                "No state of {name} assigns the variable vat: add it to Remember's Assign.",
+                name=name,
+            )
+        )
     execution = _newest_execution(name, arn, 'run it with {"customer": "kim", "amount": 1200}.')
     if execution["status"] != "SUCCEEDED":
         raise Wrong(
-            f"The newest execution of {name} ended {_ending(execution)}: {execution.get('cause')}"
+            t(
+                "The newest execution of {name} ended {ending}: {cause}",
+                name=name,
+                ending=_ended(execution),
+                cause=execution.get("cause"),
+            )
         )
     amount = (_json(execution.get("input")) or {}).get("amount")
     output = _json(execution.get("output"))
     vat = output.get("vat") if isinstance(output, dict) else None
     if not isinstance(amount, (int, float)) or not isinstance(vat, (int, float)):
         raise Wrong(
-            f"The newest execution of {name} returned {execution.get('output')}: give "
-            'ProcessPurchase\'s Output a "vat": "{% $vat %}", and run it with an amount.'
+            t(
+                "The newest execution of {name} returned {output}: give ProcessPurchase's Output "
+                'a "vat": "{{% $vat %}}", and run it with an amount.',
+                name=name,
+                output=execution.get("output"),
+            )
         )
     if abs(vat - amount * 0.1) > 0.005:
-        raise Wrong(f"{name} computed a VAT of {vat} on {amount}: 10 % is {amount * 0.1:g}.")
-    return f"✅ {name} kept the VAT in the variable vat and returned it: {vat:g} on {amount:g}."
+        raise Wrong(
+            t(
+                "{name} computed a VAT of {vat} on {amount}: 10 % is {expected:g}.",
+                name=name,
+                vat=vat,
+                amount=amount,
+                expected=amount * 0.1,
+            )
+        )
+    return t(
+        "✅ {name} kept the VAT in the variable vat and returned it: {vat:g} on {amount:g}.",
+        name=name,
+        vat=vat,
+        amount=amount,
+    )
 
 
 # ---------------------------------------------------------------- 10 service integrations
@@ -575,17 +831,31 @@ def purchase_marked_shipped() -> str:
     resources = [state.get("Resource") for state in _task_states(definition)]
     if "arn:aws:states:::dynamodb:updateItem" not in resources:
         raise Wrong(
-            f"{name} has no Task calling arn:aws:states:::dynamodb:updateItem "
-            f"(its Tasks call {resources or 'nothing'})."
+            t(
+                "{name} has no Task calling arn:aws:states:::dynamodb:updateItem (its Tasks call "
+                "{resources}).",
+                name=name,
+                resources=resources or "nothing",
+            )
         )
     execution = _newest_execution(name, arn, 'run it with {"PurchaseId": "p-1001"}.')
     if execution["status"] != "SUCCEEDED":
         raise Wrong(
-            f"The newest execution of {name} ended {_ending(execution)}: {execution.get('cause')}"
+            t(
+                "The newest execution of {name} ended {ending}: {cause}",
+                name=name,
+                ending=_ended(execution),
+                cause=execution.get("cause"),
+            )
         )
     purchase_id = (_json(execution.get("input")) or {}).get("PurchaseId")
     if not isinstance(purchase_id, str):
-        raise Wrong(f'The newest execution of {name} had no PurchaseId in its input: use "p-1001".')
+        raise Wrong(
+            t(
+                'The newest execution of {name} had no PurchaseId in its input: use "p-1001".',
+                name=name,
+            )
+        )
     item = (
         boto3.client("dynamodb")
         .get_item(TableName=resource_name("Purchases"), Key={"PurchaseId": {"S": purchase_id}})
@@ -594,10 +864,18 @@ def purchase_marked_shipped() -> str:
     status = ((item or {}).get("Status") or {}).get("S")
     if status != "SHIPPED":
         raise Wrong(
-            f"Purchase {purchase_id} has the Status {status!r} in the table, not 'SHIPPED': "
-            'set it with "UpdateExpression": "SET #status = :shipped".'
+            t(
+                "Purchase {purchase_id} has the Status {status!r} in the table, not 'SHIPPED': "
+                'set it with "UpdateExpression": "SET #status = :shipped".',
+                purchase_id=purchase_id,
+                status=status,
+            )
         )
-    return f"✅ {name} marked purchase {purchase_id} SHIPPED in the table."
+    return t(
+        "✅ {name} marked purchase {purchase_id} SHIPPED in the table.",
+        name=name,
+        purchase_id=purchase_id,
+    )
 
 
 @exercise("10-reject")
@@ -612,15 +890,19 @@ def purchase_rejected() -> str:
     )
     if execution.get("error") != "PurchaseRejected":
         raise Wrong(
-            f"The newest execution of {name} ended {_ending(execution)}: start a new one and "
-            "press Reject in a form (not Approve), with a reason."
+            t(
+                "The newest execution of {name} ended {ending}: start a new one and press Reject "
+                "in a form (not Approve), with a reason.",
+                name=name,
+                ending=_ended(execution),
+            )
         )
     events = executions.execution_history(execution["executionArn"])
     failed = [e["taskFailedEventDetails"] for e in events if e["type"] == "TaskFailed"]
     reason = failed[0].get("cause", "") if failed else ""
     if not reason or reason == "rejected without a reason":
-        raise Wrong("The rejection gave no reason: type one in the form's Reason box first.")
-    return f"✅ {name} ended with PurchaseRejected, because: {reason}"
+        raise Wrong(t("The rejection gave no reason: type one in the form's Reason box first."))
+    return t("✅ {name} ended with PurchaseRejected, because: {reason}", name=name, reason=reason)
 
 
 @exercise("10-job")
@@ -637,29 +919,44 @@ def report_failure_caught() -> str:
         if state.get("Resource") == "arn:aws:states:::ecs:runTask.sync"
     ]
     if not jobs:
-        raise Wrong(f"{name} has no ecs:runTask.sync Task: start from a copy of report_definition.")
+        raise Wrong(
+            t(
+                "{name} has no ecs:runTask.sync Task: start from a copy of report_definition.",
+                name=name,
+            )
+        )
     caught = [
         error for catcher in jobs[0].get("Catch", []) for error in catcher.get("ErrorEquals", [])
     ]
     if not {"States.TaskFailed", "States.ALL"} & set(caught):
         raise Wrong(
-            f"{name}'s RunReport has no Catch for States.TaskFailed: add "
-            '"Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "ReportFailed"}].'
+            t(
+                '{name}\'s RunReport has no Catch for States.TaskFailed: add "Catch": '
+                '[{{"ErrorEquals": ["States.TaskFailed"], "Next": "ReportFailed"}}].',
+                name=name,
+            )
         )
     execution = _newest_execution(name, arn, 'run it with {"PurchaseId": "p-1009", "Amount": 0}.')
     events = executions.execution_history(execution["executionArn"])
     failed = [e for e in events if e["type"] == "TaskFailed"]
     if not failed:
         raise Wrong(
-            f"In the newest execution of {name} the report did not fail: run it with an "
-            'Amount of 0, e.g. {"PurchaseId": "p-1009", "Amount": 0}.'
+            t(
+                "In the newest execution of {name} the report did not fail: run it with an "
+                'Amount of 0, e.g. {{"PurchaseId": "p-1009", "Amount": 0}}.',
+                name=name,
+            )
         )
     if execution["status"] != "SUCCEEDED":
         raise Wrong(
-            f"The newest execution of {name} ended {_ending(execution)}: the Catch should "
-            "lead to a Pass state that ends the execution."
+            t(
+                "The newest execution of {name} ended {ending}: the Catch should lead to a Pass "
+                "state that ends the execution.",
+                name=name,
+                ending=_ended(execution),
+            )
         )
-    return f"✅ {name} caught the failed report job and ended SUCCEEDED."
+    return t("✅ {name} caught the failed report job and ended SUCCEEDED.", name=name)
 
 
 # ---------------------------------------------------------------- 11 Standard vs Express
@@ -677,41 +974,62 @@ def errors_only_without_data() -> str:
     described = boto3.client("stepfunctions").describe_state_machine(stateMachineArn=arn)
     if described["type"] != "EXPRESS":
         raise Wrong(
-            f"{name} is a {described['type']} machine: its type cannot change, so delete it "
-            '(sfn.delete_state_machine) and create it with type="EXPRESS".'
+            t(
+                "{name} is a {kind} machine: its type cannot change, so delete it "
+                '(sfn.delete_state_machine) and create it with type="EXPRESS".',
+                name=name,
+                kind=described["type"],
+            )
         )
     configuration = described.get("loggingConfiguration") or {}
     if configuration.get("level") != "ERROR":
         raise Wrong(
-            f"{name} logs at level {configuration.get('level', 'OFF')}: set "
-            '"level": "ERROR" in its loggingConfiguration.'
+            t(
+                '{name} logs at level {level}: set "level": "ERROR" in its loggingConfiguration.',
+                name=name,
+                level=configuration.get("level", "OFF"),
+            )
         )
     if configuration.get("includeExecutionData"):
-        raise Wrong(f'{name} logs its execution data: set "includeExecutionData": False.')
+        raise Wrong(
+            t('{name} logs its execution data: set "includeExecutionData": False.', name=name)
+        )
     group = _tutorial_log_group(name, configuration)
     messages = _logged(group, f":express:{name}:", _newest_logged_run)
     if not messages:
         raise Wrong(
-            f"{group} holds no event of {name} yet: run it with sfn.start_sync_execution and "
-            'the input {"TransactionType": "EXCHANGE"}.'
+            t(
+                "{group} holds no event of {name} yet: run it with sfn.start_sync_execution and "
+                'the input {{"TransactionType": "EXCHANGE"}}.',
+                group=group,
+                name=name,
+            )
         )
     types = {message["type"] for message in messages}
     if "ExecutionFailed" not in types:
         raise Wrong(
-            f"The newest run of {name} logged {', '.join(sorted(types))}, and no "
-            'ExecutionFailed: run it with {"TransactionType": "EXCHANGE"}, which no Choice '
-            "rule matches."
+            t(
+                "The newest run of {name} logged {types}, and no ExecutionFailed: run it with "
+                '{{"TransactionType": "EXCHANGE"}}, which no Choice rule matches.',
+                name=name,
+                types=", ".join(sorted(types)),
+            )
         )
     if "ExecutionStarted" in types or any(
         key in message.get("details", {}) for message in messages for key in ("input", "output")
     ):
         raise Wrong(
-            f"The newest run of {name} logged more than its errors, or their data: run it "
-            "once more, now that it logs level ERROR without execution data."
+            t(
+                "The newest run of {name} logged more than its errors, or their data: run it "
+                "once more, now that it logs level ERROR without execution data.",
+                name=name,
+            )
         )
-    return (
-        f"✅ {name} logs only its failures, without inputs or outputs: {group} holds its "
-        "ExecutionFailed (States.NoChoiceMatched) and nothing of what the caller sent."
+    return t(
+        "✅ {name} logs only its failures, without inputs or outputs: {group} holds its "
+        "ExecutionFailed (States.NoChoiceMatched) and nothing of what the caller sent.",
+        name=name,
+        group=group,
     )
 
 
@@ -738,20 +1056,29 @@ def async_refund_logged() -> str:
     run = _logged(group, f":express:{name}:", newest_run)
     if not run:
         raise Wrong(
-            f"The newest execution {group} holds for {name} is not a finished REFUND: start "
-            'one with sfn.start_execution and {"TransactionType": "REFUND"}, then read it '
-            "back with helpers.logged_history."
+            t(
+                "The newest execution {group} holds for {name} is not a finished REFUND: start "
+                'one with sfn.start_execution and {{"TransactionType": "REFUND"}}, then read it '
+                "back with helpers.logged_history.",
+                group=group,
+                name=name,
+            )
         )
     entered = [m["details"].get("name") for m in run if m["type"].endswith("StateEntered")]
     if "ProcessRefund" not in entered or not any(m["type"] == "ExecutionSucceeded" for m in run):
         raise Wrong(
-            f"The newest REFUND of {name} went {' -> '.join(map(str, entered))} and did not "
-            "succeed through ProcessRefund: check its input is exactly "
-            '{"TransactionType": "REFUND"}.'
+            t(
+                "The newest REFUND of {name} went {path} and did not succeed through "
+                'ProcessRefund: check its input is exactly {{"TransactionType": "REFUND"}}.',
+                name=name,
+                path=" -> ".join(map(str, entered)),
+            )
         )
-    return (
-        f"✅ The newest execution of {name} was a REFUND that succeeded through ProcessRefund, "
-        f"and its whole history is in {group}."
+    return t(
+        "✅ The newest execution of {name} was a REFUND that succeeded through "
+        "ProcessRefund, and its whole history is in {group}.",
+        name=name,
+        group=group,
     )
 
 
@@ -766,33 +1093,53 @@ def stack_choice_has_a_default() -> str:
     stack = _stack(BLOG_STACK, "run the notebook's cells from the top: they deploy it.")
     if not stack["StackStatus"].startswith("UPDATE_COMPLETE"):
         raise Wrong(
-            f"{BLOG_STACK} is {stack['StackStatus']}: execute a change set that updates it "
-            "(an UPDATE_ROLLBACK means the update failed: read helpers.stack_events)."
+            t(
+                "{BLOG_STACK} is {status}: execute a change set that updates it (an "
+                "UPDATE_ROLLBACK means the update failed: read helpers.stack_events).",
+                BLOG_STACK=BLOG_STACK,
+                status=stack["StackStatus"],
+            )
         )
     arn = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}.get(
         "StateMachineArn"
     )
     if arn is None:
-        raise Wrong(f"{BLOG_STACK} has no StateMachineArn output: keep the template's Outputs.")
+        raise Wrong(
+            t(
+                "{BLOG_STACK} has no StateMachineArn output: keep the template's Outputs.",
+                BLOG_STACK=BLOG_STACK,
+            )
+        )
     deployed = _stack_definition(BLOG_STACK)
     for where, definition in (
-        ("the definition file the stack deploys", deployed),
-        ("the state machine Step Functions runs", _definition_of(arn)),
+        (t("the definition file the stack deploys"), deployed),
+        (t("the state machine Step Functions runs"), _definition_of(arn)),
     ):
         states = definition.get("States", {})
         choice = states.get(definition.get("StartAt"), {})
         default = choice.get("Default")
         if choice.get("Type") != "Choice" or default is None:
             raise Wrong(
-                f"The Choice state in {where} has no Default: add one in the workspace's "
-                "statemachine/transactions.asl.json, package, then create and execute a change "
-                "set."
+                t(
+                    "The Choice state in {where} has no Default: add one in the workspace's "
+                    "statemachine/transactions.asl.json, package, then create and execute a change "
+                    "set.",
+                    where=where,
+                )
             )
         if states.get(default, {}).get("Type") != "Fail":
-            raise Wrong(f"The Default in {where} goes to {default!r}, which is not a Fail state.")
-    return (
-        f"✅ {BLOG_STACK} deploys a Choice whose Default is the Fail state {default}, and Step "
-        "Functions runs that same definition."
+            raise Wrong(
+                t(
+                    "The Default in {where} goes to {default!r}, which is not a Fail state.",
+                    where=where,
+                    default=default,
+                )
+            )
+    return t(
+        "✅ {BLOG_STACK} deploys a Choice whose Default is the Fail state {default}, and "
+        "Step Functions runs that same definition.",
+        BLOG_STACK=BLOG_STACK,
+        default=default,
     )
 
 
@@ -818,18 +1165,28 @@ def stack_has_an_hourly_trigger() -> str:
         targets = events.list_targets_by_rule(Rule=described["Name"])["Targets"]
         for found in targets:
             if found["Arn"] == arn and "PURCHASE" in found.get("Input", ""):
-                return (
-                    f"✅ {BLOG_STACK} has the rule {described['Name']}, "
-                    f"{described['ScheduleExpression']}, which starts its state machine with "
-                    f"{found['Input']}."
+                return t(
+                    "✅ {BLOG_STACK} has the rule {name}, {schedule}, which starts its "
+                    "state machine with {input}.",
+                    BLOG_STACK=BLOG_STACK,
+                    name=described["Name"],
+                    schedule=described["ScheduleExpression"],
+                    input=found["Input"],
                 )
         raise Wrong(
-            f"The scheduled rule {described['Name']} does not start the stack's state machine "
-            'with {"TransactionType": "PURCHASE"}: give its event an Input.'
+            t(
+                "The scheduled rule {name} does not start the stack's state machine with "
+                '{{"TransactionType": "PURCHASE"}}: give its event an Input.',
+                name=described["Name"],
+            )
         )
     raise Wrong(
-        f"{BLOG_STACK} has no scheduled EventBridge rule yet: add an event of Type Schedule to "
-        "the state machine in the workspace's template.yaml, then deploy it with a change set."
+        t(
+            "{BLOG_STACK} has no scheduled EventBridge rule yet: add an event of Type "
+            "Schedule to the state machine in the workspace's template.yaml, then deploy it "
+            "with a change set.",
+            BLOG_STACK=BLOG_STACK,
+        )
     )
 
 
@@ -840,7 +1197,7 @@ def _stack(name: str, hint: str) -> dict:
         return cloudformation.describe_stacks(StackName=name)["Stacks"][0]
     except ClientError as error:
         if "does not exist" in str(error):
-            raise Wrong(f"There is no stack {name}: {hint}") from None
+            raise Wrong(t("There is no stack {name}: {hint}", name=name, hint=hint)) from None
         raise
 
 
@@ -888,24 +1245,40 @@ def alias_rolled_back() -> str:
             "routingConfiguration"
         ]
     except ClientError as error:
-        raise Wrong(f"{name} has no alias {LIVE_ALIAS}: run the notebook's cells first.") from error
+        raise Wrong(
+            t(
+                "{name} has no alias {LIVE_ALIAS}: run the notebook's cells first.",
+                name=name,
+                LIVE_ALIAS=LIVE_ALIAS,
+            )
+        ) from error
     shares = {route["stateMachineVersionArn"]: route["weight"] for route in routing}
     if shares != {f"{arn}:1": 100}:
         shown = ", ".join(f"v{key.rsplit(':', 1)[1]} {value} %" for key, value in shares.items())
         raise Wrong(
-            f"{LIVE_ALIAS} routes {shown}: update it with routingConfiguration="
-            '[{"stateMachineVersionArn": v1_arn, "weight": 100}].'
+            t(
+                "{LIVE_ALIAS} routes {shown}: update it with "
+                'routingConfiguration=[{{"stateMachineVersionArn": v1_arn, "weight": 100}}].',
+                LIVE_ALIAS=LIVE_ALIAS,
+                shown=shown,
+            )
         )
     newest = _newest_execution(
         alias, alias, 'start one through the alias with {"TransactionType": "PURCHASE"}.'
     )
     if newest.get("stateMachineVersionArn") != f"{arn}:1":
         raise Wrong(
-            f"The newest execution started through {LIVE_ALIAS} ran version "
-            f"{newest.get('stateMachineVersionArn', '?').rsplit(':', 1)[1]}: start one more now "
-            "that the alias routes to version 1."
+            t(
+                "The newest execution started through {LIVE_ALIAS} ran version {version}: start "
+                "one more now that the alias routes to version 1.",
+                LIVE_ALIAS=LIVE_ALIAS,
+                version=newest.get("stateMachineVersionArn", "?").rsplit(":", 1)[1],
+            )
         )
-    return f"✅ {LIVE_ALIAS} routes every execution to version 1 again, and the newest one ran it."
+    return t(
+        "✅ {LIVE_ALIAS} routes every execution to version 1 again, and the newest one ran it.",
+        LIVE_ALIAS=LIVE_ALIAS,
+    )
 
 
 @exercise("13-redrive")
@@ -921,20 +1294,31 @@ def own_order_redriven() -> str:
     ]
     if not mine:
         raise Wrong(
-            f"{name} has no execution named my-order-...: start one with "
-            'name=f"my-order-{int(time.time())}" while the warehouse is broken.'
+            t(
+                "{name} has no execution named my-order-...: start one with "
+                'name=f"my-order-{{int(time.time())}}" while the warehouse is broken.',
+                name=name,
+            )
         )
     newest = max(mine, key=lambda item: item["startDate"])
     execution = executions.wait_for_execution(newest["executionArn"], timeout_s=WAIT_S)
     if execution.get("redriveCount", 0) < 1:
         raise Wrong(
-            f"{newest['name']} ended {_ending(execution)} and was never redriven: break the "
-            "warehouse before starting it, then fix it and call sfn.redrive_execution."
+            t(
+                "{name} ended {ending} and was never redriven: break the warehouse before "
+                "starting it, then fix it and call sfn.redrive_execution.",
+                name=newest["name"],
+                ending=_ended(execution),
+            )
         )
     if execution["status"] != "SUCCEEDED":
         raise Wrong(
-            f"{newest['name']} was redriven but ended {_ending(execution)}: fix the warehouse "
-            "(set_warehouse(...) with the working address) and redrive it again."
+            t(
+                "{name} was redriven but ended {ending}: fix the warehouse (set_warehouse(...) "
+                "with the working address) and redrive it again.",
+                name=newest["name"],
+                ending=_ended(execution),
+            )
         )
     events = executions.execution_history(newest["executionArn"])
     purchases = [
@@ -945,12 +1329,16 @@ def own_order_redriven() -> str:
     ]
     if len(purchases) != 1:
         raise Wrong(
-            f"ProcessPurchase ran {len(purchases)} times in {newest['name']}: redrive the "
-            "execution instead of starting a new one."
+            t(
+                "ProcessPurchase ran {count} times in {name}: redrive the execution instead of "
+                "starting a new one.",
+                count=len(purchases),
+                name=newest["name"],
+            )
         )
-    return (
-        "✅ Your newest my-order execution failed at ConfirmOrder, was redriven after the fix "
-        "and succeeded, with ProcessPurchase run once."
+    return t(
+        "✅ Your newest my-order execution failed at ConfirmOrder, was redriven after the "
+        "fix and succeeded, with ProcessPurchase run once."
     )
 
 
@@ -961,7 +1349,12 @@ def function_errors_alarm() -> str:
     alarm_name = resource_name("confirm-errors")
     found = boto3.client("cloudwatch").describe_alarms(AlarmNames=[alarm_name])["MetricAlarms"]
     if not found:
-        raise Wrong(f"There is no alarm {alarm_name} yet: create it with put_metric_alarm.")
+        raise Wrong(
+            t(
+                "There is no alarm {alarm_name} yet: create it with put_metric_alarm.",
+                alarm_name=alarm_name,
+            )
+        )
     alarm = found[0]
     function = resource_name("ConfirmOrder")
     expected = {
@@ -976,20 +1369,43 @@ def function_errors_alarm() -> str:
     }
     for field, value in expected.items():
         if alarm.get(field) != value:
-            raise Wrong(f"{alarm_name} has {field} {alarm.get(field)!r}: it should be {value!r}.")
+            raise Wrong(
+                t(
+                    "{alarm_name} has {field} {found!r}: it should be {value!r}.",
+                    alarm_name=alarm_name,
+                    field=field,
+                    found=alarm.get(field),
+                    value=value,
+                )
+            )
     dimensions = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
     if dimensions != {"FunctionName": function}:
         raise Wrong(
-            f"{alarm_name} watches dimensions {dimensions}: give exactly "
-            f'[{{"Name": "FunctionName", "Value": "{function}"}}].'
+            t(
+                '{alarm_name} watches dimensions {dimensions}: give exactly [{{"Name": '
+                '"FunctionName", "Value": "{function}"}}].',
+                alarm_name=alarm_name,
+                dimensions=dimensions,
+                function=function,
+            )
         )
     if not any(action.endswith(":" + resource_name("alerts")) for action in alarm["AlarmActions"]):
-        raise Wrong(f"{alarm_name} notifies {alarm['AlarmActions']}: add topic_arn as an action.")
+        raise Wrong(
+            t(
+                "{alarm_name} notifies {actions}: add topic_arn as an action.",
+                alarm_name=alarm_name,
+                actions=alarm["AlarmActions"],
+            )
+        )
     tags = boto3.client("cloudwatch").list_tags_for_resource(ResourceARN=alarm["AlarmArn"])
     if {"Key": TAG_KEY, "Value": TAG_VALUE} not in tags.get("Tags", []):
-        raise Wrong(f"{alarm_name} is not tagged: add Tags=helpers.tags('Key').")
-    return (
-        f"✅ {alarm_name} watches {function}'s errors every minute and notifies the alerts topic."
+        raise Wrong(
+            t("{alarm_name} is not tagged: add Tags=helpers.tags('Key').", alarm_name=alarm_name)
+        )
+    return t(
+        "✅ {alarm_name} watches {function}'s errors every minute and notifies the alerts topic.",
+        alarm_name=alarm_name,
+        function=function,
     )
 
 
@@ -1011,25 +1427,39 @@ def red_test_for_the_retry() -> str:
     outcome = _outcome(test, blog)
     if outcome is None:
         raise Wrong(
-            f"{RETRY_TEST} passes on the blog's definition, which has no Retry, so it cannot "
-            "tell a missing retry: mock Lambda.TooManyRequestsException on ProcessPurchase "
-            "and assert that TestState's status is RETRIABLE."
+            t(
+                "{test} passes on the blog's definition, which has no Retry, so it cannot tell a "
+                "missing retry: mock Lambda.TooManyRequestsException on ProcessPurchase and "
+                "assert that TestState's status is RETRIABLE.",
+                test=RETRY_TEST,
+            )
         )
     if not _failed_on_purpose(outcome):
         raise Wrong(
-            f"{RETRY_TEST} stops with {type(outcome).__name__}: {outcome} on the blog's "
-            "definition: a red test fails on its assert, not on an error in the test."
+            t(
+                "{test} stops with {error}: {detail} on the blog's definition: a red test fails "
+                "on its assert, not on an error in the test.",
+                test=RETRY_TEST,
+                error=type(outcome).__name__,
+                detail=outcome,
+            )
         )
     outcome = _outcome(test, _with_lambda_retrier(blog))
     if outcome is not None:
         raise Wrong(
-            f"{RETRY_TEST} also fails once ProcessPurchase retries Lambda's transient errors "
-            f"({type(outcome).__name__}: {outcome}): for a mocked "
-            "Lambda.TooManyRequestsException, expect the status RETRIABLE."
+            t(
+                "{test} also fails once ProcessPurchase retries Lambda's transient errors "
+                "({error}: {detail}): for a mocked Lambda.TooManyRequestsException, expect the "
+                "status RETRIABLE.",
+                test=RETRY_TEST,
+                error=type(outcome).__name__,
+                detail=outcome,
+            )
         )
-    return (
-        f"✅ {RETRY_TEST} fails on the blog's definition and passes once ProcessPurchase "
-        "retries: a red test that says what is missing."
+    return t(
+        "✅ {test} fails on the blog's definition and passes once ProcessPurchase retries: a red "
+        "test that says what is missing.",
+        test=RETRY_TEST,
     )
 
 
@@ -1058,16 +1488,25 @@ def purchase_retried_when_throttled() -> str:
         routed = tested("ProcessTransaction", {"TransactionType": transaction_type})
         if routed.get("nextState") != task:
             raise Wrong(
-                f"{name}'s Choice sends {transaction_type} to "
-                f"{routed.get('nextState') or routed['status']}, not {task}: change only "
-                "ProcessPurchase."
+                t(
+                    "{name}'s Choice sends {transaction_type} to {routed}, not {task}: change "
+                    "only ProcessPurchase.",
+                    name=name,
+                    transaction_type=transaction_type,
+                    routed=routed.get("nextState") or routed["status"],
+                    task=task,
+                )
             )
     purchase = {"TransactionType": "PURCHASE"}
     throttled = tested("ProcessPurchase", purchase, mock=THROTTLED, inspectionLevel="DEBUG")
     if throttled["status"] != "RETRIABLE":
         raise Wrong(
-            f"TestState answers {throttled['status']} for {name}'s ProcessPurchase when Lambda "
-            "throttles it: give it a Retry whose ErrorEquals has Lambda.TooManyRequestsException."
+            t(
+                "TestState answers {status} for {name}'s ProcessPurchase when Lambda throttles "
+                "it: give it a Retry whose ErrorEquals has Lambda.TooManyRequestsException.",
+                status=throttled["status"],
+                name=name,
+            )
         )
     index = throttled.get("inspectionData", {}).get("errorDetails", {}).get("retryIndex", 0)
     attempts = definition["States"]["ProcessPurchase"]["Retry"][index].get("MaxAttempts", 3)
@@ -1081,13 +1520,21 @@ def purchase_retried_when_throttled() -> str:
     outcome = _outcome(test, definition) if callable(test) else None
     if outcome is not None:
         raise Wrong(
-            f"Your {RETRY_TEST} fails on {name}'s definition ({type(outcome).__name__}: "
-            f"{outcome}): fix the definition (or the test) until it passes."
+            t(
+                "Your {test} fails on {name}'s definition ({error}: {detail}): fix the "
+                "definition (or the test) until it passes.",
+                test=RETRY_TEST,
+                name=name,
+                error=type(outcome).__name__,
+                detail=outcome,
+            )
         )
-    return (
-        f"✅ {name}'s ProcessPurchase retries a throttled call (TestState: RETRIABLE, then "
-        f"{used_up['status']} after {attempts} attempts), and its Choice still routes PURCHASE "
-        "and REFUND."
+    return t(
+        "✅ {name}'s ProcessPurchase retries a throttled call (TestState: RETRIABLE, then "
+        "{status} after {attempts} attempts), and its Choice still routes PURCHASE and REFUND.",
+        name=name,
+        status=used_up["status"],
+        attempts=attempts,
     )
 
 
@@ -1097,8 +1544,11 @@ def _notebook_test(name: str):
     test = getattr(sys.modules["__main__"], name, None)
     if not callable(test):
         raise Wrong(
-            f"There is no test {name} in this notebook yet: write it in the cell above and run "
-            "that cell (%%ipytest), then the check."
+            t(
+                "There is no test {name} in this notebook yet: write it in the cell above and "
+                "run that cell (%%ipytest), then the check.",
+                name=name,
+            )
         )
     return test
 
@@ -1109,8 +1559,12 @@ def _outcome(test, blog: dict) -> BaseException | None:
     unknown = [name for name in inspect.signature(test).parameters if name != "blog"]
     if unknown:
         raise Wrong(
-            f"{test.__name__} asks for {', '.join(unknown)}: give it one argument, the fixture "
-            "blog (the definition it tests)."
+            t(
+                "{test} asks for {arguments}: give it one argument, the fixture blog (the "
+                "definition it tests).",
+                test=test.__name__,
+                arguments=", ".join(unknown),
+            )
         )
     try:
         test(blog=copy.deepcopy(blog))
@@ -1160,7 +1614,9 @@ def _state_machine(name: str, hint: str) -> tuple[str, str, dict]:
     full_name = resource_name(name)
     arn = find_state_machine_arn(full_name)
     if arn is None:
-        raise Wrong(f"There is no state machine {full_name} yet: {hint}")
+        raise Wrong(
+            t("There is no state machine {full_name} yet: {hint}", full_name=full_name, hint=hint)
+        )
     described = boto3.client("stepfunctions").describe_state_machine(stateMachineArn=arn)
     return full_name, arn, json.loads(described["definition"])
 
@@ -1172,14 +1628,18 @@ def _newest_execution(name: str, arn: str, hint: str) -> dict:
     )
     found = [execution for page in pages for execution in page["executions"]]
     if not found:
-        raise Wrong(f"{name} has no execution yet: {hint}")
+        raise Wrong(t("{name} has no execution yet: {hint}", name=name, hint=hint))
     newest = max(found, key=lambda execution: execution["startDate"])
     try:
         return executions.wait_for_execution(newest["executionArn"], timeout_s=WAIT_S)
     except TimeoutError as error:
         raise Wrong(
-            f"The newest execution of {name} is still running after {WAIT_S} s: wait for it "
-            "(helpers.show_execution), then run this check again."
+            t(
+                "The newest execution of {name} is still running after {WAIT_S} s: wait for it "
+                "(helpers.show_execution), then run this check again.",
+                name=name,
+                WAIT_S=WAIT_S,
+            )
         ) from error
 
 
@@ -1194,8 +1654,12 @@ def _tutorial_log_group(name: str, configuration: dict) -> str:
     group = executions.log_group_name(arn) if arn else ""
     if not group.startswith(STATES_LOG_GROUP_PREFIX + NAME_PREFIX):
         raise Wrong(
-            f"{name} does not send its logs to a tutorial log group ({group or 'none'}): use "
-            "the ARN helpers.ensure_log_group(...) returned as its destination."
+            t(
+                "{name} does not send its logs to a tutorial log group ({group}): use the ARN "
+                "helpers.ensure_log_group(...) returned as its destination.",
+                name=name,
+                group=group or "none",
+            )
         )
     return group
 
@@ -1233,6 +1697,14 @@ def _one_line(message) -> str:
     return " ".join(str(message).split())
 
 
+def _ended(execution: dict) -> str:
+    """``_ending`` in the notebook's language, for a check's line."""
+    error = execution.get("error")
+    if error:
+        return t("{status} with {error}", status=execution["status"], error=error)
+    return execution["status"]
+
+
 def _ending(execution: dict) -> str:
     """``SUCCEEDED``, or e.g. ``FAILED with States.Runtime``."""
     error = execution.get("error")
@@ -1261,7 +1733,12 @@ def _newest_invocation_log(function_name: str) -> list[str]:
         found = []
     starts = [e for e in found if e["message"].startswith("START RequestId:")]
     if not starts:
-        raise Wrong(f"{function_name} has no invocation in its log yet: invoke it.")
+        raise Wrong(
+            t(
+                "{function_name} has no invocation in its log yet: invoke it.",
+                function_name=function_name,
+            )
+        )
     newest = sorted(starts, key=lambda event: event["timestamp"])[-1]  # the last of equals
     stream = [e for e in found if e["logStreamName"] == newest["logStreamName"]]
     lines = [e["message"] for e in stream[stream.index(newest) :]]
@@ -1275,7 +1752,9 @@ def _function_arn(folder: str) -> str:
     try:
         return boto3.client("lambda").get_function_configuration(FunctionName=name)["FunctionArn"]
     except ClientError as error:
-        raise Wrong(f"There is no function {name}: run the notebook's first cells.") from error
+        raise Wrong(
+            t("There is no function {name}: run the notebook's first cells.", name=name)
+        ) from error
 
 
 def _document(document) -> dict:

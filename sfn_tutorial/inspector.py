@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import boto3
 import ipywidgets as widgets
 
+from sfn_tutorial.i18n import t
 from sfn_tutorial.resources import retry_while_iam_propagates
 from sfn_tutorial.tables import Table
 from sfn_tutorial.widgets import (
@@ -33,8 +34,8 @@ from sfn_tutorial.widgets import (
 
 MISSING = object()  # a stage the answer does not report
 
-# (inspectionData key, label, the state field that makes this step (the first of them the state
-# has), the stages it is compared with)
+# (inspectionData key, label (English; shown through i18n.t), the state field that makes this step
+# (the first of them the state has), the stages it is compared with)
 # The comparison is with the data the step starts from: ResultPath puts the result into the
 # state's *input*, so "after ResultPath" is compared with the input, not with the result.
 STAGES = (
@@ -69,12 +70,13 @@ class Stage:
     field: str | None  # the state's field behind this step, with its value, or None
     value: object
     change: str  # "", "unchanged", "new", "replaced", or "added a; removed b; changed c"
+    # (in the notebook's language: ``changed`` compares with ``unchanged`` said so)
     changed_keys: frozenset = frozenset()
 
     @property
     def changed(self) -> bool:
         """Whether this step changed the data it started from (the input is where it starts)."""
-        return self.change not in ("", "unchanged")
+        return self.change not in ("", t("unchanged"))
 
 
 def parse_json(text: str) -> object:
@@ -86,21 +88,24 @@ def parse_json(text: str) -> object:
 
 
 def describe_change(before: object, after: object) -> tuple[str, frozenset]:
-    """How ``after`` differs from ``before``, in a few words, and the top-level keys that did."""
+    """How ``after`` differs from ``before``, in a few words (in the notebook's language), and
+    the top-level keys that did."""
     if before is MISSING:
-        return "new", frozenset()
+        return t("new"), frozenset()
     if before == after:
-        return "unchanged", frozenset()
+        return t("unchanged"), frozenset()
     if not (isinstance(before, dict) and isinstance(after, dict)):
-        return "replaced", frozenset()
+        return t("replaced"), frozenset()
     added = [key for key in after if key not in before]
     removed = [key for key in before if key not in after]
     changed = [key for key in after if key in before and after[key] != before[key]]
-    parts = [
-        f"{verb} {', '.join(keys)}"
-        for verb, keys in (("added", added), ("removed", removed), ("changed", changed))
-        if keys
-    ]
+    parts = []
+    if added:
+        parts.append(t("added {keys}", keys=", ".join(added)))
+    if removed:
+        parts.append(t("removed {keys}", keys=", ".join(removed)))
+    if changed:
+        parts.append(t("changed {keys}", keys=", ".join(changed)))
     return "; ".join(parts), frozenset(added + changed)
 
 
@@ -117,11 +122,11 @@ def stages(state: dict, response: dict) -> list[Stage]:
         field = "Output" if (key == "output" and jsonata) else field
         field = next((name for name in _names(field) if name in state), None)
         before = next((reported[k] for k in compared_with if k in reported), MISSING)
-        change, keys = describe_change(before, reported[key]) if compared_with else ("new", ())
+        change, keys = describe_change(before, reported[key]) if compared_with else (t("new"), ())
         if key == "input":
             change = ""
         shown_field = f'"{field}": {json.dumps(state[field])}' if field else None
-        found.append(Stage(key, label, shown_field, reported[key], change, frozenset(keys)))
+        found.append(Stage(key, t(label), shown_field, reported[key], change, frozenset(keys)))
     return found
 
 
@@ -138,15 +143,32 @@ def outcome(response: dict) -> tuple[str, str]:
     details = details if isinstance(details, dict) else {}
     if status == "SUCCEEDED":
         if next_state:
-            return f"SUCCEEDED: the next state is {next_state}", GREEN
-        return "SUCCEEDED: the execution would end here", GREEN
+            return t("SUCCEEDED: the next state is {state}", state=next_state), GREEN
+        return t("SUCCEEDED: the execution would end here"), GREEN
     if status == "CAUGHT_ERROR":
-        where = f" by Catch #{details['catchIndex']}" if "catchIndex" in details else ""
-        return f"CAUGHT_ERROR: {error}; caught{where}, the next state is {next_state}", BLUE
+        if "catchIndex" in details:
+            return t(
+                "CAUGHT_ERROR: {error}; caught by Catch #{index}, the next state is {state}",
+                error=error,
+                index=details["catchIndex"],
+                state=next_state,
+            ), BLUE
+        return t(
+            "CAUGHT_ERROR: {error}; caught, the next state is {state}",
+            error=error,
+            state=next_state,
+        ), BLUE
     if status == "RETRIABLE":
         wait = details.get("retryBackoffIntervalSeconds")
-        after = f" after {wait} s" if wait is not None else ""
-        return f"RETRIABLE: {error}; Retry #{details.get('retryIndex', 0)} would retry{after}", BLUE
+        index = details.get("retryIndex", 0)
+        if wait is not None:
+            return t(
+                "RETRIABLE: {error}; Retry #{index} would retry after {wait} s",
+                error=error,
+                index=index,
+                wait=wait,
+            ), BLUE
+        return t("RETRIABLE: {error}; Retry #{index} would retry", error=error, index=index), BLUE
     return f"{status}: {error}", RED
 
 
@@ -180,7 +202,8 @@ def stages_html(found: list[Stage]) -> str:
             f"<td style='text-align:left;vertical-align:top' class='change'>"
             f"{html.escape(stage.change)}</td></tr>"
         )
-    head = "<tr><th>Stage</th><th>Data</th><th>What changed</th></tr>"
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in (t("Stage"), t("Data"), t("What changed")))
+    head = f"<tr>{head}</tr>"
     body = "".join(rows)
     return f"<table class='data-flow-stages'><thead>{head}</thead><tbody>{body}</tbody></table>"
 
@@ -201,14 +224,14 @@ class DataFlowInspector(widgets.VBox):
         self.stages: list[Stage] = []
         text = state if isinstance(state, str) else json.dumps(state, indent=2)
         box = widgets.Layout(width="30em", height="16em")
-        self.state_box = widgets.Textarea(value=text, description="State", layout=box)
+        self.state_box = widgets.Textarea(value=text, description=t("State"), layout=box)
         self.state_box.add_class("inspector-state")
         self.input_box = widgets.Textarea(
             value=json.dumps({} if state_input is None else state_input, indent=2),
-            description="Input",
+            description=t("Input"),
             layout=box,
         )
-        self.test_button = widgets.Button(description="Test state", button_style="primary")
+        self.test_button = widgets.Button(description=t("Test state"), button_style="primary")
         self.status = widgets.HTML().add_class("inspector-status")
         self.stages_view = widgets.HTML().add_class("inspector-stages")
         self.test_button.on_click(lambda _button: self.test())
@@ -247,19 +270,21 @@ class DataFlowInspector(widgets.VBox):
         try:
             return True, json.loads(box.value)
         except json.JSONDecodeError as error:
-            self._refuse(not_json_message(what, error) + " Fix it and press Test state again.")
+            self._refuse(
+                not_json_message(what, error) + " " + t("Fix it and press Test state again.")
+            )
             return False, None
 
     def test(self) -> dict | None:
         """Run the state on the input with ``TestState`` (DEBUG) and show what it answers."""
-        ok, state = self._parsed(self.state_box, "The state")
+        ok, state = self._parsed(self.state_box, t("The state"))
         if not ok:
             return None
-        ok, state_input = self._parsed(self.input_box, "The input")
+        ok, state_input = self._parsed(self.input_box, t("The input"))
         if not ok:
             return None
         if not isinstance(state, dict):
-            self._refuse('The state must be a JSON object, such as {"Type": "Pass"}.')
+            self._refuse(t('The state must be a JSON object, such as {{"Type": "Pass"}}.'))
             return None
         request = {
             "definition": json.dumps(state),
@@ -268,7 +293,7 @@ class DataFlowInspector(widgets.VBox):
         }
         if self.role_arn:
             request["roleArn"] = self.role_arn
-        self._say("Testing ...", BLUE)
+        self._say(t("Testing ..."), BLUE)
         try:
             # on AWS a role made a moment ago is not usable at once: TestState is asked again
             response = retry_while_iam_propagates(
@@ -277,7 +302,9 @@ class DataFlowInspector(widgets.VBox):
                 **request,
             )
         except AWS_ERRORS as error:
-            self._refuse(f"Step Functions refused the state: {aws_error_text(error)}")
+            self._refuse(
+                t("Step Functions refused the state: {error}", error=aws_error_text(error))
+            )
             return None
         self.response = response
         self.stages = stages(state, response)
@@ -291,4 +318,4 @@ class DataFlowInspector(widgets.VBox):
             [stage.label, json.dumps(stage.value, ensure_ascii=False), stage.change]
             for stage in self.stages
         ]
-        return Table(["Stage", "Data", "What changed"], rows, self.message)
+        return Table([t("Stage"), t("Data"), t("What changed")], rows, self.message)

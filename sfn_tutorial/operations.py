@@ -17,6 +17,8 @@ import time
 
 import boto3
 
+from sfn_tutorial.i18n import t
+
 ALARM_TIMEOUT_S = 600  # CloudWatch evaluates every minute; metrics arrive a minute or two late
 ALARM_POLL_S = 15
 MESSAGE_TIMEOUT_S = 60
@@ -57,7 +59,7 @@ def replace_state_machine(name: str, definition: dict, role_arn: str, progress=p
     if existing:
         sfn.delete_state_machine(stateMachineArn=existing)
         while resources.find_state_machine_arn(name) and time.monotonic() < deadline:
-            progress(f"  waiting for the old {name} to be deleted")
+            progress(t("  waiting for the old {name} to be deleted", name=name))
             time.sleep(5)
     while True:
         try:
@@ -73,7 +75,7 @@ def replace_state_machine(name: str, definition: dict, role_arn: str, progress=p
         except (sfn.exceptions.StateMachineDeleting, sfn.exceptions.StateMachineAlreadyExists):
             if not existing or time.monotonic() > deadline:
                 raise
-            progress(f"  waiting for the old {name} to be deleted")
+            progress(t("  waiting for the old {name} to be deleted", name=name))
             time.sleep(5)
 
 
@@ -155,9 +157,9 @@ def metrics_figure(series: dict, title: str):
 
     figure, axes = plt.subplots(figsize=(7, 3))
     for name, points in series.items():
-        axes.plot([t for t, _ in points], [v for _, v in points], marker=".", label=name)
+        axes.plot([stamp for stamp, _ in points], [v for _, v in points], marker=".", label=name)
     axes.set_title(title)
-    axes.set_ylabel("per minute (Sum)")
+    axes.set_ylabel(t("per minute (Sum)"))
     axes.set_ylim(bottom=0)
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
     axes.legend(loc="upper left", fontsize="small")
@@ -191,13 +193,28 @@ def wait_for_alarm(alarm_name: str, state: str, progress=print) -> dict:
                 break
             _clock({"advance_seconds": 60})
             minutes += 1
-            progress(f"  the emulator's clock moved 1 minute on: {alarm_name} evaluated")
+            progress(
+                t("  the emulator's clock moved 1 minute on: {name} evaluated", name=alarm_name)
+            )
             continue
         if time.monotonic() > deadline:
             break
-        progress(f"  {alarm_name} is {alarm['StateValue']}; CloudWatch evaluates it every minute")
+        progress(
+            t(
+                "  {name} is {state}; CloudWatch evaluates it every minute",
+                name=alarm_name,
+                state=alarm["StateValue"],
+            )
+        )
         time.sleep(ALARM_POLL_S)
-    raise TimeoutError(f"{alarm_name} did not reach {state}; it is {alarm['StateValue']}")
+    raise TimeoutError(
+        t(
+            "{name} did not reach {state}; it is {current}",
+            name=alarm_name,
+            state=state,
+            current=alarm["StateValue"],
+        )
+    )
 
 
 def next_message(queue_url: str, contains: str, timeout_s: float = MESSAGE_TIMEOUT_S) -> dict:
@@ -305,10 +322,10 @@ def timeline_figure(rows: list[dict], title: str):
     for row in rows:
         if "redrive" in row:
             axes.axvline(row["redrive"], color="grey", linestyle="--", linewidth=1)
-            axes.text(row["redrive"], -0.45, " redrive", fontsize="small", va="bottom")
+            axes.text(row["redrive"], -0.45, " " + t("redrive"), fontsize="small", va="bottom")
     axes.set_yticks(range(len(names)), names)
     axes.invert_yaxis()
-    axes.set_xlabel("seconds since the execution started")
+    axes.set_xlabel(t("seconds since the execution started"))
     axes.set_title(title)
     plt.close(figure)
     return figure
@@ -327,8 +344,8 @@ def trace_documents(trace_header: str, progress=print) -> list[dict]:
         if traces and traces[0]["Segments"]:
             return [json.loads(segment["Document"]) for segment in traces[0]["Segments"]]
         if time.monotonic() > deadline:
-            raise TimeoutError(f"X-Ray has no segments of trace {trace_id} yet")
-        progress("  waiting for X-Ray to index the trace")
+            raise TimeoutError(t("X-Ray has no segments of trace {trace} yet", trace=trace_id))
+        progress(t("  waiting for X-Ray to index the trace"))
         time.sleep(10)
 
 

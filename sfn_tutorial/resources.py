@@ -18,6 +18,9 @@ from pathlib import Path
 
 import boto3
 
+from sfn_tutorial.i18n import t
+from sfn_tutorial.tables import padded
+
 NAME_PREFIX = "sfn-tutorial-"
 TAG_KEY = "created-by"
 TAG_VALUE = "sfn-tutorial"
@@ -147,8 +150,11 @@ def retry_while_iam_propagates(call, *args, progress=print, **kwargs):
             if not _is_iam_propagation_error(error) or time.monotonic() > deadline:
                 raise
             progress(
-                f"  waiting {delay:.0f} s: the new IAM role is not usable everywhere in AWS yet "
-                "(this is normal right after creating it)"
+                t(
+                    "  waiting {delay:.0f} s: the new IAM role is not usable everywhere in AWS yet "
+                    "(this is normal right after creating it)",
+                    delay=delay,
+                )
             )
             time.sleep(delay)
             delay = min(delay * 1.5, 15)
@@ -209,8 +215,13 @@ def ensure_service_role(name: str, service: str, policy: dict, progress=print) -
     arn, changed = _ensure_role(name, service, inline_policies={"tutorial-permissions": policy})
     if changed and on_aws():
         progress(
-            f"  waiting {ROLE_SETTLE_S} s: the new IAM role {name} must spread through AWS "
-            f"before {service} can use it (this is normal right after creating it)"
+            t(
+                "  waiting {seconds} s: the new IAM role {name} must spread through AWS before "
+                "{service} can use it (this is normal right after creating it)",
+                seconds=ROLE_SETTLE_S,
+                name=name,
+                service=service,
+            )
         )
         time.sleep(ROLE_SETTLE_S)
     return arn
@@ -405,11 +416,35 @@ def ensure_blog_stack(progress=print) -> BlogStack:
 # ---------------------------------------------------------------- find and clean up
 
 
+# What clean-up finds and deletes, by kind (in English: ``i18n.t`` translates a kind for display)
+KINDS = (
+    "CloudFormation stack",
+    "event source mapping",
+    "EventBridge rule",
+    "REST API",
+    "HTTP API",
+    "state machine alias",
+    "state machine version",
+    "state machine",
+    "Lambda function",
+    "CloudWatch alarm",
+    "SQS queue",
+    "SNS subscription",
+    "SNS topic",
+    "DynamoDB table",
+    "ECS cluster",
+    "ECS task definition",
+    "log group",
+    "S3 bucket",
+    "IAM role",
+)
+
+
 @dataclass(frozen=True)
 class Resource:
     """One thing the tutorial created."""
 
-    kind: str
+    kind: str  # one of KINDS
     name: str
     arn: str
 
@@ -816,10 +851,17 @@ def clean_up(progress=print) -> list[Resource]:
     deleted = []
     for stack in list(_stacks()):
         delete_resource(stack)
-        progress(f"deleted {stack.kind:15} {stack.name} (and what it made)")
+        progress(
+            t(
+                "deleted {kind} {name} (and what it made)",
+                kind=padded(t(stack.kind), 15),
+                name=stack.name,
+            )
+        )
         deleted.append(stack)
     for resource in find_tutorial_resources():
         delete_resource(resource)
-        progress(f"deleted {resource.kind:15} {resource.name}")
+        kind = padded(t(resource.kind), 15)
+        progress(t("deleted {kind} {name}", kind=kind, name=resource.name))
         deleted.append(resource)
     return deleted

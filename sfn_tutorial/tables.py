@@ -3,6 +3,20 @@
 from __future__ import annotations
 
 import html
+import unicodedata
+
+from sfn_tutorial.i18n import t
+
+
+def width(text: str) -> int:
+    """How many columns ``text`` takes in a terminal: Korean (and other wide) letters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def padded(text: str, columns: int) -> str:
+    """``text`` with spaces after it up to ``columns`` columns wide (as ``str.ljust`` pads
+    English; a Korean letter takes two columns)."""
+    return text + " " * (columns - width(text))
 
 
 class Table:
@@ -15,12 +29,12 @@ class Table:
 
     def __repr__(self) -> str:
         widths = [
-            max([len(column), *(len(row[i]) for row in self.rows)])
+            max([width(column), *(width(row[i]) for row in self.rows)])
             for i, column in enumerate(self.columns)
         ]
         lines = [self.title] if self.title else []
         for row in [self.columns, ["-" * w for w in widths], *self.rows]:
-            cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            cells = (padded(cell, w) for cell, w in zip(row, widths, strict=True))
             lines.append("  ".join(cells).rstrip())
         return "\n".join(lines)
 
@@ -43,4 +57,5 @@ class Table:
 
 def key_value_table(pairs: dict, title: str | None = None) -> Table:
     """A two-column table from a dict: one row per key."""
-    return Table(["Field", "Value"], [[key, value] for key, value in pairs.items()], title)
+    rows = [[key, value] for key, value in pairs.items()]
+    return Table([t("Field"), t("Value")], rows, title)

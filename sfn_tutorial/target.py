@@ -18,6 +18,7 @@ import boto3
 import botocore.exceptions
 
 from sfn_tutorial.emulator import server
+from sfn_tutorial.i18n import t
 
 LOCAL = "local"
 AWS = "aws"
@@ -56,19 +57,36 @@ class Target:
     def banner(self) -> str:
         """A few lines saying where resources will be created."""
         if self.is_local:
-            return (
-                f"Target: local (an AWS emulator on this machine, moto {self.emulator_version})\n"
-                f"  endpoint {self.endpoint_url}, region {self.region}, "
-                f"account {self.account_id}\n"
-                "  No AWS account is used and nothing leaves this machine."
-            )
-        return (
-            f"Target: aws (your AWS account {self.account_id}, region {self.region})\n"
-            f"  credentials: profile {self.profile or 'default'} ({self.source or 'unknown'})\n"
-            "  The notebooks CREATE real resources in this account. Their names start with\n"
-            "  'sfn-tutorial-' and they are tagged created-by=sfn-tutorial;\n"
-            "  run 99_clean_up.ipynb when you are done."
-        )
+            lines = [
+                t(
+                    "Target: local (an AWS emulator on this machine, moto {version})",
+                    version=self.emulator_version,
+                ),
+                t(
+                    "  endpoint {endpoint}, region {region}, account {account}",
+                    endpoint=self.endpoint_url,
+                    region=self.region,
+                    account=self.account_id,
+                ),
+                t("  No AWS account is used and nothing leaves this machine."),
+            ]
+        else:
+            lines = [
+                t(
+                    "Target: aws (your AWS account {account}, region {region})",
+                    account=self.account_id,
+                    region=self.region,
+                ),
+                t(
+                    "  credentials: profile {profile} ({source})",
+                    profile=self.profile or "default",
+                    source=self.source or "unknown",
+                ),
+                t("  The notebooks CREATE real resources in this account. Their names start with"),
+                t("  'sfn-tutorial-' and they are tagged created-by=sfn-tutorial;"),
+                t("  run 99_clean_up.ipynb when you are done."),
+            ]
+        return "\n".join(lines)
 
 
 def chosen_target(explicit: str | None = None) -> str:
@@ -76,8 +94,11 @@ def chosen_target(explicit: str | None = None) -> str:
     name = (explicit or os.environ.get("TUTORIAL_TARGET") or LOCAL).strip().lower()
     if name not in TARGETS:
         raise TargetError(
-            f"Unknown target {name!r}. Use 'local' (the default, no AWS account needed) "
-            f"or 'aws' (your own account): e.g. `export TUTORIAL_TARGET=aws`."
+            t(
+                "Unknown target {name!r}. Use 'local' (the default, no AWS account needed) "
+                "or 'aws' (your own account): e.g. `export TUTORIAL_TARGET=aws`.",
+                name=name,
+            )
         )
     return name
 
@@ -129,8 +150,11 @@ def _say_if_restarted(report: dict, progress) -> None:
     if report.get("replaced") or previous in (None, report["instance_id"]):
         return
     progress(
-        "The local emulator was restarted since this kernel last used it, so everything created "
-        "before is gone. Run this notebook again from the top: it creates what it needs."
+        t(
+            "The local emulator was restarted since this kernel last used it, so everything "
+            "created before is gone. Run this notebook again from the top: it creates what it "
+            "needs."
+        )
     )
 
 
@@ -158,9 +182,11 @@ def _connect_aws() -> Target:
     credentials = session.get_credentials()
     if credentials is None:
         raise TargetError(
-            "TUTORIAL_TARGET=aws, but no AWS credentials were found. Configure them first "
-            "(`aws configure`, `aws sso login`, or AWS_PROFILE), or use the local target: "
-            "`export TUTORIAL_TARGET=local`. Nothing was created."
+            t(
+                "TUTORIAL_TARGET=aws, but no AWS credentials were found. Configure them first "
+                "(`aws configure`, `aws sso login`, or AWS_PROFILE), or use the local target: "
+                "`export TUTORIAL_TARGET=local`. Nothing was created."
+            )
         )
     region = session.region_name or DEFAULT_REGION
     os.environ["AWS_DEFAULT_REGION"] = region
@@ -168,7 +194,10 @@ def _connect_aws() -> Target:
         account = session.client("sts", region_name=region).get_caller_identity()["Account"]
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         raise TargetError(
-            f"Your AWS credentials were refused ({error}). Refresh them, or use the local "
-            "target. Nothing was created."
+            t(
+                "Your AWS credentials were refused ({error}). Refresh them, or use the local "
+                "target. Nothing was created.",
+                error=error,
+            )
         ) from None
     return Target(AWS, region, account, profile=session.profile_name, source=credentials.method)

@@ -15,8 +15,9 @@ import botocore.exceptions
 import ipywidgets as widgets
 
 from sfn_tutorial import executions, graph
+from sfn_tutorial.i18n import t
 
-EDIT_YOUR_OWN = "(edit the JSON below)"
+EDIT_YOUR_OWN = "(edit the JSON below)"  # the picker's last choice, in the notebook's language
 GREEN, RED, BLUE, BLACK = "#1e8449", "#c0392b", "#2471a3", "black"
 
 
@@ -31,8 +32,15 @@ def plain(markup: str) -> str:
 
 
 def not_json_message(what: str, error: json.JSONDecodeError) -> str:
-    """``The input is not valid JSON: Expecting value at line 1, column 2.``"""
-    return f"{what} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+    """``The input is not valid JSON: Expecting value at line 1, column 2.`` (``what`` is said
+    in the notebook's language already; Python's own message stays as it is)."""
+    return t(
+        "{what} is not valid JSON: {message} at line {line}, column {column}.",
+        what=what,
+        message=error.msg,
+        line=error.lineno,
+        column=error.colno,
+    )
 
 
 AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
@@ -55,7 +63,7 @@ class ExecutionRunner(widgets.VBox):
     (``message``, ``result``, ``graph_svg``), so tests can drive it with ``start_button.click()``.
     """
 
-    start_word = "Start"  # what messages call the start button
+    start_word = "Start"  # what messages call the start button (English; ``t`` translates it)
 
     def __init__(
         self, state_machine_arn: str, definition: dict, choices=(), field="TransactionType"
@@ -65,15 +73,16 @@ class ExecutionRunner(widgets.VBox):
         self.field = field
         self.last_description: dict | None = None
         self.graph_svg = ""
+        self.edit_your_own = t(EDIT_YOUR_OWN)
         self.picker = widgets.Dropdown(
-            options=[*choices, EDIT_YOUR_OWN],
+            options=[*choices, self.edit_your_own],
             description=field,
             style={"description_width": "auto"},
         )
         self.input_box = widgets.Textarea(
-            description="Input", layout=widgets.Layout(width="32em", height="6em")
+            description=t("Input"), layout=widgets.Layout(width="32em", height="6em")
         )
-        self.start_button = widgets.Button(description="Start execution", button_style="primary")
+        self.start_button = widgets.Button(description=t("Start execution"), button_style="primary")
         # the DOM classes name the parts for the browser test (and for styling)
         self.status = widgets.HTML().add_class("runner-status")
         self.result = widgets.HTML().add_class("runner-result")
@@ -101,7 +110,7 @@ class ExecutionRunner(widgets.VBox):
         return plain(self.status.value)
 
     def _on_pick(self, change) -> None:
-        if change["new"] != EDIT_YOUR_OWN:
+        if change["new"] != self.edit_your_own:
             self.input_box.value = json.dumps({self.field: change["new"]})
 
     def _say(self, text: str, colour: str = BLACK) -> None:
@@ -119,8 +128,12 @@ class ExecutionRunner(widgets.VBox):
             self.result.value = ""  # an earlier run's answer would read as this input's
             self._show_graph([])
             self._say(
-                not_json_message("The input", error)
-                + f" Fix it and press {self.start_word} again; nothing was started.",
+                not_json_message(t("The input"), error)
+                + " "
+                + t(
+                    "Fix it and press {button} again; nothing was started.",
+                    button=t(self.start_word),
+                ),
                 RED,
             )
             return None
@@ -137,10 +150,10 @@ class ExecutionRunner(widgets.VBox):
                 stateMachineArn=self.state_machine_arn, input=json.dumps(execution_input)
             )
         except botocore.exceptions.ClientError as error:
-            self._say(f"Step Functions refused to start: {error}", RED)
+            self._say(t("Step Functions refused to start: {error}", error=error), RED)
             return None
         arn = started["executionArn"]
-        self._say("Running ...", BLUE)
+        self._say(t("Running ..."), BLUE)
         description = executions.wait_for_execution(arn, on_poll=lambda d: self._on_poll(arn, d))
         self._finish(description, executions.execution_history(arn))
         return description
@@ -158,5 +171,10 @@ class ExecutionRunner(widgets.VBox):
             body = executions.pretty_json(description.get("output"))
         else:
             self._say(f"{status}: {description.get('error', '')}", RED)
-            body = f"Error: {description.get('error', '')}\nCause: {description.get('cause', '')}"
+            body = "\n".join(
+                [
+                    t("Error: {error}", error=description.get("error", "")),
+                    t("Cause: {cause}", cause=description.get("cause", "")),
+                ]
+            )
         self.result.value = f"<pre style='white-space:pre-wrap'>{html.escape(body)}</pre>"

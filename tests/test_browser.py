@@ -5,8 +5,9 @@ This module proves a learner sees and can use them: JupyterLab (on a temporary c
 notebooks/, so the committed notebooks never change) runs a notebook with Run All Cells, then
 the tests use the form as a learner would and read what the browser shows: notebook 04's
 execution runner, notebook 03's ASL editor and notebook 06's data-flow inspector, each in a
-page of its own. A missing front-end extension, a JavaScript error or an output that never
-refreshes fails here. Each end state is kept as a screenshot in test-artifacts/browser/, with
+page of its own; and the Korean twin of notebook 04 (notebooks/ko/), whose runner speaks
+Korean. A missing front-end extension, a JavaScript error or an output that never refreshes
+fails here. Each end state is kept as a screenshot in test-artifacts/browser/, with
 JupyterLab's log.
 
 A busy machine must not make it flaky: it waits for what the page shows (a status text, a node's
@@ -44,6 +45,7 @@ except ImportError:  # pragma: no cover - reported by the `chromium` fixture
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 NOTEBOOK = "04_executions.ipynb"
+KOREAN_NOTEBOOK = "ko/04_executions.ipynb"  # its kernel starts in notebooks/ko/: Korean
 EDITOR_NOTEBOOK = "03_state_machine.ipynb"
 INSPECTOR_NOTEBOOK = "06_state_types_and_data_flow.ipynb"
 SUCCEEDED_FILL = STATUS_COLOURS["succeeded"][0]
@@ -128,7 +130,7 @@ class Lab:
     def notebook_url(self, name: str) -> str:
         """The JupyterLab page that opens notebook `name`, in a workspace of its own (so a page
         shows that notebook only, not every notebook an earlier page opened)."""
-        workspace = Path(name).stem
+        workspace = Path(name).with_suffix("").as_posix().replace("/", "-")
         return f"{self.url}/lab/workspaces/{workspace}/tree/{name}?token={self.token}"
 
     def api(self, path: str):
@@ -326,6 +328,26 @@ def runner(page, jupyterlab):
 
 
 @pytest.fixture(scope="module")
+def korean_page(browser, js_errors):
+    """The page of notebook 04's Korean twin."""
+    return new_page(browser, js_errors)
+
+
+@pytest.fixture(scope="module")
+def korean_runner(korean_page, jupyterlab):
+    """The Korean twin of notebook 04 opened and run in full; its execution runner."""
+    widget = open_and_run(
+        korean_page,
+        jupyterlab,
+        KOREAN_NOTEBOOK,
+        "helpers.execution_runner",
+        ".widget-vbox",
+        "execution runner",
+    )
+    return widget.filter(has=korean_page.get_by_role("button", name="실행 시작"))
+
+
+@pytest.fixture(scope="module")
 def editor_page(browser, js_errors):
     """The page of notebook 03."""
     return new_page(browser, js_errors)
@@ -488,6 +510,30 @@ def test_invalid_json_is_explained_without_a_traceback(page, runner, jupyterlab)
         assert errors.count() == 0, errors.all_inner_texts()
 
 
+def test_the_korean_twin_s_runner_speaks_korean(korean_page, korean_runner, jupyterlab):
+    """In notebooks/ko/04_executions.ipynb the same runner runs the same machine, and says
+    what happened in Korean (AWS's own words, such as the status, stay as they are)."""
+    with end_state(korean_page, korean_runner, "04-korean"):
+        input_box, start, status, graph_view, result = parts(korean_runner, button="실행 시작")
+        korean_runner.locator(".widget-dropdown select").select_option("REFUND")
+        expect(input_box).to_have_value('{"TransactionType": "REFUND"}', timeout=UI_MS)
+        settle(jupyterlab, KOREAN_NOTEBOOK)
+        start.click()
+        expect(status).to_have_text(
+            "SUCCEEDED: ProcessTransaction -> ProcessRefund", timeout=EXECUTION_MS
+        )
+        wait_for_node_fill(korean_page, graph_view, "ProcessRefund", SUCCEEDED_FILL)
+        expect(result).to_contain_text("Hello from Refund Processor!", timeout=UI_MS)
+
+        input_box.fill("{TransactionType: PURCHASE}")
+        settle(jupyterlab, KOREAN_NOTEBOOK)
+        start.click()
+        expect(status).to_contain_text("입력이(가) 올바른 JSON이 아닙니다", timeout=EXECUTION_MS)
+        expect(status).to_contain_text("아무것도 시작하지 않았습니다")
+        notebook = korean_page.locator(".jp-NotebookPanel .jp-Notebook")
+        assert "대상: local" in notebook.inner_text()  # connect()'s banner, in Korean
+
+
 def test_editor_lists_a_missing_next_target_redraws_when_fixed_and_runs(
     editor_page, editor, jupyterlab
 ):
@@ -544,7 +590,7 @@ def test_inspector_shows_what_a_result_path_change_does(inspector_page, inspecto
         expect(status).to_have_text("SUCCEEDED: the next state is KeepTracking")
 
 
-@pytest.mark.parametrize("which", ["page", "editor_page", "inspector_page"])
+@pytest.mark.parametrize("which", ["page", "korean_page", "editor_page", "inspector_page"])
 def test_widget_callbacks_logged_no_error(request, which):
     """A widget callback's exception shows in no cell: JupyterLab sends it to the log console."""
     page = request.getfixturevalue(which)

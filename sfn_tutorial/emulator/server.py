@@ -31,6 +31,7 @@ import uuid
 from pathlib import Path
 
 from sfn_tutorial.emulator import account_like, auth, instances
+from sfn_tutorial.i18n import t
 
 DEFAULT_PORT = 4599
 PORTS_TO_TRY = 100  # 4599 to 4698: each user of a shared machine gets one
@@ -142,11 +143,15 @@ def ensure_running(progress=print) -> dict:
             if report.get("fingerprint") == instances.fingerprint() and same_mode:
                 return {**vars(record), "moto": report.get("moto"), "replaced": None}
             replaced = (
-                "The running emulator was started from another version of this project, so it "
-                "was replaced; the resources it held are gone."
+                t(
+                    "The running emulator was started from another version of this project, so "
+                    "it was replaced; the resources it held are gone."
+                )
                 if same_mode
-                else "The running emulator was started in another mode (account-like or not), "
-                "so it was replaced; the resources it held are gone."
+                else t(
+                    "The running emulator was started in another mode (account-like or not), "
+                    "so it was replaced; the resources it held are gone."
+                )
             )
             progress(replaced)
             _terminate(record)
@@ -197,7 +202,7 @@ def clean_environment() -> dict[str, str]:
 
 
 def _start(path: Path, port_number: int, progress) -> instances.Record:
-    progress(f"Starting the local AWS emulator on 127.0.0.1:{port_number} ...")
+    progress(t("Starting the local AWS emulator on 127.0.0.1:{port} ...", port=port_number))
     credentials = auth.Credentials.generate()
     instance_id = uuid.uuid4().hex
     log = log_path(port_number)

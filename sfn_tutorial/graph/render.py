@@ -28,8 +28,10 @@ from sfn_tutorial.graph.labels import (
 )
 from sfn_tutorial.graph.nodes import Index, child_scopes, end_id, exit_id, node_id, start_id
 from sfn_tutorial.graph.trace import Paint, Trace
+from sfn_tutorial.i18n import t
 
-#: status -> (fill colour, border colour, legend text), as in the console.
+#: status -> (fill colour, border colour, legend text), as in the console (the text in English;
+#: ``i18n.t`` shows it in the notebook's language).
 STATUS_COLOURS = {
     "succeeded": ("#d7f0d2", "#1d8102", "Succeeded"),
     "failed": ("#fbd9d3", "#d13212", "Failed"),
@@ -154,9 +156,9 @@ class _Drawing:
 
     def build(self) -> graphviz.Digraph:
         """Draw the whole state machine (and the legend, when there is a history)."""
-        self._marker("#start", "Start")
+        self._marker("#start", t("Start"))
         self._scope(self.graph, (), self.index.scopes[()])
-        self._marker("#end", "End")
+        self._marker("#end", t("End"))
         for edge in self.edges:
             self._emit(edge)
         if self.paint is not None:
@@ -214,10 +216,10 @@ class _Drawing:
 
     def _branch(self, box, path: tuple, state: dict, number: int, scope: tuple, machine) -> None:
         """One branch of a Parallel, or a Map's item processor, as a cluster with a start dot."""
-        title = f"Branch {number}"
+        title = t("Branch {number}", number=number)
         if state["Type"] == "Map":
             distributed = type_line(state) == "Distributed map"
-            title = "Item processor" + (" (distributed)" if distributed else "")
+            title = t("Item processor (distributed)") if distributed else t("Item processor")
         with box.subgraph(name=f"cluster_{node_id(scope)}") as inner:
             inner.attr(
                 style="rounded,dotted",
@@ -299,7 +301,7 @@ class _Drawing:
         """A small box below End listing what the colours mean, three to a row."""
         cells = [
             f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1" WIDTH="14" HEIGHT="10"></TD>'
-            f'<TD ALIGN="LEFT">{text}</TD>'
+            f'<TD ALIGN="LEFT">{t(text)}</TD>'
             for fill, border, text in STATUS_COLOURS.values()
         ]
         rows = "".join(f"<TR>{''.join(cells[i : i + 3])}</TR>" for i in range(0, len(cells), 3))
