@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -127,3 +129,20 @@ def blog_stack(emulator):
     from sfn_tutorial import resources
 
     return resources.ensure_blog_stack(progress=lambda message: None)
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    """The seconds the test's own thread asks ``time.sleep`` for, recorded instead of slept.
+    Other threads of the process (a worker pool's reaper, say) still sleep for real: a
+    ``time.sleep`` replaced for every thread would have them spin."""
+    slept, real_sleep, test_thread = [], time.sleep, threading.current_thread()
+
+    def sleep(seconds):
+        if threading.current_thread() is test_thread:
+            slept.append(seconds)
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    return slept

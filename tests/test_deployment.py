@@ -77,12 +77,11 @@ def test_deploy_creates_then_finds_nothing_to_change(bucket):
     assert [s for s in summaries["Summaries"] if s["Status"] == "FAILED"] == []
 
 
-def test_new_roles_are_waited_for_on_aws_only(emulator, monkeypatch):
+def test_new_roles_are_waited_for_on_aws_only(emulator, monkeypatch, sleeps):
     """EventBridge loses an event it cannot deliver with a role that has not spread through
     AWS yet: on the aws target the roles a stack has just made get ROLE_SETTLE_S seconds; a
     stack without roles, or with older ones, and the local target never wait."""
-    slept, said = [], []
-    monkeypatch.setattr(deployment.time, "sleep", slept.append)
+    slept, said = sleeps, []
     role = {
         "Type": "AWS::IAM::Role",
         "Properties": {"AssumeRolePolicyDocument": resources.trust_policy("events.amazonaws.com")},

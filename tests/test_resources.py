@@ -95,7 +95,7 @@ def test_clean_up_deletes_only_tagged_resources_and_is_safe_to_rerun(emulator):
     assert iam.get_role(RoleName="someone-elses-role")["Role"]["RoleName"] == "someone-elses-role"
 
 
-def test_retry_while_iam_propagates_retries_only_propagation_errors(monkeypatch):
+def test_retry_while_iam_propagates_retries_only_propagation_errors(sleeps):
     calls = []
 
     def flaky():
@@ -104,7 +104,6 @@ def test_retry_while_iam_propagates_retries_only_propagation_errors(monkeypatch)
             raise RuntimeError("The role defined for the function cannot be assumed by Lambda.")
         return "done"
 
-    monkeypatch.setattr(resources.time, "sleep", lambda seconds: None)
     messages = []
     assert resources.retry_while_iam_propagates(flaky, progress=messages.append) == "done"
     assert len(calls) == 2 and "not usable everywhere in AWS yet" in messages[0]
@@ -223,12 +222,11 @@ def test_clean_up_removes_notebook_10s_resources(emulator):
     )
 
 
-def test_a_new_service_role_gets_time_to_spread_on_aws_only(emulator, monkeypatch):
+def test_a_new_service_role_gets_time_to_spread_on_aws_only(emulator, monkeypatch, sleeps):
     """EventBridge and API Gateway fail quietly with a role that has not spread through AWS
     yet, so on the aws target a new role (or a changed trust policy) is waited for; an
     unchanged role is not, and the local target never waits."""
-    slept, said = [], []
-    monkeypatch.setattr(resources.time, "sleep", slept.append)
+    slept, said = sleeps, []
     statement = {"Effect": "Allow", "Action": "states:StartExecution", "Resource": "*"}
     policy = {"Version": "2012-10-17", "Statement": [statement]}
     monkeypatch.setenv("TUTORIAL_TARGET", "local")
