@@ -173,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accept", action="append", default=[], metavar="NAME[:CELL_ID]")
     parser.add_argument("--check", action="store_true", help="report only; write nothing")
     options = parser.parse_args(argv)
-    names = {Path(name).name for name in options.names + options.accept}
+    accepted = [argument.partition(":")[0] for argument in options.accept]
+    names = {Path(name).name for name in options.names + accepted}
     paths = [path for path in english_notebooks() if not names or path.name in names]
     all_findings, to_run = [], []
     for path in paths:

@@ -126,3 +126,17 @@ def test_the_command_writes_the_twin_and_exits_1_while_cells_need_a_translator(
     assert sync_korean.main([]) == 0
     stored = nbformat.read(tmp_path / "ko" / "04_executions.ipynb", as_version=4)
     assert sync_korean.KEY in stored.cells[0].metadata
+
+
+def test_accepting_one_cell_by_name_and_id_records_only_that_cell(tmp_path, monkeypatch):
+    english = english_notebook()
+    (tmp_path / "ko").mkdir()
+    nbformat.write(english, tmp_path / "04_executions.ipynb")
+    nbformat.write(translated(english), tmp_path / "ko" / "04_executions.ipynb")
+    monkeypatch.setattr(sync_korean, "NOTEBOOKS", tmp_path)
+    monkeypatch.setattr(sync_korean, "TWINS", tmp_path / "ko")
+    first = english.cells[0].id
+    assert sync_korean.main(["--accept", f"04_executions.ipynb:{first}"]) == 1  # others remain
+    stored = nbformat.read(tmp_path / "ko" / "04_executions.ipynb", as_version=4)
+    recorded = [cell.id for cell in stored.cells if sync_korean.KEY in cell.metadata]
+    assert recorded == [first]
