@@ -46,9 +46,10 @@ HANGUL = re.compile("[\uac00-\ud7a3]")
 LATIN = re.compile("[A-Za-z]")
 MIN_KOREAN_SHARE = 0.3  # of a markdown cell's letters outside code, names and links
 # A catalogue entry this specific cannot be hit by chance: an English line that is an instance of
-# one must be translated in the twin. A sentence (four words or more) or a phrase with a field, of
-# enough letters of its own; not a name such as "DynamoDB table", which a notebook's own code may
-# print as it is (a resource kind is also an entry, for the tables the tutorial's code makes).
+# one must be translated in the twin. A sentence (four words or more) or a phrase of two words or
+# more with a field, of enough letters of its own; not a name such as "DynamoDB table", which a
+# notebook's own code may print as it is (a resource kind is also an entry, for the tables the
+# tutorial's code makes).
 SPECIFIC_LETTERS = 8
 SPECIFIC_WORDS = 4
 
@@ -109,7 +110,9 @@ def _ids(notebook) -> list[str]:
 
 def _specific(template: str) -> bool:
     words = " ".join(part for index, part in enumerate(i18n._parts(template)) if index % 2 == 0)
-    sentence = len(words.split()) >= SPECIFIC_WORDS or bool(i18n.fields(template))
+    # a phrase of one word and a field ("{count} versions") also ends lines that say other things
+    phrase = bool(i18n.fields(template)) and len(words.split()) >= 2
+    sentence = len(words.split()) >= SPECIFIC_WORDS or phrase
     return sentence and len(LATIN.findall(words)) >= SPECIFIC_LETTERS
 
 
