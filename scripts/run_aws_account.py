@@ -15,9 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from notebook_runner import run_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 CLEAN_UP = "99_clean_up.ipynb"
@@ -39,18 +37,8 @@ def refusal() -> str | None:
 def run(path: Path) -> str | None:
     """Run one notebook in a fresh kernel; the first failing cell's error, or ``None``."""
     print(f"running {path.name}", flush=True)
-    notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        notebook,
-        timeout=900,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
-    )
-    try:
-        client.execute()
-    except CellExecutionError as error:
-        return f"{path.name}: {str(error)[-3000:]}"
-    return None
+    _notebook, error = run_notebook(path, timeout=900)
+    return error
 
 
 def leftovers() -> list[str]:

@@ -25,7 +25,7 @@ from itertools import groupby
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+from notebook_runner import run_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 TWIN_FOLDERS = ("ko",)  # notebooks/<language>/: the translated editions
@@ -49,13 +49,9 @@ def run(paths: list[Path]) -> None:
     try:
         for path in paths:
             print(f"running {path.relative_to(NOTEBOOKS)}", flush=True)
-            notebook = nbformat.read(path, as_version=4)
-            NotebookClient(
-                notebook,
-                timeout=600,
-                kernel_name="python3",
-                resources={"metadata": {"path": str(path.parent)}},
-            ).execute()
+            notebook, error = run_notebook(path, timeout=600)
+            if error:  # stop at the first failure, storing nothing of that notebook
+                raise SystemExit(f"FAILED {error}")
             nbformat.write(notebook, path)
     finally:
         server.stop()

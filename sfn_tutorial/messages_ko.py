@@ -120,7 +120,7 @@ KOREAN: dict[str, str] = {
     "stackTrace: (1 earlier frame left out)": "stackTrace: (앞선 프레임 1개 생략)",
     "(Cause folded: it holds Lambda's error report as JSON text, stack trace included; helpers.show_cause(cause) shows it parsed.)": "(Cause 접음: Lambda의 오류 보고서가 스택 추적과 함께 JSON 텍스트로 들어 있습니다. helpers.show_cause(cause)가 풀어서 보여 줍니다.)",
     "stackTrace: ({count} earlier frames left out)": "stackTrace: (앞선 프레임 {count}개 생략)",
-    # sfn_tutorial/exercises.py
+    # sfn_tutorial/exercises/
     "✅ The newest invocation of {name} raised KeyError: 'TransactionType', and its log in CloudWatch Logs says so.": "✅ {name}의 최신 호출이 KeyError: 'TransactionType'을 발생시켰고, CloudWatch Logs의 로그에도 그렇게 기록되어 있습니다.",
     "✅ {name} has 256 MB of memory and STAGE=tutorial in its environment.": "✅ {name}의 메모리는 256MB이고 환경 변수에 STAGE=tutorial이 있습니다.",
     "✅ Step Functions may assume {name}, and it may invoke {NAME_PREFIX}ProcessPurchase and nothing else.": "✅ Step Functions가 {name}을(를) 맡을 수 있고, 이 역할은 {NAME_PREFIX}ProcessPurchase만 호출할 수 있습니다.",

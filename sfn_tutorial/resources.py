@@ -739,49 +739,11 @@ def _delete_bucket(name: str) -> None:
 
 def delete_resource(resource: Resource) -> None:
     """Delete one tutorial resource (a role loses its policies first, as IAM requires; a bucket
-    its objects and their versions, as S3 requires)."""
-    if resource.kind == "CloudFormation stack":
-        _delete_stack(resource.arn)
-    elif resource.kind == "state machine":
-        boto3.client("stepfunctions").delete_state_machine(stateMachineArn=resource.arn)
-    elif resource.kind == "Lambda function":
-        boto3.client("lambda").delete_function(FunctionName=resource.name)
-    elif resource.kind == "log group":
-        boto3.client("logs").delete_log_group(logGroupName=resource.name)
-    elif resource.kind == "S3 bucket":
-        _delete_bucket(resource.name)
-    elif resource.kind == "IAM role":
-        _delete_role(resource.name)
-    elif resource.kind == "EventBridge rule":
-        _delete_rule(resource.name)
-    elif resource.kind == "REST API":
-        boto3.client("apigateway").delete_rest_api(restApiId=resource.arn.rsplit("/", 1)[1])
-    elif resource.kind == "HTTP API":
-        boto3.client("apigatewayv2").delete_api(ApiId=resource.arn.rsplit("/", 1)[1])
-    elif resource.kind == "event source mapping":
-        boto3.client("lambda").delete_event_source_mapping(UUID=resource.arn.rsplit("#", 1)[1])
-    elif resource.kind == "SQS queue":
-        boto3.client("sqs").delete_queue(QueueUrl=resource.arn)
-    elif resource.kind == "state machine alias":
-        boto3.client("stepfunctions").delete_state_machine_alias(stateMachineAliasArn=resource.arn)
-    elif resource.kind == "state machine version":
-        boto3.client("stepfunctions").delete_state_machine_version(
-            stateMachineVersionArn=resource.arn
-        )
-    elif resource.kind == "CloudWatch alarm":
-        boto3.client("cloudwatch").delete_alarms(AlarmNames=[resource.name])
-    elif resource.kind == "SNS subscription":
-        boto3.client("sns").unsubscribe(SubscriptionArn=resource.arn)
-    elif resource.kind == "SNS topic":
-        boto3.client("sns").delete_topic(TopicArn=resource.arn)
-    elif resource.kind == "DynamoDB table":
-        boto3.client("dynamodb").delete_table(TableName=resource.name)
-    elif resource.kind == "ECS cluster":
-        _delete_cluster(resource.arn)
-    elif resource.kind == "ECS task definition":
-        _delete_task_definition(resource.arn)
-    else:
+    its objects and their versions, as S3 requires): the deleter of its kind in ``DELETERS``."""
+    deleter = DELETERS.get(resource.kind)
+    if deleter is None:
         raise ValueError(f"Unknown resource kind {resource.kind!r}")
+    deleter(resource)
 
 
 STACK_WAIT = {"Delay": 3, "MaxAttempts": 400}  # CloudFormation works in minutes: up to 20
@@ -841,6 +803,45 @@ def _delete_role(name: str) -> None:
         for policy_name in page["PolicyNames"]:
             iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
     iam.delete_role(RoleName=name)
+
+
+def _last_part(arn: str, separator: str) -> str:
+    return arn.rsplit(separator, 1)[1]
+
+
+# How each kind in KINDS is deleted; each deleter takes the Resource (its arn or its name, as the
+# service's delete call asks) and creates its client when it runs, on the target of that moment.
+DELETERS = {
+    "CloudFormation stack": lambda r: _delete_stack(r.arn),
+    "event source mapping": lambda r: boto3.client("lambda").delete_event_source_mapping(
+        UUID=_last_part(r.arn, "#")
+    ),
+    "EventBridge rule": lambda r: _delete_rule(r.name),
+    "REST API": lambda r: boto3.client("apigateway").delete_rest_api(
+        restApiId=_last_part(r.arn, "/")
+    ),
+    "HTTP API": lambda r: boto3.client("apigatewayv2").delete_api(ApiId=_last_part(r.arn, "/")),
+    "state machine alias": lambda r: boto3.client("stepfunctions").delete_state_machine_alias(
+        stateMachineAliasArn=r.arn
+    ),
+    "state machine version": lambda r: boto3.client("stepfunctions").delete_state_machine_version(
+        stateMachineVersionArn=r.arn
+    ),
+    "state machine": lambda r: boto3.client("stepfunctions").delete_state_machine(
+        stateMachineArn=r.arn
+    ),
+    "Lambda function": lambda r: boto3.client("lambda").delete_function(FunctionName=r.name),
+    "CloudWatch alarm": lambda r: boto3.client("cloudwatch").delete_alarms(AlarmNames=[r.name]),
+    "SQS queue": lambda r: boto3.client("sqs").delete_queue(QueueUrl=r.arn),
+    "SNS subscription": lambda r: boto3.client("sns").unsubscribe(SubscriptionArn=r.arn),
+    "SNS topic": lambda r: boto3.client("sns").delete_topic(TopicArn=r.arn),
+    "DynamoDB table": lambda r: boto3.client("dynamodb").delete_table(TableName=r.name),
+    "ECS cluster": lambda r: _delete_cluster(r.arn),
+    "ECS task definition": lambda r: _delete_task_definition(r.arn),
+    "log group": lambda r: boto3.client("logs").delete_log_group(logGroupName=r.name),
+    "S3 bucket": lambda r: _delete_bucket(r.name),
+    "IAM role": lambda r: _delete_role(r.name),
+}
 
 
 def clean_up(progress=print) -> list[Resource]:

@@ -19,6 +19,7 @@ retry and wait paths really ran), and that ``99_clean_up`` leaves nothing tagged
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -27,12 +28,10 @@ from pathlib import Path
 
 import aws_stand_in
 import boto3
-import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
 # pytest's last line when a test failed: "1 failed in 0.06s", "2 failed, 9 passed in 1.20s"
 ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")  # colours, if pytest was not told --color=no
 PYTEST_FAILED = re.compile(r"^\W*(\d+ \w+, )*\d+ failed\b.* in \d+(\.\d+)?s", re.M)
@@ -47,6 +46,19 @@ PARTS = {
     "operating": ["13"],
     "testing": ["14"],
 }
+
+
+def _load_notebook_runner():
+    """``scripts/notebook_runner.py``, which the scripts that run notebooks share."""
+    path = ROOT / "scripts" / "notebook_runner.py"
+    spec = importlib.util.spec_from_file_location("notebook_runner", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+notebook_runner = _load_notebook_runner()
 
 
 @pytest.fixture
@@ -64,17 +76,9 @@ def _run(path: Path) -> str | None:
     """Run one notebook in a fresh kernel; the first failing cell's error, or ``None``. A cell
     that runs pytest (notebook 14) and reports a failed test fails too, though it raises
     nothing, unless it is an exercise's solution (whose test fails on purpose)."""
-    notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        notebook,
-        timeout=600,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
-    )
-    try:
-        client.execute()
-    except CellExecutionError as error:
-        return f"{path.name}: {str(error)[-3000:]}"
+    notebook, error = notebook_runner.run_notebook(path, timeout=600)
+    if error:
+        return error
     for cell in notebook.cells:
         if cell.cell_type != "code" or "solution" in cell.metadata.get("tags", []):
             continue
@@ -180,7 +184,7 @@ def test_the_real_account_run_needs_a_profile_and_a_confirmation(settings, said)
         for name, value in os.environ.items()
         if name not in ("AWS_PROFILE", "SFN_TUTORIAL_CONFIRM_AWS")
     }
-    script = Path(__file__).resolve().parent.parent / "scripts" / "run_aws_account.py"
+    script = ROOT / "scripts" / "run_aws_account.py"
     finished = subprocess.run(
         [sys.executable, str(script)],
         env={**environment, **settings},

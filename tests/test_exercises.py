@@ -1,5 +1,6 @@
-"""sfn_tutorial/exercises.py: each exercise's check says ✅ for a right answer built on the
-emulator, and ❌ with what is wrong (never an exception) for a missing, unfinished or wrong one.
+"""sfn_tutorial/exercises/ (a module a notebook): each exercise's check says ✅ for a right answer
+built on the emulator, and ❌ with what is wrong (never an exception) for a missing, unfinished or
+wrong one.
 Also: the notebooks' exercise cells have the shape the checks rely on.
 
 tests/test_exercises_unanswered.py runs the notebooks with their solutions left out.
@@ -98,7 +99,7 @@ def test_a_check_that_breaks_says_so_instead_of_raising(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("no\nnetwork")
 
-    monkeypatch.setattr(exercises.boto3, "client", broken)
+    monkeypatch.setattr(boto3, "client", broken)
     for exercise_id in exercises.CHECKS:
         assert wrong(exercise_id, "could not finish", "RuntimeError: no network")
 
@@ -985,7 +986,7 @@ def test_14_retry_asks_test_state_about_the_deployed_definition(
 ):
     hint = "no state machine sfn-tutorial-TransactionsWithRetry"
     wrong("14-retry", hint)
-    blog = exercises._blog_with_target_arns()
+    blog = exercises.n14_testing_workflows._blog_with_target_arns()
 
     def with_retriers(*retriers) -> dict:
         fixed = copy.deepcopy(blog)

@@ -95,6 +95,12 @@ def test_clean_up_deletes_only_tagged_resources_and_is_safe_to_rerun(emulator):
     assert iam.get_role(RoleName="someone-elses-role")["Role"]["RoleName"] == "someone-elses-role"
 
 
+def test_every_kind_clean_up_finds_has_a_deleter_and_no_other_kind_has_one():
+    assert list(resources.DELETERS) == list(resources.KINDS)
+    with pytest.raises(ValueError, match="Unknown resource kind 'teapot'"):
+        resources.delete_resource(resources.Resource("teapot", "t", "arn:t"))
+
+
 def test_retry_while_iam_propagates_retries_only_propagation_errors(sleeps):
     calls = []
 

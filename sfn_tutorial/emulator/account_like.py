@@ -27,6 +27,16 @@ sfn_tutorial.emulator.server --env --account-like``) the emulator also:
 
 ``GET /_tutorial/account-like`` (signed like any call) answers the settings and how often each
 refusal was served, so a test can tell that the aws path met them.
+
+Why a learner's emulator carries code that only tests use: the stand-in is not a second server
+but this emulator, changed at its edges, in its own process. ``server`` wraps moto's application
+in ``middleware`` and ``fixes`` calls ``apply`` with the other changes to moto, in the process
+that ``python -m sfn_tutorial.emulator.server`` starts, from the installed package, exactly as a
+learner's starts. So the aws path is proven against the very emulator the local target runs, and
+the package never imports from ``tests/``, which is not part of it (``tests/aws_stand_in.py``
+starts the server with the variables above, points the kernels at it and reads the counts). Without
+``SFN_TUTORIAL_ACCOUNT_LIKE`` the mode costs a learner nothing: ``enabled()`` is false, nothing
+is wrapped or patched, and importing this module loads nothing the emulator does not load anyway.
 """
 
 from __future__ import annotations
