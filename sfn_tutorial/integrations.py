@@ -84,19 +84,32 @@ def ensure_topic(name: str = RECEIPTS_TOPIC) -> str:
     return boto3.client("sns").create_topic(Name=name, Tags=tags("Key"))["TopicArn"]
 
 
+REPORT_FAILURES = "ReportBatchItemFailures"
+
+
 def ensure_event_source_mapping(function_name: str, queue_arn: str, batch_size: int = 10) -> str:
     """Lambda reads ``queue_arn`` and runs ``function_name`` with its messages; the mapping's
-    UUID, once it is ``Enabled`` (on AWS that takes a few seconds)."""
+    UUID, once it is ``Enabled`` (on AWS that takes a few seconds). The mapping reports batch
+    item failures: Lambda reads the function's ``batchItemFailures`` and delivers only those
+    messages again (without it, Lambda ignores that list)."""
     client = boto3.client("lambda")
     found = client.list_event_source_mappings(FunctionName=function_name, EventSourceArn=queue_arn)[
         "EventSourceMappings"
     ]
+    for mapping in found:  # made by an earlier version of this tutorial without the setting
+        if REPORT_FAILURES not in mapping.get("FunctionResponseTypes", []):
+            client.update_event_source_mapping(
+                UUID=mapping["UUID"], FunctionResponseTypes=[REPORT_FAILURES]
+            )
     give_up = time.monotonic() + MAPPING_READY_S
     while not found:
         try:  # a new role needs a few seconds on AWS before Lambda sees its SQS permissions
             found = [
                 client.create_event_source_mapping(
-                    FunctionName=function_name, EventSourceArn=queue_arn, BatchSize=batch_size
+                    FunctionName=function_name,
+                    EventSourceArn=queue_arn,
+                    BatchSize=batch_size,
+                    FunctionResponseTypes=[REPORT_FAILURES],
                 )
             ]
         except client.exceptions.InvalidParameterValueException as error:

@@ -116,6 +116,21 @@ def test_the_warehouse_function_is_fed_by_its_queue(emulator):
     assert function_arn == integrations.ensure_warehouse_function(arn)  # one mapping, not two
     mappings = boto3.client("lambda").list_event_source_mappings(FunctionName=function_arn)
     assert [m["EventSourceArn"] for m in mappings["EventSourceMappings"]] == [arn]
+    # ReserveStock answers with batchItemFailures: Lambda reads them only with this setting
+    assert mappings["EventSourceMappings"][0]["FunctionResponseTypes"] == [
+        "ReportBatchItemFailures"
+    ]
+
+
+def test_a_mapping_made_without_reporting_failures_is_updated(emulator):
+    _, arn = integrations.ensure_queue(integrations.WAREHOUSE_QUEUE)
+    integrations.ensure_warehouse_function(arn)
+    client = boto3.client("lambda")
+    [mapping] = client.list_event_source_mappings(EventSourceArn=arn)["EventSourceMappings"]
+    client.update_event_source_mapping(UUID=mapping["UUID"], FunctionResponseTypes=[])
+    integrations.ensure_warehouse_function(arn)
+    mapping = client.get_event_source_mapping(UUID=mapping["UUID"])
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
 def test_default_subnets_are_the_default_vpcs(emulator):
