@@ -257,9 +257,10 @@ def policy_statements(
     child_machine_arn: str,
     task_definition_arn: str,
     cluster_arn: str,
+    function_arn: str | None = None,
 ) -> dict[str, dict]:
     """The least-privilege IAM statement of each integration notebook 10 uses, by a short name:
-    the state machine's role holds exactly these."""
+    the state machines' shared role holds exactly these (and ``function_arn``'s, if given)."""
     account, region = account_and_region()
     family = task_definition_arn.rsplit(":", 1)[0]
     child_executions = child_machine_arn.replace(":stateMachine:", ":execution:") + ":*"
@@ -268,7 +269,7 @@ def policy_statements(
     def rule(name: str) -> str:
         return f"arn:aws:events:{region}:{account}:rule/{name}"
 
-    return {
+    statements = {
         "dynamodb": {
             "Effect": "Allow",
             "Action": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
@@ -327,6 +328,13 @@ def policy_statements(
             "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         },
     }
+    if function_arn:  # the function and its versions and aliases, as AWS's template has it
+        statements["lambda"] = {
+            "Effect": "Allow",
+            "Action": "lambda:InvokeFunction",
+            "Resource": [function_arn, f"{function_arn}:*"],
+        }
+    return statements
 
 
 #: Which statements of ``policy_statements`` a Task needs, by its resource (without ``arn:...:``).
@@ -340,6 +348,7 @@ NEEDS = {
     "states:startExecution": ["nested"],
     "ecs:runTask.sync": ["ecs", "ecs-sync", "ecs-sync-rule", "ecs-pass-role"],
     "ecs:runTask": ["ecs", "ecs-pass-role"],
+    "lambda:invoke": ["lambda"],
 }
 
 

@@ -118,3 +118,15 @@ def test_reserve_stock_names_only_the_messages_to_deliver_again(monkeypatch):
         "batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-3"}]
     }
     assert [token for token, _ in fake.answered] == ["live"]
+
+
+def test_reserve_stock_answers_a_task_that_invokes_it_directly(monkeypatch):
+    handler = load_handler("ReserveStock", "handler")
+    fake = FakeStepFunctions({"expired": "TaskTimedOut"})
+    monkeypatch.setitem(handler.__globals__, "stepfunctions", fake)
+    purchase = {"PurchaseId": "p-1", "Item": "book", "Quantity": 2}
+    assert handler({"TaskToken": "t", "Purchase": purchase}, None) == {"Answered": "p-1"}
+    assert json.loads(fake.answered[0][1]["output"])["Reserved"] == 2
+    # invoked directly, a failure to answer fails the invocation (and so the Task)
+    with pytest.raises(ClientError, match="TaskTimedOut"):
+        handler({"TaskToken": "expired", "Purchase": purchase}, None)

@@ -2,7 +2,9 @@
 waiting Step Functions execution with the task token each message carries.
 
 Lambda calls it with a batch of SQS messages (an event source mapping), each body like
-{"TaskToken": "...", "Purchase": {"PurchaseId": "p-1", "Item": "book", "Quantity": 2}}.
+{"TaskToken": "...", "Purchase": {"PurchaseId": "p-1", "Item": "book", "Quantity": 2}};
+a Task state can also invoke it directly with such a body as its payload
+(arn:aws:states:::lambda:invoke.waitForTaskToken).
 A quantity over 10 is more than the warehouse holds: that execution gets SendTaskFailure.
 
 The mapping is created with FunctionResponseTypes=["ReportBatchItemFailures"], so Lambda reads
@@ -47,12 +49,22 @@ def answer(message: dict) -> None:
 
 
 def handler(event, context):
+    """Called by Lambda with a batch of SQS messages, or by a Task state directly
+    (``lambda:invoke.waitForTaskToken`` with a payload of ``TaskToken`` and ``Purchase``)."""
+    if "Records" not in event:
+        print(f"invoked by a Task: purchase {event['Purchase']}")
+        answer(event)  # an error here fails the invocation, and so the waiting Task
+        return {"Answered": event["Purchase"].get("PurchaseId")}
+    return answer_messages(event["Records"])
+
+
+def answer_messages(records: list) -> dict:
     """Answer every message's execution. A message whose execution no longer waits is done;
     a message that could not be answered for another reason (throttling, a network error, a
     body that is not what we expect) is listed in batchItemFailures, so that Lambda delivers
     only that one again."""
     failures = []
-    for record in event["Records"]:
+    for record in records:
         message_id = record["messageId"]
         try:
             message = json.loads(record["body"])
