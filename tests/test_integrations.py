@@ -60,7 +60,8 @@ def test_each_statement_names_exact_resources(statements):
             ["nested", "nested-sync", "nested-sync-rule"],
         ),
         ("arn:aws:states:::ecs:runTask", ["ecs", "ecs-pass-role"]),
-        ("arn:aws:states:::lambda:invoke", []),
+        ("arn:aws:states:::lambda:invoke", ["lambda"]),
+        ("arn:aws:states:::lambda:invoke.waitForTaskToken", ["lambda"]),
     ],
 )
 def test_a_task_needs_the_statements_of_its_integration_and_pattern(resource, needed):
