@@ -373,7 +373,9 @@ def permissions_rows(definition: dict, statements: dict) -> list[list[str]]:
         call = resource.split(":::", 1)[-1].split(".")[0].removeprefix("aws-sdk:")
         parameters = json.dumps(state.get("Parameters") or state.get("Arguments") or {})
         for needed in needed_statements(resource):
-            statement = statements[needed]
+            statement = statements.get(needed)
+            if statement is None:  # e.g. lambda:invoke when no function ARN was given
+                continue
             actions = _listed(statement["Action"])
             targets = _listed(statement["Resource"])
             # a statement shared by several states: show the part this state uses
