@@ -84,19 +84,32 @@ def ensure_topic(name: str = RECEIPTS_TOPIC) -> str:
     return boto3.client("sns").create_topic(Name=name, Tags=tags("Key"))["TopicArn"]
 
 
+REPORT_FAILURES = "ReportBatchItemFailures"
+
+
 def ensure_event_source_mapping(function_name: str, queue_arn: str, batch_size: int = 10) -> str:
     """Lambda reads ``queue_arn`` and runs ``function_name`` with its messages; the mapping's
-    UUID, once it is ``Enabled`` (on AWS that takes a few seconds)."""
+    UUID, once it is ``Enabled`` (on AWS that takes a few seconds). The mapping reports batch
+    item failures: Lambda reads the function's ``batchItemFailures`` and delivers only those
+    messages again (without it, Lambda ignores that list)."""
     client = boto3.client("lambda")
     found = client.list_event_source_mappings(FunctionName=function_name, EventSourceArn=queue_arn)[
         "EventSourceMappings"
     ]
+    for mapping in found:  # made by an earlier version of this tutorial without the setting
+        if REPORT_FAILURES not in mapping.get("FunctionResponseTypes", []):
+            client.update_event_source_mapping(
+                UUID=mapping["UUID"], FunctionResponseTypes=[REPORT_FAILURES]
+            )
     give_up = time.monotonic() + MAPPING_READY_S
     while not found:
         try:  # a new role needs a few seconds on AWS before Lambda sees its SQS permissions
             found = [
                 client.create_event_source_mapping(
-                    FunctionName=function_name, EventSourceArn=queue_arn, BatchSize=batch_size
+                    FunctionName=function_name,
+                    EventSourceArn=queue_arn,
+                    BatchSize=batch_size,
+                    FunctionResponseTypes=[REPORT_FAILURES],
                 )
             ]
         except client.exceptions.InvalidParameterValueException as error:
@@ -244,9 +257,10 @@ def policy_statements(
     child_machine_arn: str,
     task_definition_arn: str,
     cluster_arn: str,
+    function_arn: str | None = None,
 ) -> dict[str, dict]:
     """The least-privilege IAM statement of each integration notebook 10 uses, by a short name:
-    the state machine's role holds exactly these."""
+    the state machines' shared role holds exactly these (and ``function_arn``'s, if given)."""
     account, region = account_and_region()
     family = task_definition_arn.rsplit(":", 1)[0]
     child_executions = child_machine_arn.replace(":stateMachine:", ":execution:") + ":*"
@@ -255,7 +269,7 @@ def policy_statements(
     def rule(name: str) -> str:
         return f"arn:aws:events:{region}:{account}:rule/{name}"
 
-    return {
+    statements = {
         "dynamodb": {
             "Effect": "Allow",
             "Action": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
@@ -314,6 +328,13 @@ def policy_statements(
             "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         },
     }
+    if function_arn:  # the function and its versions and aliases, as AWS's template has it
+        statements["lambda"] = {
+            "Effect": "Allow",
+            "Action": "lambda:InvokeFunction",
+            "Resource": [function_arn, f"{function_arn}:*"],
+        }
+    return statements
 
 
 #: Which statements of ``policy_statements`` a Task needs, by its resource (without ``arn:...:``).
@@ -327,6 +348,7 @@ NEEDS = {
     "states:startExecution": ["nested"],
     "ecs:runTask.sync": ["ecs", "ecs-sync", "ecs-sync-rule", "ecs-pass-role"],
     "ecs:runTask": ["ecs", "ecs-pass-role"],
+    "lambda:invoke": ["lambda"],
 }
 
 
@@ -351,7 +373,9 @@ def permissions_rows(definition: dict, statements: dict) -> list[list[str]]:
         call = resource.split(":::", 1)[-1].split(".")[0].removeprefix("aws-sdk:")
         parameters = json.dumps(state.get("Parameters") or state.get("Arguments") or {})
         for needed in needed_statements(resource):
-            statement = statements[needed]
+            statement = statements.get(needed)
+            if statement is None:  # e.g. lambda:invoke when no function ARN was given
+                continue
             actions = _listed(statement["Action"])
             targets = _listed(statement["Resource"])
             # a statement shared by several states: show the part this state uses

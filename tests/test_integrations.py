@@ -3,10 +3,13 @@ least-privilege statements each integration needs."""
 
 from __future__ import annotations
 
+import json
+
 import boto3
+import broad_roles
 import pytest
 
-from sfn_tutorial import integrations, resources
+from sfn_tutorial import executions, integrations, resources
 
 TABLE = "arn:aws:dynamodb:ap-northeast-2:123456789012:table/sfn-tutorial-Purchases"
 QUEUE = "arn:aws:sqs:ap-northeast-2:123456789012:sfn-tutorial-warehouse"
@@ -57,7 +60,8 @@ def test_each_statement_names_exact_resources(statements):
             ["nested", "nested-sync", "nested-sync-rule"],
         ),
         ("arn:aws:states:::ecs:runTask", ["ecs", "ecs-pass-role"]),
-        ("arn:aws:states:::lambda:invoke", []),
+        ("arn:aws:states:::lambda:invoke", ["lambda"]),
+        ("arn:aws:states:::lambda:invoke.waitForTaskToken", ["lambda"]),
     ],
 )
 def test_a_task_needs_the_statements_of_its_integration_and_pattern(resource, needed):
@@ -116,6 +120,21 @@ def test_the_warehouse_function_is_fed_by_its_queue(emulator):
     assert function_arn == integrations.ensure_warehouse_function(arn)  # one mapping, not two
     mappings = boto3.client("lambda").list_event_source_mappings(FunctionName=function_arn)
     assert [m["EventSourceArn"] for m in mappings["EventSourceMappings"]] == [arn]
+    # ReserveStock answers with batchItemFailures: Lambda reads them only with this setting
+    assert mappings["EventSourceMappings"][0]["FunctionResponseTypes"] == [
+        "ReportBatchItemFailures"
+    ]
+
+
+def test_a_mapping_made_without_reporting_failures_is_updated(emulator):
+    _, arn = integrations.ensure_queue(integrations.WAREHOUSE_QUEUE)
+    integrations.ensure_warehouse_function(arn)
+    client = boto3.client("lambda")
+    [mapping] = client.list_event_source_mappings(EventSourceArn=arn)["EventSourceMappings"]
+    client.update_event_source_mapping(UUID=mapping["UUID"], FunctionResponseTypes=[])
+    integrations.ensure_warehouse_function(arn)
+    mapping = client.get_event_source_mapping(UUID=mapping["UUID"])
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
 def test_default_subnets_are_the_default_vpcs(emulator):
@@ -150,3 +169,51 @@ def test_a_shared_statement_shows_the_part_each_state_uses(emulator):
         ["Save", "dynamodb:putItem", "dynamodb:PutItem", TABLE],
         ["Ask", "sqs:sendMessage.waitForTaskToken", "sqs:SendMessage", other_queue],
     ]
+
+
+def test_a_task_invokes_the_warehouse_function_and_waits_for_its_answer(emulator):
+    # AWS: lambda:invoke.waitForTaskToken invokes the function with the Payload (the token from
+    # $$.Task.Token) and the Task ends when the function sends the token back, with its output.
+    _, queue_arn = integrations.ensure_queue(integrations.WAREHOUSE_QUEUE)
+    function_arn = integrations.ensure_warehouse_function(queue_arn)
+    statements = integrations.policy_statements(
+        TABLE, [QUEUE], TOPIC, CHILD, TASK, CLUSTER, function_arn
+    )
+    assert statements["lambda"]["Resource"] == [function_arn, function_arn + ":*"]
+    definition = {
+        "StartAt": "Reserve",
+        "States": {
+            "Reserve": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {
+                    "FunctionName": function_arn,
+                    "Payload": {"TaskToken.$": "$$.Task.Token", "Purchase.$": "$"},
+                },
+                "TimeoutSeconds": 60,
+                "End": True,
+            }
+        },
+    }
+    [row] = integrations.permissions_rows(definition, statements)
+    assert row == [
+        "Reserve",
+        "lambda:invoke.waitForTaskToken",
+        "lambda:InvokeFunction",
+        function_arn,
+    ]
+    arn = boto3.client("stepfunctions").create_state_machine(
+        name="sfn-tutorial-ReserveDirect",
+        definition=json.dumps(definition),
+        roleArn=broad_roles.role(),
+    )["stateMachineArn"]
+    results = []
+    for quantity in (2, 20):
+        purchase = {"PurchaseId": "p-1", "Item": "book", "Quantity": quantity}
+        results.append(executions.start_and_wait(arn, purchase)[0])
+    assert json.loads(results[0]["output"]) == {
+        "PurchaseId": "p-1",
+        "Reserved": 2,
+        "Warehouse": "ICN-1",
+    }
+    assert (results[1]["status"], results[1]["error"]) == ("FAILED", "OutOfStock")

@@ -1,12 +1,21 @@
 """The blog's two handlers, called directly as Lambda would call them."""
 
 import importlib.util
+import json
 import re
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 LAMBDAS = Path(__file__).resolve().parent.parent / "lambdas"
+
+
+@pytest.fixture(autouse=True)
+def lambda_region(monkeypatch):
+    """Lambda sets the region; ReserveStock makes its boto3 client when it is imported."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-northeast-2")
 
 
 def load_handler(folder: str, function: str):
@@ -62,3 +71,62 @@ def test_confirm_order_fails_only_while_its_warehouse_is_wrong(monkeypatch):
     with pytest.raises(Exception, match="no answer from https://old-warehouse") as raised:
         handler({"TransactionType": "PURCHASE"}, None)
     assert type(raised.value).__name__ == "WarehouseUnavailable"
+
+
+class FakeStepFunctions:
+    """Answers SendTaskSuccess/SendTaskFailure as Step Functions does; a token in ``errors``
+    gets that error code."""
+
+    def __init__(self, errors: dict):
+        self.exceptions = boto3.client("stepfunctions").exceptions
+        self.errors, self.answered = errors, []
+
+    def _answer(self, taskToken, **fields):
+        if taskToken in self.errors:
+            code = self.errors[taskToken]
+            raise ClientError({"Error": {"Code": code, "Message": code}}, "SendTaskSuccess")
+        self.answered.append((taskToken, fields))
+
+    send_task_success = send_task_failure = _answer
+
+
+def sqs_record(message_id: str, token: str, quantity: int = 2) -> dict:
+    body = {"TaskToken": token, "Purchase": {"PurchaseId": message_id, "Quantity": quantity}}
+    return {"messageId": message_id, "body": json.dumps(body)}
+
+
+@pytest.mark.parametrize("code", ["TaskTimedOut", "InvalidToken", "TaskDoesNotExist"])
+def test_reserve_stock_skips_a_message_whose_execution_no_longer_waits(monkeypatch, code):
+    handler = load_handler("ReserveStock", "handler")
+    fake = FakeStepFunctions({"expired": code})
+    monkeypatch.setitem(handler.__globals__, "stepfunctions", fake)
+    event = {"Records": [sqs_record("m-1", "expired"), sqs_record("m-2", "live", quantity=20)]}
+    # the expired token is not worth another delivery; the other message was still answered
+    assert handler(event, None) == {"batchItemFailures": []}
+    assert [(token, fields.get("error")) for token, fields in fake.answered] == [
+        ("live", "OutOfStock")
+    ]
+
+
+def test_reserve_stock_names_only_the_messages_to_deliver_again(monkeypatch):
+    handler = load_handler("ReserveStock", "handler")
+    fake = FakeStepFunctions({"throttled": "ThrottlingException"})
+    monkeypatch.setitem(handler.__globals__, "stepfunctions", fake)
+    broken = {"messageId": "m-3", "body": "not json"}
+    event = {"Records": [sqs_record("m-1", "throttled"), sqs_record("m-2", "live"), broken]}
+    assert handler(event, None) == {
+        "batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-3"}]
+    }
+    assert [token for token, _ in fake.answered] == ["live"]
+
+
+def test_reserve_stock_answers_a_task_that_invokes_it_directly(monkeypatch):
+    handler = load_handler("ReserveStock", "handler")
+    fake = FakeStepFunctions({"expired": "TaskTimedOut"})
+    monkeypatch.setitem(handler.__globals__, "stepfunctions", fake)
+    purchase = {"PurchaseId": "p-1", "Item": "book", "Quantity": 2}
+    assert handler({"TaskToken": "t", "Purchase": purchase}, None) == {"Answered": "p-1"}
+    assert json.loads(fake.answered[0][1]["output"])["Reserved"] == 2
+    # invoked directly, a failure to answer fails the invocation (and so the Task)
+    with pytest.raises(ClientError, match="TaskTimedOut"):
+        handler({"TaskToken": "expired", "Purchase": purchase}, None)

@@ -181,3 +181,118 @@ def test_sdk_error_names_and_dates():
     assert "ValidationException" not in service_integrations.modelled_exceptions("dynamodb")
     new_year = datetime.datetime(2024, 1, 1)
     assert service_integrations.in_milliseconds({"d": [new_year]}) == {"d": [1704067200000]}
+
+
+def purchases_table(name: str) -> str:
+    boto3.client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "PurchaseId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "PurchaseId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+def test_a_failed_condition_is_dynamodbs_conditional_check_failed(emulator):
+    # AWS: a putItem whose ConditionExpression is false fails the Task with
+    # DynamoDB.ConditionalCheckFailedException, cause "The conditional request failed (Service:
+    # AmazonDynamoDBv2; Status Code: 400; Error Code: ConditionalCheckFailedException; ...)".
+    table = purchases_table(f"conditional-{uuid.uuid4().hex[:8]}")
+    parameters = {
+        "TableName": table,
+        "Item": {"PurchaseId": {"S": "p-1"}},
+        "ConditionExpression": "attribute_not_exists(PurchaseId)",
+    }
+    first = run_task(emulator, "arn:aws:states:::dynamodb:putItem", parameters)
+    assert first["status"] == "SUCCEEDED"
+    second = run_task(emulator, "arn:aws:states:::dynamodb:putItem", parameters)
+    assert second["error"] == "DynamoDB.ConditionalCheckFailedException"
+    assert second["cause"].startswith(
+        "The conditional request failed (Service: AmazonDynamoDBv2; Status Code: 400; "
+        "Error Code: ConditionalCheckFailedException; Request ID: "
+    )
+
+
+def test_a_catch_on_dynamodb_validation_exception_never_fires(emulator):
+    # AWS (recorded in ../shared/conformance-tasks 085 and 086): DynamoDB's ValidationException
+    # is not modelled by the SDK for Java v1, so the Task fails with
+    # DynamoDB.AmazonDynamoDBException and a catcher on DynamoDB.ValidationException is skipped.
+    catchers = [
+        {"ErrorEquals": ["DynamoDB.ValidationException"], "Next": "NeverHere"},
+        {"ErrorEquals": ["DynamoDB.AmazonDynamoDBException"], "Next": "Here"},
+    ]
+    definition = {
+        "StartAt": "Put",
+        "States": {
+            "Put": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {"TableName": "/not a table name", "Item": {"id": {"S": "1"}}},
+                "Catch": catchers,
+                "End": True,
+            },
+            "NeverHere": {"Type": "Fail", "Error": "WrongCatcher"},
+            "Here": {"Type": "Succeed"},
+        },
+    }
+    arn = boto3.client("stepfunctions").start_execution(
+        stateMachineArn=machine(emulator, definition)
+    )["executionArn"]
+    description = executions.wait_for_execution(arn, timeout_s=60)
+    assert description["status"] == "SUCCEEDED"
+    assert "Error Code: ValidationException" in json.loads(description["output"])["Cause"]
+
+
+def test_a_jsonata_task_passes_arguments_to_dynamodb_and_retries_and_catches(emulator):
+    # AWS: with QueryLanguage JSONata a Task's parameters are its Arguments, with {% %}
+    # expressions; Retry and Catch work as in JSONPath; a catcher's Output reads
+    # $states.errorOutput.
+    table = purchases_table(f"jsonata-{uuid.uuid4().hex[:8]}")
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Save",
+        "States": {
+            "Save": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Arguments": {
+                    "TableName": table,
+                    "Item": {
+                        "PurchaseId": {"S": "{% $states.input.PurchaseId %}"},
+                        "Amount": {"N": "{% $string($states.input.Amount) %}"},
+                    },
+                    "ConditionExpression": "attribute_not_exists(PurchaseId)",
+                },
+                "Retry": [
+                    {
+                        "ErrorEquals": ["DynamoDB.ProvisionedThroughputExceededException"],
+                        "MaxAttempts": 3,
+                    }
+                ],
+                "Catch": [
+                    {
+                        "ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"],
+                        "Output": {"Saved": False, "Error": "{% $states.errorOutput.Error %}"},
+                        "Next": "Done",
+                    }
+                ],
+                "Output": {"Saved": True},
+                "Next": "Done",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    arn = machine(emulator, definition)
+    client = boto3.client("stepfunctions")
+    outputs = []
+    for _ in range(2):
+        run = client.start_execution(
+            stateMachineArn=arn, input=json.dumps({"PurchaseId": "p-1", "Amount": 45000})
+        )
+        outputs.append(output_of(executions.wait_for_execution(run["executionArn"], 60)))
+    assert outputs == [
+        {"Saved": True},
+        {"Saved": False, "Error": "DynamoDB.ConditionalCheckFailedException"},
+    ]
+    item = boto3.client("dynamodb").get_item(TableName=table, Key={"PurchaseId": {"S": "p-1"}})
+    assert item["Item"]["Amount"] == {"N": "45000"}
