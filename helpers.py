@@ -297,8 +297,11 @@ def execution_cost(execution_arn: str, region: str | None = None) -> Table:
     region = region or boto3.session.Session().region_name or "ap-northeast-2"
     estimate = costs.execution_estimate(events, region, machine["type"], costs.report_lines(events))
     table = estimate.table()
-    where, retrieved = costs.rates(region)["name"], costs.prices()["retrieved"]
-    table.title = t("One execution in {region}, {date}", region=where, date=retrieved)
+    table.title = t(
+        "One execution in {region}, prices as of {date}",
+        region=costs.rates(region)["name"],
+        date=costs.as_of(),
+    )
     return table
 
 
@@ -319,9 +322,10 @@ def monthly_cost_comparison(
         region,
     )
     title = t(
-        "{count:,} executions a month in {region}",
+        "{count:,} executions a month in {region}, prices as of {date}",
         count=executions_per_month,
         region=costs.rates(region)["name"],
+        date=costs.as_of(),
     )
     estimates = {"Standard": standard, "Express": express}
     return costs.comparison_table(estimates, t("type"), title, quantity_format=",.0f")
@@ -337,7 +341,10 @@ def map_cost_comparison(
     region = region or boto3.session.Session().region_name or "ap-northeast-2"
     estimates = costs.map_design_estimates(items, batch_size, ms_per_item, memory_mb, region)
     title = t(
-        "{count:,} items, one run, in {region}", count=items, region=costs.rates(region)["name"]
+        "{count:,} items, one run, in {region}, prices as of {date}",
+        count=items,
+        region=costs.rates(region)["name"],
+        date=costs.as_of(),
     )
     return costs.comparison_table(estimates, t("design"), title, quantity_format=",.6g")
 

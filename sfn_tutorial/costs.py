@@ -8,8 +8,10 @@ Step Functions bills the two workflow types differently:
 
 Lambda bills per request and per GB-second of billed duration (its REPORT line's ``Billed
 Duration`` times ``Memory Size``). Prices come from ``data/prices.json``, which names its sources,
-the day they were read and the regions (the blog's Seoul and us-east-1). Figures are for one
-execution, before free tiers; ``monthly_*`` apply the free tiers to a month's usage.
+the day they were read, what was checked there and the regions (the blog's Seoul and us-east-1).
+A region whose Express rates could not be checked (Seoul) borrows another region's, and the
+lines priced with them say so. Figures are for one execution, before free tiers; ``monthly_*``
+apply the free tiers to a month's usage.
 """
 
 from __future__ import annotations
@@ -36,13 +38,26 @@ def prices() -> dict:
 
 
 def rates(region: str) -> dict:
-    """The rates for ``region``; a clear error for a region the price list does not have."""
+    """The rates for ``region``; a clear error for a region the price list does not have.
+
+    ``express_region`` names the region whose Express rates these are: ``region`` itself, or
+    the one its entry borrows them from (``express_rates_from``) when its own are unknown."""
     known = prices()["regions"]
     if region not in known:
         raise ValueError(
             f"No prices for region {region!r} in {PRICES_FILE.name}; it has {', '.join(known)}."
         )
-    return known[region]
+    rate = dict(known[region])
+    express_region = rate.pop("express_rates_from", region)
+    for key in ("express_per_request", "express_per_gb_second"):
+        rate[key] = known[express_region][key]
+    rate["express_region"] = express_region
+    return rate
+
+
+def as_of() -> str:
+    """The day the price list's rates were read on AWS's pages (``retrieved``)."""
+    return prices()["retrieved"]
 
 
 @dataclass
@@ -51,10 +66,24 @@ class Estimate:
 
     region: str
     lines: list[tuple[str, float, str, float, float]] = field(default_factory=list)
+    # item -> the region whose rate priced it, for lines not priced at ``region``'s own rates
+    rates_from: dict[str, str] = field(default_factory=dict)
 
-    def add(self, item: str, quantity: float, unit: str, unit_price: float) -> None:
-        """Add a line costing ``quantity`` × ``unit_price``."""
+    def add(
+        self, item: str, quantity: float, unit: str, unit_price: float, rate_region: str = ""
+    ) -> None:
+        """Add a line costing ``quantity`` × ``unit_price``; ``rate_region``, when it is not
+        the estimate's region, is the region whose rate ``unit_price`` is."""
         self.lines.append((item, quantity, unit, unit_price, quantity * unit_price))
+        if rate_region and rate_region != self.region:
+            self.rates_from[item] = rate_region
+
+    def label(self, item: str) -> str:
+        """``item`` in the notebook's language, naming the region of its rate when that is
+        not the estimate's own (``Express request (us-east-1 rate)``)."""
+        if item in self.rates_from:
+            return t("{item} ({region} rate)", item=t(item), region=self.rates_from[item])
+        return t(item)
 
     @property
     def total(self) -> float:
@@ -66,7 +95,12 @@ class Estimate:
         from sfn_tutorial.tables import Table
 
         rows = [
-            [t(item), _quantity(quantity, unit), f"${price:.10f}".rstrip("0"), dollars(cost)]
+            [
+                self.label(item),
+                _quantity(quantity, unit),
+                f"${price:.10f}".rstrip("0"),
+                dollars(cost),
+            ]
             for item, quantity, unit, price, cost in self.lines
         ]
         rows.append([t("total"), "", "", dollars(self.total)])
@@ -90,7 +124,12 @@ def comparison_table(estimates: dict, label: str, title: str, quantity_format: s
     rows = []
     for name, estimate in estimates.items():
         rows += [
-            [t(name), t(item), _quantity(quantity, unit, quantity_format), dollars(cost)]
+            [
+                t(name),
+                estimate.label(item),
+                _quantity(quantity, unit, quantity_format),
+                dollars(cost),
+            ]
             for item, quantity, unit, _, cost in estimate.lines
         ]
         rows.append([t(name), t("total"), "", dollars(estimate.total)])
@@ -148,9 +187,12 @@ def execution_estimate(
     if workflow_type == "EXPRESS":
         start, stop = events[0]["timestamp"], events[-1]["timestamp"]
         duration_ms = (stop - start).total_seconds() * 1000
-        estimate.add("Express request", 1, "request", rate["express_per_request"])
+        express_region = rate["express_region"]
+        estimate.add("Express request", 1, "request", rate["express_per_request"], express_region)
         gb_seconds = express_gb_seconds(duration_ms, express_memory_mb)
-        estimate.add("Express duration", gb_seconds, "GB-s", rate["express_per_gb_second"])
+        estimate.add(
+            "Express duration", gb_seconds, "GB-s", rate["express_per_gb_second"], express_region
+        )
     else:
         transitions = state_transitions(events)
         estimate.add("state transitions", transitions, "", rate["standard_per_transition"])
@@ -243,9 +285,10 @@ def monthly_comparison(
     standard.add(
         "state transitions after the free tier", billed, "", rate["standard_per_transition"]
     )
-    express.add("requests", executions, "", rate["express_per_request"])
+    express_region = rate["express_region"]
+    express.add("requests", executions, "", rate["express_per_request"], express_region)
     gb_seconds = executions * express_gb_seconds(express_duration_ms)
-    express.add("duration", gb_seconds, "GB-s", rate["express_per_gb_second"])
+    express.add("duration", gb_seconds, "GB-s", rate["express_per_gb_second"], express_region)
     return standard, express
 
 
@@ -294,9 +337,12 @@ def map_design_estimates(
 
     express = estimates[MAP_DESIGNS[2]]
     express.add("state transitions", 1 + children, "", rate["standard_per_transition"])
-    express.add("Express requests", children, "", rate["express_per_request"])
+    express_region = rate["express_region"]
+    express.add("Express requests", children, "", rate["express_per_request"], express_region)
     gb_seconds = children * express_gb_seconds(batch_ms)
-    express.add("Express duration", gb_seconds, "GB-s", rate["express_per_gb_second"])
+    express.add(
+        "Express duration", gb_seconds, "GB-s", rate["express_per_gb_second"], express_region
+    )
     _add_lambda(express, children, batch_ms, memory_mb, rate)
     return estimates
 

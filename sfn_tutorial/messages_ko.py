@@ -9,9 +9,13 @@ that nothing here is unused, and that both sides have the same fields.
 
 KOREAN: dict[str, str] = {
     # helpers.py
-    "One execution in {region}, {date}": "실행 한 번, {region}, {date} 기준",
-    "{count:,} executions a month in {region}": "한 달 {count:,}회 실행, {region}",
-    "{count:,} items, one run, in {region}": "항목 {count:,}개, 1회 실행, {region}",
+    "One execution in {region}, prices as of {date}": "실행 한 번, {region}, {date} 기준 가격",
+    "{count:,} executions a month in {region}, prices as of {date}": (
+        "한 달 {count:,}회 실행, {region}, {date} 기준 가격"
+    ),
+    "{count:,} items, one run, in {region}, prices as of {date}": (
+        "항목 {count:,}개, 1회 실행, {region}, {date} 기준 가격"
+    ),
     "Ready: {names}": "준비됨: {names}",
     "Ready: functions, roles and state machine {name}": "준비됨: 함수, 역할, 상태 머신 {name}",
     "{count} resources": "리소스 {count}개",
@@ -379,4 +383,5 @@ KOREAN: dict[str, str] = {
     "Lambda requests": "Lambda 요청",
     "Lambda duration": "Lambda 기간",
     "Express request": "Express 요청",
+    "{item} ({region} rate)": "{item} ({region} 요금)",
 }

@@ -34,6 +34,28 @@ def test_the_price_list_names_its_sources_date_and_regions():
     listing = costs.prices()
     assert {"us-east-1", "ap-northeast-2"} <= listing["regions"].keys()
     assert listing["retrieved"] and "step-functions/pricing" in listing["sources"]["stepfunctions"]
+    assert listing["checked"]  # what was read on AWS's pages, and what could not be
+
+
+def test_seoul_borrows_express_rates_from_us_east_1_and_its_lines_say_so():
+    seoul = costs.rates("ap-northeast-2")
+    assert seoul["express_region"] == "us-east-1"
+    assert seoul["express_per_request"] == costs.rates("us-east-1")["express_per_request"]
+    assert costs.rates("us-east-1")["express_region"] == "us-east-1"
+    _, express = costs.monthly_comparison(2, 80, 1_000, "ap-northeast-2")
+    table = costs.comparison_table({"Express": express}, "type", "a month")
+    assert [row[1] for row in table.rows] == [
+        "requests (us-east-1 rate)",
+        "duration (us-east-1 rate)",
+        "total",
+    ]
+    _, standard, _ = costs.map_design_estimates(1000, 50, 20, 128, "ap-northeast-2").values()
+    assert "state transitions" in [row[0] for row in standard.table().rows]  # Seoul's own
+
+
+def test_us_east_1_express_lines_carry_no_region():
+    _, express = costs.monthly_comparison(2, 80, 1_000, "us-east-1")
+    assert [row[0] for row in express.table().rows] == ["requests", "duration", "total"]
 
 
 def test_standard_a_month_of_a_four_step_workflow_run_100000_times():
@@ -131,7 +153,7 @@ def test_a_blog_execution_is_priced_from_its_history_and_its_functions_report_li
     items = {row[0]: row for row in table.rows}
     assert items["state transitions"][1] == "2"  # the Choice and one Task
     assert items["Lambda requests"][1] == "1"  # ProcessPurchase, once
-    assert "Seoul" in table.title
+    assert "Seoul" in table.title and f"prices as of {costs.as_of()}" in table.title
 
 
 def test_a_month_of_the_blog_workflow_as_standard_and_as_express():
