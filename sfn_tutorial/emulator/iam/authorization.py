@@ -200,21 +200,14 @@ def lookup(access_key_id: str) -> tuple[auth.Credentials, str] | None:
 
 def decision(role_arn: str, action: str, resource: str) -> str:
     """IAM's decision, as the policy simulator names it: ``allowed``, ``explicitDeny`` or
-    ``implicitDeny``, by moto's policy evaluator over the role's policies."""
-    from moto.iam.access_control import PermissionResult
-
+    ``implicitDeny``, by the one evaluator (``service_roles.verdict``) over the role's policies,
+    with the role's principal context keys."""
     if action in ALWAYS_ALLOWED:
         return "allowed"
     role = service_roles.find_role(role_arn)
     if role is None:
         return "implicitDeny"
-    allowed = False
-    for document in service_roles.policy_documents(role):
-        result = service_roles.evaluate(document, action, resource)
-        if result == PermissionResult.DENIED:
-            return "explicitDeny"
-        allowed = allowed or result == PermissionResult.PERMITTED
-    return "allowed" if allowed else "implicitDeny"
+    return service_roles.verdict(role, action, resource)
 
 
 def refusal_message(principal: str, action: str, resource: str, why: str) -> str:
@@ -506,17 +499,22 @@ def sessions_end_with_a_reset() -> None:
     MotoAPIBackend.reset = reset_and_forget
 
 
-def assumable_by_step_functions(role_arn: str) -> bool:
-    """Does the role exist, and may Step Functions (global or regional principal) assume it?"""
+def assumable_by_step_functions(role_arn: str, machine_arn: str | None = None) -> bool:
+    """Does the role exist, and may Step Functions (global or regional principal) assume it for
+    the state machine ``machine_arn``? The trust policy's conditions see the machine as
+    ``aws:SourceArn`` and its account as ``aws:SourceAccount``."""
     role = service_roles.find_role(role_arn or "")
-    return role is not None and service_roles.trusts(role, STATES_PRINCIPAL)
+    context = service_roles.source_context(machine_arn)
+    return role is not None and service_roles.trusts(role, STATES_PRINCIPAL, context)
 
 
 def state_machines_need_a_role_step_functions_may_assume() -> None:
     """``CreateStateMachine`` and ``UpdateStateMachine`` with a role that does not exist, or whose
     trust policy does not let ``states.amazonaws.com`` assume it: AWS answers
     ``AccessDeniedException``, "Neither the global service principal states.amazonaws.com, nor
-    the regional one is authorized to assume the provided role." (``CANNOT_ASSUME``). With a
+    the regional one is authorized to assume the provided role." (``CANNOT_ASSUME``). The trust
+    policy is evaluated for this state machine: a condition on ``aws:SourceArn`` that names
+    another machine refuses the role, as a confused-deputy condition is meant to. With a
     ``loggingConfiguration`` that logs to CloudWatch Logs, a role without the log-delivery
     actions gets "The state machine IAM Role is not authorized to access the Log Destination"
     (``CANNOT_LOG``).
@@ -532,8 +530,8 @@ def state_machines_need_a_role_step_functions_may_assume() -> None:
         TYPE = "AccessDeniedException"
         STATUS = 400
 
-    def check_role(role_arn, logging_configuration=None) -> None:
-        if not assumable_by_step_functions(role_arn):
+    def check_role(role_arn, machine_arn, logging_configuration=None) -> None:
+        if not assumable_by_step_functions(role_arn, machine_arn):
             raise AccessDeniedException(CANNOT_ASSUME)
         if logs_to_cloudwatch(logging_configuration) and not may_deliver_logs(role_arn):
             raise AccessDeniedException(CANNOT_LOG)
@@ -545,7 +543,12 @@ def state_machines_need_a_role_step_functions_may_assume() -> None:
 
     def create_state_machine(self, *args, **kwargs):
         call = create_signature.bind(self, *args, **kwargs).arguments
-        check_role(call.get("roleArn"), call.get("loggingConfiguration"))
+        machine_arn = f"arn:aws:states:{self.region_name}:{self.account_id}:stateMachine:"
+        check_role(
+            call.get("roleArn"),
+            machine_arn + str(call.get("name")),
+            call.get("loggingConfiguration"),
+        )
         return create(self, *args, **kwargs)
 
     def update_state_machine(self, *args, **kwargs):
@@ -553,7 +556,7 @@ def state_machines_need_a_role_step_functions_may_assume() -> None:
         role_arn, logging = call.get("role_arn"), call.get("logging_configuration")
         if role_arn or logs_to_cloudwatch(logging):
             machine = StepFunctionBackend.describe_state_machine(self, call["arn"])
-            check_role(role_arn or machine.roleArn, logging)
+            check_role(role_arn or machine.roleArn, machine.arn, logging)
         return update(self, *args, **kwargs)
 
     StepFunctionBackend.create_state_machine = create_state_machine
@@ -660,8 +663,9 @@ def simulation(role, action: str, resource: str) -> dict:
     from moto.iam.access_control import PermissionResult
 
     allowing, denying = [], []
+    context = service_roles.principal_context(role)
     for name, kind, document in service_roles.named_policies(role):
-        result = service_roles.evaluate(document, action, resource)
+        result = service_roles.evaluate(document, action, resource, context)
         if result == PermissionResult.DENIED:
             denying.append({"SourcePolicyId": name, "SourcePolicyType": kind})
         elif result == PermissionResult.PERMITTED:
