@@ -15,7 +15,8 @@ lambda:InvokeFunction on resource: ARN because no identity-based policy allows t
 lambda:InvokeFunction action".
 
 ``apply()`` adds what is enforced outside a request: ``CreateStateMachine`` and
-``UpdateStateMachine`` refuse a role Step Functions may not assume, a Distributed Map may start
+``UpdateStateMachine`` refuse a role Step Functions may not assume, ``CreateFunction`` and
+``UpdateFunctionConfiguration`` one Lambda may not assume, a Distributed Map may start
 its child executions only if its role may, and IAM's ``SimulatePrincipalPolicy`` answers.
 """
 
@@ -35,6 +36,9 @@ from sfn_tutorial.emulator.iam import service_roles
 from sfn_tutorial.emulator.stepfunctions import task_tokens
 
 STATES_PRINCIPAL = "states.amazonaws.com"
+LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
+# Lambda's answer (InvalidParameterValueException) to a role it may not assume.
+LAMBDA_CANNOT_ASSUME = "The role defined for the function cannot be assumed by Lambda."
 # Step Functions' answer to CreateStateMachine / UpdateStateMachine with a role it cannot assume.
 CANNOT_ASSUME = (
     "Neither the global service principal states.amazonaws.com, nor the regional one is "
@@ -53,6 +57,13 @@ LOG_DELIVERY_ACTIONS = (
     "logs:DescribeResourcePolicies",
     "logs:DescribeLogGroups",
 )
+# Calls that hand a role to a service: (service, operation) -> (the role's field, the service).
+PASSES_ROLE = {
+    ("states", "CreateStateMachine"): ("roleArn", STATES_PRINCIPAL),
+    ("states", "UpdateStateMachine"): ("roleArn", STATES_PRINCIPAL),
+    ("lambda", "CreateFunction"): ("Role", LAMBDA_PRINCIPAL),
+    ("lambda", "UpdateFunctionConfiguration"): ("Role", LAMBDA_PRINCIPAL),
+}
 # The emulator's own endpoints (reset, its clock): its owner's, never a role's.
 EMULATOR_PATHS = ("/moto-api", "/_tutorial")
 NOT_FOR_ROLES = "The emulator's own endpoints take the owner's credentials, not a role's."
@@ -198,7 +209,7 @@ def lookup(access_key_id: str) -> tuple[auth.Credentials, str] | None:
 # ---------------------------------------------------------------- deciding
 
 
-def decision(role_arn: str, action: str, resource: str) -> str:
+def decision(role_arn: str, action: str, resource: str, context: dict | None = None) -> str:
     """IAM's decision, as the policy simulator names it: ``allowed``, ``explicitDeny`` or
     ``implicitDeny``, by the one evaluator (``service_roles.verdict``) over the role's policies,
     with the role's principal context keys."""
@@ -207,7 +218,7 @@ def decision(role_arn: str, action: str, resource: str) -> str:
     role = service_roles.find_role(role_arn)
     if role is None:
         return "implicitDeny"
-    return service_roles.verdict(role, action, resource)
+    return service_roles.verdict(role, action, resource, context)
 
 
 def refusal_message(principal: str, action: str, resource: str, why: str) -> str:
@@ -258,9 +269,25 @@ def authorise(environ: dict, access_key_id: str) -> auth.Denial | None:
         return None
     why = decision(session.role_arn, action, resource)
     if why == "allowed":
-        return None
+        return passing_role(environ, service, session)
     shown = f'"{resource}"' if service == "s3" else resource  # S3 quotes the resource
     return denial(service, refusal_message(session.principal, action, shown, why))
+
+
+def passing_role(environ: dict, service: str, session: Session) -> auth.Denial | None:
+    """A call that hands a role to a service (``PASSES_ROLE``) also needs ``iam:PassRole`` on
+    that role, with ``iam:PassedToService`` naming the service (AWS: "Granting a user
+    permissions to pass a role to an AWS service"). ``None`` when the session may pass it."""
+    operation, params = request_operation(environ, service)
+    field, to = PASSES_ROLE.get((service, operation), (None, None))
+    role_arn = params.get(field) if field else None
+    if not isinstance(role_arn, str) or not role_arn:
+        return None
+    context = {"iam:PassedToService": to}
+    why = decision(session.role_arn, "iam:PassRole", role_arn, context)
+    if why == "allowed":
+        return None
+    return denial(service, refusal_message(session.principal, "iam:PassRole", role_arn, why))
 
 
 def denial(service: str, message: str) -> auth.Denial:
@@ -479,6 +506,7 @@ def apply() -> None:
     """Enforce IAM where no request carries the role: at create, in a Distributed Map, and in
     IAM's policy simulator. Called by ``emulator.fixes.apply()`` after the Step Functions fixes."""
     state_machines_need_a_role_step_functions_may_assume()
+    functions_need_a_role_lambda_may_assume()
     distributed_maps_need_permission_to_start_child_executions()
     simulate_principal_policy_answers()
     sessions_end_with_a_reset()
@@ -561,6 +589,42 @@ def state_machines_need_a_role_step_functions_may_assume() -> None:
 
     StepFunctionBackend.create_state_machine = create_state_machine
     StepFunctionBackend.update_state_machine = update_state_machine
+
+
+def functions_need_a_role_lambda_may_assume() -> None:
+    """``CreateFunction`` and ``UpdateFunctionConfiguration`` with a role whose trust policy does
+    not let ``lambda.amazonaws.com`` assume it: AWS answers ``InvalidParameterValueException``
+    "The role defined for the function cannot be assumed by Lambda." (``LAMBDA_CANNOT_ASSUME``,
+    the answer moto gives only for a role that does not exist). The trust policy's conditions
+    see the function as ``aws:SourceArn`` and its account as ``aws:SourceAccount``.
+    """
+    from moto.awslambda.exceptions import InvalidParameterValueException
+    from moto.awslambda.models import LambdaBackend
+
+    def check_role(backend, role_arn, function_name) -> None:
+        role = service_roles.find_role(role_arn or "")
+        if role is None:  # moto's own checks answer for a missing or malformed role
+            return
+        arn = f"arn:aws:lambda:{backend.region_name}:{backend.account_id}:function:"
+        context = service_roles.source_context(arn + str(function_name))
+        if not service_roles.trusts(role, LAMBDA_PRINCIPAL, context):
+            raise InvalidParameterValueException(LAMBDA_CANNOT_ASSUME)
+
+    create = LambdaBackend.create_function
+    update = LambdaBackend.update_function_configuration
+
+    def create_function(self, spec, *args, **kwargs):
+        check_role(self, spec.get("Role"), spec.get("FunctionName"))
+        return create(self, spec, *args, **kwargs)
+
+    def update_function_configuration(self, function_name, qualifier, body, *args, **kwargs):
+        if body.get("Role"):
+            name = self.get_function(function_name, qualifier).function_name
+            check_role(self, body["Role"], name)
+        return update(self, function_name, qualifier, body, *args, **kwargs)
+
+    LambdaBackend.create_function = create_function
+    LambdaBackend.update_function_configuration = update_function_configuration
 
 
 def logs_to_cloudwatch(configuration) -> bool:
