@@ -650,9 +650,9 @@ def test_ecs_calls_are_authorised_on_the_task_definition_and_the_task():
     )
 
 
-def test_a_statement_with_a_condition_is_not_applied_without_context():
-    # IAM applies a statement only when its condition holds; the emulator knows no context
-    # keys, so a conditioned Allow allows nothing and a conditioned Deny denies nothing.
+def test_a_statement_with_a_condition_is_not_applied_without_its_context_key():
+    # IAM applies a statement only when its condition holds; without iam:PassedToService in the
+    # request, a conditioned Allow allows nothing and a conditioned Deny denies nothing.
     from moto.iam.access_control import PermissionResult
 
     conditioned = {

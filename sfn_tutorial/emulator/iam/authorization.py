@@ -699,7 +699,8 @@ def distributed_maps_need_permission_to_start_child_executions() -> None:
 def simulate_principal_policy_answers() -> None:
     """IAM's ``SimulatePrincipalPolicy`` for a role: for each action and resource, the decision
     (``allowed``, ``explicitDeny``, ``implicitDeny``) and the policies whose statements decided
-    it. The role's own policies are simulated (no resource policies, no context keys).
+    it. The role's own policies are simulated (no resource policies), with the role's principal
+    context keys only (``ContextEntries`` are not read).
 
     moto does not implement it.
     """

@@ -1,10 +1,17 @@
-"""Can an AWS service act with a role? The checks EventBridge and API Gateway make before they
-call Step Functions for you.
+"""IAM's one policy evaluator on the local target, and the checks a service makes before it acts
+with a role for you.
 
-AWS refuses such a call when the role does not exist, when its trust policy does not let the
-service (``events.amazonaws.com``, ``apigateway.amazonaws.com``) assume it, or when none of its
-policies allows the action on the resource (or one denies it). ``refusal()`` tells why, using
-moto's own IAM data and its policy evaluator.
+``evaluate`` decides one policy document for a request: moto's evaluator (``IAMPolicy``),
+extended where moto's rules differ from IAM's (actions compared without case, ``NotResource``,
+service principals, and ``Condition`` blocks decided by ``conditions.holds``, a statement whose
+condition does not hold being skipped). ``verdict`` combines a role's policies; the request check
+(``authorization.decision``), the policy simulator and the services below all use it.
+
+A service (EventBridge for a rule, Scheduler for a schedule, API Gateway for an API, Step
+Functions for a state machine, Lambda for a function) may act with a role only when the role
+exists, its trust policy lets the service assume it *for that resource* (``trusts``, with the
+resource's ``aws:SourceArn`` and ``aws:SourceAccount``: ``source_context``), and its policies
+allow the action on the target (and none denies it). ``refusal()`` tells why not.
 """
 
 from __future__ import annotations
