@@ -302,6 +302,51 @@ def test_rest_api_role_it_cannot_assume_is_a_500(stack):
     assert (status, body) == (500, {"message": "Internal server error"})
 
 
+def guarded_trust(api_id, account):
+    """A trust policy for API Gateway whose conditions name one API (its methods' ARNs)."""
+    region = boto3.client("apigateway").meta.region_name
+    condition = {
+        "ArnLike": {"aws:SourceArn": f"arn:aws:execute-api:{region}:{account}:{api_id}/*"},
+        "StringEquals": {"aws:SourceAccount": account},
+    }
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "apigateway.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": condition,
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+@pytest.mark.parametrize("kind", ["http", "rest"])
+def test_a_role_whose_trust_names_another_api_cannot_be_used(stack, kind):
+    # The role's trust policy sees the API method API Gateway acts for as aws:SourceArn: a
+    # condition naming another API refuses the role (500), one naming this API lets it start
+    # the machine.
+    iam = boto3.client("iam")
+    account = stack["echo"].split(":")[4]
+    name = resources.resource_name(f"apigateway-guarded-{kind}")
+    try:
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=guarded_trust("other", account))
+    except iam.exceptions.EntityAlreadyExistsException:
+        iam.update_assume_role_policy(RoleName=name, PolicyDocument=guarded_trust("other", account))
+    actions = ["states:StartExecution"]
+    policy = json.dumps(start_policy(actions, [stack["echo"]]))
+    iam.put_role_policy(RoleName=name, PolicyName="start", PolicyDocument=policy)
+    role_arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+    if kind == "http":
+        api_id = http_api(stack["echo"], role_arn)
+        url = invoke_urls.invoke_url(api_id) + "/transactions"
+    else:
+        api_id = rest_api(stack["echo"], role_arn)
+        url = invoke_urls.invoke_url(api_id, "prod") + "/transactions"
+    status, _ = post(url, {})
+    assert status == 500
+    iam.update_assume_role_policy(RoleName=name, PolicyDocument=guarded_trust(api_id, account))
+    status, body = post(url, {})
+    assert status == 200 and "executionArn" in body
+
+
 def test_mapping_template_objects():
     # API Gateway mapping template reference: $input.json, $input.path, $input.params,
     # $util.escapeJavaScript/base64Encode/urlEncode, $context.

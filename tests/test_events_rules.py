@@ -202,6 +202,44 @@ def test_role_without_start_execution_on_the_machine_delivers_nothing(stack):
     delete_rule(rule)
 
 
+def test_a_role_whose_trust_names_another_rule_delivers_nothing(stack):
+    # AWS: EventBridge assumes the target's role with the rule's ARN as aws:SourceArn and its
+    # account as aws:SourceAccount; a trust policy whose conditions name another rule does not
+    # let it (the confused-deputy conditions AWS recommends).
+    _, _, _, region, account, *_ = stack["echo"].split(":")
+    guarded = resources.resource_name("echo-guarded")
+    condition = {
+        "ArnLike": {"aws:SourceArn": f"arn:aws:events:{region}:{account}:rule/{guarded}"},
+        "StringEquals": {"aws:SourceAccount": account},
+    }
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": condition,
+            }
+        ],
+    }
+    iam = boto3.client("iam")
+    name = resources.resource_name("events-guarded-role")
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.put_role_policy(
+        RoleName=name, PolicyName="start", PolicyDocument=json.dumps(start_policy([stack["echo"]]))
+    )
+    other = rule_to("echo-other-rule", stack["echo"], role["Arn"])
+    before = len(executions_of(stack["echo"]))
+    put_transaction({"TransactionType": "PURCHASE"})
+    assert len(executions_of(stack["echo"])) == before
+    delete_rule(other)
+    rule = rule_to("echo-guarded", stack["echo"], role["Arn"])
+    put_transaction({"TransactionType": "PURCHASE"})
+    assert len(executions_of(stack["echo"])) == before + 1
+    delete_rule(rule)
+
+
 def test_disabled_rule_delivers_nothing(stack):
     rule = rule_to("echo-disabled", stack["echo"], stack["role"])
     boto3.client("events").disable_rule(Name=rule)

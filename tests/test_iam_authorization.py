@@ -650,9 +650,9 @@ def test_ecs_calls_are_authorised_on_the_task_definition_and_the_task():
     )
 
 
-def test_a_statement_with_a_condition_is_not_applied_without_context():
-    # IAM applies a statement only when its condition holds; the emulator knows no context
-    # keys, so a conditioned Allow allows nothing and a conditioned Deny denies nothing.
+def test_a_statement_with_a_condition_is_not_applied_without_its_context_key():
+    # IAM applies a statement only when its condition holds; without iam:PassedToService in the
+    # request, a conditioned Allow allows nothing and a conditioned Deny denies nothing.
     from moto.iam.access_control import PermissionResult
 
     conditioned = {
@@ -684,3 +684,75 @@ def test_a_service_acting_with_a_role_is_allowed_actions_in_any_case():
     }
     result = service_roles.evaluate(json.dumps(policy), "states:StartExecution", "arn:x")
     assert result == PermissionResult.PERMITTED
+
+
+# ---------------------------------------------------------------- handing a role to a service
+
+
+def test_lambda_refuses_a_role_it_may_not_assume_at_create_and_update(emulator, lambda_role):
+    # AWS: InvalidParameterValueException, "The role defined for the function cannot be assumed
+    # by Lambda." for a role whose trust policy does not name lambda.amazonaws.com
+    states_only = role(("states.amazonaws.com",))
+    with pytest.raises(ClientError) as raised:
+        function(ECHO, states_only)
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert raised.value.response["Error"]["Message"] == authorization.LAMBDA_CANNOT_ASSUME
+    name = function(ECHO, lambda_role).split(":")[-1]
+    with pytest.raises(ClientError) as raised:
+        boto3.client("lambda").update_function_configuration(FunctionName=name, Role=states_only)
+    assert raised.value.response["Error"]["Message"] == authorization.LAMBDA_CANNOT_ASSUME
+
+
+def pass_role(role_arn: str, to: str) -> dict:
+    condition = {"StringEquals": {"iam:PassedToService": to}}
+    statement = {"Effect": "Allow", "Action": "iam:PassRole", "Resource": role_arn}
+    return {**statement, "Condition": condition}
+
+
+def test_creating_a_state_machine_as_a_role_needs_iam_pass_role_for_step_functions(emulator):
+    # AWS: the caller of CreateStateMachine needs iam:PassRole on the machine's role (with
+    # iam:PassedToService states.amazonaws.com when the policy says so). The learner's own
+    # user on the local target may do everything; a role session is checked.
+    states_role = role(policy=allow("*"))
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    create = {"Effect": "Allow", "Action": "states:CreateStateMachine", "Resource": "*"}
+    for passes, allowed_to_pass in (
+        ([], False),
+        ([pass_role(states_role, "lambda.amazonaws.com")], False),
+        ([pass_role(states_role, "states.amazonaws.com")], True),
+    ):
+        deployer = role(
+            ("lambda.amazonaws.com",), {"Version": "2012-10-17", "Statement": [create, *passes]}
+        )
+        sfn = assumed(deployer, "stepfunctions")
+        name = unique("iam-test")
+        if allowed_to_pass:
+            sfn.create_state_machine(name=name, definition=definition, roleArn=states_role)
+            continue
+        with pytest.raises(ClientError) as raised:
+            sfn.create_state_machine(name=name, definition=definition, roleArn=states_role)
+        assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
+        assert (
+            f"is not authorized to perform: iam:PassRole on resource: {states_role}"
+            in raised.value.response["Error"]["Message"]
+        )
+
+
+def test_creating_a_function_as_a_role_needs_iam_pass_role(emulator, lambda_role):
+    # AWS: the caller of CreateFunction needs iam:PassRole on the function's execution role
+    create = {"Effect": "Allow", "Action": "lambda:CreateFunction", "Resource": "*"}
+    deployer = role(("lambda.amazonaws.com",), {"Version": "2012-10-17", "Statement": [create]})
+    client = assumed(deployer, "lambda")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("lambda_function.py", ECHO)
+    with pytest.raises(ClientError) as raised:
+        client.create_function(
+            FunctionName=unique("iam-test"),
+            Runtime="python3.12",
+            Role=lambda_role,
+            Handler="lambda_function.handler",
+            Code={"ZipFile": buffer.getvalue()},
+        )
+    assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert f"iam:PassRole on resource: {lambda_role}" in raised.value.response["Error"]["Message"]

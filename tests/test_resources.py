@@ -153,7 +153,12 @@ def test_every_notebook_cell_that_creates_a_state_machine_updates_an_existing_on
         for cell in _code_cells(notebook)
         if re.search(r"\.create_state_machine\b", cell)
     ]
-    assert [name for name, _ in creating] == ["03_state_machine.ipynb", "05_triggers.ipynb"]
+    names = [name for name, _ in creating]
+    assert names == ["02_step_functions_role.ipynb", "03_state_machine.ipynb", "05_triggers.ipynb"]
+    # 02's cell shows Step Functions refusing a role whose trust names another state machine:
+    # the machine is never created, and the cell prints the refusal
+    (_, refused), *creating = creating
+    assert "roleArn=guarded_role_arn" in refused and "except sfn.exceptions.ClientError" in refused
     for name, cell in creating:
         handler = cell.split("except sfn.exceptions.StateMachineAlreadyExists", 1)
         assert len(handler) == 2 and "update_state_machine(" in handler[1], name

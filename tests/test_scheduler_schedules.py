@@ -33,14 +33,12 @@ def test_an_at_schedule_fires_once():
     assert schedule.next_after(first) is None
 
 
-def role(name, service):
+def role(name, service, condition=None):
     iam = boto3.client("iam")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-        ],
-    }
+    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if condition:
+        statement["Condition"] = condition
+    trust = {"Version": "2012-10-17", "Statement": [statement]}
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     policy = {
         "Version": "2012-10-17",
@@ -96,3 +94,33 @@ def test_a_role_scheduler_may_not_assume_delivers_nothing(machine):
     advance_clock(61)
     assert len(started(machine)) == before
     scheduler.delete_schedule(Name="schedules-wrong-role")
+
+
+def test_a_role_whose_trust_names_another_schedule_group_delivers_nothing(machine):
+    # Scheduler assumes the target's role with the schedule's group as aws:SourceArn (AWS's
+    # confused-deputy condition for Scheduler names the schedule group).
+    scheduler = boto3.client("scheduler")
+    _, _, _, region, account, *_ = machine.split(":")
+    group = f"arn:aws:scheduler:{region}:{account}:schedule-group/"
+    for name, group_name, fires in (
+        ("schedules-other-group", "reports", False),
+        ("schedules-own-group", "default", True),
+    ):
+        condition = {
+            "ArnEquals": {"aws:SourceArn": group + group_name},
+            "StringEquals": {"aws:SourceAccount": account},
+        }
+        scheduler.create_schedule(
+            Name=name,
+            ScheduleExpression="rate(1 minute)",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={
+                "Arn": machine,
+                "RoleArn": role(f"{name}-role", "scheduler.amazonaws.com", condition),
+            },
+        )
+        before = len(started(machine))
+        advance_clock(0)
+        advance_clock(61)
+        assert len(started(machine)) == before + (1 if fires else 0), name
+        scheduler.delete_schedule(Name=name)

@@ -239,12 +239,12 @@ def services_wait_for_roles() -> None:
 
     original = service_roles.refusal
 
-    def refusal(role_arn, service, action, resource):
+    def refusal(role_arn, service, action, resource, source_arn=None):
         state = account()
         if role_arn and state is not None and not state.role_ready(role_arn):
             state.count(f"role-not-ready:{service}")
             return f"{service} could not assume the role {role_arn} (it is not usable yet)."
-        return original(role_arn, service, action, resource)
+        return original(role_arn, service, action, resource, source_arn)
 
     service_roles.refusal = refusal
 

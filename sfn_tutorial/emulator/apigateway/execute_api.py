@@ -126,6 +126,17 @@ def _http_apis():
             yield from list(backend.apis.values())
 
 
+def _account_of(api) -> str:
+    """The account whose backend holds an HTTP API (moto's ``Api`` does not keep it)."""
+    from moto.apigatewayv2.models import apigatewayv2_backends
+
+    for account, regions in list(apigatewayv2_backends.items()):
+        for backend in list(regions.values()):
+            if any(found is api for found in list(backend.apis.values())):
+                return account
+    return ""
+
+
 def _rest_apis():
     from moto.apigateway.models import apigateway_backends
 
@@ -168,14 +179,20 @@ def call_step_functions(action: str, region: str, body: str) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
-def access_denied(role_arn, action: str, resource: str) -> tuple[int, str] | None:
+def access_denied(
+    role_arn, action: str, resource: str, source_arn: str | None = None
+) -> tuple[int, str] | None:
     """The service's answer when API Gateway may not make the call; ``None`` when it may.
+    ``source_arn`` is the method API Gateway acts for (``method_arn``): the role's trust policy
+    sees it as ``aws:SourceArn``.
 
     A role that is missing or does not trust API Gateway: API Gateway itself fails (``None`` is
     not returned; the caller answers 500). A role without the permission: Step Functions answers
     400 ``AccessDeniedException``.
     """
-    reason = service_roles.refusal(role_arn, APIGATEWAY_PRINCIPAL, f"states:{action}", resource)
+    reason = service_roles.refusal(
+        role_arn, APIGATEWAY_PRINCIPAL, f"states:{action}", resource, source_arn
+    )
     if reason is None:
         return None
     if reason.startswith("User: "):
@@ -217,7 +234,18 @@ def serve_http_api(api, path: str, request: Request) -> tuple[int, dict | str]:
     except ValueError as error:
         _log(f"{api.api_id}: {error}")
         return 400, {"message": "Bad Request"}
-    return _run_http_integration(integration, parameters)
+    region = _region_of(api.arn)
+    source = method_arn(
+        region, _account_of(api), api.api_id, stage_name, request.method, route_path
+    )
+    return _run_http_integration(integration, parameters, source)
+
+
+def method_arn(region: str, account: str, api_id: str, stage: str, verb: str, path: str) -> str:
+    """The ARN of an API's method, as API Gateway names itself as the source of a call
+    (``arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/VERB/PATH``, the form Lambda permissions
+    and resource policies use)."""
+    return f"arn:aws:execute-api:{region}:{account}:{api_id}/{stage}/{verb}/{path.lstrip('/')}"
 
 
 def _http_stage(api, path: str) -> tuple[str | None, str]:
@@ -337,13 +365,15 @@ def _walk(value, keys: list[str]):
     return value
 
 
-def _run_http_integration(integration, parameters: dict) -> tuple[int, dict | str]:
+def _run_http_integration(
+    integration, parameters: dict, source_arn: str | None = None
+) -> tuple[int, dict | str]:
     """Call the subtype's Step Functions action with the mapped parameters."""
     action, target_name = HTTP_API_SUBTYPES[integration.integration_subtype]
     fields = {key[:1].lower() + key[1:]: value for key, value in parameters.items() if value != ""}
     resource = parameters.get(target_name, "")
     region = fields.pop("region", None) or _region_of(resource)
-    denied = access_denied(integration.credentials_arn, action, _machine_of(resource))
+    denied = access_denied(integration.credentials_arn, action, _machine_of(resource), source_arn)
     if denied:
         _log(f"integration {integration.id}: {denied[1]}")
         return 500, {"message": "Internal Server Error"}
@@ -437,7 +467,10 @@ def _run_rest_integration(api, integration, request, params, context, stage) -> 
     body = _integration_request_body(integration, request, params, context, stage)
     if body is None:
         return 415, json.dumps({"message": "Unsupported Media Type"})
-    denied = access_denied(integration.credentials, action, _machine_of(_target_arn(body)))
+    source = method_arn(
+        api.region_name, api.account_id, api.id, stage.name, request.method, context["resourcePath"]
+    )
+    denied = access_denied(integration.credentials, action, _machine_of(_target_arn(body)), source)
     if denied and denied[0] == 500:  # API Gateway could not assume the role
         _log(f"{api.id}: {denied[1]}")
         return 500, json.dumps({"message": "Internal server error"})

@@ -131,7 +131,7 @@ def start_for_target(rule, target: dict, event: dict) -> str | None:
 
     machine_arn = target["Arn"]
     reason = service_roles.refusal(
-        target.get("RoleArn"), EVENTS_PRINCIPAL, "states:StartExecution", machine_arn
+        target.get("RoleArn"), EVENTS_PRINCIPAL, "states:StartExecution", machine_arn, rule.arn
     )
     if reason:
         _log(f"rule {rule.name}: not delivered to {machine_arn}: {reason}")

@@ -15,7 +15,8 @@ lambda:InvokeFunction on resource: ARN because no identity-based policy allows t
 lambda:InvokeFunction action".
 
 ``apply()`` adds what is enforced outside a request: ``CreateStateMachine`` and
-``UpdateStateMachine`` refuse a role Step Functions may not assume, a Distributed Map may start
+``UpdateStateMachine`` refuse a role Step Functions may not assume, ``CreateFunction`` and
+``UpdateFunctionConfiguration`` one Lambda may not assume, a Distributed Map may start
 its child executions only if its role may, and IAM's ``SimulatePrincipalPolicy`` answers.
 """
 
@@ -35,6 +36,9 @@ from sfn_tutorial.emulator.iam import service_roles
 from sfn_tutorial.emulator.stepfunctions import task_tokens
 
 STATES_PRINCIPAL = "states.amazonaws.com"
+LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
+# Lambda's answer (InvalidParameterValueException) to a role it may not assume.
+LAMBDA_CANNOT_ASSUME = "The role defined for the function cannot be assumed by Lambda."
 # Step Functions' answer to CreateStateMachine / UpdateStateMachine with a role it cannot assume.
 CANNOT_ASSUME = (
     "Neither the global service principal states.amazonaws.com, nor the regional one is "
@@ -53,6 +57,13 @@ LOG_DELIVERY_ACTIONS = (
     "logs:DescribeResourcePolicies",
     "logs:DescribeLogGroups",
 )
+# Calls that hand a role to a service: (service, operation) -> (the role's field, the service).
+PASSES_ROLE = {
+    ("states", "CreateStateMachine"): ("roleArn", STATES_PRINCIPAL),
+    ("states", "UpdateStateMachine"): ("roleArn", STATES_PRINCIPAL),
+    ("lambda", "CreateFunction"): ("Role", LAMBDA_PRINCIPAL),
+    ("lambda", "UpdateFunctionConfiguration"): ("Role", LAMBDA_PRINCIPAL),
+}
 # The emulator's own endpoints (reset, its clock): its owner's, never a role's.
 EMULATOR_PATHS = ("/moto-api", "/_tutorial")
 NOT_FOR_ROLES = "The emulator's own endpoints take the owner's credentials, not a role's."
@@ -198,23 +209,16 @@ def lookup(access_key_id: str) -> tuple[auth.Credentials, str] | None:
 # ---------------------------------------------------------------- deciding
 
 
-def decision(role_arn: str, action: str, resource: str) -> str:
+def decision(role_arn: str, action: str, resource: str, context: dict | None = None) -> str:
     """IAM's decision, as the policy simulator names it: ``allowed``, ``explicitDeny`` or
-    ``implicitDeny``, by moto's policy evaluator over the role's policies."""
-    from moto.iam.access_control import PermissionResult
-
+    ``implicitDeny``, by the one evaluator (``service_roles.verdict``) over the role's policies,
+    with the role's principal context keys."""
     if action in ALWAYS_ALLOWED:
         return "allowed"
     role = service_roles.find_role(role_arn)
     if role is None:
         return "implicitDeny"
-    allowed = False
-    for document in service_roles.policy_documents(role):
-        result = service_roles.evaluate(document, action, resource)
-        if result == PermissionResult.DENIED:
-            return "explicitDeny"
-        allowed = allowed or result == PermissionResult.PERMITTED
-    return "allowed" if allowed else "implicitDeny"
+    return service_roles.verdict(role, action, resource, context)
 
 
 def refusal_message(principal: str, action: str, resource: str, why: str) -> str:
@@ -265,9 +269,25 @@ def authorise(environ: dict, access_key_id: str) -> auth.Denial | None:
         return None
     why = decision(session.role_arn, action, resource)
     if why == "allowed":
-        return None
+        return passing_role(environ, service, session)
     shown = f'"{resource}"' if service == "s3" else resource  # S3 quotes the resource
     return denial(service, refusal_message(session.principal, action, shown, why))
+
+
+def passing_role(environ: dict, service: str, session: Session) -> auth.Denial | None:
+    """A call that hands a role to a service (``PASSES_ROLE``) also needs ``iam:PassRole`` on
+    that role, with ``iam:PassedToService`` naming the service (AWS: "Granting a user
+    permissions to pass a role to an AWS service"). ``None`` when the session may pass it."""
+    operation, params = request_operation(environ, service)
+    field, to = PASSES_ROLE.get((service, operation), (None, None))
+    role_arn = params.get(field) if field else None
+    if not isinstance(role_arn, str) or not role_arn:
+        return None
+    context = {"iam:PassedToService": to}
+    why = decision(session.role_arn, "iam:PassRole", role_arn, context)
+    if why == "allowed":
+        return None
+    return denial(service, refusal_message(session.principal, "iam:PassRole", role_arn, why))
 
 
 def denial(service: str, message: str) -> auth.Denial:
@@ -486,6 +506,7 @@ def apply() -> None:
     """Enforce IAM where no request carries the role: at create, in a Distributed Map, and in
     IAM's policy simulator. Called by ``emulator.fixes.apply()`` after the Step Functions fixes."""
     state_machines_need_a_role_step_functions_may_assume()
+    functions_need_a_role_lambda_may_assume()
     distributed_maps_need_permission_to_start_child_executions()
     simulate_principal_policy_answers()
     sessions_end_with_a_reset()
@@ -506,17 +527,22 @@ def sessions_end_with_a_reset() -> None:
     MotoAPIBackend.reset = reset_and_forget
 
 
-def assumable_by_step_functions(role_arn: str) -> bool:
-    """Does the role exist, and may Step Functions (global or regional principal) assume it?"""
+def assumable_by_step_functions(role_arn: str, machine_arn: str | None = None) -> bool:
+    """Does the role exist, and may Step Functions (global or regional principal) assume it for
+    the state machine ``machine_arn``? The trust policy's conditions see the machine as
+    ``aws:SourceArn`` and its account as ``aws:SourceAccount``."""
     role = service_roles.find_role(role_arn or "")
-    return role is not None and service_roles.trusts(role, STATES_PRINCIPAL)
+    context = service_roles.source_context(machine_arn)
+    return role is not None and service_roles.trusts(role, STATES_PRINCIPAL, context)
 
 
 def state_machines_need_a_role_step_functions_may_assume() -> None:
     """``CreateStateMachine`` and ``UpdateStateMachine`` with a role that does not exist, or whose
     trust policy does not let ``states.amazonaws.com`` assume it: AWS answers
     ``AccessDeniedException``, "Neither the global service principal states.amazonaws.com, nor
-    the regional one is authorized to assume the provided role." (``CANNOT_ASSUME``). With a
+    the regional one is authorized to assume the provided role." (``CANNOT_ASSUME``). The trust
+    policy is evaluated for this state machine: a condition on ``aws:SourceArn`` that names
+    another machine refuses the role, as a confused-deputy condition is meant to. With a
     ``loggingConfiguration`` that logs to CloudWatch Logs, a role without the log-delivery
     actions gets "The state machine IAM Role is not authorized to access the Log Destination"
     (``CANNOT_LOG``).
@@ -532,8 +558,8 @@ def state_machines_need_a_role_step_functions_may_assume() -> None:
         TYPE = "AccessDeniedException"
         STATUS = 400
 
-    def check_role(role_arn, logging_configuration=None) -> None:
-        if not assumable_by_step_functions(role_arn):
+    def check_role(role_arn, machine_arn, logging_configuration=None) -> None:
+        if not assumable_by_step_functions(role_arn, machine_arn):
             raise AccessDeniedException(CANNOT_ASSUME)
         if logs_to_cloudwatch(logging_configuration) and not may_deliver_logs(role_arn):
             raise AccessDeniedException(CANNOT_LOG)
@@ -545,7 +571,12 @@ def state_machines_need_a_role_step_functions_may_assume() -> None:
 
     def create_state_machine(self, *args, **kwargs):
         call = create_signature.bind(self, *args, **kwargs).arguments
-        check_role(call.get("roleArn"), call.get("loggingConfiguration"))
+        machine_arn = f"arn:aws:states:{self.region_name}:{self.account_id}:stateMachine:"
+        check_role(
+            call.get("roleArn"),
+            machine_arn + str(call.get("name")),
+            call.get("loggingConfiguration"),
+        )
         return create(self, *args, **kwargs)
 
     def update_state_machine(self, *args, **kwargs):
@@ -553,11 +584,47 @@ def state_machines_need_a_role_step_functions_may_assume() -> None:
         role_arn, logging = call.get("role_arn"), call.get("logging_configuration")
         if role_arn or logs_to_cloudwatch(logging):
             machine = StepFunctionBackend.describe_state_machine(self, call["arn"])
-            check_role(role_arn or machine.roleArn, logging)
+            check_role(role_arn or machine.roleArn, machine.arn, logging)
         return update(self, *args, **kwargs)
 
     StepFunctionBackend.create_state_machine = create_state_machine
     StepFunctionBackend.update_state_machine = update_state_machine
+
+
+def functions_need_a_role_lambda_may_assume() -> None:
+    """``CreateFunction`` and ``UpdateFunctionConfiguration`` with a role whose trust policy does
+    not let ``lambda.amazonaws.com`` assume it: AWS answers ``InvalidParameterValueException``
+    "The role defined for the function cannot be assumed by Lambda." (``LAMBDA_CANNOT_ASSUME``,
+    the answer moto gives only for a role that does not exist). The trust policy's conditions
+    see the function as ``aws:SourceArn`` and its account as ``aws:SourceAccount``.
+    """
+    from moto.awslambda.exceptions import InvalidParameterValueException
+    from moto.awslambda.models import LambdaBackend
+
+    def check_role(backend, role_arn, function_name) -> None:
+        role = service_roles.find_role(role_arn or "")
+        if role is None:  # moto's own checks answer for a missing or malformed role
+            return
+        arn = f"arn:aws:lambda:{backend.region_name}:{backend.account_id}:function:"
+        context = service_roles.source_context(arn + str(function_name))
+        if not service_roles.trusts(role, LAMBDA_PRINCIPAL, context):
+            raise InvalidParameterValueException(LAMBDA_CANNOT_ASSUME)
+
+    create = LambdaBackend.create_function
+    update = LambdaBackend.update_function_configuration
+
+    def create_function(self, spec, *args, **kwargs):
+        check_role(self, spec.get("Role"), spec.get("FunctionName"))
+        return create(self, spec, *args, **kwargs)
+
+    def update_function_configuration(self, function_name, qualifier, body, *args, **kwargs):
+        if body.get("Role"):
+            name = self.get_function(function_name, qualifier).function_name
+            check_role(self, body["Role"], name)
+        return update(self, function_name, qualifier, body, *args, **kwargs)
+
+    LambdaBackend.create_function = create_function
+    LambdaBackend.update_function_configuration = update_function_configuration
 
 
 def logs_to_cloudwatch(configuration) -> bool:
@@ -632,7 +699,8 @@ def distributed_maps_need_permission_to_start_child_executions() -> None:
 def simulate_principal_policy_answers() -> None:
     """IAM's ``SimulatePrincipalPolicy`` for a role: for each action and resource, the decision
     (``allowed``, ``explicitDeny``, ``implicitDeny``) and the policies whose statements decided
-    it. The role's own policies are simulated (no resource policies, no context keys).
+    it. The role's own policies are simulated (no resource policies), with the role's principal
+    context keys only (``ContextEntries`` are not read).
 
     moto does not implement it.
     """
@@ -660,8 +728,9 @@ def simulation(role, action: str, resource: str) -> dict:
     from moto.iam.access_control import PermissionResult
 
     allowing, denying = [], []
+    context = service_roles.principal_context(role)
     for name, kind, document in service_roles.named_policies(role):
-        result = service_roles.evaluate(document, action, resource)
+        result = service_roles.evaluate(document, action, resource, context)
         if result == PermissionResult.DENIED:
             denying.append({"SourcePolicyId": name, "SourcePolicyType": kind})
         elif result == PermissionResult.PERMITTED:

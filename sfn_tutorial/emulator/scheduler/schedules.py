@@ -52,7 +52,10 @@ class Firing:
         if action is None:
             _log(f"schedule {self.name}: targets of {arn} are not invoked locally")
         else:
-            reason = service_roles.refusal(target.get("RoleArn"), PRINCIPAL, action, arn)
+            # Scheduler names the schedule's group as the source (aws:SourceArn)
+            reason = service_roles.refusal(
+                target.get("RoleArn"), PRINCIPAL, action, arn, self.group.arn
+            )
             if reason:
                 _log(f"schedule {self.name}: not delivered to {arn}: {reason}")
             else:
