@@ -29,18 +29,12 @@ VALIDATION_CASES = SHARED / "conformance" / "localstack_validation_cases.jsonl"
 CORPUS = SHARED / "asl-corpus"
 ROLE = "arn:aws:iam::123456789012:role/any"
 
-_EXPRESS = "the checks AWS makes only for EXPRESS state machines are not implemented"
 # Recorded case (name without its test file's path) -> why the emulator's answer differs.
 KNOWN_DIFFERENCES = {
     "TestBaseScenarios::test_illegal_escapes[ESCAPE_SEQUENCES_ILLEGAL_INTRINSIC_FUNCTION]"
     "#exception": "moto's parser accepts the escaped quotes inside an intrinsic function",
     "TestBaseScenarios::test_illegal_escapes[ESCAPE_SEQUENCES_ILLEGAL_INTRINSIC_FUNCTION_2]"
     "#exception": "moto's parser accepts the escaped quotes inside an intrinsic function",
-    "TestSfnApiExpress::test_illegal_callbacks[WAIT_FOR_TASK_TOKEN]#creation_error": _EXPRESS,
-    "TestSfnApiExpress::test_illegal_callbacks[SYNC]#creation_error": _EXPRESS,
-    "TestSfnApiExpress::test_illegal_activity_task#creation_error": _EXPRESS,
-    "TestSfnApiValidation::test_validate_state_machine_definition_type_express[ILLEGAL_WFTT]"
-    "#validation_response": _EXPRESS,
     "TestSfnApiValidation::test_validate_state_machine_definition_not_a_definition[NOT_A_DEF]"
     "#validation_response": (
         "AWS words JSON syntax errors as its Java parser (Jackson) does; the emulator as Python's"

@@ -69,3 +69,122 @@ def test_standard_machines_keep_their_executions(blog_stack):
     sfn = boto3.client("stepfunctions")
     with pytest.raises(sfn.exceptions.StateMachineTypeNotSupported):
         sfn.start_sync_execution(stateMachineArn=blog_stack.state_machine_arn)
+
+
+# An EXPRESS machine runs Request Response integrations only (AWS's developer guide, "Integrating
+# optimized services": "Express Workflows only support Request Response integrations"), so a
+# parent that waits for a child (.sync, .sync:2) or for a callback must be STANDARD. AWS's words
+# below are those AWS answered (../shared/conformance/localstack_validation_cases.jsonl,
+# test_sfn_api_express and test_sfn_api_validation, aws_recorded).
+def _waits_for(resource: str) -> str:
+    return json.dumps(
+        {
+            "StartAt": "Child",
+            "States": {
+                "Child": {
+                    "Type": "Task",
+                    "Resource": resource,
+                    "Arguments": {"StateMachineArn": "arn:aws:states:us-east-1:1:stateMachine:c"},
+                    "QueryLanguage": "JSONata",
+                    "End": True,
+                }
+            },
+        }
+    )
+
+
+def _create(definition: str, machine_type: str) -> str:
+    role = resources.ensure_role(resources.resource_name("express-role"), "states.amazonaws.com")
+    return boto3.client("stepfunctions").create_state_machine(
+        name=resources.resource_name(f"parent-{machine_type.lower()}"),
+        definition=definition,
+        roleArn=role,
+        type=machine_type,
+        tags=resources.tags("key"),
+    )["stateMachineArn"]
+
+
+@pytest.mark.parametrize(
+    "resource, words",
+    [
+        (
+            "arn:aws:states:::states:startExecution.sync",
+            "Express state machine does not support '.sync' service integration",
+        ),
+        (
+            "arn:aws:states:::states:startExecution.sync:2",
+            "Express state machine does not support '.sync' service integration",
+        ),
+        (
+            "arn:aws:states:::states:startExecution.waitForTaskToken",
+            "Express state machine does not support '.waitForTaskToken' service integration ",
+        ),
+    ],
+)
+def test_an_express_parent_cannot_wait_for_its_child(emulator, resource, words):
+    sfn = boto3.client("stepfunctions")
+    with pytest.raises(sfn.exceptions.InvalidDefinition) as refused:
+        _create(_waits_for(resource), "EXPRESS")
+    assert refused.value.response["Error"]["Message"] == (
+        f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: {words} "
+        "at /States/Child/Resource'"
+    )
+
+
+def test_a_standard_parent_may_wait_for_its_child(emulator):
+    arn = _create(_waits_for("arn:aws:states:::states:startExecution.sync:2"), "STANDARD")
+    assert boto3.client("stepfunctions").describe_state_machine(stateMachineArn=arn)["type"] == (
+        "STANDARD"
+    )
+
+
+def test_an_express_parent_may_start_its_child_without_waiting(emulator):
+    arn = _create(_waits_for("arn:aws:states:::states:startExecution"), "EXPRESS")
+    assert boto3.client("stepfunctions").describe_state_machine(stateMachineArn=arn)["type"] == (
+        "EXPRESS"
+    )
+
+
+def test_an_express_machine_cannot_be_updated_to_wait(emulator):
+    sfn = boto3.client("stepfunctions")
+    arn = _create(_waits_for("arn:aws:states:::states:startExecution"), "EXPRESS")
+    waiting = _waits_for("arn:aws:states:::states:startExecution.sync")
+    with pytest.raises(sfn.exceptions.InvalidDefinition):
+        sfn.update_state_machine(stateMachineArn=arn, definition=waiting)
+
+
+def test_validation_of_an_express_definition_names_the_pattern(emulator):
+    sfn = boto3.client("stepfunctions")
+    definition = _waits_for("arn:aws:states:::sqs:sendMessage.waitForTaskToken")
+    express = sfn.validate_state_machine_definition(definition=definition, type="EXPRESS")
+    standard = sfn.validate_state_machine_definition(definition=definition, type="STANDARD")
+    assert express["result"] == "FAIL"
+    assert express["diagnostics"] == [
+        {
+            "severity": "ERROR",
+            "code": "SCHEMA_VALIDATION_FAILED",
+            "message": "Express state machine does not support '.waitForTaskToken' service "
+            "integration ",
+            "location": "/States/Child/Resource",
+        }
+    ]
+    assert standard["result"] == "OK"
+
+
+def test_an_express_machine_cannot_use_an_activity(emulator):
+    sfn = boto3.client("stepfunctions")
+    definition = json.dumps(
+        {
+            "StartAt": "Work",
+            "States": {
+                "Work": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:us-east-1:123456789012:activity:work",
+                    "End": True,
+                }
+            },
+        }
+    )
+    with pytest.raises(sfn.exceptions.InvalidDefinition) as refused:
+        _create(definition, "EXPRESS")
+    assert "does not support Activity ARN at /States/Work/Resource" in str(refused.value)

@@ -252,7 +252,8 @@ def invalid_definitions_are_rejected_as_aws_does() -> None:
 
     moto answers with an empty error code, and accepts transitions to states that do not exist,
     states without ``Next`` or ``End``, unreachable states and Task resources that are not ARNs
-    (``validation`` lists what AWS checks).
+    (``validation`` lists what AWS checks), and ``.sync``, ``.waitForTaskToken`` and activities
+    in an EXPRESS machine.
     """
     from moto.core.exceptions import AWSError
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -261,8 +262,8 @@ def invalid_definitions_are_rejected_as_aws_does() -> None:
         TYPE = "InvalidDefinition"
         STATUS = 400
 
-    def _validate_definition(definition: str) -> None:
-        found = validation.diagnostics(definition)
+    def _validate_definition(definition: str, machine_type: str | None = None) -> None:
+        found = validation.diagnostics(definition, machine_type=machine_type)
         if found:
             raise InvalidDefinition(validation.error_message(found))
 
@@ -294,7 +295,7 @@ def create_state_machine_is_idempotent_only_for_the_same_machine() -> None:
 
     def create_state_machine(self, name, definition, roleArn, **kwargs):
         check_name(name)
-        self._validate_definition(definition)
+        self._validate_definition(definition, kwargs.get("sm_type"))
         existing = self._revision_by_name(name)
         if existing is None:  # moto's own create, without validating the definition again
             return StepFunctionBackend.create_state_machine(
@@ -361,7 +362,9 @@ def validate_state_machine_definition_is_available() -> None:
     from moto.stepfunctions.responses import StepFunctionResponse
 
     def validate_state_machine_definition(self):
-        found = validation.diagnostics(self._get_param("definition") or "")
+        found = validation.diagnostics(
+            self._get_param("definition") or "", machine_type=self._get_param("type")
+        )
         return ActionResult(
             {"result": "FAIL" if found else "OK", "diagnostics": found, "truncated": False}
         )

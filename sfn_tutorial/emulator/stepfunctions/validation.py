@@ -8,7 +8,8 @@ The checks run in AWS's order, and a later step runs only when the earlier ones 
 
 1. the text is a JSON object with ``StartAt`` and ``States`` (``INVALID_JSON_DESCRIPTION``,
    ``SCHEMA_VALIDATION_FAILED``);
-2. each state's own fields: its ``Type``, ``Next`` or ``End``, a Task's ``Resource``
+2. each state's own fields: its ``Type``, ``Next`` or ``End``, a Task's ``Resource``, and for
+   an EXPRESS machine the integration patterns and activities it cannot use
    (``SCHEMA_VALIDATION_FAILED``);
 3. the graph: transitions that name no state, a workflow with no terminal state, states nothing
    leads to (``MISSING_TRANSITION_TARGET``, ``MISSING_END_STATE``);
@@ -58,12 +59,15 @@ def diagnostic(code: str, message: str, location: str | None = None) -> dict:
     return found
 
 
-def diagnostics(definition: str, transitions: bool = True) -> list[dict]:
+def diagnostics(
+    definition: str, transitions: bool = True, machine_type: str | None = None
+) -> list[dict]:
     """Every problem found in ``definition`` (a JSON string); empty when it is valid.
 
     ``transitions=False`` leaves out the checks of the machine's graph (targets, a terminal
     state, reachability): ``TestState`` checks a lone state whose ``Next`` names a state of a
-    machine it does not have."""
+    machine it does not have. ``machine_type="EXPRESS"`` adds the checks AWS makes only for
+    Express machines (``express_problems``); ``None`` or ``"STANDARD"`` leaves them out."""
     if not definition.strip():
         # AWS-recorded (ValidateStateMachineDefinition of " "), without a location
         return [diagnostic("SCHEMA_VALIDATION_FAILED", "Definition must be a valid JSON object")]
@@ -80,6 +84,8 @@ def diagnostics(definition: str, transitions: bool = True) -> list[dict]:
     if not isinstance(document, dict):
         return [diagnostic("SCHEMA_VALIDATION_FAILED", "Definition must be a valid JSON object")]
     checks = [missing_fields, state_field_problems, empty_branches]
+    if machine_type == "EXPRESS":
+        checks.insert(2, express_problems)
     if transitions:
         checks.append(graph_problems)
     for check in checks:
@@ -208,6 +214,51 @@ def _resource(resource: str, location: str) -> Iterator[dict]:
     """
     if _ARN.fullmatch(resource) is None:
         yield diagnostic("SCHEMA_VALIDATION_FAILED", "Value is not a valid resource ARN", location)
+
+
+# What an EXPRESS machine's Task may not use, in AWS's words (AWS-recorded,
+# ../shared/conformance/localstack_validation_cases.jsonl, test_sfn_api_express and
+# test_sfn_api_validation: CreateStateMachine's InvalidDefinition and
+# ValidateStateMachineDefinition's diagnostic). AWS's message for '.waitForTaskToken' ends in a
+# space, its message for '.sync' does not.
+EXPRESS_REFUSES_SYNC = "Express state machine does not support '.sync' service integration"
+EXPRESS_REFUSES_CALLBACK = (
+    "Express state machine does not support '.waitForTaskToken' service integration "
+)
+EXPRESS_REFUSES_ACTIVITY = "Express state machine does not support Activity ARN"
+# An optimized or AWS SDK integration: arn:PARTITION:states:::SERVICE:ACTION[.PATTERN]
+_INTEGRATION = re.compile(r"arn:[^:]+:states:::(?P<call>.+)", re.DOTALL)
+
+
+def express_problems(machine: dict) -> Iterator[dict]:
+    """An EXPRESS machine's Tasks, at any depth: no ``.sync`` or ``.sync:2``, no
+    ``.waitForTaskToken``, no activity (AWS's developer guide, "Standard and Express Workflows
+    support the same integrations but not the same integration patterns ... Express Workflows
+    only support Request Response integrations"), and no activity (as AWS answered the recorded
+    case below).
+
+    AWS's words were recorded for ``.sync`` (``states:startExecution.sync``),
+    ``.waitForTaskToken`` (``sns:publish`` and ``sqs:sendMessage``) and an activity; ``.sync:2``
+    gets the ``.sync`` words here, which were not recorded for it. The recorded activity case's
+    resource is ``arn:aws:fake:us-east-1:111111111111:activityArn``, not an activity's ARN: AWS
+    called it an "Activity ARN", so every Task resource that is neither an integration
+    (``arn:...:states:::...``) nor a Lambda function (``arn:...:lambda:...``) is one here.
+    """
+    for here, state in _states(machine, ""):
+        resource = state.get("Resource")
+        if state.get("Type") != "Task" or not isinstance(resource, str):
+            continue
+        location = f"{here}/Resource"
+        integration = _INTEGRATION.fullmatch(resource)
+        if integration is None:
+            if _ARN.fullmatch(resource) and resource.split(":")[2] != "lambda":
+                yield diagnostic("SCHEMA_VALIDATION_FAILED", EXPRESS_REFUSES_ACTIVITY, location)
+            continue
+        pattern = integration["call"].rsplit(".", 1)[-1] if "." in integration["call"] else ""
+        if pattern in ("sync", "sync:2"):
+            yield diagnostic("SCHEMA_VALIDATION_FAILED", EXPRESS_REFUSES_SYNC, location)
+        elif pattern == "waitForTaskToken":
+            yield diagnostic("SCHEMA_VALIDATION_FAILED", EXPRESS_REFUSES_CALLBACK, location)
 
 
 # ---------------------------------------------------------------- 3. the graph

@@ -251,7 +251,7 @@ def updates_make_revisions_and_publish_versions() -> None:
                 "EncryptionConfiguration or the TracingConfiguration must be specified"
             )
         if definition is not None:
-            self._validate_definition(definition)
+            self._validate_definition(definition, machine.type)
         before = _configuration(machine)
         StepFunctionBackend.update_state_machine(  # moto's update, through IAM's checks
             self,
