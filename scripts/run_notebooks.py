@@ -45,8 +45,13 @@ def run(paths: list[Path]) -> None:
     os.environ["SFN_TUTORIAL_STATE_DIR"] = state_dir
     from sfn_tutorial.emulator import server
 
-    server.ensure_running()
+    record = server.ensure_running()
     try:
+        if record["port"] != server.DEFAULT_PORT:  # the stored banners would show this port
+            raise SystemExit(
+                f"Port {server.DEFAULT_PORT}, the one the README gives, is taken (another "
+                "emulator? `make emulator-stop` stops yours): stop what uses it, then run again."
+            )
         for path in paths:
             print(f"running {path.relative_to(NOTEBOOKS)}", flush=True)
             notebook, error = run_notebook(path, timeout=600)
