@@ -139,7 +139,13 @@ def _connect_local(progress) -> Target:
         os.environ.pop(name, None)
     os.environ.update(local_settings)
     boto3.DEFAULT_SESSION = None  # forget any session made before the switch
-    account = boto3.client("sts").get_caller_identity()["Account"]
+    try:
+        account = boto3.client("sts").get_caller_identity()["Account"]
+    except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as error:
+        # running (or just started) yet not answering: its log says why
+        raise server.EmulatorError(
+            server.unreachable(report["port"], report.get("pid"), error)
+        ) from None
     return Target(LOCAL, DEFAULT_REGION, account, endpoint, report.get("moto"))
 
 
