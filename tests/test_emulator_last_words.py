@@ -112,10 +112,13 @@ def test_warnings_of_the_http_server_are_logged_with_the_time():
         """
         import logging
         logging.getLogger("waitress").warning("Task queue depth is 12")
+        # a workflow's failed state, which moto logs at ERROR: its history says it
+        logging.getLogger(last_words.INTERPRETER_LOGGER).error("Exception=FailureEventException")
         """
     )
     (line,) = [line for line in done.stderr.splitlines() if "Task queue depth" in line]
     assert line.startswith("20") and "WARNING waitress" in line
+    assert "FailureEventException" not in done.stderr
 
 
 def test_an_emulator_killed_without_a_word_is_told_by_the_next():

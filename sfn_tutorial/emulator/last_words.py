@@ -38,6 +38,7 @@ ENDED = "emulator process {pid} ended"
 _STARTED_PATTERN = re.compile(r"emulator process (\d+) started")
 _ENDED_PATTERN = re.compile(r"emulator process (\d+) ended")
 STOPPING_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP")
+INTERPRETER_LOGGER = "moto.stepfunctions.parser.asl.component.eval_component"
 
 
 def _now() -> str:
@@ -90,6 +91,9 @@ def install(stream: TextIO | None = None, previous_log: str = "") -> None:
         stream=stream,
         format="%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s",
     )
+    # moto's interpreter logs every state that fails (a workflow's own failure, which its
+    # history tells) at ERROR, with the whole state: not a reason the emulator stopped.
+    logging.getLogger(INTERPRETER_LOGGER).setLevel(logging.CRITICAL)
 
     exit_reason = {"why": "its main thread returned"}
 
