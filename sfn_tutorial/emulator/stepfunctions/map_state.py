@@ -596,7 +596,11 @@ class ChildPool:
 
 def _map_run(self, env, eval_input) -> None:
     """Replaces moto's ``DistributedIterationComponent._map_run``."""
-    from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
+    from moto.stepfunctions.parser.api import (
+        HistoryEventType,
+        MapRunFailedEventDetails,
+        MapRunStatus,
+    )
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
         FailureEventException,
@@ -610,6 +614,7 @@ def _map_run(self, env, eval_input) -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job import Job
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 
     settings: MapSettings = getattr(self, SETTINGS_ATTRIBUTE, None) or MapSettings()
     env.tutorial_replaying = redrive.replaying(env)  # redriven: keep the children that succeeded
@@ -658,6 +663,9 @@ def _map_run(self, env, eval_input) -> None:
         parent_running=parent.is_running,
         abandoned=run.children_abandoned,
     ).run()
+    if isinstance(parent.program_state(), ProgramStopped):  # StopExecution: AWS aborts the run
+        set_stop = record.set_stop
+        record.set_stop = lambda status: set_stop(MapRunStatus.ABORTED)
 
     if not run.exceeded:
         env.stack.append(outputs)
