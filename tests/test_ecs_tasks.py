@@ -196,3 +196,30 @@ def test_a_task_without_a_task_role_has_no_credentials(emulator):
     task_arn = run(job)
     assert stopped(job, task_arn)["containers"][0]["exitCode"] == 0
     assert log_lines(job, task_arn) == ["no credentials"]
+
+
+def test_a_task_role_ecs_cannot_assume_is_refused(emulator):
+    # AWS: RunTask with a task role whose trust policy does not name ecs-tasks.amazonaws.com
+    # (or that does not exist) answers ClientException and starts nothing.
+    iam = boto3.client("iam")
+    name = f"not-for-ecs-{uuid.uuid4().hex[:6]}"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    job = python_job()
+    ecs = boto3.client("ecs")
+    for arn in (role["Arn"], role["Arn"] + "-gone"):
+        with pytest.raises(ecs.exceptions.ClientException) as raised:
+            run(job, overrides={"taskRoleArn": arn})
+        assert raised.value.response["Error"]["Message"].startswith(
+            f"ECS was unable to assume the role '{arn}' that was provided for this task."
+        )
+    assert ecs.list_tasks(cluster=job["cluster"])["taskArns"] == []

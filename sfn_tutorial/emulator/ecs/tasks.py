@@ -56,6 +56,7 @@ WHAT_RUNS_LOCALLY = (
     "public.ecr.aws/docker/library/python:<tag>), as local processes"
 )
 MEMORY_KEYS = ("memory", "memoryReservation", "Memory", "MemoryReservation")
+ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"  # who must be trusted to assume a task role
 _processes: dict[str, subprocess.Popen] = {}  # task ARN -> its running command
 _lock = threading.Lock()
 _endpoint = ""  # this emulator's address, for the commands' boto3 calls
@@ -304,10 +305,30 @@ def fargate_containers_need_no_memory() -> None:
     )
 
 
+def check_task_role(role_arn: str) -> None:
+    """AWS: ``RunTask`` with a task role ECS cannot assume (it does not exist, or its trust policy
+    does not name ``ecs-tasks.amazonaws.com``) answers ``ClientException``, "ECS was unable to
+    assume the role '...' that was provided for this task. ...", and starts nothing."""
+    from moto.ecs.exceptions import ECSException
+
+    from sfn_tutorial.emulator.iam import service_roles
+
+    role = service_roles.find_role(role_arn)
+    if role is None or not service_roles.trusts(role, ECS_TASKS_PRINCIPAL):
+        raise ECSException(
+            "ClientException",
+            f"ECS was unable to assume the role '{role_arn}' that was provided for this task. "
+            "Please verify that the role being passed has the proper trust relationship and "
+            "permissions and that your IAM user has permissions to pass this role.",
+        )
+
+
 def run_task_runs_python_containers() -> None:
     """``RunTask``: each task's essential container starts as a local process, or the task
     stops with ``TaskFailedToStart`` naming what the local target can run. Without
-    ``securityGroups`` a Fargate task gets the VPC's default one (moto failed: KeyError)."""
+    ``securityGroups`` a Fargate task gets the VPC's default one (moto failed: KeyError). A
+    task role that does not exist or does not trust ``ecs-tasks.amazonaws.com`` is refused
+    (``check_task_role``)."""
     from moto.ecs.models import EC2ContainerServiceBackend
 
     original = EC2ContainerServiceBackend.run_task
@@ -319,8 +340,13 @@ def run_task_runs_python_containers() -> None:
         awsvpc = network.get("awsvpcConfiguration")
         if isinstance(awsvpc, dict):  # optional on AWS: the VPC's default security group
             awsvpc.setdefault("securityGroups", [])
-        tasks = original(*arguments.args, **arguments.kwargs)
         task_definition = self.describe_task_definition(task_definition_str)
+        role_arn = (arguments.arguments.get("overrides") or {}).get("taskRoleArn") or getattr(
+            task_definition, "task_role_arn", None
+        )
+        if role_arn:
+            check_task_role(role_arn)
+        tasks = original(*arguments.args, **arguments.kwargs)
         for task in tasks:
             task.stop_code = None
             start(task, task_definition)
