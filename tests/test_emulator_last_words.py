@@ -153,15 +153,25 @@ def test_a_real_emulator_logs_its_start_and_why_it_stopped(monkeypatch):
 
 @pytest.fixture
 def kernel_settings(monkeypatch):
-    """The AWS settings ``target.connect`` changes, put back after the test."""
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_REGION"):
+    """The AWS settings ``target.connect`` changes, and what it remembers, put back after."""
+    names = (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_ENDPOINT_URL",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_DISABLE_HOST_PREFIX_INJECTION",
+        "TUTORIAL_TARGET",
+        *target.AWS_ONLY_SETTINGS,
+    )
+    for name in names:
         if name in os.environ:
             monkeypatch.setenv(name, os.environ[name])
-        else:
-            monkeypatch.delenv(name, raising=False)
-    for name in ("AWS_DEFAULT_REGION", "AWS_DISABLE_HOST_PREFIX_INJECTION", "TUTORIAL_TARGET"):
-        monkeypatch.setenv(name, os.environ.get(name, ""))
+        else:  # set, then removed: monkeypatch removes it again after the test
+            monkeypatch.setenv(name, "")
+            monkeypatch.delenv(name)
     monkeypatch.setattr(target, "_last_emulator", {})
+    monkeypatch.setattr(target, "_replaced_settings", target._replaced_settings)
 
 
 def test_connect_points_to_the_log_when_the_emulator_does_not_answer(monkeypatch, kernel_settings):
