@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 
 import boto3
+import botocore.config
 import botocore.exceptions
 
 from sfn_tutorial.emulator import server
@@ -139,7 +140,14 @@ def _connect_local(progress) -> Target:
         os.environ.pop(name, None)
     os.environ.update(local_settings)
     boto3.DEFAULT_SESSION = None  # forget any session made before the switch
-    account = boto3.client("sts").get_caller_identity()["Account"]
+    try:  # one retry, not boto3's four: an emulator that does not answer is said at once
+        patient_once = botocore.config.Config(connect_timeout=10, retries={"max_attempts": 1})
+        account = boto3.client("sts", config=patient_once).get_caller_identity()["Account"]
+    except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as error:
+        # running (or just started) yet not answering: its log says why
+        raise server.EmulatorError(
+            server.unreachable(report["port"], report.get("pid"), error)
+        ) from None
     return Target(LOCAL, DEFAULT_REGION, account, endpoint, report.get("moto"))
 
 

@@ -18,8 +18,9 @@ def subnet() -> str:
     return integrations.default_subnets()[0]
 
 
-def python_job(image: str = "python:3.12-slim", **container) -> dict:
-    """A cluster and a task definition whose container runs PROGRAM; their names and group."""
+def python_job(image: str = "python:3.12-slim", task_role_arn: str = "", **container) -> dict:
+    """A cluster and a task definition whose container runs PROGRAM (with ``task_role_arn``,
+    if given); their names and group."""
     suffix = uuid.uuid4().hex[:8]
     ecs, logs = boto3.client("ecs"), boto3.client("logs")
     group = f"/ecs/test-{suffix}"
@@ -47,5 +48,6 @@ def python_job(image: str = "python:3.12-slim", **container) -> dict:
         networkMode="awsvpc",
         cpu="256",
         memory="512",
+        **({"taskRoleArn": task_role_arn} if task_role_arn else {}),
     )["taskDefinition"]["family"]
     return {"cluster": cluster, "family": family, "group": group}

@@ -7,7 +7,9 @@ with TaskFailedToStart and CannotPullContainerError. The awslogs driver writes t
 lines to stream PREFIX/CONTAINER/TASK_ID of awslogs-group.
 """
 
+import json
 import time
+import uuid
 
 import boto3
 import pytest
@@ -114,14 +116,110 @@ def test_stop_task_ends_the_process(emulator):
     assert task["stoppedReason"] == "enough"
 
 
-def test_boto3_in_the_command_reaches_the_emulator(emulator):
-    program = (
-        "import boto3\n"
-        "queue = boto3.client('sqs').create_queue(QueueName='made-by-an-ecs-task')\n"
-        "print(queue['QueueUrl'].rsplit('/', 1)[1])\n"
+def task_role(name: str, actions: list[str]) -> str:
+    """A role ECS tasks may assume that allows ``actions`` on everything; its ARN."""
+    iam = boto3.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    allow = {"Effect": "Allow", "Action": actions, "Resource": "*"}
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName=name,
+        PolicyName="task",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]}),
     )
-    job = python_job(command=["python", "-c", program])
-    task = stopped(job, run(job))
-    assert task["containers"][0]["exitCode"] == 0
+    return arn
+
+
+def log_lines(job: dict, task_arn: str) -> list[str]:
+    stream = f"job/job/{task_arn.split('/')[-1]}"
+    events = boto3.client("logs").get_log_events(logGroupName=job["group"], logStreamName=stream)
+    return [event["message"] for event in events["events"]]
+
+
+WHO_AM_I = (
+    "import boto3\n"
+    "print(boto3.client('sts').get_caller_identity()['Arn'])\n"
+    "boto3.client('sqs').create_queue(QueueName='made-by-an-ecs-task')\n"
+    "try:\n"
+    "    boto3.client('s3').list_buckets()\n"
+    "except Exception as error:\n"
+    "    print(getattr(error, 'response', {}).get('Error', {}).get('Code'))\n"
+)
+
+
+def test_boto3_in_the_command_signs_as_the_task_role(emulator):
+    # AWS: the containers of a task get temporary credentials of its task role (the task
+    # definition's taskRoleArn), in a session named after the task; IAM allows them what the
+    # role allows.
+    role = task_role(f"ecs-task-role-{uuid.uuid4().hex[:6]}", ["sqs:CreateQueue"])
+    job = python_job(command=["python", "-c", WHO_AM_I], task_role_arn=role)
+    task_arn = run(job)
+    task = stopped(job, task_arn)
+    lines = log_lines(job, task_arn)
+    assert task["containers"][0]["exitCode"] == 0, lines
+    role_name = role.split("/")[-1]
+    assert lines[0].endswith(f":assumed-role/{role_name}/{task_arn.split('/')[-1]}")
+    assert lines[1] == "AccessDenied"  # s3:ListBuckets: not the role's
     urls = boto3.client("sqs").list_queues(QueueNamePrefix="made-by-an-ecs-task")["QueueUrls"]
     assert len(urls) == 1
+
+
+def test_run_task_overrides_choose_the_task_role(emulator):
+    # AWS: overrides.taskRoleArn replaces the task definition's role for this task.
+    defined = task_role(f"ecs-defined-{uuid.uuid4().hex[:6]}", ["sqs:CreateQueue"])
+    chosen = task_role(f"ecs-chosen-{uuid.uuid4().hex[:6]}", ["sqs:CreateQueue"])
+    job = python_job(command=["python", "-c", WHO_AM_I], task_role_arn=defined)
+    task_arn = run(job, overrides={"taskRoleArn": chosen})
+    stopped(job, task_arn)
+    assert f":assumed-role/{chosen.split('/')[-1]}/" in log_lines(job, task_arn)[0]
+
+
+def test_a_task_without_a_task_role_has_no_credentials(emulator):
+    # AWS (Fargate): without a task role, the SDK in a container finds no credentials.
+    program = (
+        "import boto3, botocore.exceptions\n"
+        "try:\n"
+        "    boto3.client('sqs').list_queues()\n"
+        "except botocore.exceptions.NoCredentialsError:\n"
+        "    print('no credentials')\n"
+    )
+    job = python_job(command=["python", "-c", program])
+    task_arn = run(job)
+    assert stopped(job, task_arn)["containers"][0]["exitCode"] == 0
+    assert log_lines(job, task_arn) == ["no credentials"]
+
+
+def test_a_task_role_ecs_cannot_assume_is_refused(emulator):
+    # AWS: RunTask with a task role whose trust policy does not name ecs-tasks.amazonaws.com
+    # (or that does not exist) answers ClientException and starts nothing.
+    iam = boto3.client("iam")
+    name = f"not-for-ecs-{uuid.uuid4().hex[:6]}"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    job = python_job()
+    ecs = boto3.client("ecs")
+    for arn in (role["Arn"], role["Arn"] + "-gone"):
+        with pytest.raises(ecs.exceptions.ClientException) as raised:
+            run(job, overrides={"taskRoleArn": arn})
+        assert raised.value.response["Error"]["Message"].startswith(
+            f"ECS was unable to assume the role '{arn}' that was provided for this task."
+        )
+    assert ecs.list_tasks(cluster=job["cluster"])["taskArns"] == []

@@ -527,6 +527,88 @@ def test_send_task_failure_fails_the_waiting_task_with_its_error_and_cause(emula
     assert (description["error"], description["cause"]) == ("Declined", "card expired")
 
 
+def waiting_for_a_token(name: str) -> tuple[str, str]:
+    """Start an execution whose Task waits for a token sent through SQS; return its ARN and
+    the token."""
+    sqs, sfn = boto3.client("sqs"), boto3.client("stepfunctions")
+    queue = sqs.create_queue(QueueName=name)["QueueUrl"]
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+        "End": True,
+    }
+    machine = sfn.create_state_machine(
+        name=name,
+        definition=json.dumps({"StartAt": "Wait", "States": {"Wait": task}}),
+        roleArn=broad_roles.role(),
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    message = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10)["Messages"][0]
+    return arn, json.loads(message["Body"])["token"]
+
+
+def test_stop_execution_aborts_at_once_with_its_error_and_cause(emulator):
+    # AWS: when StopExecution returns, the execution is ABORTED; its ExecutionAborted event
+    # holds the error and cause StopExecution gave.
+    sfn = boto3.client("stepfunctions")
+    arn, _ = waiting_for_a_token("stop-execution-test")
+    sfn.stop_execution(executionArn=arn, error="Cancelled", cause="the customer cancelled")
+    assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+    last = sfn.get_execution_history(executionArn=arn, reverseOrder=True)["events"][0]
+    assert last["type"] == "ExecutionAborted"
+    assert last["executionAbortedEventDetails"] == {
+        "error": "Cancelled",
+        "cause": "the customer cancelled",
+    }
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda sfn, token: sfn.send_task_success(taskToken=token, output="{}"),
+        lambda sfn, token: sfn.send_task_failure(taskToken=token, error="Late"),
+        lambda sfn, token: sfn.send_task_heartbeat(taskToken=token),
+    ],
+    ids=["success", "failure", "heartbeat"],
+)
+def test_the_token_of_a_stopped_execution_has_timed_out(emulator, answer):
+    # AWS: a token whose execution was stopped is gone: TaskTimedOut, "Task Timed Out:
+    # 'Provided task does not exist anymore'", and the stopped execution's history is unchanged.
+    sfn = boto3.client("stepfunctions")
+    arn, token = waiting_for_a_token("stopped-token-test")
+    sfn.stop_execution(executionArn=arn)
+    with pytest.raises(sfn.exceptions.TaskTimedOut) as raised:
+        answer(sfn, token)
+    assert raised.value.response["Error"]["Message"] == (
+        "Task Timed Out: 'Provided task does not exist anymore'"
+    )
+    events = sfn.get_execution_history(executionArn=arn)["events"]
+    assert events[-1]["type"] == "ExecutionAborted"
+    assert not {"TaskSucceeded", "TaskFailed"} & {event["type"] for event in events}
+    with pytest.raises(sfn.exceptions.InvalidToken):  # a token Step Functions never gave
+        sfn.send_task_success(taskToken="not-a-token", output="{}")
+
+
+def test_stop_execution_refuses_an_express_execution(emulator):
+    # AWS: "This API action is not supported by EXPRESS state machines": an Express
+    # execution's ARN is InvalidArn, as DescribeExecution answers it.
+    sfn = boto3.client("stepfunctions")
+    wait = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": True}}}
+    machine = sfn.create_state_machine(
+        name="stop-express-test",
+        definition=json.dumps(wait),
+        roleArn=broad_roles.role(),
+        type="EXPRESS",
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    with pytest.raises(sfn.exceptions.InvalidArn) as raised:
+        sfn.stop_execution(executionArn=arn)
+    assert raised.value.response["Error"]["Message"] == (
+        "Invalid Arn: 'Resource type not valid in this context: express'"
+    )
+
+
 def test_describe_execution_shows_input_and_output_as_aws_does(emulator):
     # AWS: inputDetails {"included": true} with the input, as outputDetails with the output,
     # and the output as compact JSON text, as in the ExecutionSucceeded event.

@@ -73,6 +73,58 @@ def test_context_object_can_be_output_with_aws_times(emulator):
     assert context["Execution"]["RedriveCount"] == 0
 
 
+def choice(rule: dict) -> dict:
+    """A Choice state with ``rule`` and a Default; each way out names itself."""
+    return {
+        "StartAt": "Check",
+        "States": {
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{**rule, "Next": "Matched"}],
+                "Default": "Other",
+            },
+            "Matched": {"Type": "Pass", "Result": "matched", "End": True},
+            "Other": {"Type": "Pass", "Result": "default", "End": True},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("rule", "path"),
+    [
+        ({"Variable": "$.quantity", "NumericEquals": 1}, "$.quantity"),
+        ({"Variable": "$.quantity", "IsNull": True}, "$.quantity"),
+        ({"Not": {"Variable": "$.type", "StringEquals": "PURCHASE"}}, "$.type"),
+        ({"Variable": "$.left", "NumericEqualsPath": "$.right"}, "$.right"),
+    ],
+)
+def test_a_choice_rule_on_a_path_not_in_the_input_fails_the_execution(emulator, rule, path):
+    # AWS: States.Runtime "Invalid path '$.x': The choice state's condition path references an
+    # invalid value."; the Default is not taken (IsPresent is the test for a missing field).
+    description = run(emulator, choice(rule), {"left": 8})
+    assert description["status"] == "FAILED"
+    assert description["error"] == "States.Runtime"
+    assert description["cause"] == (
+        "An error occurred while executing the state 'Check' (entered at the event id #2). "
+        f"Invalid path '{path}': The choice state's condition path references an invalid value."
+    )
+
+
+def test_is_present_guards_a_comparison_of_a_missing_field(emulator):
+    guarded = {
+        "And": [
+            {"Variable": "$.quantity", "IsPresent": True},
+            {"Variable": "$.quantity", "NumericGreaterThan": 0},
+        ]
+    }
+    assert json.loads(run(emulator, choice(guarded), {})["output"]) == "default"
+    absent = {"Variable": "$.quantity", "IsPresent": False}
+    assert json.loads(run(emulator, choice(absent), {})["output"]) == "matched"
+    # a field of another type is no error: the rule does not match
+    typed = {"Variable": "$.quantity", "NumericEquals": 1}
+    assert json.loads(run(emulator, choice(typed), {"quantity": "one"})["output"]) == "default"
+
+
 def test_aws_timestamp_format():
     moment = datetime.datetime(2024, 11, 26, 18, 30, 0, 123456, tzinfo=datetime.timezone.utc)
     assert interpreter.aws_timestamp(moment) == "2024-11-26T18:30:00.123Z"

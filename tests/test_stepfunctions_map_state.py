@@ -365,6 +365,33 @@ def test_max_concurrency_is_respected(emulator):
     assert 2.0 <= elapsed < 3.8
 
 
+def test_stopping_the_execution_aborts_its_map_run(emulator):
+    # AWS: StopExecution aborts the map run (ABORTED) and its child executions; those not
+    # started yet are counted aborted too, none stays pending or running.
+    sfn = boto3.client("stepfunctions")
+    wait = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 2, "End": True}}}
+    arn = machine(
+        {"ItemsPath": "$.lines", "MaxConcurrency": 4, "ItemProcessor": distributed(wait)}, "stop"
+    )
+    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"lines": lines(40)}))
+    execution_arn = execution["executionArn"]
+    give_up = time.monotonic() + 60  # a deadlock guard
+    runs = []
+    while not runs and time.monotonic() < give_up:
+        time.sleep(0.05)
+        runs = sfn.list_map_runs(executionArn=execution_arn)["mapRuns"]
+    sfn.stop_execution(executionArn=execution_arn)
+    assert sfn.describe_execution(executionArn=execution_arn)["status"] == "ABORTED"
+    described = sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"])
+    while described["status"] == "RUNNING" and time.monotonic() < give_up:
+        time.sleep(0.05)
+        described = sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"])
+    assert described["status"] == "ABORTED"
+    counts = described["itemCounts"]
+    assert (counts["pending"], counts["running"], counts["total"]) == (0, 0, 40)
+    assert counts["aborted"] >= 36  # at most the first four children could have ended
+
+
 # ---------------------------------------------------------------- S3: ItemReader, ResultWriter
 
 

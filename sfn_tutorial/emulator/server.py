@@ -30,7 +30,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from sfn_tutorial.emulator import account_like, auth, instances
+from sfn_tutorial.emulator import account_like, auth, instances, last_words
 from sfn_tutorial.i18n import t
 
 DEFAULT_PORT = 4599
@@ -248,6 +248,25 @@ def _start(path: Path, port_number: int, progress) -> instances.Record:
     )
 
 
+def unreachable(port_number: int, pid: int | None, error: object) -> str:
+    """What to tell the learner when the emulator on ``port_number`` did not answer: whether
+    its process still runs, and where its log, which says why it stopped or refused the
+    connection, is (with its last lines)."""
+    log = log_path(port_number)
+    url = endpoint_url(port_number)
+    if pid is not None and instances.is_users_emulator(pid, port_number):
+        state = f"is running (process {pid}) but did not answer on {url}"
+    else:
+        state = f"on {url} has stopped"
+    return (
+        f"The local AWS emulator {state}: {error}\n"
+        f"Its log says why it stopped or refused the connection: {log}\n{_tail(log)}\n"
+        "If this lasts, run `make emulator-stop` (or `python -m sfn_tutorial.emulator.server "
+        "--stop`), then helpers.connect() again: it starts a fresh emulator (what the old one "
+        "held is gone)."
+    )
+
+
 def _tail(path: Path, lines: int = 15) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -344,6 +363,7 @@ def _serve_health_socket(path: Path, report: dict) -> None:
 def serve(port_number: int, secrets: dict) -> None:
     """Run the emulator in this process until it is interrupted or terminated, serving only
     requests signed with the credentials in ``secrets``."""
+    last_words.install(sys.stderr, _tail(log_path(port_number), 200))  # it says why it stops
     credentials = auth.Credentials(secrets["access_key_id"], secrets["secret_access_key"])
     auth.serve_with(credentials)
     from sfn_tutorial.emulator import fixes
@@ -358,7 +378,6 @@ def serve(port_number: int, secrets: dict) -> None:
     from sfn_tutorial.emulator.apigateway import execute_api
     from sfn_tutorial.emulator.iam import authorization
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     report = {
         "service": SERVICE_NAME,
         "pid": os.getpid(),

@@ -8,9 +8,11 @@ the command mean it), with:
 
 * the container definition's ``environment``, then the ``ContainerOverrides`` of ``RunTask``'s
   ``overrides`` (``command`` replaces the command, ``environment`` adds or replaces variables),
-  plus ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` as on Fargate, and, as a Lambda handler here gets
-  them, the emulator's endpoint and key (on AWS the task role's credentials), so boto3 in the
-  command reaches this emulator;
+  plus ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` as on Fargate, the emulator's endpoint, and, as
+  on AWS, the *task role*'s credentials (``taskRoleArn`` of ``RunTask``'s ``overrides``, else of
+  the task definition): temporary credentials of that role, so boto3 in the command may do what
+  the role allows and nothing more (``iam.authorization``); a task without a task role gets no
+  credentials at all, as on Fargate;
 * its output (stdout and stderr, line by line) in CloudWatch Logs as the ``awslogs`` log driver
   writes it: group ``awslogs-group``, stream ``PREFIX/CONTAINER/TASK_ID``; a group that does not
   exist stops the task (``ResourceInitializationError``) unless ``awslogs-create-group`` is
@@ -40,8 +42,9 @@ import sys
 import tempfile
 import threading
 
-from sfn_tutorial.emulator import patching
-from sfn_tutorial.emulator.awslambda import logs, runtime
+from sfn_tutorial.emulator import auth, patching
+from sfn_tutorial.emulator.awslambda import logs
+from sfn_tutorial.emulator.iam import authorization
 
 PYTHON_IMAGE = re.compile(
     r"^(?:(?:docker\.io/|registry-1\.docker\.io/)?(?:library/)?|public\.ecr\.aws/docker/library/)"
@@ -53,6 +56,7 @@ WHAT_RUNS_LOCALLY = (
     "public.ecr.aws/docker/library/python:<tag>), as local processes"
 )
 MEMORY_KEYS = ("memory", "memoryReservation", "Memory", "MemoryReservation")
+ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"  # who must be trusted to assume a task role
 _processes: dict[str, subprocess.Popen] = {}  # task ARN -> its running command
 _lock = threading.Lock()
 _endpoint = ""  # this emulator's address, for the commands' boto3 calls
@@ -124,16 +128,37 @@ def command_of(definition: dict, override: dict) -> list[str]:
     return arguments
 
 
-def environment_of(definition: dict, override: dict, region: str) -> dict[str, str]:
+def task_role_of(task, task_definition) -> str | None:
+    """The task's role: ``RunTask``'s ``overrides.taskRoleArn``, else the task definition's."""
+    return (getattr(task, "overrides", None) or {}).get("taskRoleArn") or getattr(
+        task_definition, "task_role_arn", None
+    )
+
+
+def role_credentials(role_arn: str | None, session_name: str) -> dict[str, str]:
+    """The task role's temporary credentials as variables; none without a task role."""
+    if not role_arn or auth.served() is None:
+        return {}
+    session = authorization.session_for(role_arn, session_name)
+    return {
+        "AWS_ACCESS_KEY_ID": session.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": session.secret_access_key,
+        "AWS_SESSION_TOKEN": session.session_token,
+    }
+
+
+def environment_of(
+    definition: dict, override: dict, region: str, credentials: dict[str, str] | None = None
+) -> dict[str, str]:
     """The process's environment: the task definition's, then the override's, on top of a
-    minimal one (``PATH``, ``HOME``, the region)."""
+    minimal one (``PATH``, ``HOME``, the region, the task role's ``credentials``)."""
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": tempfile.gettempdir(),
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         "PYTHONUNBUFFERED": "1",
-        **runtime.credentials_variables(),
+        **(credentials or {}),
         "AWS_ENDPOINT_URL": _endpoint,
     }
     for source in (definition.get("environment"), override.get("environment")):
@@ -188,7 +213,8 @@ def start(task, task_definition) -> None:
             )
         override = container_override(task.overrides, definition.get("name"))
         command = command_of(definition, override)
-        environment = environment_of(definition, override, task.region_name)
+        credentials = role_credentials(task_role_of(task, task_definition), task_id)
+        environment = environment_of(definition, override, task.region_name, credentials)
         destination = log_destination(definition, task)
     except CannotRun as reason:
         finish(task, "TaskFailedToStart", str(reason), exit_code=None)
@@ -279,10 +305,30 @@ def fargate_containers_need_no_memory() -> None:
     )
 
 
+def check_task_role(role_arn: str) -> None:
+    """AWS: ``RunTask`` with a task role ECS cannot assume (it does not exist, or its trust policy
+    does not name ``ecs-tasks.amazonaws.com``) answers ``ClientException``, "ECS was unable to
+    assume the role '...' that was provided for this task. ...", and starts nothing."""
+    from moto.ecs.exceptions import ECSException
+
+    from sfn_tutorial.emulator.iam import service_roles
+
+    role = service_roles.find_role(role_arn)
+    if role is None or not service_roles.trusts(role, ECS_TASKS_PRINCIPAL):
+        raise ECSException(
+            "ClientException",
+            f"ECS was unable to assume the role '{role_arn}' that was provided for this task. "
+            "Please verify that the role being passed has the proper trust relationship and "
+            "permissions and that your IAM user has permissions to pass this role.",
+        )
+
+
 def run_task_runs_python_containers() -> None:
     """``RunTask``: each task's essential container starts as a local process, or the task
     stops with ``TaskFailedToStart`` naming what the local target can run. Without
-    ``securityGroups`` a Fargate task gets the VPC's default one (moto failed: KeyError)."""
+    ``securityGroups`` a Fargate task gets the VPC's default one (moto failed: KeyError). A
+    task role that does not exist or does not trust ``ecs-tasks.amazonaws.com`` is refused
+    (``check_task_role``)."""
     from moto.ecs.models import EC2ContainerServiceBackend
 
     original = EC2ContainerServiceBackend.run_task
@@ -294,8 +340,13 @@ def run_task_runs_python_containers() -> None:
         awsvpc = network.get("awsvpcConfiguration")
         if isinstance(awsvpc, dict):  # optional on AWS: the VPC's default security group
             awsvpc.setdefault("securityGroups", [])
-        tasks = original(*arguments.args, **arguments.kwargs)
         task_definition = self.describe_task_definition(task_definition_str)
+        role_arn = (arguments.arguments.get("overrides") or {}).get("taskRoleArn") or getattr(
+            task_definition, "task_role_arn", None
+        )
+        if role_arn:
+            check_task_role(role_arn)
+        tasks = original(*arguments.args, **arguments.kwargs)
         for task in tasks:
             task.stop_code = None
             start(task, task_definition)

@@ -46,6 +46,8 @@ def apply(port: int) -> None:
     create_state_machine_is_idempotent_only_for_the_same_machine()
     validate_state_machine_definition_is_available()
     send_task_failure_keeps_its_cause()
+    tokens_of_ended_executions_have_timed_out()
+    stop_execution_stops_as_aws_does()
     describe_execution_shows_input_and_output_as_aws_does()
     execution_history_is_paged_and_ordered_as_aws_does()
 
@@ -390,6 +392,122 @@ def send_task_failure_keeps_its_cause() -> None:
         return EmptyResult()
 
     StepFunctionResponse.send_task_failure = send_task_failure
+
+
+TOKEN_GONE = "Task Timed Out: 'Provided task does not exist anymore'"
+
+
+def execution_is_over(backend, task_token: str) -> bool:
+    """Whether ``task_token`` is one an execution gave out before it ended or was stopped."""
+    for execution in backend._get_executions():
+        worker = getattr(execution, "exec_worker", None)
+        env = getattr(worker, "env", None)
+        if env is None or env.callback_pool_manager.get(task_token) is None:
+            continue
+        return execution.status != "RUNNING" or not env.is_running()
+    return False
+
+
+def tokens_of_ended_executions_have_timed_out() -> None:
+    """``SendTaskSuccess``, ``SendTaskFailure`` and ``SendTaskHeartbeat`` with the token of an
+    execution that has ended (stopped with ``StopExecution``, failed, timed out) answer
+    ``TaskTimedOut``, "Task Timed Out: 'Provided task does not exist anymore'", and change
+    nothing: the execution's history ends with its ``ExecutionAborted`` (or other end).
+
+    moto looked for the token among executions still marked running: right after
+    ``StopExecution`` (the interpreter marks the execution aborted a moment later) it took
+    the answer, and its history recorded ``TaskSucceeded`` before ``ExecutionAborted``; once
+    marked, it answered ``InvalidToken``, the answer for a token Step Functions never gave.
+    """
+    from moto.stepfunctions.parser.api import TaskTimedOut
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    for action in ("send_task_success", "send_task_failure", "send_task_heartbeat"):
+        original = getattr(StepFunctionsParserBackend, action)
+
+        def answer(self, task_token, *args, _original=original, **kwargs):
+            if execution_is_over(self, task_token):
+                raise TaskTimedOut(TOKEN_GONE)
+            return _original(self, task_token, *args, **kwargs)
+
+        setattr(StepFunctionsParserBackend, action, answer)
+
+
+STOP_WAIT_S = 10.0  # how long StopExecution waits for the interpreter to mark the execution
+
+
+def stop_execution_stops_as_aws_does() -> None:
+    """``StopExecution(executionArn, error, cause)``: the execution is ``ABORTED`` when the call
+    returns (``DescribeExecution`` says so, its history ends with ``ExecutionAborted``, whose
+    details hold that error and cause). An Express execution's ARN is
+    ``InvalidArn``, "Invalid Arn: 'Resource type not valid in this context: express'", as
+    ``DescribeExecution`` answers it: Express executions cannot be stopped ("This API action is
+    not supported by EXPRESS state machines", the API reference), and run on.
+
+    moto dropped the error and cause, answered before its interpreter had marked the execution
+    (a Task waiting for a token stayed ``RUNNING`` a moment longer), and named an Express ARN
+    with ``Execution Does Not Exist``.
+    """
+    import time
+
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+    from moto.stepfunctions.exceptions import ExecutionDoesNotExist
+    from moto.stepfunctions.parser.api import HistoryEventType, InvalidArn
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    from sfn_tutorial.emulator.stepfunctions import sync_executions
+
+    for name in ("set_error", "set_timed_out"):  # a stopped execution stays ABORTED
+        original_end = getattr(Environment, name)
+
+        def end(self, *args, _original=original_end, **kwargs):
+            if isinstance(self._program_state, ProgramStopped):
+                return None
+            return _original(self, *args, **kwargs)
+
+        setattr(Environment, name, end)
+
+    original_add_event = EventManager.add_event
+
+    def add_event(self, context, event_type, *args, **kwargs):
+        if getattr(self, "tutorial_stopped", False) and (
+            event_type != HistoryEventType.ExecutionAborted
+        ):
+            return context.last_published_event_id
+        return original_add_event(self, context, event_type, *args, **kwargs)
+
+    EventManager.add_event = add_event
+
+    def stop_execution(self):
+        arn = self._get_param("executionArn")
+        if sync_executions.is_express_arn(arn):
+            raise InvalidArn(sync_executions.NOT_FOR_EXPRESS)
+        backend = self.stepfunction_backend
+        backend._validate_execution_arn(arn)
+        machine = backend._get_state_machine_for_execution(arn)
+        execution = next((x for x in machine.executions if x.execution_arn == arn), None)
+        if execution is None:
+            raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
+        execution.stop(
+            stop_date=utcnow(), error=self._get_param("error"), cause=self._get_param("cause")
+        )
+        env = getattr(getattr(execution, "exec_worker", None), "env", None)
+        if env is not None and isinstance(env.program_state(), ProgramStopped):
+            # the history ends with ExecutionAborted; a Task waiting for a token (or a
+            # heartbeat) stops waiting, and what it would record of that is left out
+            env.event_manager.tutorial_stopped = True
+            for endpoint in list(env.callback_pool_manager._pool.values()):
+                endpoint.interrupt_all()
+        deadline = time.monotonic() + STOP_WAIT_S
+        while execution.status == "RUNNING" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return ActionResult({"stopDate": execution.stop_date})
+
+    StepFunctionResponse.stop_execution = stop_execution
 
 
 def describe_execution_shows_input_and_output_as_aws_does() -> None:

@@ -32,6 +32,7 @@ _PLACED_CAUSE = re.compile(
 def apply() -> None:
     """Make moto's interpreter run state machines as AWS does where the conformance cases differ."""
     unmatched_choice_fails_with_no_choice_matched()
+    choice_rules_on_a_missing_path_fail()
     each_parse_starts_with_no_query_language()
     assigned_string_literals_are_json_strings()
     context_object_times_are_iso_strings()
@@ -73,6 +74,63 @@ def unmatched_choice_fails_with_no_choice_matched() -> None:
         raise execution_failure(env, StatesErrorNameType.StatesNoChoiceMatched, cause)
 
     StateChoice._eval_state = _eval_state
+
+
+def invalid_path(path: str) -> str:
+    """AWS's cause for a Choice Rule whose path is not in the input."""
+    return f"Invalid path '{path}': The choice state's condition path references an invalid value."
+
+
+def choice_rules_on_a_missing_path_fail() -> None:
+    """A JSONPath Choice Rule whose ``Variable`` names a path that is not in the state's input
+    fails the execution with ``States.Runtime``, "Invalid path '$.x': The choice state's
+    condition path references an invalid value." (placed in its state, as every
+    ``States.Runtime`` cause); ``Default`` is not taken. So does a ``...Path`` comparison
+    (``NumericEqualsPath``) whose path is missing. Only ``IsPresent`` tests whether the
+    path is there, which is why AWS's docs pair it with the other tests in an ``And``.
+
+    moto reads the missing value as one that matches nothing, so the Choice goes on to the next
+    rule or its ``Default``.
+    """
+    from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_func import (
+        ComparisonFuncValue,
+    )
+    from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_operator_type import (  # noqa: E501
+        ComparisonOperatorType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_variable import (  # noqa: E501
+        ComparisonVariable,
+    )
+    from moto.stepfunctions.parser.asl.component.state.choice.comparison.variable import (
+        NoSuchVariable,
+    )
+    from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError
+
+    def _eval_body(self, env):
+        self.variable.eval(env)
+        operator = self.comparison_function.operator_type
+        if (
+            isinstance(env.stack[-1], NoSuchVariable)
+            and operator != ComparisonOperatorType.IsPresent
+        ):
+            env.stack.pop()
+            raise runtime_error(env, invalid_path(self.variable.string_sampler.literal_value))
+        self.comparison_function.eval(env)
+
+    ComparisonVariable._eval_body = _eval_body
+
+    original_value = ComparisonFuncValue._eval_body
+
+    def _eval_value(self, env):  # NumericEqualsPath and the like: their path is missing too
+        if not self.operator_type.name.endswith("Path"):
+            return original_value(self, env)
+        try:
+            return original_value(self, env)
+        except NoSuchJsonPathError:
+            pass
+        raise runtime_error(env, invalid_path(self.value))
+
+    ComparisonFuncValue._eval_body = _eval_value
 
 
 def aws_timestamp(moment: datetime.datetime) -> str:

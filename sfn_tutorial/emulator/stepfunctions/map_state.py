@@ -10,6 +10,8 @@ against a running emulator. In short, a Distributed Map here:
   ``ToleratedFailureCount`` / ``ToleratedFailurePercentage`` (whole numbers or decimals);
 - runs ``EXPRESS`` child executions as well as ``STANDARD`` ones;
 - counts items and child executions in ``DescribeMapRun`` as AWS does;
+- runs its children on a few threads (``ChildPool``), more only while children wait, never
+  more than ``MaxConcurrency`` at once;
 - writes ``manifest.json``, ``SUCCEEDED_0.json`` and ``FAILED_0.json`` with ``ResultWriter``.
 
 moto's grammar cannot be extended, so fields it lacks (``ItemBatcher``, an ``EXPRESS`` processor)
@@ -20,9 +22,12 @@ state afterwards, matched by the state's path. The stored definition is never ch
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +37,9 @@ TOLERANCE_EXCEEDED_ERROR = "States.ExceedToleratedFailureThreshold"
 TOLERANCE_EXCEEDED_CAUSE = "The specified tolerated failure threshold was exceeded"
 MAX_BATCH_BYTES = 256 * 1024  # AWS's limit on a child execution's input
 UNBOUNDED_WORKERS = 40  # MaxConcurrency 0 ("as many as possible"): enough for one machine
+BASE_WORKERS = 8  # threads that run a map run's children while none of them waits
+WAITING_AFTER_S = 0.25  # a child running this long waits (a Wait state, a task token, ...)
+TICK_S = 0.05  # how often a map run looks for waiting children
 SETTINGS_ATTRIBUTE = "_tutorial_map_settings"
 RUN_ATTRIBUTE = "_tutorial_map_run"
 
@@ -308,7 +316,8 @@ class MapRun:
     job_sizes: list[int]
     tolerated_count: int
     tolerated_percentage: float
-    children: dict[int, dict] = field(default_factory=dict)
+    children: dict[int, dict] = field(default_factory=dict)  # kept for a ResultWriter only
+    keep_children: bool = True
     failed_items: int = 0
     exceeded: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -333,10 +342,17 @@ class MapRun:
         to = {"SUCCEEDED": "succeeded", "FAILED": "failed", "TIMED_OUT": "timed_out"}
         with self.lock:
             self._move(index, "running", to.get(status, "aborted"))
-            self.children[index] = child
+            if self.keep_children:
+                self.children[index] = child
             if status in ("FAILED", "TIMED_OUT", "ABORTED"):
                 self.failed_items += self.job_sizes[index]
                 self.exceeded = self.exceeded or self._beyond_tolerance()
+
+    def children_abandoned(self, indexes: list[int]) -> None:
+        """The parent stopped before jobs ``indexes`` started: they are aborted."""
+        with self.lock:
+            for index in indexes:
+                self._move(index, "pending", "aborted")
 
     def _move(self, index: int, source: str, target: str) -> None:
         for counter, amount in (
@@ -450,9 +466,141 @@ def _child_ended(run: MapRun, job, child: dict, status, output, error, cause) ->
     run.child_ends(job.job_index, status, child)
 
 
+class ChildPool:
+    """The threads that run one map run's child executions, at most ``limit()`` at once.
+
+    AWS runs up to ``MaxConcurrency`` child executions at the same time. One thread per running
+    child (moto's way) is 1,000 threads for ``MaxConcurrency`` 1000, which on one interpreter
+    lock only compete with each other and hold memory. Here children run on ``BASE_WORKERS``
+    threads while they end quickly. A child that has run ``WAITING_AFTER_S`` is taken to be
+    waiting (a Wait state, a task token, a long Lambda call): for each one the pool starts two
+    more threads (never more than ``limit()``, read again on every tick so that
+    ``UpdateMapRun`` applies), so children that wait, wait together, as on AWS. A thread ends
+    after its child when more run than ``BASE_WORKERS`` plus twice the waiting ones, or than
+    ``limit()``.
+
+    ``run_one(job)`` runs a job and sets its ``job_output``; ``parent_running()`` says whether
+    the execution still runs (once it does not, jobs not started are handed to
+    ``abandoned(indexes)``); an exception out of ``run_one`` ends the pool and is raised by
+    ``run()``, as moto's job pool raises a worker's exception.
+    """
+
+    def __init__(
+        self,
+        jobs: list,
+        run_one: Callable[[Any], None],
+        limit: Callable[[], int],
+        parent_running: Callable[[], bool] = lambda: True,
+        abandoned: Callable[[list[int]], None] = lambda indexes: None,
+    ) -> None:
+        self.jobs: list = list(jobs)
+        self.run_one, self.limit = run_one, limit
+        self.parent_running, self.abandoned = parent_running, abandoned
+        self.outputs: list = [None] * len(self.jobs)
+        self.lock = threading.Lock()
+        self.finished = threading.Event()
+        self.taken = self.ended = self.alive = self.most = self.waiting = 0
+        self.busy: dict[int, list] = {}  # thread number -> [when its child started, counted]
+        self.numbers = itertools.count()
+        self.error: BaseException | None = None
+
+    def run(self) -> list:
+        """Run every job; return their outputs in the jobs' order."""
+        if not self.jobs:
+            return []
+        self._start(min(BASE_WORKERS, max(self.limit(), 1), len(self.jobs)))
+        while not self.finished.wait(TICK_S):
+            self._tick()
+        if self.error is not None:
+            raise self.error
+        return self.outputs
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        with self.lock:
+            waiting = newly = 0
+            for entry in self.busy.values():
+                if now - entry[0] >= WAITING_AFTER_S:
+                    waiting += 1
+                    newly += not entry[1]
+                    entry[1] = True
+            self.waiting = waiting
+            room = min(max(self.limit(), 1) - self.alive, len(self.jobs) - self.taken)
+            more = min(2 * newly, room)
+            if self.alive == 0 and room > 0:
+                more = max(more, 1)
+        self._start(more)
+
+    def _start(self, count: int) -> None:
+        if count <= 0:
+            return
+        with self.lock:
+            self.alive += count
+            self.most = max(self.most, self.alive)
+        for _ in range(count):
+            number = next(self.numbers)
+            threading.Thread(
+                target=self._work, args=(number,), name=f"map-child-{number}", daemon=True
+            ).start()
+
+    def _work(self, number: int) -> None:
+        job = self._take(number)
+        while job is not None:
+            try:
+                self.run_one(job)
+            except BaseException as error:  # noqa: BLE001 - raised again by run()
+                with self.lock:
+                    self.error = self.error or error
+                    self.alive -= 1
+                    self.busy.pop(number, None)
+                self.finished.set()
+                return
+            self._end(job)
+            job = self._take(number)
+
+    def _take(self, number: int):
+        """The next job for thread ``number``; ``None`` when it should end: no job is left,
+        more threads run than are needed, or the parent execution stopped."""
+        left = None
+        with self.lock:
+            self.busy.pop(number, None)
+            done = self.error is not None or self.taken == len(self.jobs)
+            too_many = self.alive > min(max(self.limit(), 1), BASE_WORKERS + 2 * self.waiting)
+            if not done and not too_many and not self.parent_running():
+                left = list(range(self.taken, len(self.jobs)))
+                self.ended += len(left)
+                self.taken = len(self.jobs)
+                done = True
+            if done or too_many:
+                self.alive -= 1
+                job = None
+            else:
+                job = self.jobs[self.taken]
+                self.taken += 1
+                self.busy[number] = [time.monotonic(), False]
+        if left:
+            self.abandoned(left)
+            with self.lock:
+                if self.ended == len(self.jobs):
+                    self.finished.set()
+        return job
+
+    def _end(self, job) -> None:
+        with self.lock:
+            self.outputs[job.job_index] = job.job_output
+            self.jobs[job.job_index] = None  # its input and output are let go of
+            self.ended += 1
+            if self.ended == len(self.jobs):
+                self.finished.set()
+
+
 def _map_run(self, env, eval_input) -> None:
     """Replaces moto's ``DistributedIterationComponent._map_run``."""
-    from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
+    from moto.stepfunctions.parser.api import (
+        HistoryEventType,
+        MapRunFailedEventDetails,
+        MapRunStatus,
+    )
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
         FailureEventException,
@@ -463,10 +611,10 @@ def _map_run(self, env, eval_input) -> None:
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
         StatesErrorNameType,
     )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job import (
-        JobPool,
-    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job import Job
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 
     settings: MapSettings = getattr(self, SETTINGS_ATTRIBUTE, None) or MapSettings()
     env.tutorial_replaying = redrive.replaying(env)  # redriven: keep the children that succeeded
@@ -484,20 +632,40 @@ def _map_run(self, env, eval_input) -> None:
         job_sizes=job_sizes,
         tolerated_count=int(eval_input.tolerated_failure_count or 0),
         tolerated_percentage=float(eval_input.tolerated_failure_percentage or 0.0),
+        keep_children=settings.state is None or settings.state.result_writer is not None,
     )
     setattr(record, RUN_ATTRIBUTE, run)
     setattr(env, RUN_ATTRIBUTE, run)  # for this Map state's ResultWriter
     run.start()
 
-    job_pool = JobPool(job_program=self._get_iteration_program(), job_inputs=job_inputs)
-    workers = min(record.max_concurrency or UNBOUNDED_WORKERS, len(job_inputs))
-    for _ in range(workers):
-        self._launch_worker(env=env, eval_input=eval_input, job_pool=job_pool)
-    job_pool.await_jobs()
-    worker_exception = job_pool.get_worker_exception()
-    if worker_exception is not None:
-        raise worker_exception
-    outputs = [closed.job_output for closed in job_pool.get_closed_jobs()]
+    worker = self._create_worker(env=env, eval_input=eval_input, job_pool=None)
+    jobs = [
+        Job(job_index=index, job_program=self._get_iteration_program(), job_input=job_input)
+        for index, job_input in enumerate(job_inputs)
+    ]
+    del job_inputs
+    parent = worker._env
+
+    def run_one(job) -> None:
+        frame = parent.open_inner_frame()
+        # A child execution has a history of its own, as on AWS; nothing reads it once the
+        # child ended, so it goes with the child rather than piling up for the whole map run.
+        frame.event_manager = EventManager()
+        try:
+            _run_job(worker, frame, job)
+        finally:
+            parent.delete_frame(frame)
+
+    outputs = ChildPool(
+        jobs,
+        run_one,
+        limit=lambda: record.max_concurrency or UNBOUNDED_WORKERS,
+        parent_running=parent.is_running,
+        abandoned=run.children_abandoned,
+    ).run()
+    if isinstance(parent.program_state(), ProgramStopped):  # StopExecution: AWS aborts the run
+        set_stop = record.set_stop
+        record.set_stop = lambda status: set_stop(MapRunStatus.ABORTED)
 
     if not run.exceeded:
         env.stack.append(outputs)
@@ -534,7 +702,8 @@ def distributed_map_runs_batches_and_tolerates_failures() -> None:
 
     moto ignores both tolerances (every map run succeeds, with ``null`` for failed items), runs
     one child per item, counts executions that never end as running, and starts one thread
-    per item when MaxConcurrency is 0.
+    per item when MaxConcurrency is 0 (and ``MaxConcurrency`` threads otherwise: 1,000 threads
+    and 600 MB for 100,000 items at 1000; ``ChildPool`` runs them on a few).
     """
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (  # noqa: E501
         DistributedIterationComponent,

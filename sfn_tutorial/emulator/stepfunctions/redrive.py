@@ -501,6 +501,7 @@ def redrive_worker_class():
             self.env = self._get_evaluation_environment()
             old = previous.env
             self.env.event_manager = old.event_manager
+            old.event_manager.tutorial_stopped = False  # StopExecution's: the new run records
             self.env.map_run_record_pool_manager = old.map_run_record_pool_manager
             events = old.event_manager.get_event_history()
             last = events[-1]["id"] if events else 0
