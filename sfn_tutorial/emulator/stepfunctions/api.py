@@ -27,6 +27,8 @@ MAX_NAME_LENGTH = 80
 # StartExecution's ``input`` (SensitiveData, max 262144): "Length constraints apply to the payload
 # size, and are expressed as bytes in UTF-8 encoding."
 MAX_INPUT_BYTES = 262_144
+# What AWS answers when an API that takes a Standard execution is given an Express one's ARN
+NOT_FOR_EXPRESS = "Invalid Arn: 'Resource type not valid in this context: express'"
 # "A name must not contain: white space; brackets < > { } [ ]; wildcard characters ? *; special
 # characters " # % \ ^ | ~ ` $ & , ; : /; control characters (U+0000-001F, U+007F-009F,
 # U+FFFE-FFFF); surrogates (U+D800-DFFF); invalid characters (U+10FFFF)" (the model's ``name``)
@@ -162,6 +164,12 @@ def unnamed_executions_get_a_uuid() -> None:
         )
 
     StepFunctionsParserBackend.start_execution = start_execution
+
+
+def is_express_arn(arn: str | None) -> bool:
+    """Whether ``arn`` names an Express execution (``arn:aws:states:...:express:...``)."""
+    parts = (arn or "").split(":")
+    return len(parts) > 5 and parts[5] == "express"
 
 
 def check_name(name: str) -> None:
@@ -459,8 +467,6 @@ def stop_execution_stops_as_aws_does() -> None:
     from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
     from moto.stepfunctions.responses import StepFunctionResponse
 
-    from sfn_tutorial.emulator.stepfunctions import sync_executions
-
     for name in ("set_error", "set_timed_out"):  # a stopped execution stays ABORTED
         original_end = getattr(Environment, name)
 
@@ -484,8 +490,8 @@ def stop_execution_stops_as_aws_does() -> None:
 
     def stop_execution(self):
         arn = self._get_param("executionArn")
-        if sync_executions.is_express_arn(arn):
-            raise InvalidArn(sync_executions.NOT_FOR_EXPRESS)
+        if is_express_arn(arn):
+            raise InvalidArn(NOT_FOR_EXPRESS)
         backend = self.stepfunction_backend
         backend._validate_execution_arn(arn)
         machine = backend._get_state_machine_for_execution(arn)

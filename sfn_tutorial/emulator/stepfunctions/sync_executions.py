@@ -28,11 +28,9 @@ import math
 import uuid
 
 from sfn_tutorial.emulator.stepfunctions import api, versions
+from sfn_tutorial.emulator.stepfunctions.api import NOT_FOR_EXPRESS, is_express_arn
 
 EXPRESS_BILLED_MEMORY_MB = 64
-
-
-NOT_FOR_EXPRESS = "Invalid Arn: 'Resource type not valid in this context: express'"
 
 
 def apply() -> None:
@@ -135,12 +133,6 @@ def start_execution_of_express_machines_keeps_no_history() -> None:
         return execution
 
     StepFunctionsParserBackend.start_execution = start_execution
-
-
-def is_express_arn(arn: str | None) -> bool:
-    """Whether ``arn`` names an Express execution (``arn:aws:states:...:express:...``)."""
-    parts = (arn or "").split(":")
-    return len(parts) > 5 and parts[5] == "express"
 
 
 def express_executions_have_no_description_or_history() -> None:
