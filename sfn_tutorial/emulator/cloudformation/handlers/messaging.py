@@ -36,9 +36,11 @@ QUEUE_ATTRIBUTES = (
 )
 
 
-def _queue_attributes(props: dict) -> dict[str, str]:
+def _attributes(props: dict, names: tuple[str, ...]) -> dict[str, str]:
+    """The properties among ``names``, as the string attributes SQS and SNS take (booleans as
+    ``true``/``false``, documents as JSON)."""
     attributes = {}
-    for key in QUEUE_ATTRIBUTES:
+    for key in names:
         if key in props:
             value = props[key]
             if isinstance(value, bool):
@@ -58,14 +60,16 @@ class Queue(Handler):
         if not name:
             name = request.physical_name(75 if fifo else 80) + (".fifo" if fifo else "")
         url = sqs.create_queue(
-            QueueName=name, Attributes=_queue_attributes(props), tags=user_tags(request.tags())
+            QueueName=name,
+            Attributes=_attributes(props, QUEUE_ATTRIBUTES),
+            tags=user_tags(request.tags()),
         )["QueueUrl"]
         return self._made(sqs, url)
 
     def update(self, request: Request) -> Made:
         sqs = request.client("sqs")
         url = request.previous.physical_id
-        attributes = _queue_attributes(request.properties)
+        attributes = _attributes(request.properties, QUEUE_ATTRIBUTES)
         for key in ("FifoQueue",):
             attributes.pop(key, None)
         if attributes:
@@ -174,17 +178,6 @@ SUBSCRIPTION_ATTRIBUTES = (
 )
 
 
-def _subscription_attributes(props: dict) -> dict[str, str]:
-    attributes = {}
-    for key in SUBSCRIPTION_ATTRIBUTES:
-        if key in props:
-            value = props[key]
-            if isinstance(value, bool):
-                value = "true" if value else "false"
-            attributes[key] = value if isinstance(value, str) else json.dumps(value)
-    return attributes
-
-
 class Subscription(Handler):
     type_name = "AWS::SNS::Subscription"
 
@@ -195,7 +188,7 @@ class Subscription(Handler):
         arn = sns.subscribe(
             TopicArn=props["TopicArn"],
             Protocol=props["Protocol"],
-            Attributes=_subscription_attributes(props),
+            Attributes=_attributes(props, SUBSCRIPTION_ATTRIBUTES),
             ReturnSubscriptionArn=True,
             **options,
         )["SubscriptionArn"]
@@ -203,7 +196,7 @@ class Subscription(Handler):
 
     def update(self, request: Request) -> Made:
         sns = request.client("sns")
-        for name, value in _subscription_attributes(request.properties).items():
+        for name, value in _attributes(request.properties, SUBSCRIPTION_ATTRIBUTES).items():
             sns.set_subscription_attributes(
                 SubscriptionArn=request.previous.physical_id,
                 AttributeName=name,
