@@ -335,16 +335,15 @@ def changes_table(change_set: dict) -> Table:
     return Table(columns, rows, title)
 
 
+def _every(operation: str, key: str, stack_name: str) -> list[dict]:
+    """Every item of CloudFormation's paginated ``operation`` on the stack, page after page."""
+    pages = boto3.client("cloudformation").get_paginator(operation).paginate(StackName=stack_name)
+    return [item for page in pages for item in page[key]]
+
+
 def events_table(stack_name: str, since=None) -> Table:
     """The stack's events, oldest first (from ``since``, a datetime, if given)."""
-    cloudformation = boto3.client("cloudformation")
-    events = [
-        event
-        for page in cloudformation.get_paginator("describe_stack_events").paginate(
-            StackName=stack_name
-        )
-        for event in page["StackEvents"]
-    ]
+    events = _every("describe_stack_events", "StackEvents", stack_name)
     rows = [
         [
             event["LogicalResourceId"],
@@ -361,14 +360,7 @@ def events_table(stack_name: str, since=None) -> Table:
 
 def resources_table(stack_name: str) -> Table:
     """The stack's resources: logical id, type, status and the physical id each one got."""
-    cloudformation = boto3.client("cloudformation")
-    summaries = [
-        summary
-        for page in cloudformation.get_paginator("list_stack_resources").paginate(
-            StackName=stack_name
-        )
-        for summary in page["StackResourceSummaries"]
-    ]
+    summaries = _every("list_stack_resources", "StackResourceSummaries", stack_name)
     rows = [
         [
             s["LogicalResourceId"],
@@ -389,13 +381,9 @@ def wait_for_new_roles(stack_name: str, progress=print) -> None:
     lost. The local target's roles work at once, so there it returns at once."""
     if not resources.on_aws():
         return
-    cloudformation = boto3.client("cloudformation")
     changed = [
         summary["LastUpdatedTimestamp"]
-        for page in cloudformation.get_paginator("list_stack_resources").paginate(
-            StackName=stack_name
-        )
-        for summary in page["StackResourceSummaries"]
+        for summary in _every("list_stack_resources", "StackResourceSummaries", stack_name)
         if summary["ResourceType"] == "AWS::IAM::Role"
     ]
     if not changed:
