@@ -112,6 +112,21 @@ def newest_execution(name: str, arn: str, hint: str) -> dict:
         ) from error
 
 
+def newest_success(name: str, arn: str, hint: str) -> dict:
+    """``newest_execution``, which must have succeeded: else the learner sees how it ended."""
+    execution = newest_execution(name, arn, hint)
+    if execution["status"] != "SUCCEEDED":
+        raise Wrong(
+            t(
+                "The newest execution of {name} ended {ending}: {cause}",
+                name=name,
+                ending=ended(execution),
+                cause=execution.get("cause"),
+            )
+        )
+    return execution
+
+
 def tutorial_log_group(name: str, configuration: dict) -> str:
     """The name of the tutorial log group a machine's ``loggingConfiguration`` sends to."""
     destinations = configuration.get("destinations") or []

@@ -12,6 +12,7 @@ from sfn_tutorial.exercises.checking import (
     exercise,
     json_or_none,
     newest_execution,
+    newest_success,
     state_machine,
 )
 from sfn_tutorial.i18n import t
@@ -56,16 +57,7 @@ def order_summary_built() -> str:
     name, arn, _ = state_machine(
         "order-summary", "deploy it with helpers.deploy_state_machine('order-summary', ...)."
     )
-    execution = newest_execution(name, arn, "run it with helpers.run(..., order).")
-    if execution["status"] != "SUCCEEDED":
-        raise Wrong(
-            t(
-                "The newest execution of {name} ended {ending}: {cause}",
-                name=name,
-                ending=ended(execution),
-                cause=execution.get("cause"),
-            )
-        )
+    execution = newest_success(name, arn, "run it with helpers.run(..., order).")
     given = json_or_none(execution.get("input"))
     try:
         expected = {

@@ -11,6 +11,7 @@ from sfn_tutorial.exercises.checking import (
     exercise,
     json_or_none,
     newest_execution,
+    newest_success,
     state_machine,
 )
 from sfn_tutorial.i18n import t
@@ -80,16 +81,7 @@ def vat_from_variable() -> str:
                 name=name,
             )
         )
-    execution = newest_execution(name, arn, 'run it with {"customer": "kim", "amount": 1200}.')
-    if execution["status"] != "SUCCEEDED":
-        raise Wrong(
-            t(
-                "The newest execution of {name} ended {ending}: {cause}",
-                name=name,
-                ending=ended(execution),
-                cause=execution.get("cause"),
-            )
-        )
+    execution = newest_success(name, arn, 'run it with {"customer": "kim", "amount": 1200}.')
     amount = (json_or_none(execution.get("input")) or {}).get("amount")
     output = json_or_none(execution.get("output"))
     vat = output.get("vat") if isinstance(output, dict) else None

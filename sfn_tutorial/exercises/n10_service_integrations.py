@@ -12,6 +12,7 @@ from sfn_tutorial.exercises.checking import (
     exercise,
     json_or_none,
     newest_execution,
+    newest_success,
     state_machine,
 )
 from sfn_tutorial.i18n import t
@@ -40,16 +41,7 @@ def purchase_marked_shipped() -> str:
                 resources=resources or "nothing",
             )
         )
-    execution = newest_execution(name, arn, 'run it with {"PurchaseId": "p-1001"}.')
-    if execution["status"] != "SUCCEEDED":
-        raise Wrong(
-            t(
-                "The newest execution of {name} ended {ending}: {cause}",
-                name=name,
-                ending=ended(execution),
-                cause=execution.get("cause"),
-            )
-        )
+    execution = newest_success(name, arn, 'run it with {"PurchaseId": "p-1001"}.')
     purchase_id = (json_or_none(execution.get("input")) or {}).get("PurchaseId")
     if not isinstance(purchase_id, str):
         raise Wrong(
