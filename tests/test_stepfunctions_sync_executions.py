@@ -5,11 +5,12 @@ Each test says what AWS does (Step Functions API reference); the emulator must d
 """
 
 import json
+import uuid
 
 import boto3
 import pytest
 
-from sfn_tutorial import resources
+from sfn_tutorial import executions, resources
 from sfn_tutorial.emulator.stepfunctions import sync_executions
 
 ECHO = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
@@ -188,3 +189,86 @@ def test_an_express_machine_cannot_use_an_activity(emulator):
     with pytest.raises(sfn.exceptions.InvalidDefinition) as refused:
         _create(definition, "EXPRESS")
     assert "does not support Activity ARN at /States/Work/Resource" in str(refused.value)
+
+
+# A Standard parent may wait for an Express child: AWS's developer guide names it the first
+# cost-optimisation tip, and its selective-checkpointing sample's Standard parent calls
+# startExecution.sync on an Express child. The Task's result is the child's description, as for
+# a Standard child (Status, Output...), and a failed child fails the Task with States.TaskFailed.
+CHILD_FAILS = {
+    "StartAt": "Fail",
+    "States": {"Fail": {"Type": "Fail", "Error": "Refused", "Cause": "no stock"}},
+}
+
+
+# The parent's role, as the selective-checkpointing sample grants it.
+PARENT_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["states:StartExecution", "states:DescribeExecution", "states:StopExecution"],
+            "Resource": "*",
+        }
+    ],
+}
+
+
+def _machine(definition: dict, machine_type: str) -> str:
+    role = resources.ensure_role(
+        resources.resource_name("parent-role"),
+        "states.amazonaws.com",
+        inline_policies={"children": PARENT_POLICY},
+    )
+    return boto3.client("stepfunctions").create_state_machine(
+        name=resources.resource_name(f"{machine_type.lower()}-{uuid.uuid4().hex[:8]}"),
+        definition=json.dumps(definition),
+        roleArn=role,
+        type=machine_type,
+        tags=resources.tags("key"),
+    )["stateMachineArn"]
+
+
+def _run_parent(resource: str, child: str) -> dict:
+    parent = {
+        "StartAt": "Child",
+        "States": {
+            "Child": {
+                "Type": "Task",
+                "Resource": resource,
+                "Parameters": {"StateMachineArn": child, "Input": {"order": 7}},
+                "End": True,
+            }
+        },
+    }
+    sfn = boto3.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=_machine(parent, "STANDARD"))["executionArn"]
+    return executions.wait_for_execution(arn)
+
+
+@pytest.mark.parametrize(
+    "resource, output",
+    [
+        ("arn:aws:states:::states:startExecution.sync", '{"order":7}'),
+        ("arn:aws:states:::states:startExecution.sync:2", {"order": 7}),
+    ],
+)
+def test_a_standard_parent_waits_for_an_express_child(express, resource, output):
+    ended = _run_parent(resource, express)
+    assert ended["status"] == "SUCCEEDED", (ended.get("error"), ended.get("cause"))
+    result = json.loads(ended["output"])
+    assert result["Status"] == "SUCCEEDED"
+    assert result["Output"] == output
+    assert sync_executions.is_express_arn(result["ExecutionArn"])
+    assert result["StateMachineArn"] == express
+    assert {"StartDate", "StopDate", "Input", "InputDetails", "OutputDetails"} <= set(result)
+
+
+def test_a_failed_express_child_fails_the_waiting_task(emulator):
+    ended = _run_parent(
+        "arn:aws:states:::states:startExecution.sync:2", _machine(CHILD_FAILS, "EXPRESS")
+    )
+    assert ended["status"] == "FAILED"
+    assert ended["error"] == "States.TaskFailed", ended.get("cause")
+    cause = json.loads(ended["cause"])
+    assert (cause["Status"], cause["Error"], cause["Cause"]) == ("FAILED", "Refused", "no stock")

@@ -17,6 +17,16 @@ AWS keeps no history of an Express execution (it goes to CloudWatch Logs, see
 ``GetExecutionHistory`` refuse with ``InvalidArn`` ("Resource type not valid in this context:
 express"), and ``ListExecutions`` of an EXPRESS machine answers ``StateMachineTypeNotSupported``
 (unless it lists a Map Run's children). moto runs and keeps them as Standard executions.
+
+A Standard parent may still wait for an Express child with ``states:startExecution.sync`` (or
+``.sync:2``): AWS's developer guide shows it twice, in its cost-optimisation tips ("nesting
+Express workflows inside Standard workflows") and in the selective-checkpointing sample project,
+whose parent calls ``startExecution.sync`` on an Express child with ``states:StartExecution``,
+``states:DescribeExecution`` and ``states:StopExecution`` in its role. The Task's result is then
+the child's description, as for a Standard child. moto's ``.sync`` asks ``DescribeExecution``,
+which refuses Express ARNs; here the waiting Task reads the child it started instead. The role
+is checked for ``StartExecution``; which actions AWS checks to describe an Express child is not
+documented, so none is checked for it here.
 """
 
 from __future__ import annotations
@@ -25,12 +35,21 @@ import copy
 import datetime
 import json
 import math
+import threading
 import uuid
 
 from sfn_tutorial.emulator.stepfunctions import api, versions
 from sfn_tutorial.emulator.stepfunctions.api import NOT_FOR_EXPRESS, is_express_arn
 
 EXPRESS_BILLED_MEMORY_MB = 64
+
+# A ``.sync`` Task's StartExecution carries this header, so that the Express child it starts is
+# kept for it (and only for it: AWS keeps no record of Express executions).
+AWAITED_HEADER = "X-Sfn-Tutorial-Awaited-By-Task"
+_task = threading.local()  # the interpreter's thread: a .sync Task is starting its child
+_request = threading.local()  # the server's thread: this StartExecution is awaited
+_awaited: dict[str, object] = {}  # express ARN -> the execution a .sync Task waits for
+_awaited_lock = threading.Lock()
 
 
 def apply() -> None:
@@ -40,6 +59,7 @@ def apply() -> None:
     start_execution_of_express_machines_keeps_no_history()
     express_executions_have_no_description_or_history()
     express_machines_list_no_executions()
+    sync_tasks_wait_for_express_children()
 
 
 def start_sync_execution_runs_express_machines() -> None:
@@ -129,6 +149,8 @@ def start_execution_of_express_machines_keeps_no_history() -> None:
                 return original(self, target, name, execution_input, **kwargs)
             trace = kwargs.get("trace_header")
             execution = express_execution(Execution, self, machine, name, execution_input, trace)
+        if getattr(_request, "awaited", False):
+            _keep_for_its_task(execution)
         execution.start()
         return execution
 
@@ -174,6 +196,107 @@ def express_machines_list_no_executions() -> None:
         return original(self)
 
     StepFunctionResponse.list_executions = list_executions
+
+
+def sync_tasks_wait_for_express_children() -> None:
+    """A Standard parent's ``states:startExecution.sync`` / ``.sync:2`` Task waits for an
+    EXPRESS child and answers with its description (``Status``, ``Output``...), as it does for
+    a Standard child; a failed child fails the Task with ``States.TaskFailed``."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_sfn,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
+        ResourceCondition,
+    )
+    from moto.stepfunctions.parser.asl.utils import boto_client
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    from sfn_tutorial.emulator.patching import replace_everywhere
+
+    StateTaskServiceSfn = state_task_service_sfn.StateTaskServiceSfn  # noqa: N806 (moto's name)
+    waiting = (ResourceCondition.Sync, ResourceCondition.Sync2)
+    original_eval = StateTaskServiceSfn._eval_service_task
+
+    def _eval_service_task(self, env, *args, **kwargs):
+        _task.awaits = self.resource.condition in waiting
+        try:
+            return original_eval(self, env, *args, **kwargs)
+        finally:
+            _task.awaits = False
+
+    StateTaskServiceSfn._eval_service_task = _eval_service_task
+
+    make_client = boto_client.boto_client_for
+    marked: set[int] = set()
+
+    def boto_client_for(region, service, state_credentials=None):
+        client = make_client(region, service, state_credentials)
+        if service == "stepfunctions" and id(client) not in marked:
+            client.meta.events.register("before-call.sfn.StartExecution", _mark_if_awaited)
+            marked.add(id(client))
+        return client
+
+    replace_everywhere(boto_client, "boto_client_for", boto_client_for)
+
+    original_call = StepFunctionResponse.call_action
+
+    def call_action(self):  # around every action, since other fixes replace StartExecution's
+        _request.awaited = self.headers.get(AWAITED_HEADER) == "1"
+        try:
+            return original_call(self)
+        finally:
+            _request.awaited = False
+
+    StepFunctionResponse.call_action = call_action
+
+    for builder in ("_build_sync_resolver", "_build_sync2_resolver"):
+        original_build = getattr(StateTaskServiceSfn, builder)
+
+        def build(self, env, *args, _original=original_build, **kwargs):
+            started = env.stack[-1] if env.stack and isinstance(env.stack[-1], dict) else {}
+            arn = started.get("ExecutionArn", "")
+            resolver = _original(self, env, *args, **kwargs)
+            child = _claim(arn) if is_express_arn(arn) else None
+            if child is not None:
+                # moto's resolver polls the client it holds; it gets one that reads the child.
+                cell = resolver.__closure__[resolver.__code__.co_freevars.index("sfn_client")]
+                cell.cell_contents = _ExpressChild(child)
+            return resolver
+
+        setattr(StateTaskServiceSfn, builder, build)
+
+
+def _mark_if_awaited(params=None, **_) -> None:
+    """botocore's ``before-call`` hook, on the interpreter's thread."""
+    if getattr(_task, "awaits", False):
+        params["headers"][AWAITED_HEADER] = "1"
+
+
+def _keep_for_its_task(execution) -> None:
+    with _awaited_lock:
+        if len(_awaited) > 64:  # children whose Task never came for them
+            ended = [a for a, e in _awaited.items() if e.exec_status not in (None, "RUNNING")]
+            for arn in ended:
+                del _awaited[arn]
+        _awaited[execution.exec_arn] = execution
+
+
+def _claim(arn: str):
+    with _awaited_lock:
+        return _awaited.pop(arn, None)
+
+
+class _ExpressChild:
+    """What moto's ``.sync`` resolver asks of its Step Functions client, answered from the
+    Express child itself: ``describe_execution`` as boto3 returns it."""
+
+    def __init__(self, execution):
+        self.execution = execution
+
+    def describe_execution(self, executionArn):  # noqa: N803 (boto3's name)
+        description = dict(self.execution.to_describe_output())
+        description["status"] = str(getattr(description["status"], "value", description["status"]))
+        return {key: value for key, value in description.items() if value is not None}
 
 
 def _answer(execution) -> dict:
