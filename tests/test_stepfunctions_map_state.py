@@ -586,3 +586,71 @@ def test_clean_up_empties_and_deletes_tagged_buckets_only(bucket):
     remaining = [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert sorted(remaining) == ["sfn-tutorial-untagged", "someone-elses-bucket"]
     assert resources.find_tutorial_resources() == []
+
+
+# ---------------------------------------------------------------- listing a map run's children
+
+
+def test_a_map_run_lists_its_children_with_their_item_counts(emulator):
+    # AWS: ListExecutions(mapRunArn) lists the child executions the map run started, each with
+    # its mapRunArn and itemCount (the items it processed).
+    arn = machine(
+        {
+            "ItemsPath": "$.lines",
+            "ItemBatcher": {"MaxItemsPerBatch": 2},
+            "ItemProcessor": distributed(PASS),
+        },
+        "listed",
+    )
+    described = map_run(run(arn, {"lines": [1, 2, 3]}))
+    sfn = boto3.client("stepfunctions")
+    listed = sfn.list_executions(mapRunArn=described["mapRunArn"])["executions"]
+    assert sorted(child["itemCount"] for child in listed) == [1, 2]
+    for child in listed:
+        assert child["status"] == "SUCCEEDED" and child["mapRunArn"] == described["mapRunArn"]
+        assert child["executionArn"].startswith(
+            child["stateMachineArn"].replace(":stateMachine:", ":execution:") + ":"
+        )
+        assert child["stopDate"] >= child["startDate"]
+    assert [child["stopDate"] for child in listed] == sorted(
+        (child["stopDate"] for child in listed), reverse=True
+    )
+
+
+def test_a_map_runs_children_are_filtered_by_status_and_paged(emulator):
+    arn = machine(
+        {
+            "ItemsPath": "$.lines",
+            "ToleratedFailurePercentage": 100,
+            "ItemProcessor": distributed(reject_negative()),
+        },
+        "listed-failed",
+    )
+    map_run_arn = map_run(run(arn, {"lines": lines(5, bad={1, 3})}))["mapRunArn"]
+    sfn = boto3.client("stepfunctions")
+    failed = sfn.list_executions(mapRunArn=map_run_arn, statusFilter="FAILED")["executions"]
+    assert [child["status"] for child in failed] == ["FAILED", "FAILED"]
+    pages = sfn.get_paginator("list_executions").paginate(
+        mapRunArn=map_run_arn, PaginationConfig={"PageSize": 2}
+    )
+    assert sum(len(page["executions"]) for page in pages) == 5
+
+
+def test_express_children_of_a_map_run_are_listed_with_express_arns(emulator):
+    arn = machine(
+        {"ItemsPath": "$.lines", "ItemProcessor": distributed(PASS, "EXPRESS")}, "listed-express"
+    )
+    map_run_arn = map_run(run(arn, {"lines": [1, 2]}))["mapRunArn"]
+    listed = boto3.client("stepfunctions").list_executions(mapRunArn=map_run_arn)["executions"]
+    assert [child["executionArn"].split(":")[5] for child in listed] == ["express", "express"]
+
+
+def test_listing_a_map_run_that_does_not_exist_or_with_a_machine_too_is_refused(emulator):
+    # AWS: "You can specify either a mapRunArn or a stateMachineArn, but not both."
+    sfn = boto3.client("stepfunctions")
+    arn = machine({"ItemsPath": "$.lines", "ItemProcessor": distributed(PASS)}, "listed")
+    map_run_arn = map_run(run(arn, {"lines": [1]}))["mapRunArn"]
+    with pytest.raises(sfn.exceptions.ValidationException):
+        sfn.list_executions(mapRunArn=map_run_arn, stateMachineArn=arn)
+    with pytest.raises(sfn.exceptions.ResourceNotFound):
+        sfn.list_executions(mapRunArn=map_run_arn.rsplit(":", 1)[0] + ":no-such-run")

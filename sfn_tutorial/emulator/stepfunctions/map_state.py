@@ -12,7 +12,8 @@ against a running emulator. In short, a Distributed Map here:
 - counts items and child executions in ``DescribeMapRun`` as AWS does;
 - runs its children on a few threads (``ChildPool``), more only while children wait, never
   more than ``MaxConcurrency`` at once;
-- writes ``manifest.json``, ``SUCCEEDED_0.json`` and ``FAILED_0.json`` with ``ResultWriter``.
+- writes ``manifest.json``, ``SUCCEEDED_0.json`` and ``FAILED_0.json`` with ``ResultWriter``;
+- lists its child executions in ``ListExecutions(mapRunArn=...)``.
 
 moto's grammar cannot be extended, so fields it lacks (``ItemBatcher``, an ``EXPRESS`` processor)
 are taken out of each Map state before moto parses a definition and attached to the parsed Map
@@ -50,6 +51,7 @@ def apply() -> None:
     jsonata_tolerated_failure_count_is_a_count()
     distributed_map_runs_batches_and_tolerates_failures()
     result_writer_writes_results_as_aws_does()
+    map_runs_list_their_children()
 
 
 # ---------------------------------------------------------------- definitions
@@ -317,6 +319,8 @@ class MapRun:
     tolerated_count: int
     tolerated_percentage: float
     children: dict[int, dict] = field(default_factory=dict)  # kept for a ResultWriter only
+    # what ListExecutions lists of each started child: [arn, name, status, start, stop]
+    listing: dict[int, list] = field(default_factory=dict)
     keep_children: bool = True
     failed_items: int = 0
     exceeded: bool = False
@@ -338,15 +342,35 @@ class MapRun:
             self._move(index, "pending", "running")
         return True
 
+    def child_listed(self, index: int, arn: str, name: str, started: datetime.datetime) -> None:
+        """Child ``index`` started as execution ``arn``: ListExecutions lists it from now on."""
+        with self.lock:
+            self.listing[index] = [arn, name, "RUNNING", started, None]
+
     def child_ends(self, index: int, status: str, child: dict) -> None:
         to = {"SUCCEEDED": "succeeded", "FAILED": "failed", "TIMED_OUT": "timed_out"}
         with self.lock:
+            if index in self.listing:
+                self.listing[index][2:] = [status, self.listing[index][3], _now()]
             self._move(index, "running", to.get(status, "aborted"))
             if self.keep_children:
                 self.children[index] = child
             if status in ("FAILED", "TIMED_OUT", "ABORTED"):
                 self.failed_items += self.job_sizes[index]
                 self.exceeded = self.exceeded or self._beyond_tolerance()
+
+    def children_listed(self, map_run_arn: str, status: str | None = None) -> list[dict]:
+        """The started children as ListExecutions lists them (running ones by ``startDate``,
+        the others by ``stopDate``), newest first; only those in ``status`` if given."""
+        with self.lock:
+            entries = [(index, list(entry)) for index, entry in self.listing.items()]
+        items = [
+            _listing_item(self, map_run_arn, index, entry)
+            for index, entry in entries
+            if status is None or entry[2] == status
+        ]
+        items.sort(key=lambda item: item.get("stopDate") or item["startDate"], reverse=True)
+        return items
 
     def children_abandoned(self, indexes: list[int]) -> None:
         """The parent stopped before jobs ``indexes`` started: they are aborted."""
@@ -399,15 +423,16 @@ def _run_job(worker, env, job) -> None:
         job.job_output = None
         return
     outcome = redrive.iteration_outcome(worker._env, env, job.job_index)
-    name = str(uuid.uuid4())
+    name, started = str(uuid.uuid4()), _now()
     child = {
         "ExecutionArn": run.child_arn(name),
         "Input": json.dumps(job.job_input),
         "InputDetails": {"Included": True},
         "Name": name,
-        "StartDate": _timestamp(_now()),
+        "StartDate": _timestamp(started),
         "StateMachineArn": run.record.map_state_machine_arn,
     }
+    run.child_listed(job.job_index, child["ExecutionArn"], name, started)
     status, output, error, cause = "SUCCEEDED", None, None, None
     if outcome is not None and outcome[0] == "done":  # succeeded before a redrive: kept
         _child_ended(run, job, child, status, outcome[1], error, cause)
@@ -792,3 +817,78 @@ def result_writer_writes_results_as_aws_does() -> None:
         )
 
     ResourceEvalS3._handle_put_object = staticmethod(_handle_put_object)
+
+
+# ---------------------------------------------------------------- listing a map run's children
+
+
+def map_runs_list_their_children() -> None:
+    """``ListExecutions(mapRunArn=...)`` lists the child executions a map run started (AWS's API
+    reference: "a list of all of the child workflow executions started by a Map Run"), each
+    with its ``mapRunArn`` and ``itemCount``, the items it processed (returned only when
+    listing by map run). ``statusFilter``, ``maxResults`` and ``nextToken`` work as for a state
+    machine; running children come first by ``startDate``, the others by ``stopDate``, newest
+    first. ``mapRunArn`` and ``stateMachineArn`` together are a ``ValidationException`` (the
+    reference: "either a mapRunArn or a stateMachineArn, but not both"); a map run that does
+    not exist is ``ResourceNotFound``, as for ``DescribeMapRun``.
+
+    moto's ``ListExecutions`` knows no ``mapRunArn`` and answered HTTP 500."""
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.parser.api import ResourceNotFound, ValidationException
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    from sfn_tutorial.emulator.stepfunctions import versions
+
+    original = StepFunctionResponse.list_executions
+
+    def list_executions(self):
+        map_run_arn = self._get_param("mapRunArn")
+        if not map_run_arn:
+            return original(self)
+        if self._get_param("stateMachineArn"):
+            raise ValidationException("Specify either a stateMachineArn or a mapRunArn, not both")
+        run = _map_run_of(self.stepfunction_backend, map_run_arn)
+        if run is None:
+            raise ResourceNotFound(f"Resource not found: '{map_run_arn}'")
+        status = self._get_param("statusFilter")
+        listed, token = versions.page(
+            run.children_listed(map_run_arn, status),
+            self._get_int_param("maxResults"),
+            self._get_param("nextToken"),
+            f"map-run:{map_run_arn}:{status}",
+        )
+        answer = {"executions": listed}
+        if token:
+            answer["nextToken"] = token
+        return ActionResult(answer)
+
+    StepFunctionResponse.list_executions = list_executions
+
+
+def _map_run_of(backend, map_run_arn: str) -> MapRun | None:
+    """The map run ``map_run_arn`` of one of ``backend``'s executions, as DescribeMapRun finds
+    it (``None`` when no execution has it)."""
+    for machine in list(backend.state_machines):
+        for execution in list(machine.executions):
+            worker = getattr(execution, "exec_worker", None)
+            pool = getattr(getattr(worker, "env", None), "map_run_record_pool_manager", None)
+            record = pool.get(map_run_arn) if pool is not None else None
+            if record is not None:
+                return getattr(record, RUN_ATTRIBUTE, None)
+    return None
+
+
+def _listing_item(run: MapRun, map_run_arn: str, index: int, entry: list) -> dict:
+    arn, name, status, started, stopped = entry
+    item = {
+        "executionArn": arn,
+        "stateMachineArn": run.record.map_state_machine_arn,
+        "name": name,
+        "status": status,
+        "startDate": started,
+        "mapRunArn": map_run_arn,
+        "itemCount": run.job_sizes[index],
+    }
+    if stopped is not None:
+        item["stopDate"] = stopped
+    return item
