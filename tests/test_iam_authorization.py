@@ -542,6 +542,66 @@ def test_simulate_principal_policy_names_a_missing_role(emulator):
         )
 
 
+def _team_only(resource: str) -> dict:
+    policy = allow("states:StartExecution", resource)
+    policy["Statement"][0]["Condition"] = {"StringEquals": {"aws:PrincipalTag/team": "blue"}}
+    return policy
+
+
+def test_the_policy_simulator_reads_context_entries(emulator):
+    # IAM: ContextEntries give the simulated request the condition keys it carries; a key a
+    # deciding statement reads that the request lacks is listed in MissingContextValues, under
+    # ResourceSpecificResults when resources are named.
+    machine = f"arn:aws:states:{emulator.region}:{emulator.account_id}:stateMachine:m"
+    arn, iam = role(policy=_team_only(machine)), boto3.client("iam")
+    blue = [{"ContextKeyName": "aws:PrincipalTag/team", "ContextKeyValues": ["blue"]}]
+    blue[0]["ContextKeyType"] = "string"
+    (without,) = iam.simulate_principal_policy(
+        PolicySourceArn=arn, ActionNames=["states:StartExecution"], ResourceArns=[machine]
+    )["EvaluationResults"]
+    assert without["EvalDecision"] == "implicitDeny"
+    assert without["ResourceSpecificResults"][0]["MissingContextValues"] == [
+        "aws:PrincipalTag/team"
+    ]
+    (given,) = iam.simulate_principal_policy(
+        PolicySourceArn=arn,
+        ActionNames=["states:StartExecution"],
+        ResourceArns=[machine],
+        ContextEntries=blue,
+    )["EvaluationResults"]
+    assert given["EvalDecision"] == "allowed"
+    assert given["ResourceSpecificResults"][0]["MissingContextValues"] == []
+
+
+def test_the_policy_simulator_lists_missing_keys_for_any_resource(emulator):
+    arn, iam = role(policy=_team_only("*")), boto3.client("iam")
+    (result,) = iam.simulate_principal_policy(
+        PolicySourceArn=arn, ActionNames=["states:StartExecution"]
+    )["EvaluationResults"]
+    assert (result["EvalResourceName"], result["EvalDecision"]) == ("*", "implicitDeny")
+    assert result["MissingContextValues"] == ["aws:PrincipalTag/team"]
+    assert "ResourceSpecificResults" not in result
+
+
+def test_a_list_context_entry_is_a_multivalued_key(emulator):
+    policy = allow("states:StartExecution")
+    policy["Statement"][0]["Condition"] = {
+        "ForAllValues:StringEquals": {"aws:TagKeys": ["team", "cost-centre"]}
+    }
+    arn, iam = role(policy=policy), boto3.client("iam")
+
+    def decision(keys):
+        entry = {"ContextKeyName": "aws:TagKeys", "ContextKeyValues": keys}
+        entry["ContextKeyType"] = "stringList"
+        (result,) = iam.simulate_principal_policy(
+            PolicySourceArn=arn, ActionNames=["states:StartExecution"], ContextEntries=[entry]
+        )["EvaluationResults"]
+        return result["EvalDecision"]
+
+    assert decision(["team", "cost-centre"]) == "allowed"
+    assert decision(["team", "owner"]) == "implicitDeny"
+
+
 # ---------------------------------------------------------------- without an emulator
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sfn_tutorial.emulator import auth, service_models
-from sfn_tutorial.emulator.iam import service_roles
+from sfn_tutorial.emulator.iam import conditions, service_roles
 from sfn_tutorial.emulator.stepfunctions import task_tokens
 
 STATES_PRINCIPAL = "states.amazonaws.com"
@@ -699,8 +699,11 @@ def distributed_maps_need_permission_to_start_child_executions() -> None:
 def simulate_principal_policy_answers() -> None:
     """IAM's ``SimulatePrincipalPolicy`` for a role: for each action and resource, the decision
     (``allowed``, ``explicitDeny``, ``implicitDeny``) and the policies whose statements decided
-    it. The role's own policies are simulated (no resource policies), with the role's principal
-    context keys only (``ContextEntries`` are not read).
+    it. The role's own policies are simulated (no resource policies). A request's context is the
+    role's principal keys and the ``ContextEntries`` given (a ``...List`` type is a multivalued
+    key); the condition keys a deciding statement reads that the request lacks are
+    ``MissingContextValues``, under ``ResourceSpecificResults`` when resources were named (IAM
+    API reference, ``EvaluationResult``).
 
     moto does not implement it.
     """
@@ -715,34 +718,61 @@ def simulate_principal_policy_answers() -> None:
             raise NotFoundException(f"PolicySourceArn {source} does not exist.")
         actions = self._get_param("ActionNames", [])
         resources = self._get_param("ResourceArns", []) or ["*"]
+        given = context_entries(self._get_param("ContextEntries", []))
         results = [
-            simulation(role, action, resource) for action in actions for resource in resources
+            simulation(role, action, resource, given)
+            for action in actions
+            for resource in resources
         ]
         return ActionResult({"EvaluationResults": results, "IsTruncated": False})
 
     IamResponse.simulate_principal_policy = simulate_principal_policy
 
 
-def simulation(role, action: str, resource: str) -> dict:
-    """One ``EvaluationResult`` of the policy simulator for ``role``."""
+def context_entries(entries) -> dict:
+    """The policy simulator's ``ContextEntries`` as a request's context keys."""
+    context = {}
+    for entry in entries or []:
+        values = [str(value) for value in entry.get("ContextKeyValues") or []]
+        multivalued = str(entry.get("ContextKeyType", "string")).endswith("List")
+        context[entry["ContextKeyName"]] = values if multivalued else (values or [""])[0]
+    return context
+
+
+def simulation(role, action: str, resource: str, given: dict | None = None) -> dict:
+    """One ``EvaluationResult`` of the policy simulator for ``role``, with the request's
+    ``given`` context keys."""
     from moto.iam.access_control import PermissionResult
 
-    allowing, denying = [], []
-    context = service_roles.principal_context(role)
+    allowing, denying, missing = [], [], []
+    context = {**service_roles.principal_context(role), **(given or {})}
     for name, kind, document in service_roles.named_policies(role):
         result = service_roles.evaluate(document, action, resource, context)
         if result == PermissionResult.DENIED:
             denying.append({"SourcePolicyId": name, "SourcePolicyType": kind})
         elif result == PermissionResult.PERMITTED:
             allowing.append({"SourcePolicyId": name, "SourcePolicyType": kind})
+        for key in service_roles.condition_keys_read(document, action, resource):
+            if conditions.lookup(context, key) is None and key not in missing:
+                missing.append(key)
     if denying:
         verdict, matched = "explicitDeny", denying
     else:
         verdict, matched = ("allowed", allowing) if allowing else ("implicitDeny", [])
-    return {
+    result = {
         "EvalActionName": action,
         "EvalResourceName": resource,
         "EvalDecision": verdict,
         "MatchedStatements": matched,
-        "MissingContextValues": [],
+        "MissingContextValues": missing if resource == "*" else [],
     }
+    if resource != "*":
+        result["ResourceSpecificResults"] = [
+            {
+                "EvalResourceName": resource,
+                "EvalResourceDecision": verdict,
+                "MatchedStatements": matched,
+                "MissingContextValues": missing,
+            }
+        ]
+    return result

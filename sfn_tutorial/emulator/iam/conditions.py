@@ -94,7 +94,7 @@ def _values(value) -> list[str]:
     return [str(item).lower() if isinstance(item, bool) else str(item) for item in items]
 
 
-def _lookup(context: Context, key: str) -> list[str] | None:
+def lookup(context: Context, key: str) -> list[str] | None:
     """The request's values for ``key`` (names compare without case), ``None`` if absent."""
     wanted = key.lower()
     for name, value in context.items():
@@ -109,7 +109,7 @@ def key_holds(operator: str, key: str, expected, context: Context) -> bool:
     if_exists = name.endswith("IfExists") and name != "IfExists"
     name = name.removesuffix("IfExists") if if_exists else name
     expected = _values(expected)
-    actual = _lookup(context, key)
+    actual = lookup(context, key)
     if name == "Null":
         absent = actual is None or actual == []
         return all((value.lower() == "true") == absent for value in expected)

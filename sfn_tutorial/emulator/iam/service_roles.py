@@ -132,6 +132,25 @@ def evaluate(
     return _policy(document).is_action_permitted(action.lower(), resource, principal, context)
 
 
+def condition_keys_read(document, action: str, resource: str) -> list[str]:
+    """The condition keys of ``document``'s statements that would decide ``action`` on
+    ``resource`` if their conditions held (what the policy simulator reports as missing when a
+    request lacks them)."""
+    from moto.iam.access_control import PermissionResult
+
+    parsed = json.loads(document) if isinstance(document, str) else document
+    statements = parsed.get("Statement", [])
+    keys: list[str] = []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        block = statement.get("Condition") or {}
+        if not block:
+            continue
+        bare = {"Version": "2012-10-17", "Statement": [dict(statement, Condition={})]}
+        if evaluate(json.dumps(bare), action, resource) != PermissionResult.NEUTRAL:
+            keys += [key for names in block.values() for key in (names or {})]
+    return keys
+
+
 def _classes():
     """``Policy`` and ``Statement``: moto's ``IAMPolicy`` and ``IAMPolicyStatement`` with IAM's
     rules where moto's differ (built on first use: moto is imported late)."""
