@@ -296,3 +296,59 @@ def test_a_jsonata_task_passes_arguments_to_dynamodb_and_retries_and_catches(emu
     ]
     item = boto3.client("dynamodb").get_item(TableName=table, Key={"PurchaseId": {"S": "p-1"}})
     assert item["Item"]["Amount"] == {"N": "45000"}
+
+
+# AWS (developer guide, "AWS SDK service integrations"): an aws-sdk Task names members in
+# PascalCase even where the service's API is camelCase, as Step Functions' own is; its result
+# uses the same names.
+def test_aws_sdk_integrations_take_and_give_pascal_case_for_camel_case_apis(emulator):
+    child = machine(emulator, PASS)
+    started = boto3.client("stepfunctions").start_execution(stateMachineArn=child)
+    executions.wait_for_execution(started["executionArn"])
+    listed = output_of(
+        run_task(
+            emulator, "arn:aws:states:::aws-sdk:sfn:listExecutions", {"StateMachineArn": child}
+        )
+    )
+    (item,) = listed["Executions"]
+    assert (item["ExecutionArn"], item["Status"]) == (started["executionArn"], "SUCCEEDED")
+    described = output_of(
+        run_task(
+            emulator,
+            "arn:aws:states:::aws-sdk:sfn:describeExecution",
+            {"ExecutionArn": started["executionArn"]},
+        )
+    )
+    assert json.loads(described["Output"]) == {"ok": True}
+    assert described["InputDetails"] == {"Included": True}
+    assert datetime.datetime.fromisoformat(described["StartDate"].replace("Z", "+00:00"))
+
+
+def test_aws_sdk_names_of_a_pascal_case_api_are_unchanged(emulator):
+    child = machine(emulator, PASS)
+    result = output_of(
+        run_task(
+            emulator,
+            "arn:aws:states:::aws-sdk:sfn:startExecution",
+            {"StateMachineArn": child, "Input": "{}", "Name": "pascal"},
+        )
+    )
+    assert result["ExecutionArn"].endswith(":pascal")
+
+
+def test_member_names_follow_the_shape_both_ways():
+    shape = service_integrations.operation_model("stepfunctions", "list_executions").output_shape
+    answer = {"executions": [{"executionArn": "a", "status": "RUNNING"}], "nextToken": "t"}
+    pascal = service_integrations.member_names(answer, shape, to_model=False)
+    assert pascal == {"Executions": [{"ExecutionArn": "a", "Status": "RUNNING"}], "NextToken": "t"}
+    assert service_integrations.member_names(pascal, shape, to_model=True) == answer
+
+
+def test_dates_of_aws_sdk_results_are_written_as_instants():
+    utc = datetime.timezone.utc
+    assert service_integrations.as_instants(
+        {"A": [datetime.datetime(2026, 12, 7, 5, 48, 19, tzinfo=utc)]}
+    ) == {"A": ["2026-12-07T05:48:19Z"]}
+    assert service_integrations.as_instants(
+        datetime.datetime(2026, 12, 7, 5, 48, 19, 120000, tzinfo=utc)
+    ) == ("2026-12-07T05:48:19.120Z")

@@ -76,6 +76,7 @@ def apply() -> None:
     service_errors_are_named_as_the_sdk_names_them()
     eventbridge_errors_are_named_as_the_sdk_names_them()
     queue_urls_are_reached_at_their_host()
+    aws_sdk_integrations_name_members_in_pascal_case()
 
 
 def integration_classes() -> tuple[type, ...]:
@@ -110,6 +111,91 @@ def operation_model(service: str, action: str):
     model = service_model(service)
     names = {xform_name(name): name for name in model.operation_names}
     return model.operation_model(names[action])
+
+
+def aws_sdk_integrations_name_members_in_pascal_case() -> None:
+    """An ``aws-sdk:`` Task names the API's members in PascalCase, "even if the native service
+        API is in camelCase" (AWS's developer guide, "AWS SDK service integrations": the parameter
+        of ``aws-sdk:sfn:startSyncExecution`` is ``StateMachineArn``), and its result uses the same
+        names (``$.Output`` of ``startSyncExecution``). Values are passed as written; a date in the
+    result is written as the AWS SDK for Java 2.x (behind these integrations) prints an ``Instant``,
+    ``2026-12-07T05:48:19Z`` (no recorded case shows one, so this spelling is unconfirmed).
+
+        moto called boto3 with the names as written: ``aws-sdk:sfn:listExecutions`` and every other
+        call to a camelCase API (Step Functions, ECS, CloudWatch Logs, API Gateway) failed with
+        ``States.Runtime`` naming the first parameter.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_aws_sdk,
+    )
+
+    task_class = state_task_service_aws_sdk.StateTaskServiceAwsSdk
+
+    def shapes(self, boto_service_name=None, service_action_name=None):
+        service = self._get_boto_service_name(boto_service_name)
+        action = self._get_boto_service_action(service_action_name)
+        try:
+            model = operation_model(service, action)
+        except Exception:  # an API botocore does not know: the call itself will say so
+            return None, None
+        return model.input_shape, model.output_shape
+
+    def _normalise_parameters(self, parameters, *args, **kwargs):
+        input_shape, _ = shapes(self, *args, **kwargs)
+        if isinstance(parameters, dict) and input_shape is not None:
+            _replace_in_place(parameters, member_names(parameters, input_shape, to_model=True))
+
+    def _normalise_response(self, response, *args, **kwargs):
+        _, output_shape = shapes(self, *args, **kwargs)
+        if isinstance(response, dict) and output_shape is not None:
+            renamed = member_names(response, output_shape, to_model=False)
+            _replace_in_place(response, as_instants(renamed))
+
+    task_class._normalise_parameters = _normalise_parameters
+    task_class._normalise_response = _normalise_response
+
+
+def as_instants(value):
+    """``value`` with every date as Java prints an ``Instant``: ISO 8601 in UTC, with a
+    fraction of a second only when there is one."""
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        value = value.astimezone(datetime.timezone.utc)
+        fraction = value.microsecond
+        digits = (
+            ""
+            if not fraction
+            else f".{fraction // 1000:03d}"
+            if fraction % 1000 == 0
+            else (f".{fraction:06d}")
+        )
+        return value.strftime("%Y-%m-%dT%H:%M:%S") + digits + "Z"
+    if isinstance(value, dict):
+        return {key: as_instants(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_instants(item) for item in value]
+    return value
+
+
+def member_names(value, shape, to_model: bool):
+    """``value`` with each structure's member names as the model spells them (``to_model``) or
+    in PascalCase, following ``shape``; names the model lacks, and values, are left as they
+    are."""
+    kind = getattr(shape, "type_name", None)
+    if kind == "structure" and isinstance(value, dict):
+        members = {name.lower(): (name, member) for name, member in shape.members.items()}
+        renamed = {}
+        for key, item in value.items():
+            name, member = members.get(key.lower(), (key, None))
+            name = name if to_model else name[:1].upper() + name[1:]
+            renamed[name] = item if member is None else member_names(item, member, to_model)
+        return renamed
+    if kind == "list" and isinstance(value, list):
+        return [member_names(item, shape.member, to_model) for item in value]
+    if kind == "map" and isinstance(value, dict):
+        return {key: member_names(item, shape.value, to_model) for key, item in value.items()}
+    return value
 
 
 @functools.cache
