@@ -24,6 +24,7 @@ from sfn_tutorial.emulator.scheduler import schedules
 from sfn_tutorial.emulator.sns import api as sns_api
 from sfn_tutorial.emulator.sqs import api as sqs_api
 from sfn_tutorial.emulator.stepfunctions import (
+    activities,
     api,
     branches,
     execution_logs,
@@ -59,6 +60,7 @@ def apply(port: int) -> None:
     rules.apply()  # EventBridge rules start executions; schedules fire
     schedules.apply()  # EventBridge Scheduler's schedules fire on the same clock
     sync_executions.apply()  # StartSyncExecution; Express executions keep no history, as on AWS
+    activities.apply()  # activity Tasks wait for a worker's GetActivityTask
     execution_logs.apply()  # executions write their history to CloudWatch Logs when configured
     execute_api.apply(port)  # REST and HTTP API integrations call Step Functions
     imports.apply()  # OpenAPI and Swagger definitions imported as API Gateway imports them

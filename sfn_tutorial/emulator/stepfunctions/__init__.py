@@ -13,6 +13,7 @@
   ``loggingConfiguration`` asks.
 - ``task_tokens``: the state machine a task token belongs to, which IAM checks
   ``SendTaskSuccess``, ``SendTaskFailure`` and ``SendTaskHeartbeat`` against.
+- ``activities``: activity Tasks, and ``GetActivityTask`` for the workers that take them.
 - ``test_state``: ``TestState``, one state run on its own with inspection data and mocks;
   ``test_state_checks``: the requests it refuses, as AWS does.
 """
