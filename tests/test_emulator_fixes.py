@@ -549,12 +549,17 @@ def waiting_for_a_token(name: str) -> tuple[str, str]:
 
 
 def test_stop_execution_aborts_at_once_with_its_error_and_cause(emulator):
-    # AWS: when StopExecution returns, the execution is ABORTED; its ExecutionAborted event
-    # holds the error and cause StopExecution gave.
+    # AWS: when StopExecution returns, the execution is ABORTED; DescribeExecution and its
+    # ExecutionAborted event hold the error and cause StopExecution gave.
     sfn = boto3.client("stepfunctions")
     arn, _ = waiting_for_a_token("stop-execution-test")
     sfn.stop_execution(executionArn=arn, error="Cancelled", cause="the customer cancelled")
-    assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+    described = sfn.describe_execution(executionArn=arn)
+    assert (described["status"], described["error"], described["cause"]) == (
+        "ABORTED",
+        "Cancelled",
+        "the customer cancelled",
+    )
     last = sfn.get_execution_history(executionArn=arn, reverseOrder=True)["events"][0]
     assert last["type"] == "ExecutionAborted"
     assert last["executionAbortedEventDetails"] == {
@@ -578,6 +583,7 @@ def test_the_token_of_a_stopped_execution_has_timed_out(emulator, answer):
     sfn = boto3.client("stepfunctions")
     arn, token = waiting_for_a_token("stopped-token-test")
     sfn.stop_execution(executionArn=arn)
+    assert not {"error", "cause"} & set(sfn.describe_execution(executionArn=arn))  # none given
     with pytest.raises(sfn.exceptions.TaskTimedOut) as raised:
         answer(sfn, token)
     assert raised.value.response["Error"]["Message"] == (
