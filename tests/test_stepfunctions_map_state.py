@@ -384,6 +384,22 @@ def test_max_concurrency_is_respected(bucket):
     assert most == 2
 
 
+def test_without_max_concurrency_waiting_children_all_run_at_once(emulator):
+    # AWS: MaxConcurrency 0 (or none) runs up to 10,000 child executions at the same time, so
+    # 60 children that each wait 3 s all start before the first ends.
+    wait = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3, "End": True}}}
+    arn = machine({"ItemsPath": "$.lines", "ItemProcessor": distributed(wait)}, "unbounded")
+    map_run_arn = map_run(run(arn, {"lines": lines(60)}))["mapRunArn"]
+    pages = boto3.client("stepfunctions").get_paginator("list_executions")
+    children = [
+        child for page in pages.paginate(mapRunArn=map_run_arn) for child in page["executions"]
+    ]
+    assert len(children) == 60
+    assert max(child["startDate"] for child in children) < min(
+        child["stopDate"] for child in children
+    )
+
+
 def test_stopping_the_execution_aborts_its_map_run(emulator):
     # AWS: StopExecution aborts the map run (ABORTED) and its child executions; those not
     # started yet are counted aborted too, none stays pending or running.

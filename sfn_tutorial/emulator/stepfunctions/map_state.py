@@ -37,7 +37,10 @@ from sfn_tutorial.emulator.stepfunctions import redrive
 TOLERANCE_EXCEEDED_ERROR = "States.ExceedToleratedFailureThreshold"
 TOLERANCE_EXCEEDED_CAUSE = "The specified tolerated failure threshold was exceeded"
 MAX_BATCH_BYTES = 256 * 1024  # AWS's limit on a child execution's input
-UNBOUNDED_WORKERS = 40  # MaxConcurrency 0 ("as many as possible"): enough for one machine
+# MaxConcurrency 0: AWS runs up to 10,000 children at once. Children that end quickly share
+# BASE_WORKERS threads whatever the limit; only children that wait (a Wait state, a task
+# token) each hold a thread, and a laptop can hold a thousand of those.
+UNBOUNDED_WORKERS = 1000
 BASE_WORKERS = 8  # threads that run a map run's children while none of them waits
 WAITING_AFTER_S = 0.25  # a child running this long waits (a Wait state, a task token, ...)
 TICK_S = 0.05  # how often a map run looks for waiting children
