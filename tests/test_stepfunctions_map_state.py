@@ -578,6 +578,45 @@ def test_price_items_over_1000_lines_in_batches_of_50(bucket):
 # ---------------------------------------------------------------- clean-up (keep this test last)
 
 
+def _list_objects(bucket: str, prefix: str, **parameters) -> dict:
+    reader = {
+        "Resource": "arn:aws:states:::s3:listObjectsV2",
+        "Parameters": {"Bucket": bucket, "Prefix": prefix, **parameters},
+    }
+    return machine({"ItemReader": reader, "ItemProcessor": distributed(PASS)}, "list-objects")
+
+
+def test_an_item_reader_lists_every_object_under_its_prefix(bucket):
+    # AWS (developer guide, ItemReader): one item per object, {"Etag", "Key", "LastModified"
+    # in seconds since 1970, "Size", "StorageClass"}; every page of the listing.
+    s3 = boto3.client("s3")
+    for name, body in (("a.txt", b"a"), ("b.txt", b"bb"), ("c.txt", b"ccc")):
+        s3.put_object(Bucket=bucket, Key=f"listed/{name}", Body=body)
+    s3.put_object(Bucket=bucket, Key="elsewhere/d.txt", Body=b"d")
+    description = run(_list_objects(bucket, "listed/", MaxKeys=2), {})
+    assert description["status"] == "SUCCEEDED", description.get("cause")
+    items = json.loads(description["output"])
+    assert [(item["Key"], item["Size"]) for item in items] == [
+        ("listed/a.txt", 1),
+        ("listed/b.txt", 2),
+        ("listed/c.txt", 3),
+    ]
+    head = s3.head_object(Bucket=bucket, Key="listed/a.txt")
+    assert items[0] == {
+        "Etag": head["ETag"],
+        "Key": "listed/a.txt",
+        "LastModified": int(head["LastModified"].timestamp()),
+        "Size": 1,
+        "StorageClass": "STANDARD",
+    }
+
+
+def test_an_item_reader_over_an_empty_prefix_gives_no_items(bucket):
+    description = run(_list_objects(bucket, "nothing-here/"), {})
+    assert description["status"] == "SUCCEEDED", description.get("cause")
+    assert json.loads(description["output"]) == []
+
+
 def test_clean_up_empties_and_deletes_tagged_buckets_only(bucket):
     s3 = boto3.client("s3")
     config = {"LocationConstraint": REGION}

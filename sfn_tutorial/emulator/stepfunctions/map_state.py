@@ -13,7 +13,8 @@ against a running emulator. In short, a Distributed Map here:
 - runs its children on a few threads (``ChildPool``), more only while children wait, never
   more than ``MaxConcurrency`` at once;
 - writes ``manifest.json``, ``SUCCEEDED_0.json`` and ``FAILED_0.json`` with ``ResultWriter``;
-- lists its child executions in ``ListExecutions(mapRunArn=...)``.
+- lists its child executions in ``ListExecutions(mapRunArn=...)``;
+- reads every object under a prefix with an ``s3:listObjectsV2`` ``ItemReader``.
 
 moto's grammar cannot be extended, so fields it lacks (``ItemBatcher``, an ``EXPRESS`` processor)
 are taken out of each Map state before moto parses a definition and attached to the parsed Map
@@ -55,6 +56,7 @@ def apply() -> None:
     distributed_map_runs_batches_and_tolerates_failures()
     result_writer_writes_results_as_aws_does()
     map_runs_list_their_children()
+    item_reader_lists_every_object()
 
 
 # ---------------------------------------------------------------- definitions
@@ -895,3 +897,43 @@ def _listing_item(run: MapRun, map_run_arn: str, index: int, entry: list) -> dic
     if stopped is not None:
         item["stopDate"] = stopped
     return item
+
+
+# ---------------------------------------------------------------- ItemReader: objects in a bucket
+
+
+def item_reader_lists_every_object() -> None:
+    """An ``ItemReader`` with ``arn:aws:states:::s3:listObjectsV2`` gives one item per object
+    under the ``Prefix``, every page of the listing, each as AWS's developer guide shows one:
+    ``{"Etag": ..., "Key": ..., "LastModified": <seconds since 1970>, "Size": ...,
+    "StorageClass": ...}``; an empty prefix gives no items.
+
+    moto read the first page only (1,000 objects), failed on an empty one (no ``Contents``),
+    and passed S3's dates on as datetimes, which no execution could then write out: every
+    such Map failed with ``States.Runtime``.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
+        resource_eval_s3,
+    )
+
+    reader = resource_eval_s3.ResourceEvalS3
+
+    def _handle_list_objects_v2(env, resource_runtime_part, state_credentials) -> None:
+        s3 = reader._get_s3_client(
+            resource_runtime_part=resource_runtime_part, state_credentials=state_credentials
+        )
+        pages = s3.get_paginator("list_objects_v2").paginate(**env.stack.pop())
+        env.stack.append([as_item(listed) for page in pages for listed in page.get("Contents", [])])
+
+    reader._handle_list_objects_v2 = staticmethod(_handle_list_objects_v2)
+
+
+def as_item(listed: dict) -> dict:
+    """One object of an S3 listing as a Distributed Map item."""
+    item = {"Etag": listed.get("ETag"), "Key": listed["Key"]}
+    modified = listed.get("LastModified")
+    if isinstance(modified, datetime.datetime):
+        item["LastModified"] = int(modified.timestamp())
+    item["Size"] = listed.get("Size")
+    item["StorageClass"] = listed.get("StorageClass")
+    return {key: value for key, value in item.items() if value is not None}
