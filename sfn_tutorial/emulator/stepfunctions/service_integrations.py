@@ -118,8 +118,8 @@ def aws_sdk_integrations_name_members_in_pascal_case() -> None:
         API is in camelCase" (AWS's developer guide, "AWS SDK service integrations": the parameter
         of ``aws-sdk:sfn:startSyncExecution`` is ``StateMachineArn``), and its result uses the same
         names (``$.Output`` of ``startSyncExecution``). Values are passed as written; a date in the
-    result is written as the AWS SDK for Java 2.x (behind these integrations) prints an ``Instant``,
-    ``2026-12-07T05:48:19Z`` (no recorded case shows one, so this spelling is unconfirmed).
+    result is seconds since 1970, as the guide shows S3's dates in a Distributed Map's items (no
+    recorded case shows an ``aws-sdk:`` result's date, so this is unconfirmed for them).
 
         moto called boto3 with the names as written: ``aws-sdk:sfn:listExecutions`` and every other
         call to a camelCase API (Step Functions, ECS, CloudWatch Logs, API Gateway) failed with
@@ -149,32 +149,24 @@ def aws_sdk_integrations_name_members_in_pascal_case() -> None:
         _, output_shape = shapes(self, *args, **kwargs)
         if isinstance(response, dict) and output_shape is not None:
             renamed = member_names(response, output_shape, to_model=False)
-            _replace_in_place(response, as_instants(renamed))
+            _replace_in_place(response, in_seconds(renamed))
 
     task_class._normalise_parameters = _normalise_parameters
     task_class._normalise_response = _normalise_response
 
 
-def as_instants(value):
-    """``value`` with every date as Java prints an ``Instant``: ISO 8601 in UTC, with a
-    fraction of a second only when there is one."""
+def in_seconds(value):
+    """``value`` with every date as seconds since 1970: a whole number when it falls on a whole
+    second, else to the millisecond."""
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=datetime.timezone.utc)
-        value = value.astimezone(datetime.timezone.utc)
-        fraction = value.microsecond
-        digits = (
-            ""
-            if not fraction
-            else f".{fraction // 1000:03d}"
-            if fraction % 1000 == 0
-            else (f".{fraction:06d}")
-        )
-        return value.strftime("%Y-%m-%dT%H:%M:%S") + digits + "Z"
+        milliseconds = round(value.timestamp() * 1000)
+        return milliseconds // 1000 if milliseconds % 1000 == 0 else milliseconds / 1000
     if isinstance(value, dict):
-        return {key: as_instants(item) for key, item in value.items()}
+        return {key: in_seconds(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [as_instants(item) for item in value]
+        return [in_seconds(item) for item in value]
     return value
 
 
