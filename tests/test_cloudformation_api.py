@@ -4,20 +4,12 @@ change sets, rollback and deletion, each test saying what CloudFormation answers
 import json
 
 import boto3
+import policies
 import pytest
 
 from sfn_tutorial import deployment, executions
 
-ROLE_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "states.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+ROLE_TRUST = policies.trust("states.amazonaws.com")
 PASS_MACHINE = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
 
 

@@ -8,6 +8,7 @@ import json
 import time
 
 import boto3
+import policies
 import pytest
 
 from sfn_tutorial import executions, resources
@@ -212,17 +213,7 @@ def test_a_role_whose_trust_names_another_rule_delivers_nothing(stack):
         "ArnLike": {"aws:SourceArn": f"arn:aws:events:{region}:{account}:rule/{guarded}"},
         "StringEquals": {"aws:SourceAccount": account},
     }
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": condition,
-            }
-        ],
-    }
+    trust = policies.trust("events.amazonaws.com", condition=condition)
     iam = boto3.client("iam")
     name = resources.resource_name("events-guarded-role")
     role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]

@@ -17,6 +17,7 @@ import uuid
 import zipfile
 from pathlib import Path
 
+import lambda_code
 import pytest
 
 from sfn_tutorial.emulator.awslambda import codecache, workers
@@ -25,19 +26,12 @@ from sfn_tutorial.emulator.awslambda import runtime as lambda_runtime
 ENDPOINT = "http://127.0.0.1:9"  # not used by these handlers
 
 
-def package(source: str, module: str = "lambda_function") -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(f"{module}.py", source)
-    return buffer.getvalue()
-
-
 def spec_for(source: str, handler: str = "lambda_function.handler", **overrides):
     settings = dict(
         name="fn",
         arn="arn:aws:lambda:ap-northeast-2:123456789012:function:fn",
         handler=handler,
-        code_zip=package(source),
+        code_zip=lambda_code.zipped(source),
         region="ap-northeast-2",
         environment={"GREETING": "hi"},
     )

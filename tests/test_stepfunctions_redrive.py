@@ -6,12 +6,11 @@ items named in its ``BROKEN`` variable is broken, then fixed, then the execution
 the states, branches and iterations that had succeeded must not run again.
 """
 
-import io
 import json
 import uuid
-import zipfile
 
 import boto3
+import lambda_code
 import pytest
 
 from sfn_tutorial import executions, resources
@@ -31,22 +30,16 @@ def handler(event, context):
 @pytest.fixture(scope="module")
 def stack(emulator):
     """The flaky function and a role that may invoke it."""
-    lam = boto3.client("lambda")
     lambda_role = resources.ensure_role(
         resources.resource_name("redrive-lambda-role"), "lambda.amazonaws.com"
     )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("lambda_function.py", HANDLER)
-    function = lam.create_function(
-        FunctionName=resources.resource_name("redrive-flaky"),
-        Runtime="python3.12",
-        Role=lambda_role,
-        Handler="lambda_function.handler",
-        Code={"ZipFile": buffer.getvalue()},
+    function = lambda_code.python_function(
+        resources.resource_name("redrive-flaky"),
+        HANDLER,
+        lambda_role,
+        wait=True,
         Environment={"Variables": {"BROKEN": ""}},
-    )["FunctionArn"]
-    lam.get_waiter("function_active_v2").wait(FunctionName=function)
+    )
     states_role = resources.ensure_role(
         resources.resource_name("redrive-states-role"),
         "states.amazonaws.com",

@@ -10,6 +10,7 @@ import time
 import uuid
 
 import boto3
+import lambda_code
 import pytest
 
 from sfn_tutorial import executions, resources
@@ -158,8 +159,6 @@ def test_a_topic_target_receives_the_event(role, queue, rule):
 
 def test_a_function_target_is_invoked_with_the_event(role, rule):
     # The function writes the event it got to a queue: what a Lambda target receives.
-    import io
-    import zipfile
 
     sqs = boto3.client("sqs")
     url = sqs.create_queue(QueueName=resources.resource_name(f"seen-{uuid.uuid4().hex[:8]}"))[
@@ -170,14 +169,10 @@ def test_a_function_target_is_invoked_with_the_event(role, rule):
         "def handler(event, context):\n"
         f"    boto3.client('sqs').send_message(QueueUrl={url!r}, MessageBody=json.dumps(event))\n"
     )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("lambda_function.py", source)
-    lam = boto3.client("lambda")
-    function = lam.create_function(
-        FunctionName=resources.resource_name(f"seen-{uuid.uuid4().hex[:8]}"),
-        Runtime="python3.12",
-        Role=resources.ensure_role(
+    function = lambda_code.python_function(
+        resources.resource_name(f"seen-{uuid.uuid4().hex[:8]}"),
+        source,
+        resources.ensure_role(
             resources.resource_name("seen"),
             "lambda.amazonaws.com",
             inline_policies={
@@ -189,10 +184,8 @@ def test_a_function_target_is_invoked_with_the_event(role, rule):
                 }
             },
         ),
-        Handler="lambda_function.handler",
-        Code={"ZipFile": buffer.getvalue()},
-    )["FunctionArn"]
-    lam.get_waiter("function_active_v2").wait(FunctionName=function)
+        wait=True,
+    )
     failing = machine(role, FAILING)
     route(rule, {"source": ["aws.states"], "detail": {"status": ["FAILED"]}}, function)
     run(failing)
