@@ -358,25 +358,20 @@ def test_a_mocked_error_a_retrier_would_retry_is_retriable(sfn):
     # AWS: the state is not retried; RETRIABLE says which retrier and how long it would wait:
     # IntervalSeconds * BackoffRate ** retries so far (retrierRetryCount).
     mock = {"errorOutput": {"error": "Busy", "cause": "try later"}}
-    answer = answer_of(
-        sfn,
-        CHARGE,
-        mock=mock,
-        inspectionLevel="DEBUG",
-        stateConfiguration={"retrierRetryCount": 1},
-    )
+
+    def after_retries(count: int) -> dict:
+        configuration = {"retrierRetryCount": count}
+        return answer_of(
+            sfn, CHARGE, mock=mock, inspectionLevel="DEBUG", stateConfiguration=configuration
+        )
+
+    answer = after_retries(1)
     assert (answer["status"], answer["error"]) == ("RETRIABLE", "Busy")
     assert "output" not in answer and "nextState" not in answer
     details = answer["inspectionData"]["errorDetails"]
     assert details == {"retryIndex": 0, "retryBackoffIntervalSeconds": 6}
     # With its attempts used up, the catchers decide: States.ALL sends it to Alert.
-    answer = answer_of(
-        sfn,
-        CHARGE,
-        mock=mock,
-        inspectionLevel="DEBUG",
-        stateConfiguration={"retrierRetryCount": 2},
-    )
+    answer = after_retries(2)
     assert (answer["status"], answer["nextState"]) == ("CAUGHT_ERROR", "Alert")
     assert answer["inspectionData"]["errorDetails"] == {"retryIndex": 0, "catchIndex": 1}
 
