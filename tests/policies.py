@@ -16,3 +16,8 @@ def trust(*services: str, condition: dict | None = None) -> dict:
     if condition is not None:
         statement["Condition"] = condition
     return document(statement)
+
+
+def allowing(actions: str | list[str], resources: str | list[str] = "*") -> dict:
+    """A policy that allows ``actions`` on ``resources``."""
+    return document({"Effect": "Allow", "Action": actions, "Resource": resources})

@@ -121,12 +121,9 @@ def task_role(name: str, actions: list[str]) -> str:
     """A role ECS tasks may assume that allows ``actions`` on everything; its ARN."""
     iam = boto3.client("iam")
     trust = policies.trust("ecs-tasks.amazonaws.com")
-    allow = {"Effect": "Allow", "Action": actions, "Resource": "*"}
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     iam.put_role_policy(
-        RoleName=name,
-        PolicyName="task",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]}),
+        RoleName=name, PolicyName="task", PolicyDocument=json.dumps(policies.allowing(actions))
     )
     return arn
 

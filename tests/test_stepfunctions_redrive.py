@@ -11,6 +11,7 @@ import uuid
 
 import boto3
 import lambda_code
+import policies
 import pytest
 
 from sfn_tutorial import executions, resources
@@ -45,16 +46,7 @@ def stack(emulator):
         "states.amazonaws.com",
         inline_policies={
             "invoke": resources.invoke_policy([function]),
-            "map-runs": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": ["states:StartExecution", "states:DescribeExecution"],
-                        "Resource": "*",
-                    }
-                ],
-            },
+            "map-runs": policies.allowing(["states:StartExecution", "states:DescribeExecution"]),
         },
     )
     return {"function": function, "role": states_role}
@@ -81,6 +73,26 @@ def machine(stack, definition: dict, **settings) -> str:
 def task(stack, nxt=None, **fields) -> dict:
     state = {"Type": "Task", "Resource": stack["function"], **fields}
     return {**state, "Next": nxt} if nxt else {**state, "End": True}
+
+
+def map_of_flaky_calls(stack, processor_config: dict, **map_fields) -> dict:
+    """A machine whose Map state, with ``map_fields``, passes each of ``$.items`` as
+    ``{"item": ...}`` to a Pass state, then to the flaky function, in an ItemProcessor of
+    ``processor_config``."""
+    processor = {
+        "ProcessorConfig": processor_config,
+        "StartAt": "Look",
+        "States": {"Look": {"Type": "Pass", "Next": "Flaky"}, "Flaky": task(stack)},
+    }
+    each = {
+        "Type": "Map",
+        "ItemsPath": "$.items",
+        "ItemSelector": {"item.$": "$$.Map.Item.Value"},
+        **map_fields,
+        "ItemProcessor": processor,
+        "End": True,
+    }
+    return {"StartAt": "Each", "States": {"Each": each}}
 
 
 def run_to_end(arn: str, execution_input=None) -> dict:
@@ -188,29 +200,7 @@ def test_a_parallel_state_redrives_only_its_failed_branch(stack):
 
 
 def test_a_map_state_redrives_only_its_failed_iterations(stack):
-    arn = machine(
-        stack,
-        {
-            "StartAt": "Each",
-            "States": {
-                "Each": {
-                    "Type": "Map",
-                    "ItemsPath": "$.items",
-                    "ItemSelector": {"item.$": "$$.Map.Item.Value"},
-                    "MaxConcurrency": 1,
-                    "ItemProcessor": {
-                        "ProcessorConfig": {"Mode": "INLINE"},
-                        "StartAt": "Look",
-                        "States": {
-                            "Look": {"Type": "Pass", "Next": "Flaky"},
-                            "Flaky": task(stack),
-                        },
-                    },
-                    "End": True,
-                }
-            },
-        },
-    )
+    arn = machine(stack, map_of_flaky_calls(stack, {"Mode": "INLINE"}, MaxConcurrency=1))
     break_function("2")
     failed = run_to_end(arn, {"items": [1, 2, 3]})
     assert failed["status"] == "FAILED"
@@ -230,28 +220,8 @@ def test_a_map_state_redrives_only_its_failed_iterations(stack):
 
 
 def test_a_distributed_map_redrives_only_its_failed_children(stack):
-    arn = machine(
-        stack,
-        {
-            "StartAt": "Each",
-            "States": {
-                "Each": {
-                    "Type": "Map",
-                    "ItemsPath": "$.items",
-                    "ItemSelector": {"item.$": "$$.Map.Item.Value"},
-                    "ItemProcessor": {
-                        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                        "StartAt": "Look",
-                        "States": {
-                            "Look": {"Type": "Pass", "Next": "Flaky"},
-                            "Flaky": task(stack),
-                        },
-                    },
-                    "End": True,
-                }
-            },
-        },
-    )
+    distributed = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    arn = machine(stack, map_of_flaky_calls(stack, distributed))
     break_function("3")
     failed = run_to_end(arn, {"items": [1, 2, 3, 4]})
     assert failed["status"] == "FAILED"

@@ -6,12 +6,13 @@ EventBridge"); the emulator must do the same.
 """
 
 import json
-import time
 import uuid
 
 import boto3
 import lambda_code
+import policies
 import pytest
+import queues
 
 from sfn_tutorial import executions, resources
 
@@ -61,15 +62,6 @@ def route(rule, pattern, target_arn, **target):
     events.put_targets(Rule=rule, Targets=[{"Id": "one", "Arn": target_arn, **target}])
 
 
-def messages(queue_url, wanted, wait_s=10):
-    sqs = boto3.client("sqs")
-    found, deadline = [], time.monotonic() + wait_s
-    while len(found) < wanted and time.monotonic() < deadline:
-        answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-        found += [json.loads(message["Body"]) for message in answer.get("Messages", [])]
-    return found
-
-
 def run(machine_arn, execution_input="{}"):
     sfn = boto3.client("stepfunctions")
     arn = sfn.start_execution(stateMachineArn=machine_arn, input=execution_input)["executionArn"]
@@ -81,7 +73,7 @@ def test_a_failed_execution_sends_its_status_change(role, queue, rule):
     failing = machine(role, FAILING)
     route(rule, {"source": ["aws.states"], "detail": {"status": ["FAILED"]}}, queue_arn)
     described = run(failing, '{"order": 7}')
-    (event,) = messages(url, 1)
+    (event,) = queues.received(url, 1)
     assert sorted(event) == sorted(
         [
             "version",
@@ -122,7 +114,7 @@ def test_every_status_change_is_sent(role, queue, rule):
         queue_arn,
     )
     described = run(passing)
-    sent = messages(url, 2)
+    sent = queues.received(url, 2)
     assert [event["detail"]["status"] for event in sent] == ["RUNNING", "SUCCEEDED"]
     running, succeeded = (event["detail"] for event in sent)
     assert running["stopDate"] is None and running["output"] is None
@@ -136,7 +128,7 @@ def test_express_executions_send_none(role, queue, rule):
     express = machine(role, PASSING, type="EXPRESS")
     route(rule, {"source": ["aws.states"], "detail": {"stateMachineArn": [express]}}, queue_arn)
     boto3.client("stepfunctions").start_sync_execution(stateMachineArn=express)
-    assert messages(url, 1, wait_s=2) == []
+    assert queues.received(url, 1, wait_s=2) == []
 
 
 def test_a_topic_target_receives_the_event(role, queue, rule):
@@ -152,7 +144,7 @@ def test_a_topic_target_receives_the_event(role, queue, rule):
         InputPath="$.detail.status",
     )
     run(failing)
-    notifications = messages(url, 2)
+    notifications = queues.received(url, 2)
     assert sorted(json.loads(n["Message"]) for n in notifications) == ["FAILED", "RUNNING"]
     sns.delete_topic(TopicArn=topic["TopicArn"])
 
@@ -175,21 +167,14 @@ def test_a_function_target_is_invoked_with_the_event(role, rule):
         resources.ensure_role(
             resources.resource_name("seen"),
             "lambda.amazonaws.com",
-            inline_policies={
-                "send": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}
-                    ],
-                }
-            },
+            inline_policies={"send": policies.allowing("sqs:SendMessage")},
         ),
         wait=True,
     )
     failing = machine(role, FAILING)
     route(rule, {"source": ["aws.states"], "detail": {"status": ["FAILED"]}}, function)
     run(failing)
-    (event,) = messages(url, 1)
+    (event,) = queues.received(url, 1)
     assert event["detail"]["stateMachineArn"] == failing
     assert event["detail-type"] == "Step Functions Execution Status Change"
     sqs.delete_queue(QueueUrl=url)

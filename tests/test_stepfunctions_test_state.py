@@ -32,8 +32,7 @@ def role_arn(emulator) -> str:
     iam = boto3.client("iam")
     name = f"test-state-{uuid.uuid4().hex[:8]}"
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
-    invoke = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}
-    policy = {"Version": "2012-10-17", "Statement": [invoke]}  # TestState calls as the role
+    policy = policies.allowing("lambda:InvokeFunction")  # TestState calls as the role
     iam.put_role_policy(RoleName=name, PolicyName="invoke", PolicyDocument=json.dumps(policy))
     return arn
 

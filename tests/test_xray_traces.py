@@ -11,6 +11,7 @@ import uuid
 
 import boto3
 import lambda_code
+import policies
 import pytest
 
 from sfn_tutorial import executions, resources
@@ -34,10 +35,7 @@ def traced(emulator):
         "states.amazonaws.com",
         inline_policies={
             "invoke": resources.invoke_policy([function]),
-            "traces": {
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": TRACING_ACTIONS, "Resource": "*"}],
-            },
+            "traces": policies.allowing(TRACING_ACTIONS),
         },
     )
     definition = {
