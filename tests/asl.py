@@ -19,3 +19,11 @@ def in_parallel(*branches: dict, then: dict | None = None) -> dict:
     if then is None:
         return {"StartAt": "Both", "States": {"Both": {**both, "End": True}}}
     return {"StartAt": "Both", "States": {"Both": {**both, "Next": "After"}, "After": then}}
+
+
+def map_over_items(name: str, state: dict, **map_fields) -> dict:
+    """A machine whose Map state ``Each``, with ``map_fields``, runs each of ``$.items``
+    through the one state ``name`` (``state``, ended there), inline."""
+    processor = {"ProcessorConfig": {"Mode": "INLINE"}, **machine(**{name: {**state, "End": True}})}
+    each = {"Type": "Map", "ItemsPath": "$.items", **map_fields, "ItemProcessor": processor}
+    return machine(Each={**each, "End": True})

@@ -13,6 +13,7 @@ import time
 import uuid
 import zipfile
 
+import asl
 import boto3
 import broad_roles
 import lambda_code
@@ -365,21 +366,7 @@ def test_a_missing_function_fails_the_task_as_lambdas_api_error(lam):
 
 def test_a_map_of_lambda_tasks_runs_every_item(lam):
     arn = deploy("def handler(event, context):\n    return event['n'] * 2")
-    definition = {
-        "StartAt": "Each",
-        "States": {
-            "Each": {
-                "Type": "Map",
-                "ItemsPath": "$.items",
-                "ItemProcessor": {
-                    "ProcessorConfig": {"Mode": "INLINE"},
-                    "StartAt": "Double",
-                    "States": {"Double": {"Type": "Task", "Resource": arn, "End": True}},
-                },
-                "End": True,
-            }
-        },
-    }
+    definition = asl.map_over_items("Double", {"Type": "Task", "Resource": arn})
     description = run(definition, {"items": [{"n": n} for n in range(50)]})
     assert json.loads(description["output"]) == [n * 2 for n in range(50)]
 
