@@ -25,25 +25,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
-import sys
-import tempfile
 import threading
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import common
+
 ITEMS = int(os.environ.get("BENCH_MAP_ITEMS", "100000"))
 MAX_CONCURRENCY = 1000
 BUCKET = "sfn-tutorial-bench-map"
 GOAL_EXTRA_THREADS = 100
 GOAL_RSS_MB = 400
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _status(pid: int) -> dict[str, int]:
@@ -99,65 +90,58 @@ def _definition() -> dict:
     }
 
 
-def main() -> None:
-    sys.path.insert(0, str(ROOT))
-    state_dir = tempfile.mkdtemp(prefix="bench-map-")
-    os.environ.update(
-        TUTORIAL_TARGET="local",
-        SFN_TUTORIAL_PORT=str(_free_port()),
-        SFN_TUTORIAL_STATE_DIR=state_dir,
-    )
+def measure(pid: int) -> None:
+    """Run the Distributed Map on the emulator ``pid`` and print its figure."""
     import boto3
 
     from sfn_tutorial import executions, resources, target
-    from sfn_tutorial.emulator import server
 
-    try:
-        target.connect("local", progress=lambda message: None)
-        pid = server.running().pid
-        s3 = boto3.client("s3")
-        s3.create_bucket(
-            Bucket=BUCKET,
-            CreateBucketConfiguration={"LocationConstraint": target.DEFAULT_REGION},
-        )
-        items = [{"id": index, "quantity": 2} for index in range(ITEMS)]
-        s3.put_object(Bucket=BUCKET, Key="items.json", Body=json.dumps(items).encode())
-        machine = resources.ensure_state_machine(
-            "sfn-tutorial-bench-map",
-            _definition(),
-            resources.ensure_workflows_role(),
-            progress=lambda message: None,
-        )
-        before = _status(pid)
-        sampler = Sampler(pid)
-        sampler.start()
-        sfn = boto3.client("stepfunctions")
-        arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
-        described = executions.wait_for_execution(arn, timeout_s=1800)
-        sampler.done.set()
-        sampler.join()
-        after = _status(pid)
-        seconds = (described["stopDate"] - described["startDate"]).total_seconds()
-        figure = {
-            "name": "distributed_map",
-            "items": ITEMS,
-            "max_concurrency": MAX_CONCURRENCY,
-            "status": described["status"],
-            "count": json.loads(described.get("output") or "{}").get("count"),
-            "seconds": round(seconds, 1),
-            "threads_before": before.get("Threads"),
-            "threads_max": sampler.threads_max,
-            "rss_before_mb": round(before.get("VmRSS", 0) / 1024),
-            "rss_peak_mb": round(after.get("VmHWM", 0) / 1024),
-            "goal": {
-                "threads_max": (before.get("Threads") or 0) + GOAL_EXTRA_THREADS,
-                "rss_peak_mb": GOAL_RSS_MB,
-            },
-        }
-        print(json.dumps(figure), flush=True)
-    finally:
-        server.stop()
-        shutil.rmtree(state_dir, ignore_errors=True)
+    target.connect("local", progress=lambda message: None)
+    s3 = boto3.client("s3")
+    s3.create_bucket(
+        Bucket=BUCKET,
+        CreateBucketConfiguration={"LocationConstraint": target.DEFAULT_REGION},
+    )
+    items = [{"id": index, "quantity": 2} for index in range(ITEMS)]
+    s3.put_object(Bucket=BUCKET, Key="items.json", Body=json.dumps(items).encode())
+    machine = resources.ensure_state_machine(
+        "sfn-tutorial-bench-map",
+        _definition(),
+        resources.ensure_workflows_role(),
+        progress=lambda message: None,
+    )
+    before = _status(pid)
+    sampler = Sampler(pid)
+    sampler.start()
+    sfn = boto3.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    described = executions.wait_for_execution(arn, timeout_s=1800)
+    sampler.done.set()
+    sampler.join()
+    after = _status(pid)
+    seconds = (described["stopDate"] - described["startDate"]).total_seconds()
+    figure = {
+        "name": "distributed_map",
+        "items": ITEMS,
+        "max_concurrency": MAX_CONCURRENCY,
+        "status": described["status"],
+        "count": json.loads(described.get("output") or "{}").get("count"),
+        "seconds": round(seconds, 1),
+        "threads_before": before.get("Threads"),
+        "threads_max": sampler.threads_max,
+        "rss_before_mb": round(before.get("VmRSS", 0) / 1024),
+        "rss_peak_mb": round(after.get("VmHWM", 0) / 1024),
+        "goal": {
+            "threads_max": (before.get("Threads") or 0) + GOAL_EXTRA_THREADS,
+            "rss_peak_mb": GOAL_RSS_MB,
+        },
+    }
+    print(json.dumps(figure), flush=True)
+
+
+def main() -> None:
+    with common.own_emulator("bench-map-") as record:
+        measure(record["pid"])
 
 
 if __name__ == "__main__":

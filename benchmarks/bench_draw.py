@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
+
+import common
 
 RUNS = 20
 STATES = 100
@@ -103,7 +103,7 @@ def count_states(definition: dict) -> int:
 
 def main() -> None:
     """Time draw() + SVG rendering and print the median as a JSON line."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    common.importable()
     from sfn_tutorial import graph
 
     definition = machine()

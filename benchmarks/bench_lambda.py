@@ -26,15 +26,12 @@ Starts its own emulator on a free port and prints one JSON line per figure:
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
-import socket
 import statistics
-import sys
 import time
-import zipfile
-from pathlib import Path
+
+import common
 
 ITEMS = 1000
 MAP_RUNS = 9
@@ -42,12 +39,6 @@ WARM_INVOKES = 300
 COLD_INVOKES = 15
 REGION = "ap-northeast-2"
 HANDLER_SOURCE = "import json\n\n\ndef handler(event, context):\n    return event\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _client(service: str):
@@ -67,60 +58,34 @@ def _client(service: str):
     )
 
 
-def _package() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("lambda_function.py", HANDLER_SOURCE)
-    return buffer.getvalue()
+def _echo(name: str, role_arn: str) -> str:
+    """A new function ``name`` that answers its event; its ARN."""
+    import lambda_code
+
+    return lambda_code.python_function(name, HANDLER_SOURCE, role_arn, client=_client("lambda"))
 
 
 def _deploy() -> tuple[str, str]:
     """An echo function and a role for Step Functions; their ARNs."""
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
+    import policies
+
+    trust = policies.trust("lambda.amazonaws.com", "states.amazonaws.com")
     role_arn = _client("iam").create_role(
         RoleName="bench-role", AssumeRolePolicyDocument=json.dumps(trust)
     )["Role"]["Arn"]
-    function_arn = _client("lambda").create_function(
-        FunctionName="bench-echo",
-        Runtime="python3.12",
-        Role=role_arn,
-        Handler="lambda_function.handler",
-        Code={"ZipFile": _package()},
-    )["FunctionArn"]
-    invoke = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn}
+    function_arn = _echo("bench-echo", role_arn)
     _client("iam").put_role_policy(  # the state machine invokes the function as this role
         RoleName="bench-role",
         PolicyName="invoke",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [invoke]}),
+        PolicyDocument=json.dumps(policies.allowing("lambda:InvokeFunction", function_arn)),
     )
     return function_arn, role_arn
 
 
 def _map_machine(name: str, item_state: dict, role_arn: str) -> str:
-    definition = {
-        "StartAt": "Each",
-        "States": {
-            "Each": {
-                "Type": "Map",
-                "ItemsPath": "$.items",
-                "ItemProcessor": {
-                    "ProcessorConfig": {"Mode": "INLINE"},
-                    "StartAt": "Work",
-                    "States": {"Work": {**item_state, "End": True}},
-                },
-                "End": True,
-            }
-        },
-    }
+    import asl
+
+    definition = asl.map_over_items("Work", item_state)
     return _client("stepfunctions").create_state_machine(
         name=name, definition=json.dumps(definition), roleArn=role_arn
     )["stateMachineArn"]
@@ -244,16 +209,7 @@ def invoke_reclaimed(function_arn: str, role_arn: str) -> dict:
     from sfn_tutorial.emulator.awslambda.workers import MAX_WARM
 
     client = _client("lambda")
-    others = [
-        client.create_function(
-            FunctionName=f"bench-other-{number}",
-            Runtime="python3.12",
-            Role=role_arn,
-            Handler="lambda_function.handler",
-            Code={"ZipFile": _package()},
-        )["FunctionArn"]
-        for number in range(MAX_WARM)
-    ]
+    others = [_echo(f"bench-other-{number}", role_arn) for number in range(MAX_WARM)]
     times, cold_starts = [], 0
     for _ in range(COLD_INVOKES):
         for other in others:
@@ -268,12 +224,7 @@ def invoke_reclaimed(function_arn: str, role_arn: str) -> dict:
 
 def main() -> None:
     """Start an emulator on a free port, print the figures, stop it."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    os.environ["SFN_TUTORIAL_PORT"] = str(_free_port())
-    from sfn_tutorial.emulator import server
-
-    server.ensure_running(progress=lambda message: None)
-    try:
+    with common.own_emulator("bench-lambda-"):
         function_arn, role_arn = _deploy()
         for figure in (
             invoke_warm(function_arn),
@@ -283,8 +234,6 @@ def main() -> None:
             map_lambda_vs_pass(function_arn, role_arn),
         ):
             print(json.dumps(figure), flush=True)
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":

@@ -19,21 +19,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
-import sys
-import tempfile
 from pathlib import Path
+
+import common
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 GOAL_MB = 500
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _children() -> dict[int, list[int]]:
@@ -104,17 +96,7 @@ def run_notebooks(paths: list[Path]) -> None:
 
 
 def main() -> None:
-    sys.path.insert(0, str(ROOT))
-    state_dir = tempfile.mkdtemp(prefix="bench-memory-")
-    os.environ.update(
-        TUTORIAL_TARGET="local",
-        SFN_TUTORIAL_PORT=str(_free_port()),
-        SFN_TUTORIAL_STATE_DIR=state_dir,
-    )
-    from sfn_tutorial.emulator import server
-
-    record = server.ensure_running(progress=lambda message: None)
-    try:
+    with common.own_emulator("bench-memory-") as record:
         notebooks = [path for path in sorted(NOTEBOOKS.glob("[0-9]*.ipynb")) if path.stem < "99"]
         run_notebooks(notebooks)
         figure = {"name": "learner_memory_mb", **measure(record["pid"])}
@@ -123,9 +105,6 @@ def main() -> None:
         figure["notebooks"] = f"{notebooks[0].stem[:2]}-{notebooks[-1].stem[:2]}, then 04 on again"
         figure["goal_mb"] = GOAL_MB
         print(json.dumps(figure), flush=True)
-    finally:
-        server.stop()
-        shutil.rmtree(state_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -9,26 +9,19 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
-import sys
 import time
-from pathlib import Path
+
+import common
 
 STARTS = 5
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_once() -> float:
     """Seconds from ``ensure_running()`` to a healthy emulator on a new port; then stop it."""
     from sfn_tutorial.emulator import server
 
-    port = _free_port()
+    port = common.free_port()
     os.environ["SFN_TUTORIAL_PORT"] = str(port)
     started = time.perf_counter()
     server.ensure_running(progress=lambda message: None)
@@ -38,7 +31,7 @@ def start_once() -> float:
 
 
 def main() -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    common.importable()
     runs = [start_once() for _ in range(STARTS)]
     figure = {
         "name": "emulator_start_s",

@@ -6,7 +6,7 @@ import json
 import uuid
 
 import boto3
-import broad_roles
+import machines
 import pytest
 
 from sfn_tutorial import approval, executions
@@ -32,16 +32,8 @@ def waiting(emulator):
             }
         },
     }
-    sfn = boto3.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name=f"approval-test-{uuid.uuid4().hex[:8]}",
-        definition=json.dumps(definition),
-        roleArn=broad_roles.role(),
-    )["stateMachineArn"]
-    arn = sfn.start_execution(stateMachineArn=machine, input='{"PurchaseId": "p-9", "Amount": 5}')[
-        "executionArn"
-    ]
-    return url, arn
+    machine = machines.create("approval-test", definition)
+    return url, machines.start(machine, {"PurchaseId": "p-9", "Amount": 5})
 
 
 def test_approve_succeeds_the_execution_with_the_approvers_answer(waiting):

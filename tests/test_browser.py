@@ -48,6 +48,11 @@ NOTEBOOK = "04_executions.ipynb"
 KOREAN_NOTEBOOK = "ko/04_executions.ipynb"  # its kernel starts in notebooks/ko/: Korean
 EDITOR_NOTEBOOK = "03_state_machine.ipynb"
 INSPECTOR_NOTEBOOK = "06_state_types_and_data_flow.ipynb"
+# The widgets the notebooks draw, as open_and_run() finds them: the code that draws one (in its
+# cell), the widget's CSS selector, and its name in a failure's message.
+RUNNER = ("helpers.execution_runner", ".widget-vbox", "execution runner")
+EDITOR = ("helpers.asl_editor", ".asl-editor-widget", "ASL editor")
+INSPECTOR = ("helpers.data_flow_inspector", ".data-flow-inspector", "data-flow inspector")
 SUCCEEDED_FILL = STATUS_COLOURS["succeeded"][0]
 FAILED_FILL = STATUS_COLOURS["failed"][0]
 
@@ -312,77 +317,47 @@ def open_and_run(page, lab: Lab, notebook: str, source: str, selector: str, name
     return widget
 
 
-@pytest.fixture(scope="module")
-def page(browser, js_errors):
-    """The page of notebook 04."""
-    return new_page(browser, js_errors)
+def page_fixture(name: str, notebook: str):
+    """A module-scoped fixture ``name``: a page of its own for ``notebook``, blank until a
+    fixture opens the notebook in it."""
+
+    def fixture(browser, js_errors):
+        return new_page(browser, js_errors)
+
+    fixture.__doc__ = f"The page of {notebook}."
+    return pytest.fixture(scope="module", name=name)(fixture)
+
+
+page = page_fixture("page", "notebook 04")
+korean_page = page_fixture("korean_page", "notebook 04's Korean twin")
+editor_page = page_fixture("editor_page", "notebook 03")
+inspector_page = page_fixture("inspector_page", "notebook 06")
 
 
 @pytest.fixture(scope="module")
 def runner(page, jupyterlab):
     """Notebook 04 opened and run in full; the locator of its execution runner widget."""
-    widget = open_and_run(
-        page, jupyterlab, NOTEBOOK, "helpers.execution_runner", ".widget-vbox", "execution runner"
-    )
+    widget = open_and_run(page, jupyterlab, NOTEBOOK, *RUNNER)
     return widget.filter(has=page.get_by_role("button", name="Start execution"))
-
-
-@pytest.fixture(scope="module")
-def korean_page(browser, js_errors):
-    """The page of notebook 04's Korean twin."""
-    return new_page(browser, js_errors)
 
 
 @pytest.fixture(scope="module")
 def korean_runner(korean_page, jupyterlab):
     """The Korean twin of notebook 04 opened and run in full; its execution runner."""
-    widget = open_and_run(
-        korean_page,
-        jupyterlab,
-        KOREAN_NOTEBOOK,
-        "helpers.execution_runner",
-        ".widget-vbox",
-        "execution runner",
-    )
+    widget = open_and_run(korean_page, jupyterlab, KOREAN_NOTEBOOK, *RUNNER)
     return widget.filter(has=korean_page.get_by_role("button", name="실행 시작"))
-
-
-@pytest.fixture(scope="module")
-def editor_page(browser, js_errors):
-    """The page of notebook 03."""
-    return new_page(browser, js_errors)
 
 
 @pytest.fixture(scope="module")
 def editor(editor_page, jupyterlab):
     """Notebook 03 opened and run in full; the locator of its ASL editor widget."""
-    return open_and_run(
-        editor_page,
-        jupyterlab,
-        EDITOR_NOTEBOOK,
-        "helpers.asl_editor",
-        ".asl-editor-widget",
-        "ASL editor",
-    )
-
-
-@pytest.fixture(scope="module")
-def inspector_page(browser, js_errors):
-    """The page of notebook 06."""
-    return new_page(browser, js_errors)
+    return open_and_run(editor_page, jupyterlab, EDITOR_NOTEBOOK, *EDITOR)
 
 
 @pytest.fixture(scope="module")
 def inspector(inspector_page, jupyterlab):
     """Notebook 06 opened and run in full; the locator of its data-flow inspector widget."""
-    return open_and_run(
-        inspector_page,
-        jupyterlab,
-        INSPECTOR_NOTEBOOK,
-        "helpers.data_flow_inspector",
-        ".data-flow-inspector",
-        "data-flow inspector",
-    )
+    return open_and_run(inspector_page, jupyterlab, INSPECTOR_NOTEBOOK, *INSPECTOR)
 
 
 def is_drawn(widget) -> bool:

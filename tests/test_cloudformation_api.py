@@ -4,20 +4,12 @@ change sets, rollback and deletion, each test saying what CloudFormation answers
 import json
 
 import boto3
+import policies
 import pytest
 
 from sfn_tutorial import deployment, executions
 
-ROLE_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "states.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+ROLE_TRUST = policies.trust("states.amazonaws.com")
 PASS_MACHINE = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
 
 
@@ -259,14 +251,20 @@ def test_a_resource_the_service_refuses_rolls_the_stack_back(emulator):
     )
 
 
-def test_a_type_the_emulator_cannot_make_fails_the_stack_naming_it(emulator):
+def with_a_glue_database(depends_on: str) -> dict:
+    """queue_template() and a Glue database (a type the emulator cannot make) made after
+    ``depends_on``."""
     template = queue_template()
     template["Resources"]["Database"] = {
         "Type": "AWS::Glue::Database",
-        "DependsOn": "Queue",
+        "DependsOn": depends_on,
         "Properties": {"CatalogId": {"Ref": "AWS::AccountId"}, "DatabaseInput": {"Name": "db"}},
     }
-    stack = create("api-unsupported", template)
+    return template
+
+
+def test_a_type_the_emulator_cannot_make_fails_the_stack_naming_it(emulator):
+    stack = create("api-unsupported", with_a_glue_database("Queue"))
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
     failed = next(e for e in events_of("api-unsupported") if e["ResourceStatus"] == "CREATE_FAILED")
     assert failed["LogicalResourceId"] == "Database"
@@ -307,13 +305,7 @@ def test_a_circle_of_references_is_refused(emulator):
 
 
 def test_on_failure_do_nothing_keeps_what_was_made(emulator):
-    template = queue_template()
-    template["Resources"]["Database"] = {
-        "Type": "AWS::Glue::Database",
-        "DependsOn": "QueueArn",
-        "Properties": {"CatalogId": {"Ref": "AWS::AccountId"}, "DatabaseInput": {"Name": "db"}},
-    }
-    stack = create("api-keep", template, OnFailure="DO_NOTHING")
+    stack = create("api-keep", with_a_glue_database("QueueArn"), OnFailure="DO_NOTHING")
     assert stack["StackStatus"] == "CREATE_FAILED"
     assert stack["StackStatusReason"] == "The following resource(s) failed to create: [Database]. "
     resources = {

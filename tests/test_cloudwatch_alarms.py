@@ -7,11 +7,11 @@ same.
 """
 
 import json
-import time
 import uuid
 
 import boto3
 import pytest
+import queues
 
 from sfn_tutorial import executions, resources
 from sfn_tutorial.emulator import clock, server
@@ -70,15 +70,6 @@ def inbox(emulator):
     sqs.delete_queue(QueueUrl=url)
 
 
-def received(url: str, wanted: int = 1, wait_s: float = 10) -> list[dict]:
-    sqs = boto3.client("sqs")
-    found, deadline = [], time.monotonic() + wait_s
-    while len(found) < wanted and time.monotonic() < deadline:
-        answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-        found += [json.loads(message["Body"]) for message in answer.get("Messages", [])]
-    return found
-
-
 def test_a_new_alarm_has_insufficient_data(namespace):
     alarm = state(alarm_on(namespace))
     assert alarm["StateValue"] == "INSUFFICIENT_DATA"
@@ -102,7 +93,7 @@ def test_a_breaching_datapoint_sets_off_the_alarm_and_notifies_its_topic(namespa
     data = json.loads(alarm["StateReasonData"])
     assert data["recentDatapoints"] == [3.0] and data["threshold"] == 1.0
     assert data["period"] == 60 and data["statistic"] == "Sum"
-    (envelope,) = received(url)
+    (envelope,) = queues.received(url)
     assert envelope["Subject"] == f'ALARM: "{name}" in Asia Pacific (Seoul)'
     message = json.loads(envelope["Message"])
     assert message["AlarmName"] == name and message["AlarmDescription"] == "errors happened"
@@ -140,7 +131,7 @@ def test_it_returns_to_ok_when_the_breach_is_over(namespace, inbox):
     alarm = state(name)
     assert alarm["StateValue"] == "OK"
     assert "was not greater than or equal to the threshold" in alarm["StateReason"]
-    (envelope,) = received(url)  # only OK has an action here
+    (envelope,) = queues.received(url)  # only OK has an action here
     assert json.loads(envelope["Message"])["NewStateValue"] == "OK"
 
 
@@ -186,7 +177,7 @@ def test_an_alarm_watches_a_state_machines_failures(emulator, inbox):
     assert {"alarm": name, "state": "ALARM"}.items() <= next(
         item for item in evaluated if item["alarm"] == name
     ).items()
-    (envelope,) = received(url)
+    (envelope,) = queues.received(url)
     assert json.loads(envelope["Message"])["Trigger"]["Dimensions"] == [
         {"value": machine, "name": "StateMachineArn"}
     ]

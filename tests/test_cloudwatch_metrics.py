@@ -7,12 +7,11 @@ which other tests move forward.
 """
 
 import datetime
-import io
 import json
 import uuid
-import zipfile
 
 import boto3
+import lambda_code
 import pytest
 
 from sfn_tutorial import executions, resources
@@ -52,20 +51,9 @@ def statistic_sum(namespace, name, dimensions, stat="Sum"):
 
 @pytest.fixture(scope="module")
 def function(emulator):
-    lam = boto3.client("lambda")
     role = resources.ensure_role(resources.resource_name("metrics-lambda"), "lambda.amazonaws.com")
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("lambda_function.py", HANDLER)
-    arn = lam.create_function(
-        FunctionName=resources.resource_name(f"metrics-{uuid.uuid4().hex[:6]}"),
-        Runtime="python3.12",
-        Role=role,
-        Handler="lambda_function.handler",
-        Code={"ZipFile": buffer.getvalue()},
-    )["FunctionArn"]
-    lam.get_waiter("function_active_v2").wait(FunctionName=arn)
-    return arn
+    name = resources.resource_name(f"metrics-{uuid.uuid4().hex[:6]}")
+    return lambda_code.python_function(name, HANDLER, role, wait=True)
 
 
 @pytest.fixture(scope="module")

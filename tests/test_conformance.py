@@ -14,17 +14,15 @@ Express execution's result.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import boto3
 import broad_roles
+import conformance_runs
 import pytest
 
-CONFORMANCE = Path(__file__).resolve().parents[1].parent / "shared" / "conformance"
+CONFORMANCE = conformance_runs.SHARED / "conformance"
 CASES = CONFORMANCE / "localstack_offline_cases.jsonl"
 RUNNER = CONFORMANCE / "run_cases.py"
 
@@ -63,14 +61,6 @@ KNOWN_FAILURES = {
 }
 
 
-def _load_runner():
-    """``run_cases.py`` as a module, for its ``run_case`` (masking and comparison)."""
-    spec = importlib.util.spec_from_file_location("conformance_run_cases", RUNNER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _short(name: str) -> str:
     """A case name without the path of the LocalStack test file it came from."""
     return name.split(".py::", 1)[-1]
@@ -82,14 +72,10 @@ def _runs_branches_in_parallel(case: dict) -> bool:
     return '"Type": "Parallel"' in json.dumps(case["definition"])
 
 
-def _report(failures: list[dict]) -> str:
-    """One line per failing case: its name, what differed, and why if it is known."""
-    lines = []
-    for result in failures:
-        name = _short(result["name"])
-        why = KNOWN_FAILURES.get(name, "NEW: not a known failure")
-        lines.append(f"FAIL {name}: {result['detail']}\n     ({why})")
-    return "\n".join(lines)
+def _label(result: dict) -> tuple[str, str]:
+    """A failing case's key in KNOWN_FAILURES, and how its report line names it: its name."""
+    name = _short(result["name"])
+    return name, name
 
 
 class _SyncExpress:
@@ -145,7 +131,7 @@ def test_known_failures_are_cases(cases):
 
 
 def test_emulator_behaves_as_recorded_on_aws(cases, emulator):
-    runner = _load_runner()
+    runner = conformance_runs.load_runner(RUNNER, "conformance_run_cases")
     sfn = _SyncExpress(boto3.client("stepfunctions"))
     account = emulator.account_id
     # the runner's state machines act as its role, as in the account the cases were recorded in
@@ -158,7 +144,6 @@ def test_emulator_behaves_as_recorded_on_aws(cases, emulator):
     with ThreadPoolExecutor(JOBS) as pool:
         results = list(pool.map(run, [case for case in cases if case not in alone]))
     results += [_run_parallel_case(run, case) for case in alone]
-    failures = [result for result in results if result["result"] != "pass"]
-    passed = Counter(result["result"] for result in results)["pass"]
-    print(f"\n{passed} of {len(cases)} conformance cases pass\n{_report(failures)}")
-    assert passed >= THRESHOLD, f"{passed} < {THRESHOLD} cases pass:\n{_report(failures)}"
+    passed, report = conformance_runs.tally(results, KNOWN_FAILURES, _label)
+    print(f"\n{passed} of {len(cases)} conformance cases pass\n{report}")
+    assert passed >= THRESHOLD, f"{passed} < {THRESHOLD} cases pass:\n{report}"

@@ -17,16 +17,14 @@ from AWS except 094's header spelling.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
+import conformance_runs
 import pytest
 
-CONFORMANCE = Path(__file__).resolve().parents[1].parent / "shared" / "conformance-tasks"
+CONFORMANCE = conformance_runs.SHARED / "conformance-tasks"
 RUNNER = CONFORMANCE / "run_task_cases.py"
 
 THRESHOLD = 92
@@ -61,22 +59,11 @@ KNOWN_FAILURES: dict[str, str] = {
 }
 
 
-def _load_runner():
-    """``run_task_cases.py`` as a module, for its ``Env`` and ``run_case``."""
-    spec = importlib.util.spec_from_file_location("conformance_run_task_cases", RUNNER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _report(failures: list[dict]) -> str:
-    """One line per failing case: its file, name, what differed, and why if it is known."""
-    lines = []
-    for result in failures:
-        number = result["file"][: -len(".json")]
-        why = KNOWN_FAILURES.get(number, "NEW: not a known failure")
-        lines.append(f"FAIL {number} {result['name']}: {result['detail']}\n     ({why})")
-    return "\n".join(lines)
+def _label(result: dict) -> tuple[str, str]:
+    """A failing case's key in KNOWN_FAILURES (its number) and how its report line names it
+    (its number and name)."""
+    number = result["file"][: -len(".json")]
+    return number, f"{number} {result['name']}"
 
 
 @pytest.fixture(scope="module")
@@ -97,14 +84,13 @@ def test_known_failures_are_cases(cases):
 
 
 def test_emulator_behaves_as_recorded_on_aws(cases, emulator):
-    runner = _load_runner()
+    runner = conformance_runs.load_runner(RUNNER, "conformance_run_task_cases")
     env = runner.Env(os.environ["AWS_ENDPOINT_URL"], emulator.region)
     try:
         with ThreadPoolExecutor(JOBS) as pool:
             results = list(pool.map(lambda case: runner.run_case(env, case, TIMEOUT_S), cases))
     finally:
         env.close()
-    failures = [result for result in results if result["result"] != "pass"]
-    passed = Counter(result["result"] for result in results)["pass"]
-    print(f"\n{passed} of {len(cases)} Task-state cases pass\n{_report(failures)}")
-    assert passed >= THRESHOLD, f"{passed} < {THRESHOLD} cases pass:\n{_report(failures)}"
+    passed, report = conformance_runs.tally(results, KNOWN_FAILURES, _label)
+    print(f"\n{passed} of {len(cases)} Task-state cases pass\n{report}")
+    assert passed >= THRESHOLD, f"{passed} < {THRESHOLD} cases pass:\n{report}"

@@ -14,14 +14,12 @@ still fails, and why, are in KNOWN_FAILURES.
 
 from __future__ import annotations
 
-import importlib.util
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
+import conformance_runs
 import pytest
 
-CONFORMANCE = Path(__file__).resolve().parents[1].parent / "shared" / "conformance-test-state"
+CONFORMANCE = conformance_runs.SHARED / "conformance-test-state"
 RUNNER = CONFORMANCE / "run_test_state_cases.py"
 
 THRESHOLD = 121
@@ -31,34 +29,22 @@ JOBS = 4  # the emulator is one process: more threads do not make it faster on 2
 KNOWN_FAILURES: dict[str, str] = {}
 
 
-def _load_runner():
-    """``run_test_state_cases.py`` as a module, for its ``Env`` and ``run_case``."""
-    spec = importlib.util.spec_from_file_location("conformance_test_state_cases", RUNNER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _short(name: str) -> str:
     """A case name without the path of the LocalStack test module it came from."""
     return name.split("::", 1)[-1]
 
 
-def _report(failures: list[dict]) -> str:
-    """One line per failing case: its name, what differed, and why if it is known."""
-    lines = []
-    for result in failures:
-        name = _short(result["name"])
-        why = KNOWN_FAILURES.get(name, "NEW: not a known failure")
-        lines.append(f"FAIL {name}: {result['detail']}\n     ({why})")
-    return "\n".join(lines)
+def _label(result: dict) -> tuple[str, str]:
+    """A failing case's key in KNOWN_FAILURES, and how its report line names it: its name."""
+    name = _short(result["name"])
+    return name, name
 
 
 @pytest.fixture(scope="module")
 def runner():
     if not RUNNER.is_file():
         pytest.skip(f"the AWS-recorded TestState cases are not at {CONFORMANCE}")
-    return _load_runner()
+    return conformance_runs.load_runner(RUNNER, "conformance_test_state_cases")
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +76,6 @@ def test_test_state_answers_as_recorded_on_aws(runner, cases, emulator):
             results = list(pool.map(run, cases))
     finally:
         env.close()
-    failures = [result for result in results if result["result"] != "pass"]
-    passed = Counter(result["result"] for result in results)["pass"]
-    print(f"\n{passed} of {len(cases)} TestState cases pass\n{_report(failures)}")
-    assert passed >= THRESHOLD, f"{passed} < {THRESHOLD} cases pass:\n{_report(failures)}"
+    passed, report = conformance_runs.tally(results, KNOWN_FAILURES, _label)
+    print(f"\n{passed} of {len(cases)} TestState cases pass\n{report}")
+    assert passed >= THRESHOLD, f"{passed} < {THRESHOLD} cases pass:\n{report}"

@@ -3,6 +3,7 @@ pricing pages (Step Functions and Lambda, us-east-1 and Seoul, as in data/prices
 
 import datetime
 
+import blog_orders
 import pytest
 
 from sfn_tutorial import costs
@@ -17,17 +18,7 @@ def events(*types, seconds=0.0):
     ]
 
 
-BLOG_PURCHASE = events(
-    "ExecutionStarted",
-    "ChoiceStateEntered",
-    "ChoiceStateExited",
-    "TaskStateEntered",
-    "LambdaFunctionScheduled",
-    "LambdaFunctionStarted",
-    "LambdaFunctionSucceeded",
-    "TaskStateExited",
-    "ExecutionSucceeded",
-)
+BLOG_PURCHASE = events(*blog_orders.PURCHASE_EVENT_TYPES)
 
 
 def test_the_price_list_names_its_sources_date_and_regions():
@@ -138,17 +129,9 @@ def test_an_unknown_region_is_named_with_the_known_ones():
 
 
 def test_a_blog_execution_is_priced_from_its_history_and_its_functions_report_lines(blog_stack):
-    import json as json_module
-
-    import boto3
-
     import helpers
 
-    sfn = boto3.client("stepfunctions")
-    arn = sfn.start_execution(
-        stateMachineArn=blog_stack.state_machine_arn,
-        input=json_module.dumps({"TransactionType": "PURCHASE"}),
-    )["executionArn"]
+    arn = blog_orders.start(blog_stack, "PURCHASE")
     table = helpers.execution_cost(arn)
     items = {row[0]: row for row in table.rows}
     assert items["state transitions"][1] == "2"  # the Choice and one Task

@@ -7,13 +7,9 @@ States.TaskFailed and that task description as the cause.
 """
 
 import json
-import uuid
 
-import boto3
-import broad_roles
+import machines
 from ecs_setup import python_job, subnet
-
-from sfn_tutorial import executions
 
 
 def run_state(emulator, job: dict, resource: str, overrides: dict | None = None) -> dict:
@@ -31,14 +27,7 @@ def run_state(emulator, job: dict, resource: str, overrides: dict | None = None)
             "Job": {"Type": "Task", "Resource": resource, "Parameters": parameters, "End": True}
         },
     }
-    sfn = boto3.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name=f"ecs-test-{uuid.uuid4().hex[:8]}",
-        definition=json.dumps(definition),
-        roleArn=broad_roles.role(),
-    )["stateMachineArn"]
-    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
-    return executions.wait_for_execution(arn, timeout_s=60)
+    return machines.run("ecs-test", definition, timeout_s=60)
 
 
 def test_sync_waits_and_gives_the_stopped_task(emulator):

@@ -12,6 +12,7 @@ import time
 import uuid
 
 import boto3
+import policies
 import pytest
 from ecs_setup import python_job, subnet
 
@@ -119,22 +120,10 @@ def test_stop_task_ends_the_process(emulator):
 def task_role(name: str, actions: list[str]) -> str:
     """A role ECS tasks may assume that allows ``actions`` on everything; its ARN."""
     iam = boto3.client("iam")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    allow = {"Effect": "Allow", "Action": actions, "Resource": "*"}
+    trust = policies.trust("ecs-tasks.amazonaws.com")
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     iam.put_role_policy(
-        RoleName=name,
-        PolicyName="task",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]}),
+        RoleName=name, PolicyName="task", PolicyDocument=json.dumps(policies.allowing(actions))
     )
     return arn
 
@@ -203,16 +192,7 @@ def test_a_task_role_ecs_cannot_assume_is_refused(emulator):
     # (or that does not exist) answers ClientException and starts nothing.
     iam = boto3.client("iam")
     name = f"not-for-ecs-{uuid.uuid4().hex[:6]}"
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
+    trust = policies.trust("lambda.amazonaws.com")
     role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
     job = python_job()
     ecs = boto3.client("ecs")

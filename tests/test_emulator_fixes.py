@@ -217,6 +217,19 @@ ROLE = "arn:aws:iam::123456789012:role/tests-may-do-anything"  # see broad_roles
 PASS_MACHINE = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
 
 
+def _create_machine(sfn, name: str, definition: dict, **settings) -> str:
+    """The ARN of the state machine ``name`` of ``definition`` that ``sfn`` creates with the
+    broad role and ``settings`` (``type``...)."""
+    return sfn.create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=broad_roles.role(), **settings
+    )["stateMachineArn"]
+
+
+def _pass_machine_request(name: str) -> dict:
+    """A CreateStateMachine request for PASS_MACHINE called ``name``, with the broad role."""
+    return {"name": name, "definition": json.dumps(PASS_MACHINE), "roleArn": broad_roles.role()}
+
+
 def _error(call, **kwargs) -> dict:
     """The error AWS (here the emulator) answers ``call(**kwargs)`` with."""
     with pytest.raises(botocore.exceptions.ClientError) as raised:
@@ -228,11 +241,7 @@ def test_create_state_machine_twice_with_the_same_request_returns_the_first(emul
     # AWS (CreateStateMachine): "an idempotent API ... based on the state machine name,
     # definition, type, LoggingConfiguration, TracingConfiguration, and EncryptionConfiguration".
     sfn = boto3.client("stepfunctions")
-    request = {
-        "name": "same-twice",
-        "definition": json.dumps(PASS_MACHINE),
-        "roleArn": broad_roles.role(),
-    }
+    request = _pass_machine_request("same-twice")
     first = sfn.create_state_machine(**request)
     second = sfn.create_state_machine(**request)
     assert (second["stateMachineArn"], second["creationDate"]) == (
@@ -257,11 +266,7 @@ def test_create_state_machine_with_a_taken_name_and_another_request_is_refused(e
     # AWS-recorded (LocalStack's test_sfn_api.snapshot.json, test_create_duplicate_sm_name):
     # StateMachineAlreadyExists, "State Machine Already Exists: '<arn>'"; the old one is kept.
     sfn = boto3.client("stepfunctions")
-    request = {
-        "name": "taken",
-        "definition": json.dumps(PASS_MACHINE),
-        "roleArn": broad_roles.role(),
-    }
+    request = _pass_machine_request("taken")
     arn = sfn.create_state_machine(**request)["stateMachineArn"]
     error = _error(sfn.create_state_machine, **{**request, **change})
     assert error["Code"] == "StateMachineAlreadyExists"
@@ -274,11 +279,7 @@ def test_create_state_machine_ignores_another_role_and_tags(emulator):
     # AWS (CreateStateMachine): "If a following request has a different roleArn or tags, Step
     # Functions will ignore these differences ... roleArn and tags will not be updated".
     sfn = boto3.client("stepfunctions")
-    request = {
-        "name": "other-role",
-        "definition": json.dumps(PASS_MACHINE),
-        "roleArn": broad_roles.role(),
-    }
+    request = _pass_machine_request("other-role")
     arn = sfn.create_state_machine(**request)["stateMachineArn"]
     again = sfn.create_state_machine(
         **{**request, "roleArn": ROLE + "-2"}, tags=[{"key": "k", "value": "v"}]
@@ -296,9 +297,7 @@ INVALID_NAME_CHARACTERS = [
 @pytest.fixture(scope="module")
 def pass_machine(emulator):
     sfn = boto3.client("stepfunctions")
-    return sfn.create_state_machine(
-        name="names", definition=json.dumps(PASS_MACHINE), roleArn=broad_roles.role()
-    )["stateMachineArn"]
+    return _create_machine(sfn, "names", PASS_MACHINE)
 
 
 @pytest.mark.parametrize("character", INVALID_NAME_CHARACTERS, ids=ascii)
@@ -368,12 +367,7 @@ def test_start_sync_execution_checks_names_and_inputs_too(emulator):
     from botocore.config import Config
 
     sfn = boto3.client("stepfunctions", config=Config(inject_host_prefix=False))
-    arn = sfn.create_state_machine(
-        name="sync-names",
-        definition=json.dumps(PASS_MACHINE),
-        roleArn=broad_roles.role(),
-        type="EXPRESS",
-    )["stateMachineArn"]
+    arn = _create_machine(sfn, "sync-names", PASS_MACHINE, type="EXPRESS")
     assert _error(sfn.start_sync_execution, stateMachineArn=arn, name="a b")["Code"] == (
         "InvalidName"
     )
@@ -504,29 +498,6 @@ def test_several_graph_problems_are_listed_in_awss_order(emulator):
     )
 
 
-def test_send_task_failure_fails_the_waiting_task_with_its_error_and_cause(emulator):
-    # AWS: the .waitForTaskToken Task fails with the error and the cause SendTaskFailure gave.
-    sqs, sfn = boto3.client("sqs"), boto3.client("stepfunctions")
-    queue = sqs.create_queue(QueueName="send-task-failure-test")["QueueUrl"]
-    task = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
-        "End": True,
-    }
-    machine = sfn.create_state_machine(
-        name="send-task-failure-test",
-        definition=json.dumps({"StartAt": "Wait", "States": {"Wait": task}}),
-        roleArn=broad_roles.role(),
-    )["stateMachineArn"]
-    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
-    message = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10)["Messages"][0]
-    token = json.loads(message["Body"])["token"]
-    sfn.send_task_failure(taskToken=token, error="Declined", cause="card expired")
-    description = executions.wait_for_execution(arn, timeout_s=30)
-    assert (description["error"], description["cause"]) == ("Declined", "card expired")
-
-
 def waiting_for_a_token(name: str) -> tuple[str, str]:
     """Start an execution whose Task waits for a token sent through SQS; return its ARN and
     the token."""
@@ -538,14 +509,19 @@ def waiting_for_a_token(name: str) -> tuple[str, str]:
         "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
         "End": True,
     }
-    machine = sfn.create_state_machine(
-        name=name,
-        definition=json.dumps({"StartAt": "Wait", "States": {"Wait": task}}),
-        roleArn=broad_roles.role(),
-    )["stateMachineArn"]
+    machine = _create_machine(sfn, name, {"StartAt": "Wait", "States": {"Wait": task}})
     arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
     message = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10)["Messages"][0]
     return arn, json.loads(message["Body"])["token"]
+
+
+def test_send_task_failure_fails_the_waiting_task_with_its_error_and_cause(emulator):
+    # AWS: the .waitForTaskToken Task fails with the error and the cause SendTaskFailure gave.
+    sfn = boto3.client("stepfunctions")
+    arn, token = waiting_for_a_token("send-task-failure-test")
+    sfn.send_task_failure(taskToken=token, error="Declined", cause="card expired")
+    description = executions.wait_for_execution(arn, timeout_s=30)
+    assert (description["error"], description["cause"]) == ("Declined", "card expired")
 
 
 def test_stop_execution_aborts_at_once_with_its_error_and_cause(emulator):
@@ -601,12 +577,7 @@ def test_stop_execution_refuses_an_express_execution(emulator):
     # execution's ARN is InvalidArn, as DescribeExecution answers it.
     sfn = boto3.client("stepfunctions")
     wait = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": True}}}
-    machine = sfn.create_state_machine(
-        name="stop-express-test",
-        definition=json.dumps(wait),
-        roleArn=broad_roles.role(),
-        type="EXPRESS",
-    )["stateMachineArn"]
+    machine = _create_machine(sfn, "stop-express-test", wait, type="EXPRESS")
     arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
     with pytest.raises(sfn.exceptions.InvalidArn) as raised:
         sfn.stop_execution(executionArn=arn)
@@ -619,11 +590,9 @@ def test_describe_execution_shows_input_and_output_as_aws_does(emulator):
     # AWS: inputDetails {"included": true} with the input, as outputDetails with the output,
     # and the output as compact JSON text, as in the ExecutionSucceeded event.
     sfn = boto3.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name="input-details-test",
-        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
-        roleArn=broad_roles.role(),
-    )["stateMachineArn"]
+    machine = _create_machine(
+        sfn, "input-details-test", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    )
     description = run(machine, {"a": 1, "b": [2]})
     assert description["output"] == '{"a":1,"b":[2]}'
     assert description["inputDetails"] == {"included": True}

@@ -1,7 +1,6 @@
 """Each user's emulator is theirs alone: a private record, a clean environment, a verified
 identity, and a clear word when it was replaced or restarted."""
 
-import io
 import json
 import os
 import pwd
@@ -13,10 +12,11 @@ import sys
 import textwrap
 import threading
 import time
-import zipfile
 from pathlib import Path
 
 import boto3
+import lambda_code
+import policies
 import pytest
 
 from sfn_tutorial import target
@@ -74,40 +74,18 @@ def handler(event, context):
 """
 
 
-def zipped(source: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("lambda_function.py", source)
-    return buffer.getvalue()
-
-
 def test_no_secret_of_the_learners_reaches_the_emulator_or_its_handlers(own_emulator):
     own_emulator.setenv("AWS_ACCESS_KEY_ID", "AKIALEARNERSOWNKEY00")
     own_emulator.setenv("AWS_SECRET_ACCESS_KEY", "learners-own-secret-key")
     own_emulator.setenv("AWS_PROFILE", "learners-profile")
     own_emulator.setenv("GITHUB_TOKEN", "learners-github-token")
     target.connect("local", progress=lambda message: None)
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
+    trust = policies.trust("lambda.amazonaws.com")
     role = boto3.client("iam").create_role(
         RoleName="reader", AssumeRolePolicyDocument=json.dumps(trust)
     )["Role"]["Arn"]
     lam = boto3.client("lambda")
-    arn = lam.create_function(
-        FunctionName="read-environments",
-        Runtime="python3.12",
-        Role=role,
-        Handler="lambda_function.handler",
-        Code={"ZipFile": zipped(HANDLER_READING_ENVIRONMENTS)},
-    )["FunctionArn"]
+    arn = lambda_code.python_function("read-environments", HANDLER_READING_ENVIRONMENTS, role)
     seen = json.loads(lam.invoke(FunctionName=arn)["Payload"].read())
     everything = json.dumps(seen["own"]) + seen["parent"]
     for secret in ("AKIALEARNERSOWNKEY00", "learners-own-secret-key", "learners-profile"):
@@ -192,16 +170,7 @@ def handler(event, context):
 
 
 def lambda_role() -> str:
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
+    trust = policies.trust("lambda.amazonaws.com")
     return boto3.client("iam").create_role(
         RoleName=f"role-{os.getpid()}", AssumeRolePolicyDocument=json.dumps(trust)
     )["Role"]["Arn"]
@@ -215,14 +184,7 @@ def test_a_busy_emulator_still_answers_its_health_check(own_emulator):
     target.connect("local", progress=lambda message: None)
     record = server.running()
     lam = boto3.client("lambda")
-    arn = lam.create_function(
-        FunctionName="sleeper",
-        Runtime="python3.12",
-        Role=lambda_role(),
-        Handler="lambda_function.handler",
-        Timeout=30,
-        Code={"ZipFile": zipped(SLEEPER)},
-    )["FunctionArn"]
+    arn = lambda_code.python_function("sleeper", SLEEPER, lambda_role(), Timeout=30)
     busy = [
         threading.Thread(
             target=lam.invoke, kwargs={"FunctionName": arn, "Payload": b'{"seconds": 6}'}

@@ -8,6 +8,7 @@ import json
 import time
 
 import boto3
+import policies
 import pytest
 
 from sfn_tutorial import executions, resources
@@ -80,6 +81,13 @@ def executions_of(machine_arn):
     return sfn.list_executions(stateMachineArn=machine_arn)["executions"]
 
 
+def started_by_a_transaction(machine_arn, detail_type="Transaction"):
+    """How many executions of the machine a PURCHASE transaction (of ``detail_type``) starts."""
+    before = len(executions_of(machine_arn))
+    put_transaction({"TransactionType": "PURCHASE"}, detail_type=detail_type)
+    return len(executions_of(machine_arn)) - before
+
+
 def inputs_of(machine_arn):
     """The inputs of the machine's executions, oldest first."""
     sfn = boto3.client("stepfunctions")
@@ -133,9 +141,7 @@ def test_blogs_machine_runs_on_the_events_detail(stack):
 
 def test_event_that_does_not_match_starts_nothing(stack):
     rule = rule_to("echo-transactions", stack["echo"], stack["role"])
-    before = len(executions_of(stack["echo"]))
-    put_transaction({"TransactionType": "PURCHASE"}, detail_type="Something else")
-    assert len(executions_of(stack["echo"])) == before
+    assert started_by_a_transaction(stack["echo"], detail_type="Something else") == 0
     delete_rule(rule)
 
 
@@ -182,9 +188,7 @@ def test_role_events_cannot_assume_delivers_nothing(stack):
     # (FailedInvocations) and no execution starts.
     lambda_role = boto3.client("iam").get_role(RoleName=resources.LAMBDA_ROLE)["Role"]["Arn"]
     rule = rule_to("echo-wrong-role", stack["echo"], lambda_role)
-    before = len(executions_of(stack["echo"]))
-    put_transaction({"TransactionType": "PURCHASE"})
-    assert len(executions_of(stack["echo"])) == before
+    assert started_by_a_transaction(stack["echo"]) == 0
     delete_rule(rule)
 
 
@@ -196,9 +200,7 @@ def test_role_without_start_execution_on_the_machine_delivers_nothing(stack):
         inline_policies={"start-blog-only": start_policy([stack["blog"]])},
     )
     rule = rule_to("echo-not-allowed", stack["echo"], role)
-    before = len(executions_of(stack["echo"]))
-    put_transaction({"TransactionType": "PURCHASE"})
-    assert len(executions_of(stack["echo"])) == before
+    assert started_by_a_transaction(stack["echo"]) == 0
     delete_rule(rule)
 
 
@@ -212,17 +214,7 @@ def test_a_role_whose_trust_names_another_rule_delivers_nothing(stack):
         "ArnLike": {"aws:SourceArn": f"arn:aws:events:{region}:{account}:rule/{guarded}"},
         "StringEquals": {"aws:SourceAccount": account},
     }
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": condition,
-            }
-        ],
-    }
+    trust = policies.trust("events.amazonaws.com", condition=condition)
     iam = boto3.client("iam")
     name = resources.resource_name("events-guarded-role")
     role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
@@ -230,22 +222,17 @@ def test_a_role_whose_trust_names_another_rule_delivers_nothing(stack):
         RoleName=name, PolicyName="start", PolicyDocument=json.dumps(start_policy([stack["echo"]]))
     )
     other = rule_to("echo-other-rule", stack["echo"], role["Arn"])
-    before = len(executions_of(stack["echo"]))
-    put_transaction({"TransactionType": "PURCHASE"})
-    assert len(executions_of(stack["echo"])) == before
+    assert started_by_a_transaction(stack["echo"]) == 0
     delete_rule(other)
     rule = rule_to("echo-guarded", stack["echo"], role["Arn"])
-    put_transaction({"TransactionType": "PURCHASE"})
-    assert len(executions_of(stack["echo"])) == before + 1
+    assert started_by_a_transaction(stack["echo"]) == 1
     delete_rule(rule)
 
 
 def test_disabled_rule_delivers_nothing(stack):
     rule = rule_to("echo-disabled", stack["echo"], stack["role"])
     boto3.client("events").disable_rule(Name=rule)
-    before = len(executions_of(stack["echo"]))
-    put_transaction({"TransactionType": "PURCHASE"})
-    assert len(executions_of(stack["echo"])) == before
+    assert started_by_a_transaction(stack["echo"]) == 0
     delete_rule(rule)
 
 

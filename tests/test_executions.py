@@ -2,6 +2,8 @@
 
 import json
 
+import asl
+import blog_orders
 import boto3
 import pytest
 
@@ -11,20 +13,14 @@ from sfn_tutorial.emulator.iam.authorization import LOG_DELIVERY_ACTIONS
 
 @pytest.fixture(scope="module")
 def purchase_run(blog_stack):
-    sfn = boto3.client("stepfunctions")
-    arn = sfn.start_execution(
-        stateMachineArn=blog_stack.state_machine_arn,
-        input=json.dumps({"TransactionType": "PURCHASE"}),
-    )["executionArn"]
+    arn = blog_orders.start(blog_stack, "PURCHASE")
     description = executions.wait_for_execution(arn, timeout_s=60)
     return description, executions.execution_history(arn)
 
 
 def test_wait_reports_every_poll_and_returns_the_end(purchase_run, blog_stack):
     seen = []
-    arn = boto3.client("stepfunctions").start_execution(
-        stateMachineArn=blog_stack.state_machine_arn, input='{"TransactionType": "REFUND"}'
-    )["executionArn"]
+    arn = blog_orders.start(blog_stack, "REFUND")
     description = executions.wait_for_execution(arn, on_poll=seen.append)
     assert description["status"] == "SUCCEEDED"
     assert seen[-1]["status"] == "SUCCEEDED"
@@ -32,17 +28,7 @@ def test_wait_reports_every_poll_and_returns_the_end(purchase_run, blog_stack):
 
 def test_history_has_the_events_aws_records_for_a_lambda_task(purchase_run):
     _, events = purchase_run
-    assert [event["type"] for event in events] == [
-        "ExecutionStarted",
-        "ChoiceStateEntered",
-        "ChoiceStateExited",
-        "TaskStateEntered",
-        "LambdaFunctionScheduled",
-        "LambdaFunctionStarted",
-        "LambdaFunctionSucceeded",
-        "TaskStateExited",
-        "ExecutionSucceeded",
-    ]
+    assert [event["type"] for event in events] == blog_orders.PURCHASE_EVENT_TYPES
     assert executions.states_entered(events) == ["ProcessTransaction", "ProcessPurchase"]
 
 
@@ -67,9 +53,7 @@ def test_report_of_a_success_shows_path_and_output(purchase_run):
 
 
 def test_report_of_a_failure_shows_error_and_cause(blog_stack):
-    arn = boto3.client("stepfunctions").start_execution(
-        stateMachineArn=blog_stack.state_machine_arn, input='{"TransactionType": "GIFT"}'
-    )["executionArn"]
+    arn = blog_orders.start(blog_stack, "GIFT")
     description = executions.wait_for_execution(arn)
     report = executions.execution_report(description, executions.execution_history(arn))
     assert "Path: Start -> ProcessTransaction -> (FAILED)" in report
@@ -85,20 +69,11 @@ def test_pretty_json_leaves_non_json_alone():
 def test_top_level_path_leaves_out_branch_states(emulator):
     from sfn_tutorial import resources
 
-    definition = {
-        "StartAt": "Both",
-        "States": {
-            "Both": {
-                "Type": "Parallel",
-                "Branches": [
-                    {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}},
-                    {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}},
-                ],
-                "Next": "After",
-            },
-            "After": {"Type": "Pass", "End": True},
-        },
-    }
+    definition = asl.in_parallel(
+        asl.branch(A={"Type": "Pass", "End": True}),
+        asl.branch(B={"Type": "Pass", "End": True}),
+        then={"Type": "Pass", "End": True},
+    )
     role = resources.ensure_workflows_role()
     arn = resources.ensure_state_machine(resources.resource_name("both"), definition, role)
     description, events = executions.start_and_wait(arn, {})

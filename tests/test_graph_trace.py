@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 
+import asl
 import boto3
 import broad_roles
 import pytest
@@ -63,19 +64,16 @@ def assert_taken(dot: Dot, tail: str, head: str, taken: bool = True) -> None:
 
 
 def test_a_succeeded_execution_is_green_along_its_path(sfn):
-    definition = {
-        "StartAt": "Receive",
-        "States": {
-            "Receive": {"Type": "Pass", "Next": "Check"},
-            "Check": {
-                "Type": "Choice",
-                "Choices": [{"Variable": "$.ok", "BooleanEquals": True, "Next": "Ship"}],
-                "Default": "Hold",
-            },
-            "Ship": {"Type": "Pass", "End": True},
-            "Hold": {"Type": "Pass", "End": True},
+    definition = asl.machine(
+        Receive={"Type": "Pass", "Next": "Check"},
+        Check={
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.ok", "BooleanEquals": True, "Next": "Ship"}],
+            "Default": "Hold",
         },
-    }
+        Ship={"Type": "Pass", "End": True},
+        Hold={"Type": "Pass", "End": True},
+    )
     status, events = run(sfn, definition, {"ok": True})
     assert status == "SUCCEEDED"
     assert state_statuses(events) == {
@@ -271,18 +269,15 @@ def _events(*rows) -> list[dict]:
 
 
 def test_a_running_task_is_blue_and_a_retry_keeps_it_running():
-    definition = {
-        "StartAt": "Prepare",
-        "States": {
-            "Prepare": {"Type": "Pass", "Next": "Charge"},
-            "Charge": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke",
-                "Retry": [{"ErrorEquals": ["States.ALL"]}],
-                "End": True,
-            },
+    definition = asl.machine(
+        Prepare={"Type": "Pass", "Next": "Charge"},
+        Charge={
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Retry": [{"ErrorEquals": ["States.ALL"]}],
+            "End": True,
         },
-    }
+    )
     events = _events(
         ("ExecutionStarted", 0, None),
         ("PassStateEntered", 1, "Prepare"),
@@ -301,28 +296,13 @@ def test_a_running_task_is_blue_and_a_retry_keeps_it_running():
 
 
 def test_an_aborted_execution_cancels_what_was_running_in_every_branch():
-    definition = {
-        "StartAt": "Both",
-        "States": {
-            "Both": {
-                "Type": "Parallel",
-                "Branches": [
-                    {
-                        "StartAt": "Step",
-                        "States": {"Step": {"Type": "Wait", "Seconds": 9, "End": True}},
-                    },
-                    {
-                        "StartAt": "Step",
-                        "States": {
-                            "Step": {"Type": "Pass", "Next": "Slow"},
-                            "Slow": {"Type": "Wait", "Seconds": 9, "End": True},
-                        },
-                    },
-                ],
-                "End": True,
-            }
-        },
-    }
+    definition = asl.in_parallel(
+        asl.branch(Step={"Type": "Wait", "Seconds": 9, "End": True}),
+        asl.branch(
+            Step={"Type": "Pass", "Next": "Slow"},
+            Slow={"Type": "Wait", "Seconds": 9, "End": True},
+        ),
+    )
     events = _events(
         ("ExecutionStarted", 0, None),
         ("ParallelStateEntered", 1, "Both"),
@@ -348,35 +328,13 @@ def test_an_aborted_execution_cancels_what_was_running_in_every_branch():
 
 
 def test_a_failing_branch_cancels_its_sibling_and_fails_the_execution():
-    definition = {
-        "StartAt": "Both",
-        "States": {
-            "Both": {
-                "Type": "Parallel",
-                "Branches": [
-                    {
-                        "StartAt": "Call",
-                        "States": {
-                            "Call": {
-                                "Type": "Task",
-                                "Resource": "arn:aws:states:::lambda:invoke",
-                                "End": True,
-                            }
-                        },
-                    },
-                    {
-                        "StartAt": "Sleep",
-                        "States": {"Sleep": {"Type": "Wait", "Seconds": 9, "End": True}},
-                    },
-                    {  # never started: the Parallel failed first
-                        "StartAt": "Late",
-                        "States": {"Late": {"Type": "Pass", "End": True}},
-                    },
-                ],
-                "End": True,
-            }
-        },
-    }
+    definition = asl.in_parallel(
+        asl.branch(
+            Call={"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}
+        ),
+        asl.branch(Sleep={"Type": "Wait", "Seconds": 9, "End": True}),
+        asl.branch(Late={"Type": "Pass", "End": True}),  # never started: the Parallel failed first
+    )
     events = _events(
         ("ExecutionStarted", 0, None),
         ("ParallelStateEntered", 1, "Both"),

@@ -1,7 +1,6 @@
 """helpers.py, the notebooks' one import: each function a learner calls."""
 
-import json
-
+import blog_orders
 import boto3
 
 import helpers
@@ -48,10 +47,7 @@ def test_function_summary_shows_the_fields_that_matter(blog_stack):
 
 
 def test_show_execution_and_history_table(blog_stack, capsys):
-    arn = boto3.client("stepfunctions").start_execution(
-        stateMachineArn=blog_stack.state_machine_arn,
-        input=json.dumps({"TransactionType": "PURCHASE"}),
-    )["executionArn"]
+    arn = blog_orders.start(blog_stack, "PURCHASE")
     events = helpers.show_execution(arn)
     assert "Path: Start -> ProcessTransaction -> ProcessPurchase -> End" in capsys.readouterr().out
     assert events == helpers.execution_history(arn)

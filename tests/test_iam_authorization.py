@@ -5,13 +5,12 @@ Every test says what AWS does: a state machine acts as its role, a Lambda handle
 function's role, and a call the role's policies do not allow is refused with IAM's message.
 """
 
-import io
 import json
 import re
 import uuid
-import zipfile
 
 import boto3
+import lambda_code
 import pytest
 from botocore.exceptions import ClientError
 
@@ -59,16 +58,7 @@ def role(services=("states.amazonaws.com",), policy: dict | None = None, managed
 
 
 def function(source: str, role_arn: str) -> str:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("lambda_function.py", source)
-    return boto3.client("lambda").create_function(
-        FunctionName=unique("iam-test"),
-        Runtime="python3.12",
-        Role=role_arn,
-        Handler="lambda_function.handler",
-        Code={"ZipFile": buffer.getvalue()},
-    )["FunctionArn"]
+    return lambda_code.python_function(unique("iam-test"), source, role_arn)
 
 
 def run(definition: dict, role_arn: str, execution_input=None, name: str | None = None) -> dict:
@@ -803,16 +793,7 @@ def test_creating_a_function_as_a_role_needs_iam_pass_role(emulator, lambda_role
     create = {"Effect": "Allow", "Action": "lambda:CreateFunction", "Resource": "*"}
     deployer = role(("lambda.amazonaws.com",), {"Version": "2012-10-17", "Statement": [create]})
     client = assumed(deployer, "lambda")
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("lambda_function.py", ECHO)
     with pytest.raises(ClientError) as raised:
-        client.create_function(
-            FunctionName=unique("iam-test"),
-            Runtime="python3.12",
-            Role=lambda_role,
-            Handler="lambda_function.handler",
-            Code={"ZipFile": buffer.getvalue()},
-        )
+        lambda_code.python_function(unique("iam-test"), ECHO, lambda_role, client=client)
     assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
     assert f"iam:PassRole on resource: {lambda_role}" in raised.value.response["Error"]["Message"]

@@ -25,21 +25,33 @@ def load_handler(folder: str, function: str):
     return getattr(module, function)
 
 
-def test_process_purchase_answers_with_the_blogs_message():
-    handler = load_handler("ProcessPurchase", "process_purchase")
-    response = handler({"TransactionType": "PURCHASE"}, None)
-    assert response["TransactionType"] == "PURCHASE"
-    assert response["Message"] == "Hello from lambda land inside the ProcessPurchase function"
-    # the blog's purchase timestamp uses dashes in the time part
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d-\d\d-\d\d", response["Timestamp"])
-
-
-def test_process_refund_answers_with_the_blogs_message():
-    handler = load_handler("ProcessRefund", "process_refund")
-    response = handler({"TransactionType": "REFUND"}, None)
-    assert response["TransactionType"] == "REFUND"
-    assert response["Message"] == "Hello from Refund Processor!"
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", response["Timestamp"])
+@pytest.mark.parametrize(
+    ("folder", "function", "transaction_type", "message", "timestamp"),
+    [
+        (
+            "ProcessPurchase",
+            "process_purchase",
+            "PURCHASE",
+            "Hello from lambda land inside the ProcessPurchase function",
+            r"\d{4}-\d\d-\d\d \d\d-\d\d-\d\d",  # the blog's uses dashes in the time part
+        ),
+        (
+            "ProcessRefund",
+            "process_refund",
+            "REFUND",
+            "Hello from Refund Processor!",
+            r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d",
+        ),
+    ],
+    ids=["process_purchase", "process_refund"],
+)
+def test_each_function_answers_with_the_blogs_message(
+    folder, function, transaction_type, message, timestamp
+):
+    response = load_handler(folder, function)({"TransactionType": transaction_type}, None)
+    assert response["TransactionType"] == transaction_type
+    assert response["Message"] == message
+    assert re.fullmatch(timestamp, response["Timestamp"])
 
 
 def test_handlers_print_their_input(capsys):

@@ -17,6 +17,7 @@ import uuid
 import zipfile
 from pathlib import Path
 
+import lambda_code
 import pytest
 
 from sfn_tutorial.emulator.awslambda import codecache, workers
@@ -25,19 +26,12 @@ from sfn_tutorial.emulator.awslambda import runtime as lambda_runtime
 ENDPOINT = "http://127.0.0.1:9"  # not used by these handlers
 
 
-def package(source: str, module: str = "lambda_function") -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(f"{module}.py", source)
-    return buffer.getvalue()
-
-
 def spec_for(source: str, handler: str = "lambda_function.handler", **overrides):
     settings = dict(
         name="fn",
         arn="arn:aws:lambda:ap-northeast-2:123456789012:function:fn",
         handler=handler,
-        code_zip=package(source),
+        code_zip=lambda_code.zipped(source),
         region="ap-northeast-2",
         environment={"GREETING": "hi"},
     )
@@ -448,13 +442,21 @@ def grandchild_pid(pidfile) -> int:
     return int(pidfile.read_text())
 
 
+def leave_a_process(tmp_path, how: str, then: str, timeout_s: int):
+    """Invoke LEAVES_A_PROCESS (its timeout ``timeout_s``): it starts a grandchild by ``how``,
+    then ``then``s ("wait" or "exit"). The seconds the invocation took, its result, and the
+    file the grandchild writes its pid to."""
+    pidfile = tmp_path / "grandchild.pid"
+    spec = unique_spec(LEAVES_A_PROCESS, timeout_s=timeout_s)
+    started = time.monotonic()
+    result = invoke_spec(spec, {"pidfile": str(pidfile), "how": how, "then": then})
+    return time.monotonic() - started, result, pidfile
+
+
 @pytest.mark.parametrize("how", HOW)
 def test_a_timeout_ends_every_process_the_handler_started(tmp_path, how):
-    pidfile = tmp_path / "grandchild.pid"
-    spec = unique_spec(LEAVES_A_PROCESS, timeout_s=1)
-    started = time.monotonic()
-    result = invoke_spec(spec, {"pidfile": str(pidfile), "how": how, "then": "wait"})
-    assert time.monotonic() - started < 15  # not held up by the processes left behind
+    seconds, result, pidfile = leave_a_process(tmp_path, how, "wait", timeout_s=1)
+    assert seconds < 15  # not held up by the processes left behind
     error = json.loads(result.payload)
     assert error == {
         "errorType": "Sandbox.Timedout",
@@ -467,11 +469,8 @@ def test_a_timeout_ends_every_process_the_handler_started(tmp_path, how):
 def test_an_exit_after_a_fork_is_runtime_exit_error_at_once(tmp_path, how):
     # Lambda: {"errorType": "Runtime.ExitError", "errorMessage": "RequestId: ... Error: Runtime
     # exited with error: exit status 3"}, when the runtime exits, not at the timeout.
-    pidfile = tmp_path / "grandchild.pid"
-    spec = unique_spec(LEAVES_A_PROCESS, timeout_s=60)
-    started = time.monotonic()
-    result = invoke_spec(spec, {"pidfile": str(pidfile), "how": how, "then": "exit"})
-    assert time.monotonic() - started < 25  # well before the 60 s timeout
+    seconds, result, pidfile = leave_a_process(tmp_path, how, "exit", timeout_s=60)
+    assert seconds < 25  # well before the 60 s timeout
     error = json.loads(result.payload)
     assert error == {
         "errorType": "Runtime.ExitError",

@@ -13,22 +13,16 @@ import time
 import uuid
 import zipfile
 
+import asl
 import boto3
 import broad_roles
+import lambda_code
+import policies
 import pytest
 
 from sfn_tutorial import executions
 
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+TRUST = policies.trust("lambda.amazonaws.com", "states.amazonaws.com")
 COUNTER = """
 import os
 print("init")
@@ -51,23 +45,11 @@ def role_arn() -> str:
     return broad_roles.role("lambda-service-test")
 
 
-def package(source: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("lambda_function.py", source)
-    return buffer.getvalue()
-
-
 def deploy(source: str, **settings) -> str:
     """A new function running ``source``; its ARN."""
-    settings = {"Handler": "lambda_function.handler", **settings}
-    return boto3.client("lambda").create_function(
-        FunctionName=f"test-{uuid.uuid4().hex[:12]}",
-        Runtime="python3.12",
-        Role=role_arn(),
-        Code={"ZipFile": package(source)},
-        **settings,
-    )["FunctionArn"]
+    return lambda_code.python_function(
+        f"test-{uuid.uuid4().hex[:12]}", source, role_arn(), **settings
+    )
 
 
 def call(function_arn: str, event=None, **options) -> tuple[dict, object]:
@@ -124,7 +106,8 @@ def test_updating_the_code_runs_the_new_code_at_once(lam):
     arn = deploy(COUNTER)
     _, before = call(arn)
     lam.update_function_code(
-        FunctionName=arn, ZipFile=package("def handler(event, context):\n    return 'v2'")
+        FunctionName=arn,
+        ZipFile=lambda_code.zipped("def handler(event, context):\n    return 'v2'"),
     )
     assert not process_exists(before["pid"])
     assert call(arn)[1] == "v2"
@@ -383,21 +366,7 @@ def test_a_missing_function_fails_the_task_as_lambdas_api_error(lam):
 
 def test_a_map_of_lambda_tasks_runs_every_item(lam):
     arn = deploy("def handler(event, context):\n    return event['n'] * 2")
-    definition = {
-        "StartAt": "Each",
-        "States": {
-            "Each": {
-                "Type": "Map",
-                "ItemsPath": "$.items",
-                "ItemProcessor": {
-                    "ProcessorConfig": {"Mode": "INLINE"},
-                    "StartAt": "Double",
-                    "States": {"Double": {"Type": "Task", "Resource": arn, "End": True}},
-                },
-                "End": True,
-            }
-        },
-    }
+    definition = asl.map_over_items("Double", {"Type": "Task", "Resource": arn})
     description = run(definition, {"items": [{"n": n} for n in range(50)]})
     assert json.loads(description["output"]) == [n * 2 for n in range(50)]
 
@@ -489,13 +458,7 @@ def test_a_reset_leaves_no_environment_serving_old_code(lam, emulator):
     assert not process_exists(before["pid"])
     assert not os.path.exists(before["code"])
     name = arn.rsplit(":", 1)[1]
-    boto3.client("lambda").create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role_arn(),
-        Handler="lambda_function.handler",
-        Code={"ZipFile": package(COUNTER)},
-    )
+    lambda_code.python_function(name, COUNTER, role_arn())
     assert call(arn)[1]["calls"] == 1
 
 
@@ -528,13 +491,7 @@ def test_stopping_the_emulator_ends_every_environment_and_removes_the_code(tmp_p
             "    while not os.path.exists(event['pidfile']):\n        time.sleep(0.01)\n"
             "    return os.getcwd()"
         )
-        lam.create_function(
-            FunctionName="stop-test",
-            Runtime="python3.12",
-            Role=role["Role"]["Arn"],
-            Handler="lambda_function.handler",
-            Code={"ZipFile": package(source)},
-        )
+        lambda_code.python_function("stop-test", source, role["Role"]["Arn"], client=lam)
         response = lam.invoke(
             FunctionName="stop-test", Payload=json.dumps({"pidfile": str(pidfile)})
         )

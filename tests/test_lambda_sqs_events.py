@@ -10,6 +10,7 @@ import time
 import uuid
 
 import boto3
+import lambda_code
 import pytest
 
 from sfn_tutorial import resources
@@ -28,8 +29,6 @@ def handler(event, context):
 @pytest.fixture(scope="module")
 def recorder(emulator):
     """A function that prints each event it gets (and fails when a body says so)."""
-    import io
-    import zipfile
 
     role = resources.ensure_role(  # AWS: its log needs the logs permissions, the queue SQS's
         "sqs-events-test",
@@ -39,16 +38,13 @@ def recorder(emulator):
             "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole",
         ],
     )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", RECORDER)
     name = f"sqs-events-test-{uuid.uuid4().hex[:6]}"
     boto3.client("lambda").create_function(
         FunctionName=name,
         Runtime="python3.12",
         Role=role,
         Handler="app.handler",
-        Code={"ZipFile": buffer.getvalue()},
+        Code={"ZipFile": lambda_code.zipped(RECORDER, "app")},
     )
     return name
 

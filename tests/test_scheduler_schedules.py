@@ -5,6 +5,7 @@ import datetime
 import json
 
 import boto3
+import policies
 import pytest
 
 from sfn_tutorial.emulator import clock, server
@@ -35,15 +36,9 @@ def test_an_at_schedule_fires_once():
 
 def role(name, service, condition=None):
     iam = boto3.client("iam")
-    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-    if condition:
-        statement["Condition"] = condition
-    trust = {"Version": "2012-10-17", "Statement": [statement]}
+    trust = policies.trust(service, condition=condition)
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "states:StartExecution", "Resource": "*"}],
-    }
+    policy = policies.allowing("states:StartExecution")
     iam.put_role_policy(RoleName=name, PolicyName="start", PolicyDocument=json.dumps(policy))
     return arn
 
@@ -60,40 +55,44 @@ def started(machine_arn):
     return boto3.client("stepfunctions").list_executions(stateMachineArn=machine_arn)["executions"]
 
 
-def test_a_due_schedule_starts_its_state_machine_as_its_role(machine):
-    scheduler = boto3.client("scheduler")
-    scheduler.create_schedule(
-        Name="schedules-every-minute",
+def every_minute(name, machine_arn, role_arn, **target):
+    """Schedule ``name``: start the machine as ``role_arn`` every minute (``target``: more of
+    the target's fields)."""
+    boto3.client("scheduler").create_schedule(
+        Name=name,
         ScheduleExpression="rate(1 minute)",
         FlexibleTimeWindow={"Mode": "OFF"},
-        Target={
-            "Arn": machine,
-            "RoleArn": role("schedules-role", "scheduler.amazonaws.com"),
-            "Input": json.dumps({"source": "scheduler"}),
-        },
+        Target={"Arn": machine_arn, "RoleArn": role_arn, **target},
     )
-    before = len(started(machine))
-    advance_clock(0)  # the clock sees the new schedule, and counts from now
+
+
+def a_minute_later(machine_arn):
+    """Move the emulator's clock on a minute: how many executions of the machine started, and
+    what fired."""
+    before = len(started(machine_arn))
+    advance_clock(0)  # the clock sees the new schedules, and counts from now
     fired = advance_clock(61)
+    return len(started(machine_arn)) - before, fired
+
+
+def test_a_due_schedule_starts_its_state_machine_as_its_role(machine):
+    scheduler_role = role("schedules-role", "scheduler.amazonaws.com")
+    every_minute(
+        "schedules-every-minute", machine, scheduler_role, Input=json.dumps({"source": "scheduler"})
+    )
+    count, fired = a_minute_later(machine)
     assert [f["rule"].rsplit("/", 1)[1] for f in fired] == ["schedules-every-minute"]
-    assert len(started(machine)) == before + 1
-    scheduler.delete_schedule(Name="schedules-every-minute")
+    assert count == 1
+    boto3.client("scheduler").delete_schedule(Name="schedules-every-minute")
 
 
 def test_a_role_scheduler_may_not_assume_delivers_nothing(machine):
     # Scheduler assumes the target's role: one that trusts another service cannot be used.
-    scheduler = boto3.client("scheduler")
-    scheduler.create_schedule(
-        Name="schedules-wrong-role",
-        ScheduleExpression="rate(1 minute)",
-        FlexibleTimeWindow={"Mode": "OFF"},
-        Target={"Arn": machine, "RoleArn": role("schedules-events-role", "events.amazonaws.com")},
+    every_minute(
+        "schedules-wrong-role", machine, role("schedules-events-role", "events.amazonaws.com")
     )
-    before = len(started(machine))
-    advance_clock(0)
-    advance_clock(61)
-    assert len(started(machine)) == before
-    scheduler.delete_schedule(Name="schedules-wrong-role")
+    assert a_minute_later(machine)[0] == 0
+    boto3.client("scheduler").delete_schedule(Name="schedules-wrong-role")
 
 
 def test_a_role_whose_trust_names_another_schedule_group_delivers_nothing(machine):
@@ -110,17 +109,6 @@ def test_a_role_whose_trust_names_another_schedule_group_delivers_nothing(machin
             "ArnEquals": {"aws:SourceArn": group + group_name},
             "StringEquals": {"aws:SourceAccount": account},
         }
-        scheduler.create_schedule(
-            Name=name,
-            ScheduleExpression="rate(1 minute)",
-            FlexibleTimeWindow={"Mode": "OFF"},
-            Target={
-                "Arn": machine,
-                "RoleArn": role(f"{name}-role", "scheduler.amazonaws.com", condition),
-            },
-        )
-        before = len(started(machine))
-        advance_clock(0)
-        advance_clock(61)
-        assert len(started(machine)) == before + (1 if fires else 0), name
+        every_minute(name, machine, role(f"{name}-role", "scheduler.amazonaws.com", condition))
+        assert a_minute_later(machine)[0] == (1 if fires else 0), name
         scheduler.delete_schedule(Name=name)

@@ -4,11 +4,7 @@
 Every test says what AWS records; the emulator must record the same.
 """
 
-import json
-import uuid
-
-import boto3
-import broad_roles
+import machines
 
 from sfn_tutorial import executions
 
@@ -18,14 +14,7 @@ FAIL = {"Type": "Fail", "Error": "Oops", "Cause": "first"}
 
 def run(emulator, definition: dict, execution_input=None) -> tuple[dict, list[str]]:
     """Run ``definition`` once; its description and its history's event types."""
-    sfn = boto3.client("stepfunctions")
-    arn = sfn.create_state_machine(
-        name=f"branches-test-{uuid.uuid4().hex[:8]}",
-        definition=json.dumps(definition),
-        roleArn=broad_roles.role(),
-    )["stateMachineArn"]
-    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input or {}))
-    description = executions.wait_for_execution(execution["executionArn"], timeout_s=30)
+    description = machines.run("branches-test", definition, execution_input)
     events = executions.execution_history(description["executionArn"])
     return description, [event["type"] for event in events]
 

@@ -11,21 +11,13 @@ import time
 import uuid
 
 import boto3
-import broad_roles
+import machines
 
 from sfn_tutorial import executions
 
 
 def run(emulator, definition: dict, execution_input: dict) -> str:
-    sfn = boto3.client("stepfunctions")
-    arn = sfn.create_state_machine(
-        name=f"heartbeat-test-{uuid.uuid4().hex[:8]}",
-        definition=json.dumps(definition),
-        roleArn=broad_roles.role(),
-    )["stateMachineArn"]
-    return sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input))[
-        "executionArn"
-    ]
+    return machines.start(machines.create("heartbeat-test", definition), execution_input)
 
 
 def waiting_task(catch_errors: list[str] | None) -> dict:

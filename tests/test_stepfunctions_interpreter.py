@@ -6,10 +6,9 @@ Every test says what AWS does (as recorded in ../shared/conformance); the emulat
 import datetime
 import json
 import re
-import uuid
 
 import boto3
-import broad_roles
+import machines
 import pytest
 
 from sfn_tutorial import executions
@@ -20,19 +19,12 @@ AWS_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
 def create(emulator, definition: dict) -> str:
     """Create a state machine from ``definition``; return its ARN."""
-    return boto3.client("stepfunctions").create_state_machine(
-        name=f"fix-test-{uuid.uuid4().hex[:8]}",
-        definition=json.dumps(definition),
-        roleArn=broad_roles.role(),
-    )["stateMachineArn"]
+    return machines.create("fix-test", definition)
 
 
 def run(emulator, definition: dict, execution_input=None, timeout_s: float = 30) -> dict:
     """Run ``definition`` once with ``execution_input``; return the execution's description."""
-    arn = boto3.client("stepfunctions").start_execution(
-        stateMachineArn=create(emulator, definition), input=json.dumps(execution_input or {})
-    )["executionArn"]
-    return executions.wait_for_execution(arn, timeout_s=timeout_s)
+    return machines.run("fix-test", definition, execution_input, timeout_s)
 
 
 def one_state(state: dict, **machine) -> dict:

@@ -5,10 +5,8 @@ Every test runs a state machine on the emulator and says what AWS does.
 
 import json
 import re
-import uuid
 
-import boto3
-import broad_roles
+import machines
 import pytest
 
 from sfn_tutorial import executions
@@ -17,16 +15,7 @@ from sfn_tutorial.emulator.stepfunctions import jsonata_support
 
 def run(emulator, definition: dict, execution_input=None) -> dict:
     """Create a state machine from ``definition``, run it once, return its description."""
-    sfn = boto3.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name=f"jsonata-test-{uuid.uuid4().hex[:8]}",
-        definition=json.dumps(definition),
-        roleArn=broad_roles.role(),
-    )
-    arn = sfn.start_execution(
-        stateMachineArn=machine["stateMachineArn"], input=json.dumps(execution_input or {})
-    )["executionArn"]
-    return executions.wait_for_execution(arn, timeout_s=30)
+    return machines.run("jsonata-test", definition, execution_input)
 
 
 def jsonata_machine(*states: tuple[str, dict]) -> dict:

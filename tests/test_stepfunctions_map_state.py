@@ -77,6 +77,49 @@ def lines(count, bad=()):
     return [{"id": i, "quantity": -1 if i in bad else 2, "unit_price": 1.25} for i in range(count)]
 
 
+def run_order_lines(name, count, bad, **map_fields):
+    """Run the Map ``name`` over ``count`` order lines (those of ``bad`` negative) in children
+    that reject a negative line, with more ``map_fields``; the execution's description."""
+    processor = distributed(reject_negative())
+    arn = machine({"ItemsPath": "$.lines", **map_fields, "ItemProcessor": processor}, name)
+    return run(arn, {"lines": lines(count, bad=bad)})
+
+
+def read_json(bucket, key):
+    return json.loads(boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def s3_reader(bucket, key, **reader_config) -> dict:
+    """An ItemReader of the object ``key`` in ``bucket``: JSON unless ``reader_config`` (the
+    ReaderConfig's fields) says otherwise."""
+    return {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSON", **reader_config},
+        "Parameters": {"Bucket": bucket, "Key": key},
+    }
+
+
+def order_lines_in_s3(bucket, key, count, bad) -> dict:
+    """``count`` order lines (those of ``bad`` negative) put in ``bucket`` as the JSON object
+    ``key``; an ItemReader of them."""
+    body = json.dumps(lines(count, bad=bad))
+    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
+    return s3_reader(bucket, key)
+
+
+def s3_writer(bucket, prefix="results") -> dict:
+    """A ResultWriter to ``prefix`` in ``bucket``."""
+    return {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Parameters": {"Bucket": bucket, "Prefix": prefix},
+    }
+
+
+def manifest_of(bucket, description) -> dict:
+    """The manifest the ResultWriter of a finished execution's Map wrote."""
+    return read_json(bucket, json.loads(description["output"])["ResultWriterDetails"]["Key"])
+
+
 @pytest.fixture(scope="module")
 def bucket(emulator):
     s3 = boto3.client("s3")
@@ -207,16 +250,9 @@ def test_batches_unit():
 
 def test_failures_within_the_tolerated_percentage_succeed_and_are_counted(emulator):
     # 1 of 20 items fails (5 %): within ToleratedFailurePercentage 10, the Map succeeds.
-    arn = machine(
-        {
-            "ItemsPath": "$.lines",
-            "ToleratedFailurePercentage": 10,
-            "MaxConcurrency": 4,
-            "ItemProcessor": distributed(reject_negative()),
-        },
-        "within",
+    description = run_order_lines(
+        "within", 20, {7}, ToleratedFailurePercentage=10, MaxConcurrency=4
     )
-    description = run(arn, {"lines": lines(20, bad={7})})
     assert description["status"] == "SUCCEEDED"
     output = json.loads(description["output"])
     assert output[0] == lines(1)[0]
@@ -265,16 +301,7 @@ def test_a_jsonata_tolerated_failure_count_is_a_count(emulator):
 def test_failures_beyond_the_tolerated_count_fail_the_map_run(emulator):
     # AWS: failed items > ToleratedFailureCount fails the map run, then the execution, with
     # States.ExceedToleratedFailureThreshold.
-    arn = machine(
-        {
-            "ItemsPath": "$.lines",
-            "ToleratedFailureCount": 1,
-            "MaxConcurrency": 1,
-            "ItemProcessor": distributed(reject_negative()),
-        },
-        "beyond",
-    )
-    description = run(arn, {"lines": lines(10, bad={2, 5})})
+    description = run_order_lines("beyond", 10, {2, 5}, ToleratedFailureCount=1, MaxConcurrency=1)
     assert description["status"] == "FAILED"
     assert (description["error"], description["cause"]) == EXCEEDED
     events = executions.execution_history(description["executionArn"])
@@ -292,8 +319,7 @@ def test_failures_beyond_the_tolerated_count_fail_the_map_run(emulator):
 
 
 def test_without_a_tolerance_any_failed_item_fails_the_map_run(emulator):
-    arn = machine({"ItemsPath": "$.lines", "ItemProcessor": distributed(reject_negative())}, "none")
-    description = run(arn, {"lines": lines(5, bad={4})})
+    description = run_order_lines("none", 5, {4})
     assert (description["status"], description["error"]) == ("FAILED", EXCEEDED[0])
 
 
@@ -356,19 +382,18 @@ def test_max_concurrency_is_respected(bucket):
     # Four one-second children, at most two at a time: by the StartDate and StopDate of the
     # children's records (ResultWriter writes them), never more than two run at once, and two do.
     wait = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": True}}}
-    writer = {"Resource": "arn:aws:states:::s3:putObject"}
     arn = machine(
         {
             "ItemsPath": "$.lines",
             "MaxConcurrency": 2,
             "ItemProcessor": distributed(wait),
-            "ResultWriter": {**writer, "Parameters": {"Bucket": bucket, "Prefix": "concurrency"}},
+            "ResultWriter": s3_writer(bucket, "concurrency"),
         },
         "mc",
     )
     description = run(arn, {"lines": [1, 2, 3, 4]})
     assert description["status"] == "SUCCEEDED"
-    manifest = read_json(bucket, json.loads(description["output"])["ResultWriterDetails"]["Key"])
+    manifest = manifest_of(bucket, description)
     children = read_json(bucket, manifest["ResultFiles"]["SUCCEEDED"][0]["Key"])
     assert len(children) == 4
     # ISO timestamps of one format sort as times; a child that stops as another starts is not
@@ -430,30 +455,17 @@ def test_stopping_the_execution_aborts_its_map_run(emulator):
 # ---------------------------------------------------------------- S3: ItemReader, ResultWriter
 
 
-def read_json(bucket, key):
-    return json.loads(boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
-
-
 def test_result_writer_writes_manifest_and_result_files(bucket):
     # AWS: {Prefix}/{map run id}/manifest.json lists SUCCEEDED_0.json and FAILED_0.json, each a
     # JSON array of child execution records; the Map's output points at the manifest.
-    boto3.client("s3").put_object(
-        Bucket=bucket, Key="orders/small.json", Body=json.dumps(lines(6, bad={1}))
-    )
+    reader = order_lines_in_s3(bucket, "orders/small.json", 6, {1})
     arn = machine(
         {
-            "ItemReader": {
-                "Resource": "arn:aws:states:::s3:getObject",
-                "ReaderConfig": {"InputType": "JSON"},
-                "Parameters": {"Bucket": bucket, "Key": "orders/small.json"},
-            },
+            "ItemReader": reader,
             "ItemBatcher": {"MaxItemsPerBatch": 2},
             "ToleratedFailurePercentage": 40,
             "ItemProcessor": distributed(reject_negative(batch_index=1)),
-            "ResultWriter": {
-                "Resource": "arn:aws:states:::s3:putObject",
-                "Parameters": {"Bucket": bucket, "Prefix": "results"},
-            },
+            "ResultWriter": s3_writer(bucket),
         },
         "writer",
     )
@@ -496,11 +508,9 @@ def test_csv_item_reader_with_a_header_row(bucket):
     boto3.client("s3").put_object(Bucket=bucket, Key="orders/lines.csv", Body=csv.encode())
     arn = machine(
         {
-            "ItemReader": {
-                "Resource": "arn:aws:states:::s3:getObject",
-                "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
-                "Parameters": {"Bucket": bucket, "Key": "orders/lines.csv"},
-            },
+            "ItemReader": s3_reader(
+                bucket, "orders/lines.csv", InputType="CSV", CSVHeaderLocation="FIRST_ROW"
+            ),
             "ItemBatcher": {"MaxItemsPerBatch": 2},
             "ItemProcessor": distributed(PASS, "EXPRESS"),
         },
@@ -527,16 +537,10 @@ def test_price_items_over_1000_lines_in_batches_of_50(bucket):
     function = resources.ensure_function(
         "PriceItems", "lambda_function.price", lambda_role, progress=lambda message: None
     )
-    boto3.client("s3").put_object(
-        Bucket=bucket, Key="orders/lines.json", Body=json.dumps(lines(1000, bad={123}))
-    )
+    reader = order_lines_in_s3(bucket, "orders/lines.json", 1000, {123})
     arn = machine(
         {
-            "ItemReader": {
-                "Resource": "arn:aws:states:::s3:getObject",
-                "ReaderConfig": {"InputType": "JSON"},
-                "Parameters": {"Bucket": bucket, "Key": "orders/lines.json"},
-            },
+            "ItemReader": reader,
             "ItemBatcher": {"MaxItemsPerBatch": 50},
             "MaxConcurrency": 4,
             "ToleratedFailurePercentage": 10,
@@ -552,10 +556,7 @@ def test_price_items_over_1000_lines_in_batches_of_50(bucket):
                     },
                 }
             ),
-            "ResultWriter": {
-                "Resource": "arn:aws:states:::s3:putObject",
-                "Parameters": {"Bucket": bucket, "Prefix": "results"},
-            },
+            "ResultWriter": s3_writer(bucket),
         },
         "price-all",
     )
@@ -567,7 +568,7 @@ def test_price_items_over_1000_lines_in_batches_of_50(bucket):
     assert described["itemCounts"]["succeeded"] == 950
     assert described["itemCounts"]["failed"] == 50
     assert described["executionCounts"]["total"] == 20
-    manifest = read_json(bucket, json.loads(description["output"])["ResultWriterDetails"]["Key"])
+    manifest = manifest_of(bucket, description)
     (failed,) = read_json(bucket, manifest["ResultFiles"]["FAILED"][0]["Key"])
     assert failed["Error"] == "BadOrderLine"
     succeeded = read_json(bucket, manifest["ResultFiles"]["SUCCEEDED"][0]["Key"])

@@ -6,12 +6,12 @@ items named in its ``BROKEN`` variable is broken, then fixed, then the execution
 the states, branches and iterations that had succeeded must not run again.
 """
 
-import io
 import json
 import uuid
-import zipfile
 
 import boto3
+import lambda_code
+import policies
 import pytest
 
 from sfn_tutorial import executions, resources
@@ -31,37 +31,22 @@ def handler(event, context):
 @pytest.fixture(scope="module")
 def stack(emulator):
     """The flaky function and a role that may invoke it."""
-    lam = boto3.client("lambda")
     lambda_role = resources.ensure_role(
         resources.resource_name("redrive-lambda-role"), "lambda.amazonaws.com"
     )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("lambda_function.py", HANDLER)
-    function = lam.create_function(
-        FunctionName=resources.resource_name("redrive-flaky"),
-        Runtime="python3.12",
-        Role=lambda_role,
-        Handler="lambda_function.handler",
-        Code={"ZipFile": buffer.getvalue()},
+    function = lambda_code.python_function(
+        resources.resource_name("redrive-flaky"),
+        HANDLER,
+        lambda_role,
+        wait=True,
         Environment={"Variables": {"BROKEN": ""}},
-    )["FunctionArn"]
-    lam.get_waiter("function_active_v2").wait(FunctionName=function)
+    )
     states_role = resources.ensure_role(
         resources.resource_name("redrive-states-role"),
         "states.amazonaws.com",
         inline_policies={
             "invoke": resources.invoke_policy([function]),
-            "map-runs": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": ["states:StartExecution", "states:DescribeExecution"],
-                        "Resource": "*",
-                    }
-                ],
-            },
+            "map-runs": policies.allowing(["states:StartExecution", "states:DescribeExecution"]),
         },
     )
     return {"function": function, "role": states_role}
@@ -88,6 +73,26 @@ def machine(stack, definition: dict, **settings) -> str:
 def task(stack, nxt=None, **fields) -> dict:
     state = {"Type": "Task", "Resource": stack["function"], **fields}
     return {**state, "Next": nxt} if nxt else {**state, "End": True}
+
+
+def map_of_flaky_calls(stack, processor_config: dict, **map_fields) -> dict:
+    """A machine whose Map state, with ``map_fields``, passes each of ``$.items`` as
+    ``{"item": ...}`` to a Pass state, then to the flaky function, in an ItemProcessor of
+    ``processor_config``."""
+    processor = {
+        "ProcessorConfig": processor_config,
+        "StartAt": "Look",
+        "States": {"Look": {"Type": "Pass", "Next": "Flaky"}, "Flaky": task(stack)},
+    }
+    each = {
+        "Type": "Map",
+        "ItemsPath": "$.items",
+        "ItemSelector": {"item.$": "$$.Map.Item.Value"},
+        **map_fields,
+        "ItemProcessor": processor,
+        "End": True,
+    }
+    return {"StartAt": "Each", "States": {"Each": each}}
 
 
 def run_to_end(arn: str, execution_input=None) -> dict:
@@ -195,29 +200,7 @@ def test_a_parallel_state_redrives_only_its_failed_branch(stack):
 
 
 def test_a_map_state_redrives_only_its_failed_iterations(stack):
-    arn = machine(
-        stack,
-        {
-            "StartAt": "Each",
-            "States": {
-                "Each": {
-                    "Type": "Map",
-                    "ItemsPath": "$.items",
-                    "ItemSelector": {"item.$": "$$.Map.Item.Value"},
-                    "MaxConcurrency": 1,
-                    "ItemProcessor": {
-                        "ProcessorConfig": {"Mode": "INLINE"},
-                        "StartAt": "Look",
-                        "States": {
-                            "Look": {"Type": "Pass", "Next": "Flaky"},
-                            "Flaky": task(stack),
-                        },
-                    },
-                    "End": True,
-                }
-            },
-        },
-    )
+    arn = machine(stack, map_of_flaky_calls(stack, {"Mode": "INLINE"}, MaxConcurrency=1))
     break_function("2")
     failed = run_to_end(arn, {"items": [1, 2, 3]})
     assert failed["status"] == "FAILED"
@@ -237,28 +220,8 @@ def test_a_map_state_redrives_only_its_failed_iterations(stack):
 
 
 def test_a_distributed_map_redrives_only_its_failed_children(stack):
-    arn = machine(
-        stack,
-        {
-            "StartAt": "Each",
-            "States": {
-                "Each": {
-                    "Type": "Map",
-                    "ItemsPath": "$.items",
-                    "ItemSelector": {"item.$": "$$.Map.Item.Value"},
-                    "ItemProcessor": {
-                        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                        "StartAt": "Look",
-                        "States": {
-                            "Look": {"Type": "Pass", "Next": "Flaky"},
-                            "Flaky": task(stack),
-                        },
-                    },
-                    "End": True,
-                }
-            },
-        },
-    )
+    distributed = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    arn = machine(stack, map_of_flaky_calls(stack, distributed))
     break_function("3")
     failed = run_to_end(arn, {"items": [1, 2, 3, 4]})
     assert failed["status"] == "FAILED"

@@ -6,11 +6,13 @@ EventBridge"); the emulator must do the same.
 """
 
 import json
-import time
 import uuid
 
 import boto3
+import lambda_code
+import policies
 import pytest
+import queues
 
 from sfn_tutorial import executions, resources
 
@@ -60,15 +62,6 @@ def route(rule, pattern, target_arn, **target):
     events.put_targets(Rule=rule, Targets=[{"Id": "one", "Arn": target_arn, **target}])
 
 
-def messages(queue_url, wanted, wait_s=10):
-    sqs = boto3.client("sqs")
-    found, deadline = [], time.monotonic() + wait_s
-    while len(found) < wanted and time.monotonic() < deadline:
-        answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-        found += [json.loads(message["Body"]) for message in answer.get("Messages", [])]
-    return found
-
-
 def run(machine_arn, execution_input="{}"):
     sfn = boto3.client("stepfunctions")
     arn = sfn.start_execution(stateMachineArn=machine_arn, input=execution_input)["executionArn"]
@@ -80,7 +73,7 @@ def test_a_failed_execution_sends_its_status_change(role, queue, rule):
     failing = machine(role, FAILING)
     route(rule, {"source": ["aws.states"], "detail": {"status": ["FAILED"]}}, queue_arn)
     described = run(failing, '{"order": 7}')
-    (event,) = messages(url, 1)
+    (event,) = queues.received(url, 1)
     assert sorted(event) == sorted(
         [
             "version",
@@ -121,7 +114,7 @@ def test_every_status_change_is_sent(role, queue, rule):
         queue_arn,
     )
     described = run(passing)
-    sent = messages(url, 2)
+    sent = queues.received(url, 2)
     assert [event["detail"]["status"] for event in sent] == ["RUNNING", "SUCCEEDED"]
     running, succeeded = (event["detail"] for event in sent)
     assert running["stopDate"] is None and running["output"] is None
@@ -135,7 +128,7 @@ def test_express_executions_send_none(role, queue, rule):
     express = machine(role, PASSING, type="EXPRESS")
     route(rule, {"source": ["aws.states"], "detail": {"stateMachineArn": [express]}}, queue_arn)
     boto3.client("stepfunctions").start_sync_execution(stateMachineArn=express)
-    assert messages(url, 1, wait_s=2) == []
+    assert queues.received(url, 1, wait_s=2) == []
 
 
 def test_a_topic_target_receives_the_event(role, queue, rule):
@@ -151,15 +144,13 @@ def test_a_topic_target_receives_the_event(role, queue, rule):
         InputPath="$.detail.status",
     )
     run(failing)
-    notifications = messages(url, 2)
+    notifications = queues.received(url, 2)
     assert sorted(json.loads(n["Message"]) for n in notifications) == ["FAILED", "RUNNING"]
     sns.delete_topic(TopicArn=topic["TopicArn"])
 
 
 def test_a_function_target_is_invoked_with_the_event(role, rule):
     # The function writes the event it got to a queue: what a Lambda target receives.
-    import io
-    import zipfile
 
     sqs = boto3.client("sqs")
     url = sqs.create_queue(QueueName=resources.resource_name(f"seen-{uuid.uuid4().hex[:8]}"))[
@@ -170,33 +161,20 @@ def test_a_function_target_is_invoked_with_the_event(role, rule):
         "def handler(event, context):\n"
         f"    boto3.client('sqs').send_message(QueueUrl={url!r}, MessageBody=json.dumps(event))\n"
     )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("lambda_function.py", source)
-    lam = boto3.client("lambda")
-    function = lam.create_function(
-        FunctionName=resources.resource_name(f"seen-{uuid.uuid4().hex[:8]}"),
-        Runtime="python3.12",
-        Role=resources.ensure_role(
+    function = lambda_code.python_function(
+        resources.resource_name(f"seen-{uuid.uuid4().hex[:8]}"),
+        source,
+        resources.ensure_role(
             resources.resource_name("seen"),
             "lambda.amazonaws.com",
-            inline_policies={
-                "send": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}
-                    ],
-                }
-            },
+            inline_policies={"send": policies.allowing("sqs:SendMessage")},
         ),
-        Handler="lambda_function.handler",
-        Code={"ZipFile": buffer.getvalue()},
-    )["FunctionArn"]
-    lam.get_waiter("function_active_v2").wait(FunctionName=function)
+        wait=True,
+    )
     failing = machine(role, FAILING)
     route(rule, {"source": ["aws.states"], "detail": {"status": ["FAILED"]}}, function)
     run(failing)
-    (event,) = messages(url, 1)
+    (event,) = queues.received(url, 1)
     assert event["detail"]["stateMachineArn"] == failing
     assert event["detail-type"] == "Step Functions Execution Status Change"
     sqs.delete_queue(QueueUrl=url)

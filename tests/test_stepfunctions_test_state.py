@@ -4,25 +4,16 @@ Every test calls the emulator's TestState and says what AWS answers. The AWS-rec
 in tests/test_conformance_test_state.py; these are the main paths, readable on their own.
 """
 
-import io
 import json
 import time
 import uuid
-import zipfile
 
 import boto3
+import lambda_code
+import policies
 import pytest
 
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+TRUST = policies.trust("lambda.amazonaws.com", "states.amazonaws.com")
 DOUBLER = "def handler(event, context):\n    return {'doubled': event['n'] * 2}\n"
 SLEEPER = (
     "import time\n\ndef handler(event, context):\n"
@@ -41,8 +32,7 @@ def role_arn(emulator) -> str:
     iam = boto3.client("iam")
     name = f"test-state-{uuid.uuid4().hex[:8]}"
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
-    invoke = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}
-    policy = {"Version": "2012-10-17", "Statement": [invoke]}  # TestState calls as the role
+    policy = policies.allowing("lambda:InvokeFunction")  # TestState calls as the role
     iam.put_role_policy(RoleName=name, PolicyName="invoke", PolicyDocument=json.dumps(policy))
     return arn
 
@@ -50,16 +40,7 @@ def role_arn(emulator) -> str:
 @pytest.fixture(scope="module")
 def doubler(role_arn) -> str:
     """A Lambda function that answers ``{"doubled": n * 2}``; its ARN."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("lambda_function.py", DOUBLER)
-    return boto3.client("lambda").create_function(
-        FunctionName=f"test-state-{uuid.uuid4().hex[:8]}",
-        Runtime="python3.12",
-        Role=role_arn,
-        Handler="lambda_function.handler",
-        Code={"ZipFile": buffer.getvalue()},
-    )["FunctionArn"]
+    return lambda_code.python_function(f"test-state-{uuid.uuid4().hex[:8]}", DOUBLER, role_arn)
 
 
 def answer_of(sfn, state: dict, **request) -> dict:
@@ -161,17 +142,9 @@ def test_a_lambda_invoke_task_gets_lambdas_response(sfn, role_arn, doubler):
 
 def test_a_task_given_timeout_seconds_times_out(sfn, role_arn):
     # AWS: a Task that runs longer than its TimeoutSeconds fails with States.Timeout.
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("lambda_function.py", SLEEPER)
-    sleeper = boto3.client("lambda").create_function(
-        FunctionName=f"test-state-{uuid.uuid4().hex[:8]}",
-        Runtime="python3.12",
-        Role=role_arn,
-        Handler="lambda_function.handler",
-        Code={"ZipFile": buffer.getvalue()},
-        Timeout=30,
-    )["FunctionArn"]
+    sleeper = lambda_code.python_function(
+        f"test-state-{uuid.uuid4().hex[:8]}", SLEEPER, role_arn, Timeout=30
+    )
     state = {"Type": "Task", "Resource": sleeper, "TimeoutSeconds": 1, "End": True}
     answer = answer_of(sfn, state, input={"seconds": 5}, roleArn=role_arn)
     assert (answer["status"], answer["error"]) == ("FAILED", "States.Timeout")
@@ -384,25 +357,20 @@ def test_a_mocked_error_a_retrier_would_retry_is_retriable(sfn):
     # AWS: the state is not retried; RETRIABLE says which retrier and how long it would wait:
     # IntervalSeconds * BackoffRate ** retries so far (retrierRetryCount).
     mock = {"errorOutput": {"error": "Busy", "cause": "try later"}}
-    answer = answer_of(
-        sfn,
-        CHARGE,
-        mock=mock,
-        inspectionLevel="DEBUG",
-        stateConfiguration={"retrierRetryCount": 1},
-    )
+
+    def after_retries(count: int) -> dict:
+        configuration = {"retrierRetryCount": count}
+        return answer_of(
+            sfn, CHARGE, mock=mock, inspectionLevel="DEBUG", stateConfiguration=configuration
+        )
+
+    answer = after_retries(1)
     assert (answer["status"], answer["error"]) == ("RETRIABLE", "Busy")
     assert "output" not in answer and "nextState" not in answer
     details = answer["inspectionData"]["errorDetails"]
     assert details == {"retryIndex": 0, "retryBackoffIntervalSeconds": 6}
     # With its attempts used up, the catchers decide: States.ALL sends it to Alert.
-    answer = answer_of(
-        sfn,
-        CHARGE,
-        mock=mock,
-        inspectionLevel="DEBUG",
-        stateConfiguration={"retrierRetryCount": 2},
-    )
+    answer = after_retries(2)
     assert (answer["status"], answer["nextState"]) == ("CAUGHT_ERROR", "Alert")
     assert answer["inspectionData"]["errorDetails"] == {"retryIndex": 0, "catchIndex": 1}
 

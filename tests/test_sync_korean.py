@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,15 +112,22 @@ def test_english_cells_new_changed_or_removed_are_reported_and_followed():
     assert kinds(findings) == [("new", "more")]
 
 
-def test_the_command_writes_the_twin_and_exits_1_while_cells_need_a_translator(
-    tmp_path, monkeypatch, capsys
-):
+@pytest.fixture
+def written(tmp_path, monkeypatch):
+    """Notebook 04 in English and its Korean twin, none of whose cells is recorded yet, written
+    to ``tmp_path`` (the twin in ``ko/``), where the command reads them; the English one."""
     english = english_notebook()
     (tmp_path / "ko").mkdir()
     nbformat.write(english, tmp_path / "04_executions.ipynb")
     nbformat.write(translated(english), tmp_path / "ko" / "04_executions.ipynb")
     monkeypatch.setattr(sync_korean, "NOTEBOOKS", tmp_path)
     monkeypatch.setattr(sync_korean, "TWINS", tmp_path / "ko")
+    return english
+
+
+def test_the_command_writes_the_twin_and_exits_1_while_cells_need_a_translator(
+    written, tmp_path, capsys
+):
     assert sync_korean.main(["--check"]) == 1
     assert "unrecorded cell intro: # 04 Executions" in capsys.readouterr().out
     assert sync_korean.main(["--accept", "04_executions.ipynb"]) == 0
@@ -128,14 +136,8 @@ def test_the_command_writes_the_twin_and_exits_1_while_cells_need_a_translator(
     assert sync_korean.KEY in stored.cells[0].metadata
 
 
-def test_accepting_one_cell_by_name_and_id_records_only_that_cell(tmp_path, monkeypatch):
-    english = english_notebook()
-    (tmp_path / "ko").mkdir()
-    nbformat.write(english, tmp_path / "04_executions.ipynb")
-    nbformat.write(translated(english), tmp_path / "ko" / "04_executions.ipynb")
-    monkeypatch.setattr(sync_korean, "NOTEBOOKS", tmp_path)
-    monkeypatch.setattr(sync_korean, "TWINS", tmp_path / "ko")
-    first = english.cells[0].id
+def test_accepting_one_cell_by_name_and_id_records_only_that_cell(written, tmp_path):
+    first = written.cells[0].id
     assert sync_korean.main(["--accept", f"04_executions.ipynb:{first}"]) == 1  # others remain
     stored = nbformat.read(tmp_path / "ko" / "04_executions.ipynb", as_version=4)
     recorded = [cell.id for cell in stored.cells if sync_korean.KEY in cell.metadata]

@@ -5,13 +5,13 @@ X-Ray API reference); the emulator must do the same.
 """
 
 import datetime
-import io
 import json
 import re
 import uuid
-import zipfile
 
 import boto3
+import lambda_code
+import policies
 import pytest
 
 from sfn_tutorial import executions, resources
@@ -27,28 +27,15 @@ HANDLER = "def handler(event, context):\n    return {'seen': event}\n"
 
 @pytest.fixture(scope="module")
 def traced(emulator):
-    lam = boto3.client("lambda")
     lambda_role = resources.ensure_role(resources.resource_name("xray-fn"), "lambda.amazonaws.com")
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("lambda_function.py", HANDLER)
-    function = lam.create_function(
-        FunctionName=resources.resource_name(f"xray-{uuid.uuid4().hex[:6]}"),
-        Runtime="python3.12",
-        Role=lambda_role,
-        Handler="lambda_function.handler",
-        Code={"ZipFile": buffer.getvalue()},
-    )["FunctionArn"]
-    lam.get_waiter("function_active_v2").wait(FunctionName=function)
+    name = resources.resource_name(f"xray-{uuid.uuid4().hex[:6]}")
+    function = lambda_code.python_function(name, HANDLER, lambda_role, wait=True)
     role = resources.ensure_role(
         resources.resource_name("xray-states"),
         "states.amazonaws.com",
         inline_policies={
             "invoke": resources.invoke_policy([function]),
-            "traces": {
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": TRACING_ACTIONS, "Resource": "*"}],
-            },
+            "traces": policies.allowing(TRACING_ACTIONS),
         },
     )
     definition = {
