@@ -13,16 +13,7 @@ from sfn_tutorial import resources
 LAMBDA_ROLE = {
     "Type": "AWS::IAM::Role",
     "Properties": {
-        "AssumeRolePolicyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        },
+        "AssumeRolePolicyDocument": resources.trust_policy("lambda.amazonaws.com"),
         "Policies": [
             {
                 "PolicyName": "read-queue",
@@ -132,13 +123,15 @@ def template(batch_size: int) -> str:
     return json.dumps({**TEMPLATE, "Resources": {**TEMPLATE["Resources"], "Mapping": mapping}})
 
 
-def note(value: str) -> list[dict]:
-    return [{"ParameterKey": "Note", "ParameterValue": value}]
-
-
-def settled(operation: str) -> dict[str, str]:
+def deployed(operation: str, note: str, batch_size: int) -> dict[str, str]:
     """The stack's physical ids once ``operation`` (create or update) completed."""
     cloudformation = boto3.client("cloudformation")
+    getattr(cloudformation, f"{operation}_stack")(
+        StackName=STACK,
+        TemplateBody=template(batch_size),
+        Parameters=[{"ParameterKey": "Note", "ParameterValue": note}],
+        Capabilities=["CAPABILITY_IAM"],
+    )
     stack = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
     assert stack["StackStatus"] == f"{operation.upper()}_COMPLETE", [
         (e["LogicalResourceId"], e.get("ResourceStatusReason"))
@@ -173,49 +166,34 @@ def described(ids: dict[str, str]) -> dict:
     }
 
 
+def expected(ids: dict[str, str], note: str, batch_size: int) -> dict:
+    """What ``described`` answers for a stack made with this note and batch size."""
+    return {
+        "alias": (ids["Alias"], note, "1"),
+        "statements": [ids["Permission"]],
+        "retries": 2,
+        "batch size": batch_size,
+        "integration": ("AWS_PROXY", note),
+        "route": ("GET /hello", f"integrations/{ids['Integration']}", note),
+        "stage": "kept",
+    }
+
+
 @pytest.fixture(scope="module")
 def created(emulator):
-    boto3.client("cloudformation").create_stack(
-        StackName=STACK,
-        TemplateBody=template(10),
-        Parameters=note("one"),
-        Capabilities=["CAPABILITY_IAM"],
-    )
-    return settled("create")
+    return deployed("create", "one", 10)
 
 
 def test_each_child_is_made_with_the_templates_properties(created):
     ids = created
-    assert described(ids) == {
-        "alias": (ids["Alias"], "one", "1"),
-        "statements": [ids["Permission"]],
-        "retries": 2,
-        "batch size": 10,
-        "integration": ("AWS_PROXY", "one"),
-        "route": ("GET /hello", f"integrations/{ids['Integration']}", "one"),
-        "stage": "kept",
-    }
+    assert described(ids) == expected(ids, "one", 10)
     assert ids["Stage"] == "live" and ids["InvokeConfig"] == f"{ids['Function']}|$LATEST"
 
 
 def test_a_changed_property_changes_each_child_in_place(created):
-    boto3.client("cloudformation").update_stack(
-        StackName=STACK,
-        TemplateBody=template(5),
-        Parameters=note("two"),
-        Capabilities=["CAPABILITY_IAM"],
-    )
-    ids = settled("update")
+    ids = deployed("update", "two", 5)
     assert ids == created
-    assert described(ids) == {
-        "alias": (ids["Alias"], "two", "1"),
-        "statements": [ids["Permission"]],
-        "retries": 2,
-        "batch size": 5,
-        "integration": ("AWS_PROXY", "two"),
-        "route": ("GET /hello", f"integrations/{ids['Integration']}", "two"),
-        "stage": "kept",
-    }
+    assert described(ids) == expected(ids, "two", 5)
 
 
 def test_deleting_the_stack_deletes_each_child(created):
