@@ -73,6 +73,11 @@ class Request:
     previous_properties: dict | None = None
     previous: Made | None = None
 
+    @property
+    def previous_id(self) -> str | None:
+        """The physical id of the resource being updated (``None`` when it is being made)."""
+        return self.previous.physical_id if self.previous else None
+
     def client(self, service: str):
         """A client for ``service`` in the stack's region, on this emulator."""
         return services.client(service, self.region)

@@ -8,14 +8,17 @@ one, as CloudFormation answers it.
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 
 from sfn_tutorial.emulator.cloudformation.handlers import (
     Handler,
     Made,
     Request,
+    as_json,
     tag_list,
     user_tags,
 )
+from sfn_tutorial.emulator.cloudformation.handlers.arguments import given
 
 TARGET_FIELDS = (
     "Id",
@@ -62,12 +65,9 @@ class Rule(Handler):
         props = request.properties
         bus = _bus_name(props.get("EventBusName"))
         rule = {"Name": name, "State": props.get("State", "ENABLED"), "EventBusName": bus}
-        for key in ("Description", "ScheduleExpression", "RoleArn"):
-            if key in props:
-                rule[key] = props[key]
+        rule.update(given(props, ("Description", "ScheduleExpression", "RoleArn")))
         if "EventPattern" in props:
-            pattern = props["EventPattern"]
-            rule["EventPattern"] = pattern if isinstance(pattern, str) else json.dumps(pattern)
+            rule["EventPattern"] = as_json(props["EventPattern"])
         arn = events.put_rule(Tags=tag_list(user_tags(request.tags())), **rule)["RuleArn"]
         existing = events.list_targets_by_rule(Rule=name, EventBusName=bus)["Targets"]
         wanted = [_target(target) for target in props.get("Targets") or []]
@@ -83,17 +83,15 @@ class Rule(Handler):
         events = request.client("events")
         name = made.attributes["Name"]
         bus = _bus_name(request.properties.get("EventBusName"))
-        try:
+        with suppress(events.exceptions.ResourceNotFoundException):
             targets = events.list_targets_by_rule(Rule=name, EventBusName=bus)["Targets"]
             if targets:
                 events.remove_targets(Rule=name, EventBusName=bus, Ids=[t["Id"] for t in targets])
             events.delete_rule(Name=name, EventBusName=bus)
-        except events.exceptions.ResourceNotFoundException:
-            pass
 
 
 def _target(target: dict) -> dict:
-    found = {key: target[key] for key in TARGET_FIELDS if key in target}
+    found = given(target, TARGET_FIELDS)
     if isinstance(found.get("Input"), dict):
         found["Input"] = json.dumps(found["Input"])
     return found
@@ -105,16 +103,13 @@ class EventBus(Handler):
     def create(self, request: Request) -> Made:
         events = request.client("events")
         props = request.properties
-        options = {key: props[key] for key in ("EventSourceName", "Description") if key in props}
         arn = events.create_event_bus(
-            Name=props["Name"], Tags=tag_list(user_tags(request.tags())), **options
+            Name=props["Name"],
+            Tags=tag_list(user_tags(request.tags())),
+            **given(props, ("EventSourceName", "Description")),
         )["EventBusArn"]
         if props.get("Policy"):
-            policy = props["Policy"]
-            events.put_permission(
-                EventBusName=props["Name"],
-                Policy=policy if isinstance(policy, str) else json.dumps(policy),
-            )
+            events.put_permission(EventBusName=props["Name"], Policy=as_json(props["Policy"]))
         return Made(
             props["Name"], {"Arn": arn, "Name": props["Name"], "Policy": props.get("Policy")}
         )
@@ -124,10 +119,8 @@ class EventBus(Handler):
 
     def delete(self, request: Request, made: Made) -> None:
         events = request.client("events")
-        try:
+        with suppress(events.exceptions.ResourceNotFoundException):
             events.delete_event_bus(Name=made.physical_id)
-        except events.exceptions.ResourceNotFoundException:
-            pass
 
 
 class ScheduleGroup(Handler):
@@ -146,10 +139,8 @@ class ScheduleGroup(Handler):
 
     def delete(self, request: Request, made: Made) -> None:
         scheduler = request.client("scheduler")
-        try:
+        with suppress(scheduler.exceptions.ResourceNotFoundException):
             scheduler.delete_schedule_group(Name=made.physical_id)
-        except scheduler.exceptions.ResourceNotFoundException:
-            pass
 
 
 SCHEDULE_FIELDS = (
@@ -180,7 +171,6 @@ class Schedule(Handler):
 
     def _fields(self, request: Request) -> dict:
         props = request.properties
-        fields = {key: props[key] for key in SCHEDULE_FIELDS if key in props}
         target = dict(props["Target"])
         if isinstance(target.get("Input"), dict):
             target["Input"] = json.dumps(target["Input"])
@@ -188,16 +178,14 @@ class Schedule(Handler):
             "ScheduleExpression": props["ScheduleExpression"],
             "FlexibleTimeWindow": props.get("FlexibleTimeWindow") or {"Mode": "OFF"},
             "Target": target,
-            **fields,
+            **given(props, SCHEDULE_FIELDS),
         }
 
     def delete(self, request: Request, made: Made) -> None:
         scheduler = request.client("scheduler")
         group = request.properties.get("GroupName") or "default"
-        try:
+        with suppress(scheduler.exceptions.ResourceNotFoundException):
             scheduler.delete_schedule(Name=made.physical_id, GroupName=group)
-        except scheduler.exceptions.ResourceNotFoundException:
-            pass
 
 
 HANDLERS = [Rule(), EventBus(), ScheduleGroup(), Schedule()]

@@ -8,6 +8,7 @@ strings (a ``RedrivePolicy`` object as JSON).
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 
 from sfn_tutorial.emulator.cloudformation.handlers import (
     Handler,
@@ -87,10 +88,8 @@ class Queue(Handler):
 
     def delete(self, request: Request, made: Made) -> None:
         sqs = request.client("sqs")
-        try:
+        with suppress(sqs.exceptions.QueueDoesNotExist):
             sqs.delete_queue(QueueUrl=made.physical_id)
-        except sqs.exceptions.QueueDoesNotExist:
-            pass
 
 
 class QueuePolicy(Handler):
@@ -101,8 +100,7 @@ class QueuePolicy(Handler):
         policy = as_json(request.properties["PolicyDocument"])
         for url in request.properties["Queues"]:
             sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
-        physical_id = request.previous.physical_id if request.previous else None
-        return Made(physical_id or request.physical_name(), {"Id": physical_id})
+        return Made(request.previous_id or request.physical_name(), {"Id": request.previous_id})
 
     def update(self, request: Request) -> Made:
         self.delete(request, request.previous, request.previous_properties)
@@ -111,10 +109,8 @@ class QueuePolicy(Handler):
     def delete(self, request: Request, made: Made, props: dict | None = None) -> None:
         sqs = request.client("sqs")
         for url in (props or request.properties)["Queues"]:
-            try:
+            with suppress(sqs.exceptions.QueueDoesNotExist):
                 sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
-            except sqs.exceptions.QueueDoesNotExist:
-                pass
 
 
 class Topic(Handler):
@@ -206,10 +202,8 @@ class Subscription(Handler):
 
     def delete(self, request: Request, made: Made) -> None:
         sns = request.client("sns")
-        try:
+        with suppress(sns.exceptions.NotFoundException):
             sns.unsubscribe(SubscriptionArn=made.physical_id)
-        except sns.exceptions.NotFoundException:
-            pass
 
 
 class TopicPolicy(Handler):
@@ -220,11 +214,7 @@ class TopicPolicy(Handler):
         policy = as_json(request.properties["PolicyDocument"])
         for arn in request.properties["Topics"]:
             sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=policy)
-        physical_id = request.previous.physical_id if request.previous else None
-        return Made(physical_id or request.physical_name())
-
-    def update(self, request: Request) -> Made:
-        return self.create(request)
+        return Made(request.previous_id or request.physical_name())
 
     def delete(self, request: Request, made: Made) -> None:
         return None  # the topics keep a policy until they are deleted themselves

@@ -22,6 +22,7 @@ from sfn_tutorial.emulator.cloudformation.handlers import (
     user_tags,
     while_role_spreads,
 )
+from sfn_tutorial.emulator.cloudformation.handlers.arguments import given, lower_camel
 
 PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 
@@ -90,7 +91,6 @@ class StateMachine(Handler):
     def create(self, request: Request) -> Made:
         sfn = request.client("stepfunctions")
         props = request.properties
-        options = _configurations(props)
         arn = while_role_spreads(
             sfn.create_state_machine,
             name=request.name("StateMachineName", 80, with_stack=False),
@@ -98,7 +98,7 @@ class StateMachine(Handler):
             roleArn=props["RoleArn"],
             type=props.get("StateMachineType", "STANDARD"),
             tags=tag_list(user_tags(request.tags()), "key", "value"),
-            **options,
+            **_configurations(props),
         )["stateMachineArn"]
         return _made(sfn, arn)
 
@@ -177,7 +177,7 @@ class StateMachineVersion(Handler):
     def create(self, request: Request) -> Made:
         sfn = request.client("stepfunctions")
         props = request.properties
-        options = {"description": props["Description"]} if "Description" in props else {}
+        options = lower_camel(given(props, ("Description",)))
         if props.get("StateMachineRevisionId"):
             options["revisionId"] = props["StateMachineRevisionId"]
         arn = sfn.publish_state_machine_version(
@@ -194,28 +194,29 @@ class StateMachineAlias(Handler):
     type_name = "AWS::StepFunctions::StateMachineAlias"
 
     def create(self, request: Request) -> Made:
-        sfn = request.client("stepfunctions")
-        props = request.properties
-        arn = sfn.create_state_machine_alias(
-            name=request.name("Name", 80, with_stack=False),
-            routingConfiguration=_routing(props),
-            **({"description": props["Description"]} if "Description" in props else {}),
+        arn = request.client("stepfunctions").create_state_machine_alias(
+            name=request.name("Name", 80, with_stack=False), **_alias_settings(request.properties)
         )["stateMachineAliasArn"]
         return Made(arn, {"Arn": arn})
 
     def update(self, request: Request) -> Made:
-        sfn = request.client("stepfunctions")
-        props = request.properties
-        sfn.update_state_machine_alias(
+        request.client("stepfunctions").update_state_machine_alias(
             stateMachineAliasArn=request.previous.physical_id,
-            routingConfiguration=_routing(props),
-            **({"description": props["Description"]} if "Description" in props else {}),
+            **_alias_settings(request.properties),
         )
         return request.previous
 
     def delete(self, request: Request, made: Made) -> None:
         sfn = request.client("stepfunctions")
         sfn.delete_state_machine_alias(stateMachineAliasArn=made.physical_id)
+
+
+def _alias_settings(props: dict) -> dict:
+    """What creating and changing an alias both set: its routing and its description."""
+    return {
+        "routingConfiguration": _routing(props),
+        **lower_camel(given(props, ("Description",))),
+    }
 
 
 def _routing(props: dict) -> list[dict]:

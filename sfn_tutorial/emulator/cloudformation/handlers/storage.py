@@ -9,6 +9,8 @@ message): empty it first.
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from sfn_tutorial.emulator.cloudformation.handlers import (
     Handler,
     HandlerError,
@@ -18,6 +20,7 @@ from sfn_tutorial.emulator.cloudformation.handlers import (
     tag_list,
     user_tags,
 )
+from sfn_tutorial.emulator.cloudformation.handlers.arguments import given, lower_camel
 
 
 class Bucket(Handler):
@@ -86,7 +89,7 @@ class Bucket(Handler):
         try:
             s3.delete_bucket(Bucket=made.physical_id)
         except s3.exceptions.NoSuchBucket:
-            pass
+            pass  # gone already: deleting it is done
         except s3.exceptions.ClientError as error:
             message = error.response["Error"]["Message"]
             raise HandlerError(message, "GeneralServiceException") from None
@@ -128,15 +131,10 @@ class BucketPolicy(Handler):
         s3.put_bucket_policy(Bucket=bucket, Policy=as_json(request.properties["PolicyDocument"]))
         return Made(bucket)
 
-    def update(self, request: Request) -> Made:
-        return self.create(request)
-
     def delete(self, request: Request, made: Made) -> None:
         s3 = request.client("s3")
-        try:
+        with suppress(s3.exceptions.ClientError):
             s3.delete_bucket_policy(Bucket=made.physical_id)
-        except s3.exceptions.ClientError:
-            pass
 
 
 TABLE_FIELDS = (
@@ -159,7 +157,7 @@ class Table(Handler):
     def create(self, request: Request) -> Made:
         dynamodb = request.client("dynamodb")
         props = request.properties
-        fields = {key: props[key] for key in TABLE_FIELDS if key in props}
+        fields = given(props, TABLE_FIELDS)
         fields.setdefault("BillingMode", "PROVISIONED")
         if "SSESpecification" in fields:
             fields["SSESpecification"] = {
@@ -201,10 +199,8 @@ class Table(Handler):
 
     def delete(self, request: Request, made: Made) -> None:
         dynamodb = request.client("dynamodb")
-        try:
+        with suppress(dynamodb.exceptions.ResourceNotFoundException):
             dynamodb.delete_table(TableName=made.physical_id)
-        except dynamodb.exceptions.ResourceNotFoundException:
-            pass
 
 
 class LogGroup(Handler):
@@ -213,9 +209,7 @@ class LogGroup(Handler):
     def create(self, request: Request) -> Made:
         logs = request.client("logs")
         name = request.name("LogGroupName", 512)
-        options = (
-            {"kmsKeyId": request.properties["KmsKeyId"]} if "KmsKeyId" in request.properties else {}
-        )
+        options = lower_camel(given(request.properties, ("KmsKeyId",)))
         try:
             logs.create_log_group(logGroupName=name, tags=user_tags(request.tags()), **options)
         except logs.exceptions.ResourceAlreadyExistsException:
@@ -241,10 +235,8 @@ class LogGroup(Handler):
 
     def delete(self, request: Request, made: Made) -> None:
         logs = request.client("logs")
-        try:
+        with suppress(logs.exceptions.ResourceNotFoundException):
             logs.delete_log_group(logGroupName=made.physical_id)
-        except logs.exceptions.ResourceNotFoundException:
-            pass
 
 
 class Parameter(Handler):
@@ -268,19 +260,18 @@ class Parameter(Handler):
 
     def _put(self, request: Request, name: str, overwrite: bool) -> None:
         props = request.properties
-        options = {
-            key: props[key] for key in ("Description", "AllowedPattern", "Tier") if key in props
-        }
         request.client("ssm").put_parameter(
-            Name=name, Value=str(props["Value"]), Type=props["Type"], Overwrite=overwrite, **options
+            Name=name,
+            Value=str(props["Value"]),
+            Type=props["Type"],
+            Overwrite=overwrite,
+            **given(props, ("Description", "AllowedPattern", "Tier")),
         )
 
     def delete(self, request: Request, made: Made) -> None:
         ssm = request.client("ssm")
-        try:
+        with suppress(ssm.exceptions.ParameterNotFound):
             ssm.delete_parameter(Name=made.physical_id)
-        except ssm.exceptions.ParameterNotFound:
-            pass
 
 
 class Key(Handler):
@@ -289,9 +280,7 @@ class Key(Handler):
     def create(self, request: Request) -> Made:
         kms = request.client("kms")
         props = request.properties
-        options = {
-            key: props[key] for key in ("Description", "KeyUsage", "KeySpec") if key in props
-        }
+        options = given(props, ("Description", "KeyUsage", "KeySpec"))
         if "KeyPolicy" in props:
             options["Policy"] = as_json(props["KeyPolicy"])
         tags = user_tags(request.tags())
@@ -313,23 +302,21 @@ class KeyAlias(Handler):
     type_name = "AWS::KMS::Alias"
 
     def create(self, request: Request) -> Made:
-        kms = request.client("kms")
-        props = request.properties
-        kms.create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
-        return Made(props["AliasName"])
+        request.client("kms").create_alias(**self._names(request.properties))
+        return Made(request.properties["AliasName"])
 
     def update(self, request: Request) -> Made:
-        kms = request.client("kms")
-        props = request.properties
-        kms.update_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
+        request.client("kms").update_alias(**self._names(request.properties))
         return request.previous
+
+    def _names(self, props: dict) -> dict:
+        """The alias and the key it points to, as creating and changing it both name them."""
+        return {"AliasName": props["AliasName"], "TargetKeyId": props["TargetKeyId"]}
 
     def delete(self, request: Request, made: Made) -> None:
         kms = request.client("kms")
-        try:
+        with suppress(kms.exceptions.NotFoundException):
             kms.delete_alias(AliasName=made.physical_id)
-        except kms.exceptions.NotFoundException:
-            pass
 
 
 HANDLERS = [Bucket(), BucketPolicy(), Table(), LogGroup(), Parameter(), Key(), KeyAlias()]
