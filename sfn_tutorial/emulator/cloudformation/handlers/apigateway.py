@@ -24,6 +24,7 @@ from sfn_tutorial.emulator.cloudformation.handlers import (
     user_tags,
 )
 from sfn_tutorial.emulator.cloudformation.handlers.arguments import given, lower_camel
+from sfn_tutorial.emulator.cloudformation.handlers.deleting import delete_by_id
 
 
 def _body(request: Request) -> dict | None:
@@ -115,6 +116,7 @@ class ApiPart(Handler):
 
 class RestApi(Handler):
     type_name = "AWS::ApiGateway::RestApi"
+    delete = delete_by_id("apigateway", "delete_rest_api", "restApiId", missing="NotFoundException")
 
     def create(self, request: Request) -> Made:
         client = request.client("apigateway")
@@ -155,11 +157,6 @@ class RestApi(Handler):
         resources = client.get_resources(restApiId=api_id, limit=500)["items"]
         root = next(resource["id"] for resource in resources if resource["path"] == "/")
         return Made(api_id, {"RestApiId": api_id, "RootResourceId": root})
-
-    def delete(self, request: Request, made: Made) -> None:
-        client = request.client("apigateway")
-        with suppress(client.exceptions.NotFoundException):
-            client.delete_rest_api(restApiId=made.physical_id)
 
 
 class Resource(ApiPart):
@@ -334,6 +331,7 @@ HTTP_API_FIELDS = (
 
 class HttpApi(Handler):
     type_name = "AWS::ApiGatewayV2::Api"
+    delete = delete_by_id("apigatewayv2", "delete_api", "ApiId", missing="NotFoundException")
 
     def create(self, request: Request) -> Made:
         client = request.client("apigatewayv2")
@@ -388,11 +386,6 @@ class HttpApi(Handler):
                 f"{api_id}",
             },
         )
-
-    def delete(self, request: Request, made: Made) -> None:
-        client = request.client("apigatewayv2")
-        with suppress(client.exceptions.NotFoundException):
-            client.delete_api(ApiId=made.physical_id)
 
 
 class HttpStage(ApiPart):

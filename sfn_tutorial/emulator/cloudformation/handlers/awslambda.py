@@ -21,6 +21,7 @@ from sfn_tutorial.emulator.cloudformation.handlers import (
     while_role_spreads,
 )
 from sfn_tutorial.emulator.cloudformation.handlers.arguments import given
+from sfn_tutorial.emulator.cloudformation.handlers.deleting import delete_by_id
 
 SETTINGS = (
     "Description",
@@ -93,6 +94,7 @@ def _concurrency(client, name: str, props: dict, old: dict) -> None:
 
 class Function(Handler):
     type_name = "AWS::Lambda::Function"
+    delete = delete_by_id("lambda", "delete_function", "FunctionName")
 
     def create(self, request: Request) -> Made:
         client = request.client("lambda")
@@ -133,11 +135,6 @@ class Function(Handler):
         if tags:
             client.tag_resource(Resource=arn, Tags=tags)
         return _function_made(config)
-
-    def delete(self, request: Request, made: Made) -> None:
-        client = request.client("lambda")
-        with suppress(client.exceptions.ResourceNotFoundException):
-            client.delete_function(FunctionName=made.physical_id)
 
 
 PERMISSION_FIELDS = (
@@ -246,6 +243,7 @@ MAPPING_SETTINGS = (
 
 class EventSourceMapping(Handler):
     type_name = "AWS::Lambda::EventSourceMapping"
+    delete = delete_by_id("lambda", "delete_event_source_mapping", "UUID")
 
     def create(self, request: Request) -> Made:
         props = request.properties
@@ -264,11 +262,6 @@ class EventSourceMapping(Handler):
             **given(props, MAPPING_SETTINGS),
         )
         return request.previous
-
-    def delete(self, request: Request, made: Made) -> None:
-        client = request.client("lambda")
-        with suppress(client.exceptions.ResourceNotFoundException):
-            client.delete_event_source_mapping(UUID=made.physical_id)
 
 
 class EventInvokeConfig(Handler):

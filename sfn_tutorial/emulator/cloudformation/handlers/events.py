@@ -19,6 +19,7 @@ from sfn_tutorial.emulator.cloudformation.handlers import (
     user_tags,
 )
 from sfn_tutorial.emulator.cloudformation.handlers.arguments import given
+from sfn_tutorial.emulator.cloudformation.handlers.deleting import delete_by_id
 
 TARGET_FIELDS = (
     "Id",
@@ -99,6 +100,7 @@ def _target(target: dict) -> dict:
 
 class EventBus(Handler):
     type_name = "AWS::Events::EventBus"
+    delete = delete_by_id("events", "delete_event_bus", "Name")
 
     def create(self, request: Request) -> Made:
         events = request.client("events")
@@ -117,14 +119,10 @@ class EventBus(Handler):
     def update(self, request: Request) -> Made:
         return request.previous
 
-    def delete(self, request: Request, made: Made) -> None:
-        events = request.client("events")
-        with suppress(events.exceptions.ResourceNotFoundException):
-            events.delete_event_bus(Name=made.physical_id)
-
 
 class ScheduleGroup(Handler):
     type_name = "AWS::Scheduler::ScheduleGroup"
+    delete = delete_by_id("scheduler", "delete_schedule_group", "Name")
 
     def create(self, request: Request) -> Made:
         scheduler = request.client("scheduler")
@@ -136,11 +134,6 @@ class ScheduleGroup(Handler):
 
     def update(self, request: Request) -> Made:
         return request.previous
-
-    def delete(self, request: Request, made: Made) -> None:
-        scheduler = request.client("scheduler")
-        with suppress(scheduler.exceptions.ResourceNotFoundException):
-            scheduler.delete_schedule_group(Name=made.physical_id)
 
 
 SCHEDULE_FIELDS = (

@@ -18,6 +18,7 @@ from sfn_tutorial.emulator.cloudformation.handlers import (
     tag_list,
     user_tags,
 )
+from sfn_tutorial.emulator.cloudformation.handlers.deleting import delete_by_id
 
 QUEUE_ATTRIBUTES = (
     "DelaySeconds",
@@ -52,6 +53,7 @@ def _attributes(props: dict, names: tuple[str, ...]) -> dict[str, str]:
 
 class Queue(Handler):
     type_name = "AWS::SQS::Queue"
+    delete = delete_by_id("sqs", "delete_queue", "QueueUrl", missing="QueueDoesNotExist")
 
     def create(self, request: Request) -> Made:
         sqs = request.client("sqs")
@@ -86,11 +88,6 @@ class Queue(Handler):
         ]
         return Made(url, {"Arn": arn, "QueueName": url.rsplit("/", 1)[1], "QueueUrl": url})
 
-    def delete(self, request: Request, made: Made) -> None:
-        sqs = request.client("sqs")
-        with suppress(sqs.exceptions.QueueDoesNotExist):
-            sqs.delete_queue(QueueUrl=made.physical_id)
-
 
 class QueuePolicy(Handler):
     type_name = "AWS::SQS::QueuePolicy"
@@ -115,6 +112,7 @@ class QueuePolicy(Handler):
 
 class Topic(Handler):
     type_name = "AWS::SNS::Topic"
+    delete = delete_by_id("sns", "delete_topic", "TopicArn", missing=None)
 
     def create(self, request: Request) -> Made:
         sns = request.client("sns")
@@ -160,9 +158,6 @@ class Topic(Handler):
             sns.tag_resource(ResourceArn=arn, Tags=tag_list(tags))
         return request.previous
 
-    def delete(self, request: Request, made: Made) -> None:
-        request.client("sns").delete_topic(TopicArn=made.physical_id)
-
 
 SUBSCRIPTION_ATTRIBUTES = (
     "FilterPolicy",
@@ -176,6 +171,7 @@ SUBSCRIPTION_ATTRIBUTES = (
 
 class Subscription(Handler):
     type_name = "AWS::SNS::Subscription"
+    delete = delete_by_id("sns", "unsubscribe", "SubscriptionArn", missing="NotFoundException")
 
     def create(self, request: Request) -> Made:
         sns = request.client("sns")
@@ -199,11 +195,6 @@ class Subscription(Handler):
                 AttributeValue=value,
             )
         return request.previous
-
-    def delete(self, request: Request, made: Made) -> None:
-        sns = request.client("sns")
-        with suppress(sns.exceptions.NotFoundException):
-            sns.unsubscribe(SubscriptionArn=made.physical_id)
 
 
 class TopicPolicy(Handler):

@@ -23,6 +23,7 @@ from sfn_tutorial.emulator.cloudformation.handlers import (
     while_role_spreads,
 )
 from sfn_tutorial.emulator.cloudformation.handlers.arguments import given, lower_camel
+from sfn_tutorial.emulator.cloudformation.handlers.deleting import delete_by_id
 
 PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 
@@ -87,6 +88,7 @@ def _made(sfn, arn: str) -> Made:
 
 class StateMachine(Handler):
     type_name = "AWS::StepFunctions::StateMachine"
+    delete = delete_by_id("stepfunctions", "delete_state_machine", "stateMachineArn", missing=None)
 
     def create(self, request: Request) -> Made:
         sfn = request.client("stepfunctions")
@@ -121,10 +123,6 @@ class StateMachine(Handler):
             sfn.tag_resource(resourceArn=arn, tags=tag_list(tags, "key", "value"))
         return _made(sfn, arn)
 
-    def delete(self, request: Request, made: Made) -> None:
-        sfn = request.client("stepfunctions")
-        sfn.delete_state_machine(stateMachineArn=made.physical_id)
-
 
 def _configurations(props: dict, updating: bool = False) -> dict:
     """The template's ``LoggingConfiguration`` and ``TracingConfiguration`` in the API's
@@ -155,6 +153,7 @@ def _configurations(props: dict, updating: bool = False) -> dict:
 
 class Activity(Handler):
     type_name = "AWS::StepFunctions::Activity"
+    delete = delete_by_id("stepfunctions", "delete_activity", "activityArn", missing=None)
 
     def create(self, request: Request) -> Made:
         sfn = request.client("stepfunctions")
@@ -167,12 +166,12 @@ class Activity(Handler):
     def update(self, request: Request) -> Made:
         return request.previous
 
-    def delete(self, request: Request, made: Made) -> None:
-        request.client("stepfunctions").delete_activity(activityArn=made.physical_id)
-
 
 class StateMachineVersion(Handler):
     type_name = "AWS::StepFunctions::StateMachineVersion"
+    delete = delete_by_id(
+        "stepfunctions", "delete_state_machine_version", "stateMachineVersionArn", missing=None
+    )
 
     def create(self, request: Request) -> Made:
         sfn = request.client("stepfunctions")
@@ -185,13 +184,12 @@ class StateMachineVersion(Handler):
         )["stateMachineVersionArn"]
         return Made(arn, {"Arn": arn})
 
-    def delete(self, request: Request, made: Made) -> None:
-        sfn = request.client("stepfunctions")
-        sfn.delete_state_machine_version(stateMachineVersionArn=made.physical_id)
-
 
 class StateMachineAlias(Handler):
     type_name = "AWS::StepFunctions::StateMachineAlias"
+    delete = delete_by_id(
+        "stepfunctions", "delete_state_machine_alias", "stateMachineAliasArn", missing=None
+    )
 
     def create(self, request: Request) -> Made:
         arn = request.client("stepfunctions").create_state_machine_alias(
@@ -205,10 +203,6 @@ class StateMachineAlias(Handler):
             **_alias_settings(request.properties),
         )
         return request.previous
-
-    def delete(self, request: Request, made: Made) -> None:
-        sfn = request.client("stepfunctions")
-        sfn.delete_state_machine_alias(stateMachineAliasArn=made.physical_id)
 
 
 def _alias_settings(props: dict) -> dict:

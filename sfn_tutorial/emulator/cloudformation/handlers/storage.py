@@ -9,8 +9,6 @@ message): empty it first.
 
 from __future__ import annotations
 
-from contextlib import suppress
-
 from sfn_tutorial.emulator.cloudformation.handlers import (
     Handler,
     HandlerError,
@@ -21,6 +19,7 @@ from sfn_tutorial.emulator.cloudformation.handlers import (
     user_tags,
 )
 from sfn_tutorial.emulator.cloudformation.handlers.arguments import given, lower_camel
+from sfn_tutorial.emulator.cloudformation.handlers.deleting import delete_by_id
 
 
 class Bucket(Handler):
@@ -124,17 +123,13 @@ def _notifications(config: dict) -> dict:
 
 class BucketPolicy(Handler):
     type_name = "AWS::S3::BucketPolicy"
+    delete = delete_by_id("s3", "delete_bucket_policy", "Bucket", missing="ClientError")
 
     def create(self, request: Request) -> Made:
         s3 = request.client("s3")
         bucket = request.properties["Bucket"]
         s3.put_bucket_policy(Bucket=bucket, Policy=as_json(request.properties["PolicyDocument"]))
         return Made(bucket)
-
-    def delete(self, request: Request, made: Made) -> None:
-        s3 = request.client("s3")
-        with suppress(s3.exceptions.ClientError):
-            s3.delete_bucket_policy(Bucket=made.physical_id)
 
 
 TABLE_FIELDS = (
@@ -153,6 +148,7 @@ TABLE_FIELDS = (
 
 class Table(Handler):
     type_name = "AWS::DynamoDB::Table"
+    delete = delete_by_id("dynamodb", "delete_table", "TableName")
 
     def create(self, request: Request) -> Made:
         dynamodb = request.client("dynamodb")
@@ -197,14 +193,10 @@ class Table(Handler):
             attributes["StreamArn"] = table["LatestStreamArn"]
         return Made(table["TableName"], attributes)
 
-    def delete(self, request: Request, made: Made) -> None:
-        dynamodb = request.client("dynamodb")
-        with suppress(dynamodb.exceptions.ResourceNotFoundException):
-            dynamodb.delete_table(TableName=made.physical_id)
-
 
 class LogGroup(Handler):
     type_name = "AWS::Logs::LogGroup"
+    delete = delete_by_id("logs", "delete_log_group", "logGroupName")
 
     def create(self, request: Request) -> Made:
         logs = request.client("logs")
@@ -233,14 +225,10 @@ class LogGroup(Handler):
         arn = next(group["arn"] for group in groups if group["logGroupName"] == name)
         return Made(name, {"Arn": arn if arn.endswith(":*") else arn + ":*"})
 
-    def delete(self, request: Request, made: Made) -> None:
-        logs = request.client("logs")
-        with suppress(logs.exceptions.ResourceNotFoundException):
-            logs.delete_log_group(logGroupName=made.physical_id)
-
 
 class Parameter(Handler):
     type_name = "AWS::SSM::Parameter"
+    delete = delete_by_id("ssm", "delete_parameter", "Name", missing="ParameterNotFound")
 
     def create(self, request: Request) -> Made:
         ssm = request.client("ssm")
@@ -267,11 +255,6 @@ class Parameter(Handler):
             Overwrite=overwrite,
             **given(props, ("Description", "AllowedPattern", "Tier")),
         )
-
-    def delete(self, request: Request, made: Made) -> None:
-        ssm = request.client("ssm")
-        with suppress(ssm.exceptions.ParameterNotFound):
-            ssm.delete_parameter(Name=made.physical_id)
 
 
 class Key(Handler):
@@ -300,6 +283,7 @@ class Key(Handler):
 
 class KeyAlias(Handler):
     type_name = "AWS::KMS::Alias"
+    delete = delete_by_id("kms", "delete_alias", "AliasName", missing="NotFoundException")
 
     def create(self, request: Request) -> Made:
         request.client("kms").create_alias(**self._names(request.properties))
@@ -312,11 +296,6 @@ class KeyAlias(Handler):
     def _names(self, props: dict) -> dict:
         """The alias and the key it points to, as creating and changing it both name them."""
         return {"AliasName": props["AliasName"], "TargetKeyId": props["TargetKeyId"]}
-
-    def delete(self, request: Request, made: Made) -> None:
-        kms = request.client("kms")
-        with suppress(kms.exceptions.NotFoundException):
-            kms.delete_alias(AliasName=made.physical_id)
 
 
 HANDLERS = [Bucket(), BucketPolicy(), Table(), LogGroup(), Parameter(), Key(), KeyAlias()]
