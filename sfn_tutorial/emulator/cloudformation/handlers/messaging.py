@@ -51,6 +51,17 @@ def _attributes(props: dict, names: tuple[str, ...]) -> dict[str, str]:
     return attributes
 
 
+def _name(request: Request, name_property: str, fifo_property: str, max_length: int) -> str:
+    """A queue's or topic's name: the template's, or one generated to fit ``max_length``
+    (for a FIFO one, ending in ``.fifo`` as SQS and SNS require)."""
+    props = request.properties
+    if props.get(name_property):
+        return props[name_property]
+    fifo = str(props.get(fifo_property, "false")).lower() == "true"
+    suffix = ".fifo" if fifo else ""
+    return request.physical_name(max_length - len(suffix)) + suffix
+
+
 class Queue(Handler):
     type_name = "AWS::SQS::Queue"
     delete = delete_by_id("sqs", "delete_queue", "QueueUrl", missing="QueueDoesNotExist")
@@ -58,12 +69,8 @@ class Queue(Handler):
     def create(self, request: Request) -> Made:
         sqs = request.client("sqs")
         props = request.properties
-        fifo = str(props.get("FifoQueue", "false")).lower() == "true"
-        name = props.get("QueueName")
-        if not name:
-            name = request.physical_name(75 if fifo else 80) + (".fifo" if fifo else "")
         url = sqs.create_queue(
-            QueueName=name,
+            QueueName=_name(request, "QueueName", "FifoQueue", 80),
             Attributes=_attributes(props, QUEUE_ATTRIBUTES),
             tags=user_tags(request.tags()),
         )["QueueUrl"]
@@ -117,10 +124,7 @@ class Topic(Handler):
     def create(self, request: Request) -> Made:
         sns = request.client("sns")
         props = request.properties
-        fifo = str(props.get("FifoTopic", "false")).lower() == "true"
-        name = props.get("TopicName")
-        if not name:
-            name = request.physical_name(251 if fifo else 256) + (".fifo" if fifo else "")
+        name = _name(request, "TopicName", "FifoTopic", 256)
         attributes = {}
         for key in (
             "DisplayName",

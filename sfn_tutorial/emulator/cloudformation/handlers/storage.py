@@ -49,26 +49,9 @@ class Bucket(Handler):
         tags = user_tags(request.tags())
         if tags:
             s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_list(tags)})
-        if "VersioningConfiguration" in props:
-            s3.put_bucket_versioning(
-                Bucket=name,
-                VersioningConfiguration={"Status": props["VersioningConfiguration"]["Status"]},
-            )
-        if "NotificationConfiguration" in props:
-            s3.put_bucket_notification_configuration(
-                Bucket=name,
-                NotificationConfiguration=_notifications(props["NotificationConfiguration"]),
-            )
-        if "CorsConfiguration" in props:
-            s3.put_bucket_cors(
-                Bucket=name,
-                CORSConfiguration={"CORSRules": props["CorsConfiguration"]["CorsRules"]},
-            )
-        if "PublicAccessBlockConfiguration" in props:
-            s3.put_public_access_block(
-                Bucket=name,
-                PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
-            )
+        for key, (call, argument, shaped) in BUCKET_SETTINGS.items():
+            if key in props:
+                getattr(s3, call)(Bucket=name, **{argument: shaped(props[key])})
 
     def _made(self, request: Request, name: str) -> Made:
         region = request.region
@@ -119,6 +102,30 @@ def _notifications(config: dict) -> dict:
         if items:
             found[target] = items
     return found
+
+
+BUCKET_SETTINGS = {  # property: the call that puts it, its argument and its value as S3's
+    "VersioningConfiguration": (
+        "put_bucket_versioning",
+        "VersioningConfiguration",
+        lambda versioning: {"Status": versioning["Status"]},
+    ),
+    "NotificationConfiguration": (
+        "put_bucket_notification_configuration",
+        "NotificationConfiguration",
+        _notifications,
+    ),
+    "CorsConfiguration": (
+        "put_bucket_cors",
+        "CORSConfiguration",
+        lambda cors: {"CORSRules": cors["CorsRules"]},
+    ),
+    "PublicAccessBlockConfiguration": (
+        "put_public_access_block",
+        "PublicAccessBlockConfiguration",
+        lambda block: block,
+    ),
+}
 
 
 class BucketPolicy(Handler):
