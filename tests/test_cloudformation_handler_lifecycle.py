@@ -1,6 +1,8 @@
-"""A stack's Lambda and HTTP API child resources (sfn_tutorial/emulator/cloudformation/
-handlers/) through their whole life: created with the template's properties, changed in place
-when a property changes (same physical id, new value in the service), and gone with the stack.
+"""A stack's resources (sfn_tutorial/emulator/cloudformation/handlers/) through their whole
+life: created with the template's properties, changed in place when a property changes (same
+physical id, new value in the service), and gone with the stack. The types are those no other
+test makes through a stack: Lambda's and HTTP APIs' children, a REST API made part by part, a
+state machine's version and alias, a KMS alias, a bucket's settings, FIFO queues and topics.
 """
 
 import json
@@ -27,8 +29,10 @@ LAMBDA_ROLE = {
 }
 NOTE = {"Ref": "Note"}
 API = {"Ref": "Api"}
+REST_API = {"Ref": "RestApi"}
 TEMPLATE = {
     "Parameters": {"Note": {"Type": "String"}},
+    "Conditions": {"Second": {"Fn::Equals": [NOTE, "two"]}},
     "Resources": {
         "Role": LAMBDA_ROLE,
         "Function": {
@@ -110,6 +114,93 @@ TEMPLATE = {
                 "Description": "kept",  # the emulator has no UpdateStage for HTTP APIs
             },
         },
+        "RestApi": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "lifecycle"}},
+        "Items": {
+            "Type": "AWS::ApiGateway::Resource",
+            "Properties": {
+                "RestApiId": REST_API,
+                "ParentId": {"Fn::GetAtt": ["RestApi", "RootResourceId"]},
+                "PathPart": "items",
+            },
+        },
+        "Method": {
+            "Type": "AWS::ApiGateway::Method",
+            "Properties": {
+                "RestApiId": REST_API,
+                "ResourceId": {"Ref": "Items"},
+                "HttpMethod": "GET",
+                "AuthorizationType": "NONE",
+                "OperationName": NOTE,
+                "Integration": {"Type": "MOCK", "RequestTemplates": {"application/json": "{}"}},
+            },
+        },
+        "RestDeployment": {
+            "Type": "AWS::ApiGateway::Deployment",
+            "DependsOn": "Method",
+            "Properties": {"RestApiId": REST_API, "Description": "first"},
+        },
+        "RestStage": {
+            "Type": "AWS::ApiGateway::Stage",
+            "Properties": {
+                "RestApiId": REST_API,
+                "StageName": "live",
+                "DeploymentId": {"Ref": "RestDeployment"},
+                "Variables": {"color": "blue"},
+            },
+        },
+        "StatesRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": resources.trust_policy("states.amazonaws.com")
+            },
+        },
+        "Machine": {
+            "Type": "AWS::StepFunctions::StateMachine",
+            "Properties": {
+                "RoleArn": {"Fn::GetAtt": ["StatesRole", "Arn"]},
+                "Definition": {
+                    "StartAt": "Done",
+                    "States": {"Done": {"Type": "Pass", "End": True}},
+                },
+            },
+        },
+        "MachineVersion": {
+            "Type": "AWS::StepFunctions::StateMachineVersion",
+            "Properties": {"StateMachineArn": {"Ref": "Machine"}, "Description": "first"},
+        },
+        "MachineAlias": {
+            "Type": "AWS::StepFunctions::StateMachineAlias",
+            "Properties": {
+                "Description": NOTE,
+                "RoutingConfiguration": [
+                    {"StateMachineVersionArn": {"Ref": "MachineVersion"}, "Weight": 100}
+                ],
+            },
+        },
+        "Key": {"Type": "AWS::KMS::Key"},
+        "OtherKey": {"Type": "AWS::KMS::Key"},
+        "KeyAlias": {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {
+                "AliasName": "alias/lifecycle",
+                "TargetKeyId": {"Fn::If": ["Second", {"Ref": "OtherKey"}, {"Ref": "Key"}]},
+            },
+        },
+        "Bucket": {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "CorsConfiguration": {
+                    "CorsRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": [NOTE]}]
+                },
+                "NotificationConfiguration": {
+                    "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+                },
+                "PublicAccessBlockConfiguration": {"BlockPublicAcls": True},
+            },
+        },
+        "FifoQueue": {"Type": "AWS::SQS::Queue", "Properties": {"FifoQueue": True}},
+        "FifoTopic": {"Type": "AWS::SNS::Topic", "Properties": {"FifoTopic": True}},
     },
 }
 STACK = "lifecycle"
@@ -144,25 +235,75 @@ def deployed(operation: str, note: str, batch_size: int) -> dict[str, str]:
 
 def described(ids: dict[str, str]) -> dict:
     """What the services say of each resource, in the fields the template sets."""
-    functions, apis = boto3.client("lambda"), boto3.client("apigatewayv2")
-    api = ids["Api"]
+    return {
+        **lambda_children(ids),
+        **http_api_parts(ids),
+        **rest_api_parts(ids),
+        **aliases(ids),
+        **bucket_settings(ids["Bucket"]),
+    }
+
+
+def lambda_children(ids: dict[str, str]) -> dict:
+    functions = boto3.client("lambda")
     alias = functions.get_alias(FunctionName=ids["Function"], Name="live")
     statements = json.loads(functions.get_policy(FunctionName=ids["Function"])["Policy"])
     config = functions.get_function_event_invoke_config(
         FunctionName=ids["Function"], Qualifier="$LATEST"
     )
     mapping = functions.get_event_source_mapping(UUID=ids["Mapping"])
-    integration = apis.get_integration(ApiId=api, IntegrationId=ids["Integration"])
-    route = apis.get_route(ApiId=api, RouteId=ids["Route"])
-    stage = apis.get_stage(ApiId=api, StageName=ids["Stage"])
     return {
         "alias": (alias["AliasArn"], alias["Description"], alias["FunctionVersion"]),
         "statements": [s["Sid"] for s in statements["Statement"]],
         "retries": config["MaximumRetryAttempts"],
         "batch size": mapping["BatchSize"],
+    }
+
+
+def http_api_parts(ids: dict[str, str]) -> dict:
+    apis, api = boto3.client("apigatewayv2"), ids["Api"]
+    integration = apis.get_integration(ApiId=api, IntegrationId=ids["Integration"])
+    route = apis.get_route(ApiId=api, RouteId=ids["Route"])
+    stage = apis.get_stage(ApiId=api, StageName=ids["Stage"])
+    return {
         "integration": (integration["IntegrationType"], integration["Description"]),
         "route": (route["RouteKey"], route["Target"], route["OperationName"]),
         "stage": stage["Description"],
+    }
+
+
+def rest_api_parts(ids: dict[str, str]) -> dict:
+    apis, api = boto3.client("apigateway"), ids["RestApi"]
+    [items] = [r for r in apis.get_resources(restApiId=api)["items"] if r["path"] == "/items"]
+    method = apis.get_method(restApiId=api, resourceId=items["id"], httpMethod="GET")
+    stage = apis.get_stage(restApiId=api, stageName=ids["RestStage"])
+    return {
+        "items": items["id"],
+        "method": (method["operationName"], method["methodIntegration"]["type"]),
+        "rest stage": (stage["deploymentId"], stage["variables"]),
+    }
+
+
+def aliases(ids: dict[str, str]) -> dict:
+    """The state machine's alias, and the key the KMS alias points to."""
+    sfn, kms = boto3.client("stepfunctions"), boto3.client("kms")
+    alias = sfn.describe_state_machine_alias(stateMachineAliasArn=ids["MachineAlias"])
+    [key_alias] = [a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == "alias/lifecycle"]
+    return {
+        "machine alias": (alias["description"], alias["routingConfiguration"]),
+        "key alias": key_alias["TargetKeyId"],
+    }
+
+
+def bucket_settings(bucket: str) -> dict:
+    # (Its NotificationConfiguration is put too: the emulator's S3 does not answer it back.)
+    s3 = boto3.client("s3")
+    return {
+        "versioning": s3.get_bucket_versioning(Bucket=bucket)["Status"],
+        "cors origins": s3.get_bucket_cors(Bucket=bucket)["CORSRules"][0]["AllowedOrigins"],
+        "public acls blocked": s3.get_public_access_block(Bucket=bucket)[
+            "PublicAccessBlockConfiguration"
+        ]["BlockPublicAcls"],
     }
 
 
@@ -176,6 +317,17 @@ def expected(ids: dict[str, str], note: str, batch_size: int) -> dict:
         "integration": ("AWS_PROXY", note),
         "route": ("GET /hello", f"integrations/{ids['Integration']}", note),
         "stage": "kept",
+        "items": ids["Items"],
+        "method": (note, "MOCK"),
+        "rest stage": (ids["RestDeployment"], {"color": "blue"}),
+        "machine alias": (
+            note,
+            [{"stateMachineVersionArn": ids["MachineVersion"], "weight": 100}],
+        ),
+        "key alias": ids["OtherKey" if note == "two" else "Key"],
+        "versioning": "Enabled",
+        "cors origins": [note],
+        "public acls blocked": True,
     }
 
 
@@ -188,6 +340,8 @@ def test_each_child_is_made_with_the_templates_properties(created):
     ids = created
     assert described(ids) == expected(ids, "one", 10)
     assert ids["Stage"] == "live" and ids["InvokeConfig"] == f"{ids['Function']}|$LATEST"
+    # A generated FIFO name ends in .fifo, as SQS and SNS require.
+    assert ids["FifoQueue"].endswith(".fifo") and ids["FifoTopic"].endswith(".fifo")
 
 
 def test_a_changed_property_changes_each_child_in_place(created):
