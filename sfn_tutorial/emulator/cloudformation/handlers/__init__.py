@@ -115,6 +115,14 @@ class Request:
             merged.update({tag["Key"]: str(tag["Value"]) for tag in own})
         return merged
 
+    def user_tags(self) -> dict:
+        """The resource's tags without the ``aws:`` ones, which APIs refuse from callers."""
+        return user_tags(self.tags())
+
+    def user_tag_list(self, key: str = "Key", value: str = "Value") -> list[dict]:
+        """``user_tags`` as the list of pairs most APIs take (in the casing an API wants)."""
+        return tag_list(self.user_tags(), key, value)
+
     def arn(self, service: str, resource: str, region: bool = True) -> str:
         """An ARN in the stack's account (and region)."""
         where = self.region if region else ""

@@ -21,7 +21,6 @@ from sfn_tutorial.emulator.cloudformation.handlers import (
     Made,
     Request,
     as_json,
-    user_tags,
 )
 from sfn_tutorial.emulator.cloudformation.handlers.arguments import given, lower_camel
 from sfn_tutorial.emulator.cloudformation.handlers.deleting import delete_by_id
@@ -134,7 +133,7 @@ class RestApi(Handler):
             options["policy"] = as_json(props["Policy"])
         if "DisableExecuteApiEndpoint" in props:
             options["disableExecuteApiEndpoint"] = bool(props["DisableExecuteApiEndpoint"])
-        api = client.create_rest_api(name=name, tags=user_tags(request.tags()), **options)
+        api = client.create_rest_api(name=name, tags=request.user_tags(), **options)
         if body is not None:
             client.put_rest_api(restApiId=api["id"], mode="overwrite", body=json.dumps(body))
         return self._made(client, api["id"])
@@ -168,42 +167,40 @@ class Resource(ApiPart):
     required = ("ParentId", "PathPart")
 
 
-METHOD_FIELDS = (
-    "ApiKeyRequired",
-    "RequestParameters",
-    "RequestModels",
-    "OperationName",
-    "AuthorizerId",
-    "AuthorizationScopes",
-    "RequestValidatorId",
-)
-INTEGRATION_FIELDS = (
-    "Type",
-    "Uri",
-    "IntegrationHttpMethod",
-    "Credentials",
-    "RequestParameters",
-    "RequestTemplates",
-    "PassthroughBehavior",
-    "TimeoutInMillis",
-    "ContentHandling",
-    "ConnectionType",
-    "ConnectionId",
-    "CacheNamespace",
-    "CacheKeyParameters",
-)
-INTEGRATION_RESPONSE_FIELDS = (
-    "SelectionPattern",
-    "ResponseTemplates",
-    "ResponseParameters",
-    "ContentHandling",
-)
-
-
 class Method(Handler):
     """A method with its integration, integration responses and method responses."""
 
     type_name = "AWS::ApiGateway::Method"
+    FIELDS = (
+        "ApiKeyRequired",
+        "RequestParameters",
+        "RequestModels",
+        "OperationName",
+        "AuthorizerId",
+        "AuthorizationScopes",
+        "RequestValidatorId",
+    )
+    INTEGRATION_FIELDS = (
+        "Type",
+        "Uri",
+        "IntegrationHttpMethod",
+        "Credentials",
+        "RequestParameters",
+        "RequestTemplates",
+        "PassthroughBehavior",
+        "TimeoutInMillis",
+        "ContentHandling",
+        "ConnectionType",
+        "ConnectionId",
+        "CacheNamespace",
+        "CacheKeyParameters",
+    )
+    INTEGRATION_RESPONSE_FIELDS = (
+        "SelectionPattern",
+        "ResponseTemplates",
+        "ResponseParameters",
+        "ContentHandling",
+    )
 
     def create(self, request: Request) -> Made:
         self._put(request)
@@ -222,7 +219,7 @@ class Method(Handler):
         client.put_method(
             authorizationType=props.get("AuthorizationType", "NONE"),
             **where,
-            **lower_camel(given(props, METHOD_FIELDS)),
+            **lower_camel(given(props, self.FIELDS)),
         )
         for response in props.get("MethodResponses") or []:
             client.put_method_response(
@@ -233,12 +230,12 @@ class Method(Handler):
         integration = props.get("Integration")
         if not integration:
             return
-        client.put_integration(**where, **lower_camel(given(integration, INTEGRATION_FIELDS)))
+        client.put_integration(**where, **lower_camel(given(integration, self.INTEGRATION_FIELDS)))
         for response in integration.get("IntegrationResponses") or []:
             client.put_integration_response(
                 statusCode=str(response["StatusCode"]),
                 **where,
-                **lower_camel(given(response, INTEGRATION_RESPONSE_FIELDS)),
+                **lower_camel(given(response, self.INTEGRATION_RESPONSE_FIELDS)),
             )
 
     def delete(self, request: Request, made: Made, props: dict | None = None) -> None:
@@ -280,7 +277,7 @@ class Stage(ApiPart):
             restApiId=props["RestApiId"],
             stageName=name,
             deploymentId=props["DeploymentId"],
-            tags=user_tags(request.tags()),
+            tags=request.user_tags(),
             **lower_camel(given(props, self.FIELDS)),
         )
         return Made(name)
@@ -316,22 +313,21 @@ class Account(Handler):
 
 # ---------------------------------------------------------------- HTTP APIs
 
-HTTP_API_FIELDS = (
-    "Description",
-    "CorsConfiguration",
-    "RouteSelectionExpression",
-    "ApiKeySelectionExpression",
-    "DisableExecuteApiEndpoint",
-    "Version",
-    "Target",
-    "RouteKey",
-    "CredentialsArn",
-)
-
 
 class HttpApi(Handler):
     type_name = "AWS::ApiGatewayV2::Api"
     delete = delete_by_id("apigatewayv2", "delete_api", "ApiId", missing="NotFoundException")
+    FIELDS = (
+        "Description",
+        "CorsConfiguration",
+        "RouteSelectionExpression",
+        "ApiKeySelectionExpression",
+        "DisableExecuteApiEndpoint",
+        "Version",
+        "Target",
+        "RouteKey",
+        "CredentialsArn",
+    )
 
     def create(self, request: Request) -> Made:
         client = request.client("apigatewayv2")
@@ -342,15 +338,15 @@ class HttpApi(Handler):
                 Body=json.dumps(body), FailOnWarnings=bool(props.get("FailOnWarnings", False))
             )
             self._settings(client, api["ApiId"], props)
-            tags = user_tags(request.tags())
+            tags = request.user_tags()
             if tags:
                 client.tag_resource(ResourceArn=self._arn(request, api["ApiId"]), Tags=tags)
         else:
             api = client.create_api(
                 Name=props.get("Name") or request.physical_name(128),
                 ProtocolType=props.get("ProtocolType", "HTTP"),
-                Tags=user_tags(request.tags()),
-                **given(props, HTTP_API_FIELDS),
+                Tags=request.user_tags(),
+                **given(props, self.FIELDS),
             )
         return self._made(request, client, api["ApiId"])
 
@@ -410,7 +406,7 @@ class HttpStage(ApiPart):
         request.client("apigatewayv2").create_stage(
             ApiId=props["ApiId"],
             StageName=props["StageName"],
-            Tags=user_tags(request.tags()),
+            Tags=request.user_tags(),
             **given(props, self.FIELDS),
         )
         return Made(props["StageName"])

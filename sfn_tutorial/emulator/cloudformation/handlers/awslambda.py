@@ -17,7 +17,6 @@ from sfn_tutorial.emulator.cloudformation.handlers import (
     HandlerError,
     Made,
     Request,
-    user_tags,
     while_role_spreads,
 )
 from sfn_tutorial.emulator.cloudformation.handlers.arguments import given
@@ -104,7 +103,7 @@ class Function(Handler):
             client.create_function,
             FunctionName=name,
             Code=_code(props),
-            Tags=user_tags(request.tags()),
+            Tags=request.user_tags(),
             **_settings(props),
         )
         _concurrency(client, name, props, {})
@@ -127,7 +126,7 @@ class Function(Handler):
         _concurrency(client, name, props, old)
         config = _wait_until_ready(client, name)
         arn = config["FunctionArn"]
-        tags = user_tags(request.tags())
+        tags = request.user_tags()
         current = client.list_tags(Resource=arn).get("Tags", {})
         gone = [key for key in current if key not in tags and not key.startswith("aws:")]
         if gone:
@@ -137,19 +136,17 @@ class Function(Handler):
         return _function_made(config)
 
 
-PERMISSION_FIELDS = (
-    "SourceArn",
-    "SourceAccount",
-    "EventSourceToken",
-    "PrincipalOrgID",
-    "FunctionUrlAuthType",
-)
-
-
 class Permission(Handler):
     """A statement of the function's resource policy (every property is create-only)."""
 
     type_name = "AWS::Lambda::Permission"
+    FIELDS = (
+        "SourceArn",
+        "SourceAccount",
+        "EventSourceToken",
+        "PrincipalOrgID",
+        "FunctionUrlAuthType",
+    )
 
     def create(self, request: Request) -> Made:
         client = request.client("lambda")
@@ -160,7 +157,7 @@ class Permission(Handler):
             StatementId=statement_id,
             Action=props["Action"],
             Principal=props["Principal"],
-            **given(props, PERMISSION_FIELDS),
+            **given(props, self.FIELDS),
         )
         return Made(statement_id, {"Id": statement_id})
 
@@ -226,31 +223,29 @@ class Alias(Handler):
             )
 
 
-MAPPING_SETTINGS = (
-    "BatchSize",
-    "Enabled",
-    "MaximumBatchingWindowInSeconds",
-    "FilterCriteria",
-    "FunctionResponseTypes",
-    "ScalingConfig",
-    "MaximumRetryAttempts",
-    "MaximumRecordAgeInSeconds",
-    "BisectBatchOnFunctionError",
-    "DestinationConfig",
-    "ParallelizationFactor",
-)
-
-
 class EventSourceMapping(Handler):
     type_name = "AWS::Lambda::EventSourceMapping"
     delete = delete_by_id("lambda", "delete_event_source_mapping", "UUID")
+    FIELDS = (
+        "BatchSize",
+        "Enabled",
+        "MaximumBatchingWindowInSeconds",
+        "FilterCriteria",
+        "FunctionResponseTypes",
+        "ScalingConfig",
+        "MaximumRetryAttempts",
+        "MaximumRecordAgeInSeconds",
+        "BisectBatchOnFunctionError",
+        "DestinationConfig",
+        "ParallelizationFactor",
+    )
 
     def create(self, request: Request) -> Made:
         props = request.properties
         mapping = request.client("lambda").create_event_source_mapping(
             FunctionName=props["FunctionName"],
             EventSourceArn=props["EventSourceArn"],
-            **given(props, (*MAPPING_SETTINGS, "StartingPosition")),
+            **given(props, (*self.FIELDS, "StartingPosition")),
         )
         return Made(mapping["UUID"], {"Id": mapping["UUID"]})
 
@@ -259,7 +254,7 @@ class EventSourceMapping(Handler):
         request.client("lambda").update_event_source_mapping(
             UUID=request.previous.physical_id,
             FunctionName=props["FunctionName"],
-            **given(props, MAPPING_SETTINGS),
+            **given(props, self.FIELDS),
         )
         return request.previous
 

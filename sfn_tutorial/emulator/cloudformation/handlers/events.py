@@ -15,8 +15,6 @@ from sfn_tutorial.emulator.cloudformation.handlers import (
     Made,
     Request,
     as_json,
-    tag_list,
-    user_tags,
 )
 from sfn_tutorial.emulator.cloudformation.handlers.arguments import given
 from sfn_tutorial.emulator.cloudformation.handlers.deleting import delete_by_id
@@ -69,7 +67,7 @@ class Rule(Handler):
         rule.update(given(props, ("Description", "ScheduleExpression", "RoleArn")))
         if "EventPattern" in props:
             rule["EventPattern"] = as_json(props["EventPattern"])
-        arn = events.put_rule(Tags=tag_list(user_tags(request.tags())), **rule)["RuleArn"]
+        arn = events.put_rule(Tags=request.user_tag_list(), **rule)["RuleArn"]
         existing = events.list_targets_by_rule(Rule=name, EventBusName=bus)["Targets"]
         wanted = [_target(target) for target in props.get("Targets") or []]
         stale = [t["Id"] for t in existing if t["Id"] not in {w["Id"] for w in wanted}]
@@ -107,7 +105,7 @@ class EventBus(Handler):
         props = request.properties
         arn = events.create_event_bus(
             Name=props["Name"],
-            Tags=tag_list(user_tags(request.tags())),
+            Tags=request.user_tag_list(),
             **given(props, ("EventSourceName", "Description")),
         )["EventBusArn"]
         if props.get("Policy"):
@@ -127,7 +125,7 @@ class ScheduleGroup(Handler):
     def create(self, request: Request) -> Made:
         scheduler = request.client("scheduler")
         name = request.name("Name", 64)
-        arn = scheduler.create_schedule_group(Name=name, Tags=tag_list(user_tags(request.tags())))[
+        arn = scheduler.create_schedule_group(Name=name, Tags=request.user_tag_list())[
             "ScheduleGroupArn"
         ]
         return Made(name, {"Arn": arn, "State": "ACTIVE"})
@@ -136,20 +134,18 @@ class ScheduleGroup(Handler):
         return request.previous
 
 
-SCHEDULE_FIELDS = (
-    "GroupName",
-    "ScheduleExpressionTimezone",
-    "Description",
-    "State",
-    "StartDate",
-    "EndDate",
-    "KmsKeyArn",
-    "ActionAfterCompletion",
-)
-
-
 class Schedule(Handler):
     type_name = "AWS::Scheduler::Schedule"
+    FIELDS = (
+        "GroupName",
+        "ScheduleExpressionTimezone",
+        "Description",
+        "State",
+        "StartDate",
+        "EndDate",
+        "KmsKeyArn",
+        "ActionAfterCompletion",
+    )
 
     def create(self, request: Request) -> Made:
         name = request.name("Name", 64)
@@ -171,7 +167,7 @@ class Schedule(Handler):
             "ScheduleExpression": props["ScheduleExpression"],
             "FlexibleTimeWindow": props.get("FlexibleTimeWindow") or {"Mode": "OFF"},
             "Target": target,
-            **given(props, SCHEDULE_FIELDS),
+            **given(props, self.FIELDS),
         }
 
     def delete(self, request: Request, made: Made) -> None:

@@ -16,26 +16,8 @@ from sfn_tutorial.emulator.cloudformation.handlers import (
     Request,
     as_json,
     tag_list,
-    user_tags,
 )
 from sfn_tutorial.emulator.cloudformation.handlers.deleting import delete_by_id
-
-QUEUE_ATTRIBUTES = (
-    "DelaySeconds",
-    "MaximumMessageSize",
-    "MessageRetentionPeriod",
-    "ReceiveMessageWaitTimeSeconds",
-    "VisibilityTimeout",
-    "RedrivePolicy",
-    "RedriveAllowPolicy",
-    "FifoQueue",
-    "ContentBasedDeduplication",
-    "DeduplicationScope",
-    "FifoThroughputLimit",
-    "KmsMasterKeyId",
-    "KmsDataKeyReusePeriodSeconds",
-    "SqsManagedSseEnabled",
-)
 
 
 def _attributes(props: dict, names: tuple[str, ...]) -> dict[str, str]:
@@ -65,26 +47,42 @@ def _name(request: Request, name_property: str, fifo_property: str, max_length: 
 class Queue(Handler):
     type_name = "AWS::SQS::Queue"
     delete = delete_by_id("sqs", "delete_queue", "QueueUrl", missing="QueueDoesNotExist")
+    ATTRIBUTES = (
+        "DelaySeconds",
+        "MaximumMessageSize",
+        "MessageRetentionPeriod",
+        "ReceiveMessageWaitTimeSeconds",
+        "VisibilityTimeout",
+        "RedrivePolicy",
+        "RedriveAllowPolicy",
+        "FifoQueue",
+        "ContentBasedDeduplication",
+        "DeduplicationScope",
+        "FifoThroughputLimit",
+        "KmsMasterKeyId",
+        "KmsDataKeyReusePeriodSeconds",
+        "SqsManagedSseEnabled",
+    )
 
     def create(self, request: Request) -> Made:
         sqs = request.client("sqs")
         props = request.properties
         url = sqs.create_queue(
             QueueName=_name(request, "QueueName", "FifoQueue", 80),
-            Attributes=_attributes(props, QUEUE_ATTRIBUTES),
-            tags=user_tags(request.tags()),
+            Attributes=_attributes(props, self.ATTRIBUTES),
+            tags=request.user_tags(),
         )["QueueUrl"]
         return self._made(sqs, url)
 
     def update(self, request: Request) -> Made:
         sqs = request.client("sqs")
         url = request.previous.physical_id
-        attributes = _attributes(request.properties, QUEUE_ATTRIBUTES)
+        attributes = _attributes(request.properties, self.ATTRIBUTES)
         for key in ("FifoQueue",):
             attributes.pop(key, None)
         if attributes:
             sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
-        tags = user_tags(request.tags())
+        tags = request.user_tags()
         if tags:
             sqs.tag_queue(QueueUrl=url, Tags=tags)
         return self._made(sqs, url)
@@ -137,9 +135,9 @@ class Topic(Handler):
             if key in props:
                 value = props[key]
                 attributes[key] = str(value).lower() if isinstance(value, bool) else str(value)
-        arn = sns.create_topic(
-            Name=name, Attributes=attributes, Tags=tag_list(user_tags(request.tags()))
-        )["TopicArn"]
+        arn = sns.create_topic(Name=name, Attributes=attributes, Tags=request.user_tag_list())[
+            "TopicArn"
+        ]
         for subscription in props.get("Subscription") or []:
             sns.subscribe(
                 TopicArn=arn,
@@ -157,25 +155,23 @@ class Topic(Handler):
                 AttributeName="DisplayName",
                 AttributeValue=request.properties["DisplayName"],
             )
-        tags = user_tags(request.tags())
+        tags = request.user_tags()
         if tags:
             sns.tag_resource(ResourceArn=arn, Tags=tag_list(tags))
         return request.previous
 
 
-SUBSCRIPTION_ATTRIBUTES = (
-    "FilterPolicy",
-    "FilterPolicyScope",
-    "RawMessageDelivery",
-    "RedrivePolicy",
-    "DeliveryPolicy",
-    "SubscriptionRoleArn",
-)
-
-
 class Subscription(Handler):
     type_name = "AWS::SNS::Subscription"
     delete = delete_by_id("sns", "unsubscribe", "SubscriptionArn", missing="NotFoundException")
+    ATTRIBUTES = (
+        "FilterPolicy",
+        "FilterPolicyScope",
+        "RawMessageDelivery",
+        "RedrivePolicy",
+        "DeliveryPolicy",
+        "SubscriptionRoleArn",
+    )
 
     def create(self, request: Request) -> Made:
         sns = request.client("sns")
@@ -184,7 +180,7 @@ class Subscription(Handler):
         arn = sns.subscribe(
             TopicArn=props["TopicArn"],
             Protocol=props["Protocol"],
-            Attributes=_attributes(props, SUBSCRIPTION_ATTRIBUTES),
+            Attributes=_attributes(props, self.ATTRIBUTES),
             ReturnSubscriptionArn=True,
             **options,
         )["SubscriptionArn"]
@@ -192,7 +188,7 @@ class Subscription(Handler):
 
     def update(self, request: Request) -> Made:
         sns = request.client("sns")
-        for name, value in _attributes(request.properties, SUBSCRIPTION_ATTRIBUTES).items():
+        for name, value in _attributes(request.properties, self.ATTRIBUTES).items():
             sns.set_subscription_attributes(
                 SubscriptionArn=request.previous.physical_id,
                 AttributeName=name,

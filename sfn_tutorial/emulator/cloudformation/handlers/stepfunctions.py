@@ -19,7 +19,6 @@ from sfn_tutorial.emulator.cloudformation.handlers import (
     Made,
     Request,
     tag_list,
-    user_tags,
     while_role_spreads,
 )
 from sfn_tutorial.emulator.cloudformation.handlers.arguments import given, lower_camel
@@ -99,7 +98,7 @@ class StateMachine(Handler):
             definition=definition_of(request),
             roleArn=props["RoleArn"],
             type=props.get("StateMachineType", "STANDARD"),
-            tags=tag_list(user_tags(request.tags()), "key", "value"),
+            tags=request.user_tag_list("key", "value"),
             **_configurations(props),
         )["stateMachineArn"]
         return _made(sfn, arn)
@@ -114,7 +113,7 @@ class StateMachine(Handler):
             roleArn=request.properties["RoleArn"],
             **_configurations(request.properties, updating=True),
         )
-        tags = user_tags(request.tags())
+        tags = request.user_tags()
         current = sfn.list_tags_for_resource(resourceArn=arn)["tags"]
         gone = [tag["key"] for tag in current if tag["key"] not in tags]
         if gone:
@@ -159,7 +158,7 @@ class Activity(Handler):
         sfn = request.client("stepfunctions")
         arn = sfn.create_activity(
             name=request.properties["Name"],
-            tags=tag_list(user_tags(request.tags()), "key", "value"),
+            tags=request.user_tag_list("key", "value"),
         )["activityArn"]
         return Made(arn, {"Arn": arn, "Name": request.properties["Name"]})
 

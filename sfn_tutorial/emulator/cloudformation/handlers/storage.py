@@ -16,7 +16,6 @@ from sfn_tutorial.emulator.cloudformation.handlers import (
     Request,
     as_json,
     tag_list,
-    user_tags,
 )
 from sfn_tutorial.emulator.cloudformation.handlers.arguments import given, lower_camel
 from sfn_tutorial.emulator.cloudformation.handlers.deleting import delete_by_id
@@ -46,7 +45,7 @@ class Bucket(Handler):
     def _configure(self, request: Request, name: str) -> None:
         s3 = request.client("s3")
         props = request.properties
-        tags = user_tags(request.tags())
+        tags = request.user_tags()
         if tags:
             s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_list(tags)})
         for key, (call, argument, shaped) in BUCKET_SETTINGS.items():
@@ -139,35 +138,33 @@ class BucketPolicy(Handler):
         return Made(bucket)
 
 
-TABLE_FIELDS = (
-    "AttributeDefinitions",
-    "KeySchema",
-    "LocalSecondaryIndexes",
-    "GlobalSecondaryIndexes",
-    "BillingMode",
-    "ProvisionedThroughput",
-    "StreamSpecification",
-    "SSESpecification",
-    "TableClass",
-    "DeletionProtectionEnabled",
-)
-
-
 class Table(Handler):
     type_name = "AWS::DynamoDB::Table"
     delete = delete_by_id("dynamodb", "delete_table", "TableName")
+    FIELDS = (
+        "AttributeDefinitions",
+        "KeySchema",
+        "LocalSecondaryIndexes",
+        "GlobalSecondaryIndexes",
+        "BillingMode",
+        "ProvisionedThroughput",
+        "StreamSpecification",
+        "SSESpecification",
+        "TableClass",
+        "DeletionProtectionEnabled",
+    )
 
     def create(self, request: Request) -> Made:
         dynamodb = request.client("dynamodb")
         props = request.properties
-        fields = given(props, TABLE_FIELDS)
+        fields = given(props, self.FIELDS)
         fields.setdefault("BillingMode", "PROVISIONED")
         if "SSESpecification" in fields:
             fields["SSESpecification"] = {
                 "Enabled": bool(fields["SSESpecification"].get("SSEEnabled", False))
             }
         name = request.name("TableName", 255)
-        tags = tag_list(user_tags(request.tags()))
+        tags = request.user_tag_list()
         table = dynamodb.create_table(TableName=name, **fields, **({"Tags": tags} if tags else {}))[
             "TableDescription"
         ]
@@ -210,7 +207,7 @@ class LogGroup(Handler):
         name = request.name("LogGroupName", 512)
         options = lower_camel(given(request.properties, ("KmsKeyId",)))
         try:
-            logs.create_log_group(logGroupName=name, tags=user_tags(request.tags()), **options)
+            logs.create_log_group(logGroupName=name, tags=request.user_tags(), **options)
         except logs.exceptions.ResourceAlreadyExistsException:
             raise HandlerError(
                 f"Resource of type 'AWS::Logs::LogGroup' with identifier '{name}' already exists.",
@@ -243,7 +240,7 @@ class Parameter(Handler):
         suffix = request.physical_name(13, with_stack=False).rsplit("-", 1)[1]
         name = props.get("Name") or f"CFN-{request.logical_id}-{suffix}"
         self._put(request, name, overwrite=False)
-        tags = user_tags(request.tags(key="Tags"))
+        tags = request.user_tags()
         if tags:
             ssm.add_tags_to_resource(ResourceType="Parameter", ResourceId=name, Tags=tag_list(tags))
         return Made(name, {"Type": props["Type"], "Value": props["Value"]})
@@ -273,8 +270,9 @@ class Key(Handler):
         options = given(props, ("Description", "KeyUsage", "KeySpec"))
         if "KeyPolicy" in props:
             options["Policy"] = as_json(props["KeyPolicy"])
-        tags = user_tags(request.tags())
-        key = kms.create_key(Tags=tag_list(tags, "TagKey", "TagValue"), **options)["KeyMetadata"]
+        key = kms.create_key(Tags=request.user_tag_list("TagKey", "TagValue"), **options)[
+            "KeyMetadata"
+        ]
         if props.get("EnableKeyRotation") in (True, "true"):
             kms.enable_key_rotation(KeyId=key["KeyId"])
         return Made(key["KeyId"], {"Arn": key["Arn"], "KeyId": key["KeyId"]})
