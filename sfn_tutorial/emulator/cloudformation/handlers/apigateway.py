@@ -316,7 +316,6 @@ class Account(Handler):
 
 class HttpApi(Handler):
     type_name = "AWS::ApiGatewayV2::Api"
-    delete = delete_by_id("apigatewayv2", "delete_api", "ApiId", missing="NotFoundException")
     FIELDS = (
         "Description",
         "CorsConfiguration",
@@ -328,6 +327,7 @@ class HttpApi(Handler):
         "RouteKey",
         "CredentialsArn",
     )
+    delete = delete_by_id("apigatewayv2", "delete_api", "ApiId", missing="NotFoundException")
 
     def create(self, request: Request) -> Made:
         client = request.client("apigatewayv2")

@@ -225,7 +225,6 @@ class Alias(Handler):
 
 class EventSourceMapping(Handler):
     type_name = "AWS::Lambda::EventSourceMapping"
-    delete = delete_by_id("lambda", "delete_event_source_mapping", "UUID")
     FIELDS = (
         "BatchSize",
         "Enabled",
@@ -239,6 +238,7 @@ class EventSourceMapping(Handler):
         "DestinationConfig",
         "ParallelizationFactor",
     )
+    delete = delete_by_id("lambda", "delete_event_source_mapping", "UUID")
 
     def create(self, request: Request) -> Made:
         props = request.properties

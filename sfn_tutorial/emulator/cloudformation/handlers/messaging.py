@@ -46,7 +46,6 @@ def _name(request: Request, name_property: str, fifo_property: str, max_length: 
 
 class Queue(Handler):
     type_name = "AWS::SQS::Queue"
-    delete = delete_by_id("sqs", "delete_queue", "QueueUrl", missing="QueueDoesNotExist")
     ATTRIBUTES = (
         "DelaySeconds",
         "MaximumMessageSize",
@@ -63,6 +62,7 @@ class Queue(Handler):
         "KmsDataKeyReusePeriodSeconds",
         "SqsManagedSseEnabled",
     )
+    delete = delete_by_id("sqs", "delete_queue", "QueueUrl", missing="QueueDoesNotExist")
 
     def create(self, request: Request) -> Made:
         sqs = request.client("sqs")
@@ -163,7 +163,6 @@ class Topic(Handler):
 
 class Subscription(Handler):
     type_name = "AWS::SNS::Subscription"
-    delete = delete_by_id("sns", "unsubscribe", "SubscriptionArn", missing="NotFoundException")
     ATTRIBUTES = (
         "FilterPolicy",
         "FilterPolicyScope",
@@ -172,6 +171,7 @@ class Subscription(Handler):
         "DeliveryPolicy",
         "SubscriptionRoleArn",
     )
+    delete = delete_by_id("sns", "unsubscribe", "SubscriptionArn", missing="NotFoundException")
 
     def create(self, request: Request) -> Made:
         sns = request.client("sns")

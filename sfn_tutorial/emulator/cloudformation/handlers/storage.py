@@ -140,7 +140,6 @@ class BucketPolicy(Handler):
 
 class Table(Handler):
     type_name = "AWS::DynamoDB::Table"
-    delete = delete_by_id("dynamodb", "delete_table", "TableName")
     FIELDS = (
         "AttributeDefinitions",
         "KeySchema",
@@ -153,6 +152,7 @@ class Table(Handler):
         "TableClass",
         "DeletionProtectionEnabled",
     )
+    delete = delete_by_id("dynamodb", "delete_table", "TableName")
 
     def create(self, request: Request) -> Made:
         dynamodb = request.client("dynamodb")
