@@ -362,3 +362,55 @@ def test_deleting_the_stack_deletes_each_child(created):
     with pytest.raises(functions.exceptions.ResourceNotFoundException):
         functions.get_function(FunctionName=created["Function"])
     assert [a["ApiId"] for a in apis.get_apis()["Items"] if a["ApiId"] == created["Api"]] == []
+
+
+MISSING = "s3://lifecycle-files/missing.json"
+NAMING_A_MISSING_FILE = {
+    "state machine": (
+        "AWS::StepFunctions::StateMachine",
+        {
+            "RoleArn": "arn:aws:iam::123456789012:role/unused",
+            "DefinitionS3Location": {"Bucket": "lifecycle-files", "Key": "missing.json"},
+        },
+        f"The definition file {MISSING} could not be read: ",
+    ),
+    "REST API": (
+        "AWS::ApiGateway::RestApi",
+        {"BodyS3Location": {"Bucket": "lifecycle-files", "Key": "missing.json"}},
+        f"The API definition {MISSING} could not be read: ",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def files_bucket(emulator):
+    """A bucket without the file the templates below name."""
+    region = boto3.session.Session().region_name
+    boto3.client("s3").create_bucket(
+        Bucket="lifecycle-files", CreateBucketConfiguration={"LocationConstraint": region}
+    )
+
+
+@pytest.mark.parametrize("kind", sorted(NAMING_A_MISSING_FILE))
+def test_a_file_s3_cannot_read_fails_the_resource_naming_it(files_bucket, kind):
+    type_name, properties, reason = NAMING_A_MISSING_FILE[kind]
+    cloudformation = boto3.client("cloudformation")
+    name = f"missing-file-{kind.replace(' ', '-').lower()}"
+    template = {"Resources": {"Named": {"Type": type_name, "Properties": properties}}}
+    cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    events = cloudformation.describe_stack_events(StackName=name)["StackEvents"]
+    [failed] = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert reason in failed["ResourceStatusReason"]
+
+
+def test_an_include_s3_cannot_read_fails_the_transform_naming_it(files_bucket):
+    template = {
+        "Resources": {
+            "Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": MISSING}}
+        }
+    }
+    cloudformation = boto3.client("cloudformation")
+    with pytest.raises(cloudformation.exceptions.ClientError) as raised:
+        cloudformation.create_stack(StackName="missing-include", TemplateBody=json.dumps(template))
+    message = raised.value.response["Error"]["Message"]
+    assert f"Transform AWS::Include failed with: {MISSING} could not be read: " in message

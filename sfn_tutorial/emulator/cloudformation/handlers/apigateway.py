@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from contextlib import suppress
 
-from sfn_tutorial.emulator.cloudformation import templates
+from sfn_tutorial.emulator.cloudformation import services, templates
 from sfn_tutorial.emulator.cloudformation.handlers import (
     Handler,
     HandlerError,
@@ -35,15 +35,14 @@ def _body(request: Request) -> dict | None:
     location = props.get("BodyS3Location")
     if not location:
         return None
-    s3 = request.client("s3")
-    try:
-        text = s3.get_object(Bucket=location["Bucket"], Key=location["Key"])["Body"].read()
-    except s3.exceptions.ClientError as error:
-        raise HandlerError(
-            f"The API definition s3://{location['Bucket']}/{location['Key']} could not be read: "
-            f"{error.response['Error']['Message']}"
-        ) from None
-    return templates.parse(text.decode("utf-8"))
+    where = f"s3://{location['Bucket']}/{location['Key']}"
+    text = services.s3_text(
+        request.region,
+        location["Bucket"],
+        location["Key"],
+        lambda message: HandlerError(f"The API definition {where} could not be read: {message}"),
+    )
+    return templates.parse(text)
 
 
 class ApiPart(Handler):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 
+from sfn_tutorial.emulator.cloudformation import services
 from sfn_tutorial.emulator.cloudformation.handlers import (
     Handler,
     HandlerError,
@@ -61,16 +62,14 @@ def definition_of(request: Request) -> str:
 
 
 def _from_s3(request: Request, location: dict) -> str:
-    s3 = request.client("s3")
-    options = {"VersionId": location["Version"]} if location.get("Version") else {}
-    try:
-        body = s3.get_object(Bucket=location["Bucket"], Key=location["Key"], **options)["Body"]
-    except s3.exceptions.ClientError as error:
-        raise HandlerError(
-            f"The definition file s3://{location['Bucket']}/{location['Key']} could not be "
-            f"read: {error.response['Error']['Message']}"
-        ) from None
-    return body.read().decode("utf-8")
+    where = f"s3://{location['Bucket']}/{location['Key']}"
+    return services.s3_text(
+        request.region,
+        location["Bucket"],
+        location["Key"],
+        lambda message: HandlerError(f"The definition file {where} could not be read: {message}"),
+        version=location.get("Version"),
+    )
 
 
 def _made(sfn, arn: str) -> Made:
