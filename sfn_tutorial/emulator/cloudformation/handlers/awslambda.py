@@ -266,11 +266,10 @@ class EventInvokeConfig(Handler):
 
     def create(self, request: Request) -> Made:
         props = request.properties
+        target = self._target(props)
         names = ("MaximumEventAgeInSeconds", "MaximumRetryAttempts", "DestinationConfig")
-        request.client("lambda").put_function_event_invoke_config(
-            **self._target(props), **given(props, names)
-        )
-        return Made(f"{props['FunctionName']}|{self._target(props)['Qualifier']}")
+        request.client("lambda").put_function_event_invoke_config(**target, **given(props, names))
+        return Made(f"{target['FunctionName']}|{target['Qualifier']}")
 
     def _target(self, props: dict) -> dict:
         """The function and the version or alias the configuration is for."""
