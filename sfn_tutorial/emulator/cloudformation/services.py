@@ -9,6 +9,7 @@ calls carry (the account-like stand-in neither throttles nor counts them).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from sfn_tutorial.emulator import auth
 
@@ -32,6 +33,25 @@ def client(service: str, region: str):
             found = _clients.get(key) or _new_client(service, region)
             _clients[key] = found
     return found
+
+
+def s3_text(
+    region: str,
+    bucket: str,
+    key: str,
+    failure: Callable[[str], Exception],
+    version: str | None = None,
+) -> str:
+    """The text of the object ``key`` in ``bucket`` (its ``version``, if given), as a stack
+    reads a file it names. If S3 refuses, the error ``failure`` makes of S3's message is
+    raised instead: each reader says in its own words which file could not be read."""
+    s3 = client("s3", region)
+    options = {"VersionId": version} if version else {}
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key, **options)["Body"].read()
+    except s3.exceptions.ClientError as error:
+        raise failure(error.response["Error"]["Message"]) from None
+    return body.decode("utf-8")
 
 
 def _new_client(service: str, region: str):

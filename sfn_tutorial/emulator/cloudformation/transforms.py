@@ -78,15 +78,15 @@ def _read_include(parameters: dict, region: str):
             f"Transform {INCLUDE} failed with: The location parameter is not a valid S3 uri: "
             f"{location}"
         )
-    s3 = services.client("s3", region)
-    try:
-        body = s3.get_object(Bucket=match.group(1), Key=match.group(2))["Body"].read()
-    except s3.exceptions.ClientError as error:
-        raise TemplateError(
-            f"Transform {INCLUDE} failed with: {location} could not be read: "
-            f"{error.response['Error']['Message']}"
-        ) from None
-    return templates.parse(body.decode("utf-8"))
+    text = services.s3_text(
+        region,
+        match.group(1),
+        match.group(2),
+        lambda message: TemplateError(
+            f"Transform {INCLUDE} failed with: {location} could not be read: {message}"
+        ),
+    )
+    return templates.parse(text)
 
 
 def _sam(template: dict, parameters: dict, pseudo: dict) -> dict:

@@ -73,6 +73,11 @@ class Request:
     previous_properties: dict | None = None
     previous: Made | None = None
 
+    @property
+    def previous_id(self) -> str | None:
+        """The physical id of the resource being updated (``None`` when it is being made)."""
+        return self.previous.physical_id if self.previous else None
+
     def client(self, service: str):
         """A client for ``service`` in the stack's region, on this emulator."""
         return services.client(service, self.region)
@@ -109,6 +114,14 @@ class Request:
         else:
             merged.update({tag["Key"]: str(tag["Value"]) for tag in own})
         return merged
+
+    def user_tags(self) -> dict:
+        """The resource's tags without the ``aws:`` ones, which APIs refuse from callers."""
+        return user_tags(self.tags())
+
+    def user_tag_list(self, key: str = "Key", value: str = "Value") -> list[dict]:
+        """``user_tags`` as the list of pairs most APIs take (in the casing an API wants)."""
+        return tag_list(self.user_tags(), key, value)
 
     def arn(self, service: str, resource: str, region: bool = True) -> str:
         """An ARN in the stack's account (and region)."""

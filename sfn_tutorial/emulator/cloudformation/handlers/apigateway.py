@@ -3,20 +3,27 @@
 An API with a ``Body`` (or ``BodyS3Location``) is made from that OpenAPI definition with
 ``PutRestApi`` / ``ImportApi``, as CloudFormation makes it; its Step Functions integrations
 then serve requests on the emulator's execute-api address, as any API's do.
+
+An API's parts (a REST API's resources and deployments, an HTTP API's routes, integrations,
+stages and deployments) are each made by one call, changed by one and deleted by one: one
+handler, ``ApiPart``, makes them all from a table of the calls and properties each takes.
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 
-from sfn_tutorial.emulator.cloudformation import templates
+from sfn_tutorial.emulator.cloudformation import services, templates
 from sfn_tutorial.emulator.cloudformation.handlers import (
     Handler,
     HandlerError,
     Made,
     Request,
-    user_tags,
+    as_json,
 )
+from sfn_tutorial.emulator.cloudformation.handlers.arguments import given, lower_camel
+from sfn_tutorial.emulator.cloudformation.handlers.deleting import delete_by_id
 
 
 def _body(request: Request) -> dict | None:
@@ -28,15 +35,78 @@ def _body(request: Request) -> dict | None:
     location = props.get("BodyS3Location")
     if not location:
         return None
-    s3 = request.client("s3")
-    try:
-        text = s3.get_object(Bucket=location["Bucket"], Key=location["Key"])["Body"].read()
-    except s3.exceptions.ClientError as error:
-        raise HandlerError(
-            f"The API definition s3://{location['Bucket']}/{location['Key']} could not be read: "
-            f"{error.response['Error']['Message']}"
-        ) from None
-    return templates.parse(text.decode("utf-8"))
+    where = f"s3://{location['Bucket']}/{location['Key']}"
+    text = services.s3_text(
+        request.region,
+        location["Bucket"],
+        location["Key"],
+        lambda message: HandlerError(f"The API definition {where} could not be read: {message}"),
+    )
+    return templates.parse(text)
+
+
+class ApiPart(Handler):
+    """A part of an API that one call creates, one changes and one deletes. Every call names
+    the API; update and delete name the part by its physical id. A subclass is a row of this
+    table (a part that is not quite so simple overrides what differs):
+
+    * ``service``: ``apigatewayv2`` (HTTP APIs, whose calls name their arguments as the
+      template names its properties) or ``apigateway`` (REST APIs, whose names start
+      lower-case);
+    * ``calls``: the create, update and delete calls (update ``None``: a change replaces it);
+    * ``api``: the property that names the API;
+    * ``id_name``: the part's id, as its ``Fn::GetAtt`` attribute and (in the API's casing)
+      the calls' argument name it; ``answer_id``: where the create call's answer has it, if
+      not under ``id_name``;
+    * ``required``: the properties create and update always pass; ``FIELDS``: those they pass
+      when the template gives them;
+    * ``missing``: the error that says the part is gone already (its delete is then done).
+    """
+
+    service = "apigatewayv2"
+    calls: tuple[str, str | None, str] = ("", None, "")
+    api = "ApiId"
+    id_name = ""
+    answer_id = ""
+    required: tuple[str, ...] = ()
+    FIELDS: tuple[str, ...] = ()
+    missing = "NotFoundException"
+
+    def create(self, request: Request) -> Made:
+        props = request.properties
+        create = getattr(request.client(self.service), self.calls[0])
+        answer = create(**self._api(props), **self._arguments(props))
+        part_id = answer[self.answer_id or self.id_name]
+        return Made(part_id, {self.id_name: part_id})
+
+    def update(self, request: Request) -> Made:
+        if self.calls[1] is None:
+            return self.create(request)
+        props = request.properties
+        arguments = self._arguments(props)
+        if arguments:  # a part with only optional fields may have none to change
+            update = getattr(request.client(self.service), self.calls[1])
+            update(**self._api(props), **self._id(request.previous), **arguments)
+        return request.previous
+
+    def delete(self, request: Request, made: Made) -> None:
+        client = request.client(self.service)
+        with suppress(getattr(client.exceptions, self.missing)):
+            delete = getattr(client, self.calls[2])
+            delete(**self._api(request.properties), **self._id(made))
+
+    def _cased(self, arguments: dict) -> dict:
+        return lower_camel(arguments) if self.service == "apigateway" else arguments
+
+    def _api(self, props: dict) -> dict:
+        return self._cased({self.api: props[self.api]})
+
+    def _id(self, made: Made) -> dict:
+        return self._cased({self.id_name: made.physical_id})
+
+    def _arguments(self, props: dict) -> dict:
+        required = {name: props[name] for name in self.required}
+        return self._cased({**required, **given(props, self.FIELDS)})
 
 
 # ---------------------------------------------------------------- REST APIs
@@ -44,6 +114,7 @@ def _body(request: Request) -> dict | None:
 
 class RestApi(Handler):
     type_name = "AWS::ApiGateway::RestApi"
+    delete = delete_by_id("apigateway", "delete_rest_api", "restApiId", missing="NotFoundException")
 
     def create(self, request: Request) -> Made:
         client = request.client("apigateway")
@@ -52,21 +123,16 @@ class RestApi(Handler):
         name = props.get("Name") or ((body or {}).get("info") or {}).get("title")
         if not name:
             raise HandlerError("Properties validation failed: a Name or a Body is required")
-        options = {}
-        if "Description" in props:
-            options["description"] = props["Description"]
+        options = lower_camel(given(props, ("Description", "BinaryMediaTypes")))
         if "EndpointConfiguration" in props:
             options["endpointConfiguration"] = {
                 "types": props["EndpointConfiguration"].get("Types") or ["EDGE"]
             }
         if "Policy" in props:
-            policy = props["Policy"]
-            options["policy"] = policy if isinstance(policy, str) else json.dumps(policy)
-        if "BinaryMediaTypes" in props:
-            options["binaryMediaTypes"] = props["BinaryMediaTypes"]
+            options["policy"] = as_json(props["Policy"])
         if "DisableExecuteApiEndpoint" in props:
             options["disableExecuteApiEndpoint"] = bool(props["DisableExecuteApiEndpoint"])
-        api = client.create_rest_api(name=name, tags=user_tags(request.tags()), **options)
+        api = client.create_rest_api(name=name, tags=request.user_tags(), **options)
         if body is not None:
             client.put_rest_api(restApiId=api["id"], mode="overwrite", body=json.dumps(body))
         return self._made(client, api["id"])
@@ -90,55 +156,50 @@ class RestApi(Handler):
         root = next(resource["id"] for resource in resources if resource["path"] == "/")
         return Made(api_id, {"RestApiId": api_id, "RootResourceId": root})
 
-    def delete(self, request: Request, made: Made) -> None:
-        client = request.client("apigateway")
-        try:
-            client.delete_rest_api(restApiId=made.physical_id)
-        except client.exceptions.NotFoundException:
-            pass
 
-
-class Resource(Handler):
+class Resource(ApiPart):
     type_name = "AWS::ApiGateway::Resource"
-
-    def create(self, request: Request) -> Made:
-        props = request.properties
-        resource = request.client("apigateway").create_resource(
-            restApiId=props["RestApiId"], parentId=props["ParentId"], pathPart=props["PathPart"]
-        )
-        return Made(resource["id"], {"ResourceId": resource["id"]})
-
-    def delete(self, request: Request, made: Made) -> None:
-        client = request.client("apigateway")
-        try:
-            client.delete_resource(
-                restApiId=request.properties["RestApiId"], resourceId=made.physical_id
-            )
-        except client.exceptions.NotFoundException:
-            pass
-
-
-INTEGRATION_FIELDS = {
-    "Type": "type",
-    "Uri": "uri",
-    "IntegrationHttpMethod": "integrationHttpMethod",
-    "Credentials": "credentials",
-    "RequestParameters": "requestParameters",
-    "RequestTemplates": "requestTemplates",
-    "PassthroughBehavior": "passthroughBehavior",
-    "TimeoutInMillis": "timeoutInMillis",
-    "ContentHandling": "contentHandling",
-    "ConnectionType": "connectionType",
-    "ConnectionId": "connectionId",
-    "CacheNamespace": "cacheNamespace",
-    "CacheKeyParameters": "cacheKeyParameters",
-}
+    service = "apigateway"
+    calls = ("create_resource", None, "delete_resource")
+    api = "RestApiId"
+    id_name, answer_id = "ResourceId", "id"
+    required = ("ParentId", "PathPart")
 
 
 class Method(Handler):
     """A method with its integration, integration responses and method responses."""
 
     type_name = "AWS::ApiGateway::Method"
+    FIELDS = (
+        "ApiKeyRequired",
+        "RequestParameters",
+        "RequestModels",
+        "OperationName",
+        "AuthorizerId",
+        "AuthorizationScopes",
+        "RequestValidatorId",
+    )
+    INTEGRATION_FIELDS = (
+        "Type",
+        "Uri",
+        "IntegrationHttpMethod",
+        "Credentials",
+        "RequestParameters",
+        "RequestTemplates",
+        "PassthroughBehavior",
+        "TimeoutInMillis",
+        "ContentHandling",
+        "ConnectionType",
+        "ConnectionId",
+        "CacheNamespace",
+        "CacheKeyParameters",
+    )
+    INTEGRATION_RESPONSE_FIELDS = (
+        "SelectionPattern",
+        "ResponseTemplates",
+        "ResponseParameters",
+        "ContentHandling",
+    )
 
     def create(self, request: Request) -> Made:
         self._put(request)
@@ -153,127 +214,70 @@ class Method(Handler):
     def _put(self, request: Request) -> None:
         client = request.client("apigateway")
         props = request.properties
-        where = {
-            "restApiId": props["RestApiId"],
-            "resourceId": props["ResourceId"],
-            "httpMethod": props["HttpMethod"],
-        }
-        options = {}
-        for key, field in (
-            ("ApiKeyRequired", "apiKeyRequired"),
-            ("RequestParameters", "requestParameters"),
-            ("RequestModels", "requestModels"),
-            ("OperationName", "operationName"),
-            ("AuthorizerId", "authorizerId"),
-            ("AuthorizationScopes", "authorizationScopes"),
-            ("RequestValidatorId", "requestValidatorId"),
-        ):
-            if key in props:
-                options[field] = props[key]
+        where = lower_camel({key: props[key] for key in ("RestApiId", "ResourceId", "HttpMethod")})
         client.put_method(
-            authorizationType=props.get("AuthorizationType", "NONE"), **where, **options
+            authorizationType=props.get("AuthorizationType", "NONE"),
+            **where,
+            **lower_camel(given(props, self.FIELDS)),
         )
         for response in props.get("MethodResponses") or []:
             client.put_method_response(
                 statusCode=str(response["StatusCode"]),
                 **where,
-                **{
-                    field: response[key]
-                    for key, field in (
-                        ("ResponseModels", "responseModels"),
-                        ("ResponseParameters", "responseParameters"),
-                    )
-                    if key in response
-                },
+                **lower_camel(given(response, ("ResponseModels", "ResponseParameters"))),
             )
         integration = props.get("Integration")
         if not integration:
             return
-        client.put_integration(
-            **where,
-            **{
-                field: integration[key]
-                for key, field in INTEGRATION_FIELDS.items()
-                if key in integration
-            },
-        )
+        client.put_integration(**where, **lower_camel(given(integration, self.INTEGRATION_FIELDS)))
         for response in integration.get("IntegrationResponses") or []:
             client.put_integration_response(
                 statusCode=str(response["StatusCode"]),
                 **where,
-                **{
-                    field: response[key]
-                    for key, field in (
-                        ("SelectionPattern", "selectionPattern"),
-                        ("ResponseTemplates", "responseTemplates"),
-                        ("ResponseParameters", "responseParameters"),
-                        ("ContentHandling", "contentHandling"),
-                    )
-                    if key in response
-                },
+                **lower_camel(given(response, self.INTEGRATION_RESPONSE_FIELDS)),
             )
 
     def delete(self, request: Request, made: Made, props: dict | None = None) -> None:
         client = request.client("apigateway")
         props = props or request.properties
-        try:
+        with suppress(client.exceptions.NotFoundException):
             client.delete_method(
                 restApiId=props["RestApiId"],
                 resourceId=props["ResourceId"],
                 httpMethod=props["HttpMethod"],
             )
-        except client.exceptions.NotFoundException:
-            pass
 
 
-class Deployment(Handler):
+class Deployment(ApiPart):
     type_name = "AWS::ApiGateway::Deployment"
-
-    def create(self, request: Request) -> Made:
-        props = request.properties
-        options = {
-            k: props[v]
-            for k, v in (("stageName", "StageName"), ("description", "Description"))
-            if v in props
-        }
-        deployment = request.client("apigateway").create_deployment(
-            restApiId=props["RestApiId"], **options
-        )
-        return Made(deployment["id"], {"DeploymentId": deployment["id"]})
-
-    def update(self, request: Request) -> Made:
-        return self.create(request)
-
-    def delete(self, request: Request, made: Made) -> None:
-        client = request.client("apigateway")
-        try:
-            client.delete_deployment(
-                restApiId=request.properties["RestApiId"], deploymentId=made.physical_id
-            )
-        except client.exceptions.ClientError:
-            pass  # a stage still uses it, or the API is gone: it goes with them
+    service = "apigateway"
+    calls = ("create_deployment", None, "delete_deployment")
+    api = "RestApiId"
+    id_name, answer_id = "DeploymentId", "id"
+    FIELDS = ("StageName", "Description")
+    missing = "ClientError"  # a stage still uses it, or the API is gone: it goes with them
 
 
-class Stage(Handler):
+class Stage(ApiPart):
+    """A stage: named by the template or a generated name; a change points it at another
+    deployment."""
+
     type_name = "AWS::ApiGateway::Stage"
+    service = "apigateway"
+    calls = ("create_stage", "update_stage", "delete_stage")
+    api = "RestApiId"
+    id_name = "StageName"
+    FIELDS = ("Description", "Variables", "TracingEnabled")
 
     def create(self, request: Request) -> Made:
         props = request.properties
-        options = {}
-        for key, field in (
-            ("Description", "description"),
-            ("Variables", "variables"),
-            ("TracingEnabled", "tracingEnabled"),
-        ):
-            if key in props:
-                options[field] = props[key]
         name = props.get("StageName") or request.physical_name(128)
         request.client("apigateway").create_stage(
             restApiId=props["RestApiId"],
             stageName=name,
             deploymentId=props["DeploymentId"],
-            tags=user_tags(request.tags()),
-            **options,
+            tags=request.user_tags(),
+            **lower_camel(given(props, self.FIELDS)),
         )
         return Made(name)
 
@@ -288,15 +292,6 @@ class Stage(Handler):
         )
         return request.previous
 
-    def delete(self, request: Request, made: Made) -> None:
-        client = request.client("apigateway")
-        try:
-            client.delete_stage(
-                restApiId=request.properties["RestApiId"], stageName=made.physical_id
-            )
-        except client.exceptions.NotFoundException:
-            pass
-
 
 class Account(Handler):
     """API Gateway's account settings (the role it writes CloudWatch logs with)."""
@@ -309,11 +304,7 @@ class Account(Handler):
             request.client("apigateway").update_account(
                 patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": role}]
             )
-        physical_id = request.previous.physical_id if request.previous else None
-        return Made(physical_id or request.physical_name())
-
-    def update(self, request: Request) -> Made:
-        return self.create(request)
+        return Made(request.previous_id or request.physical_name())
 
     def delete(self, request: Request, made: Made) -> None:
         return None  # the account keeps its settings, as on AWS
@@ -324,6 +315,18 @@ class Account(Handler):
 
 class HttpApi(Handler):
     type_name = "AWS::ApiGatewayV2::Api"
+    FIELDS = (
+        "Description",
+        "CorsConfiguration",
+        "RouteSelectionExpression",
+        "ApiKeySelectionExpression",
+        "DisableExecuteApiEndpoint",
+        "Version",
+        "Target",
+        "RouteKey",
+        "CredentialsArn",
+    )
+    delete = delete_by_id("apigatewayv2", "delete_api", "ApiId", missing="NotFoundException")
 
     def create(self, request: Request) -> Made:
         client = request.client("apigatewayv2")
@@ -334,30 +337,15 @@ class HttpApi(Handler):
                 Body=json.dumps(body), FailOnWarnings=bool(props.get("FailOnWarnings", False))
             )
             self._settings(client, api["ApiId"], props)
-            tags = user_tags(request.tags())
+            tags = request.user_tags()
             if tags:
                 client.tag_resource(ResourceArn=self._arn(request, api["ApiId"]), Tags=tags)
         else:
-            options = {
-                key: props[key]
-                for key in (
-                    "Description",
-                    "CorsConfiguration",
-                    "RouteSelectionExpression",
-                    "ApiKeySelectionExpression",
-                    "DisableExecuteApiEndpoint",
-                    "Version",
-                    "Target",
-                    "RouteKey",
-                    "CredentialsArn",
-                )
-                if key in props
-            }
             api = client.create_api(
                 Name=props.get("Name") or request.physical_name(128),
                 ProtocolType=props.get("ProtocolType", "HTTP"),
-                Tags=user_tags(request.tags()),
-                **options,
+                Tags=request.user_tags(),
+                **given(props, self.FIELDS),
             )
         return self._made(request, client, api["ApiId"])
 
@@ -371,11 +359,8 @@ class HttpApi(Handler):
         return self._made(request, client, api_id)
 
     def _settings(self, client, api_id: str, props: dict) -> None:
-        settings = {
-            key: props[key]
-            for key in ("Name", "Description", "CorsConfiguration", "DisableExecuteApiEndpoint")
-            if key in props
-        }
+        names = ("Name", "Description", "CorsConfiguration", "DisableExecuteApiEndpoint")
+        settings = given(props, names)
         if settings:
             client.update_api(ApiId=api_id, **settings)
 
@@ -397,16 +382,13 @@ class HttpApi(Handler):
             },
         )
 
-    def delete(self, request: Request, made: Made) -> None:
-        client = request.client("apigatewayv2")
-        try:
-            client.delete_api(ApiId=made.physical_id)
-        except client.exceptions.NotFoundException:
-            pass
 
+class HttpStage(ApiPart):
+    """A stage: named by the template (its name is its id), and tagged."""
 
-class HttpStage(Handler):
     type_name = "AWS::ApiGatewayV2::Stage"
+    calls = ("create_stage", "update_stage", "delete_stage")
+    id_name = "StageName"
     FIELDS = (
         "AutoDeploy",
         "DeploymentId",
@@ -420,34 +402,20 @@ class HttpStage(Handler):
 
     def create(self, request: Request) -> Made:
         props = request.properties
-        client = request.client("apigatewayv2")
-        client.create_stage(
+        request.client("apigatewayv2").create_stage(
             ApiId=props["ApiId"],
             StageName=props["StageName"],
-            Tags=user_tags(request.tags()),
-            **{key: props[key] for key in self.FIELDS if key in props},
+            Tags=request.user_tags(),
+            **given(props, self.FIELDS),
         )
         return Made(props["StageName"])
 
-    def update(self, request: Request) -> Made:
-        props = request.properties
-        fields = {key: props[key] for key in self.FIELDS if key in props}
-        if fields:
-            request.client("apigatewayv2").update_stage(
-                ApiId=props["ApiId"], StageName=request.previous.physical_id, **fields
-            )
-        return request.previous
 
-    def delete(self, request: Request, made: Made) -> None:
-        client = request.client("apigatewayv2")
-        try:
-            client.delete_stage(ApiId=request.properties["ApiId"], StageName=made.physical_id)
-        except client.exceptions.NotFoundException:
-            pass
-
-
-class HttpIntegration(Handler):
+class HttpIntegration(ApiPart):
     type_name = "AWS::ApiGatewayV2::Integration"
+    calls = ("create_integration", "update_integration", "delete_integration")
+    id_name = "IntegrationId"
+    required = ("IntegrationType",)
     FIELDS = (
         "ConnectionId",
         "ConnectionType",
@@ -467,37 +435,12 @@ class HttpIntegration(Handler):
         "TlsConfig",
     )
 
-    def create(self, request: Request) -> Made:
-        props = request.properties
-        integration = request.client("apigatewayv2").create_integration(
-            ApiId=props["ApiId"],
-            IntegrationType=props["IntegrationType"],
-            **{key: props[key] for key in self.FIELDS if key in props},
-        )
-        return Made(integration["IntegrationId"], {"IntegrationId": integration["IntegrationId"]})
 
-    def update(self, request: Request) -> Made:
-        props = request.properties
-        request.client("apigatewayv2").update_integration(
-            ApiId=props["ApiId"],
-            IntegrationId=request.previous.physical_id,
-            IntegrationType=props["IntegrationType"],
-            **{key: props[key] for key in self.FIELDS if key in props},
-        )
-        return request.previous
-
-    def delete(self, request: Request, made: Made) -> None:
-        client = request.client("apigatewayv2")
-        try:
-            client.delete_integration(
-                ApiId=request.properties["ApiId"], IntegrationId=made.physical_id
-            )
-        except client.exceptions.NotFoundException:
-            pass
-
-
-class HttpRoute(Handler):
+class HttpRoute(ApiPart):
     type_name = "AWS::ApiGatewayV2::Route"
+    calls = ("create_route", "update_route", "delete_route")
+    id_name = "RouteId"
+    required = ("RouteKey",)
     FIELDS = (
         "ApiKeyRequired",
         "AuthorizationScopes",
@@ -511,52 +454,12 @@ class HttpRoute(Handler):
         "Target",
     )
 
-    def create(self, request: Request) -> Made:
-        props = request.properties
-        route = request.client("apigatewayv2").create_route(
-            ApiId=props["ApiId"],
-            RouteKey=props["RouteKey"],
-            **{key: props[key] for key in self.FIELDS if key in props},
-        )
-        return Made(route["RouteId"], {"RouteId": route["RouteId"]})
 
-    def update(self, request: Request) -> Made:
-        props = request.properties
-        request.client("apigatewayv2").update_route(
-            ApiId=props["ApiId"],
-            RouteId=request.previous.physical_id,
-            RouteKey=props["RouteKey"],
-            **{key: props[key] for key in self.FIELDS if key in props},
-        )
-        return request.previous
-
-    def delete(self, request: Request, made: Made) -> None:
-        client = request.client("apigatewayv2")
-        try:
-            client.delete_route(ApiId=request.properties["ApiId"], RouteId=made.physical_id)
-        except client.exceptions.NotFoundException:
-            pass
-
-
-class HttpDeployment(Handler):
+class HttpDeployment(ApiPart):
     type_name = "AWS::ApiGatewayV2::Deployment"
-
-    def create(self, request: Request) -> Made:
-        props = request.properties
-        options = {k: props[k] for k in ("StageName", "Description") if k in props}
-        deployment = request.client("apigatewayv2").create_deployment(
-            ApiId=props["ApiId"], **options
-        )
-        return Made(deployment["DeploymentId"], {"DeploymentId": deployment["DeploymentId"]})
-
-    def delete(self, request: Request, made: Made) -> None:
-        client = request.client("apigatewayv2")
-        try:
-            client.delete_deployment(
-                ApiId=request.properties["ApiId"], DeploymentId=made.physical_id
-            )
-        except client.exceptions.NotFoundException:
-            pass
+    calls = ("create_deployment", None, "delete_deployment")
+    id_name = "DeploymentId"
+    FIELDS = ("StageName", "Description")
 
 
 HANDLERS = [

@@ -10,15 +10,17 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+from contextlib import suppress
 
 from sfn_tutorial.emulator.cloudformation.handlers import (
     Handler,
     HandlerError,
     Made,
     Request,
-    user_tags,
     while_role_spreads,
 )
+from sfn_tutorial.emulator.cloudformation.handlers.arguments import given
+from sfn_tutorial.emulator.cloudformation.handlers.deleting import delete_by_id
 
 SETTINGS = (
     "Description",
@@ -54,11 +56,7 @@ def _code(props: dict) -> dict:
 
 
 def _settings(props: dict) -> dict:
-    settings = {key: props[key] for key in SETTINGS if key in props}
-    for key in ("Runtime", "Handler", "Role", "PackageType", "Architectures"):
-        if key in props:
-            settings[key] = props[key]
-    return settings
+    return given(props, (*SETTINGS, "Runtime", "Handler", "Role", "PackageType", "Architectures"))
 
 
 def _wait_until_ready(client, name: str) -> dict:
@@ -81,8 +79,21 @@ def _function_made(config: dict) -> Made:
     return Made(config["FunctionName"], {"Arn": config["FunctionArn"]})
 
 
+def _concurrency(client, name: str, props: dict, old: dict) -> None:
+    """The function's reserved concurrency as the template says: set, or removed when the
+    template no longer gives it."""
+    if "ReservedConcurrentExecutions" in props:
+        client.put_function_concurrency(
+            FunctionName=name,
+            ReservedConcurrentExecutions=int(props["ReservedConcurrentExecutions"]),
+        )
+    elif "ReservedConcurrentExecutions" in old:
+        client.delete_function_concurrency(FunctionName=name)
+
+
 class Function(Handler):
     type_name = "AWS::Lambda::Function"
+    delete = delete_by_id("lambda", "delete_function", "FunctionName")
 
     def create(self, request: Request) -> Made:
         client = request.client("lambda")
@@ -92,14 +103,10 @@ class Function(Handler):
             client.create_function,
             FunctionName=name,
             Code=_code(props),
-            Tags=user_tags(request.tags()),
+            Tags=request.user_tags(),
             **_settings(props),
         )
-        if "ReservedConcurrentExecutions" in props:
-            client.put_function_concurrency(
-                FunctionName=name,
-                ReservedConcurrentExecutions=int(props["ReservedConcurrentExecutions"]),
-            )
+        _concurrency(client, name, props, {})
         return _function_made(_wait_until_ready(client, name))
 
     def update(self, request: Request) -> Made:
@@ -116,16 +123,10 @@ class Function(Handler):
             if key in old and key not in props and key in ("Description", "Environment"):
                 settings[key] = "" if key == "Description" else {"Variables": {}}
         while_role_spreads(client.update_function_configuration, FunctionName=name, **settings)
-        if "ReservedConcurrentExecutions" in props:
-            client.put_function_concurrency(
-                FunctionName=name,
-                ReservedConcurrentExecutions=int(props["ReservedConcurrentExecutions"]),
-            )
-        elif "ReservedConcurrentExecutions" in old:
-            client.delete_function_concurrency(FunctionName=name)
+        _concurrency(client, name, props, old)
         config = _wait_until_ready(client, name)
         arn = config["FunctionArn"]
-        tags = user_tags(request.tags())
+        tags = request.user_tags()
         current = client.list_tags(Resource=arn).get("Tags", {})
         gone = [key for key in current if key not in tags and not key.startswith("aws:")]
         if gone:
@@ -134,51 +135,38 @@ class Function(Handler):
             client.tag_resource(Resource=arn, Tags=tags)
         return _function_made(config)
 
-    def delete(self, request: Request, made: Made) -> None:
-        client = request.client("lambda")
-        try:
-            client.delete_function(FunctionName=made.physical_id)
-        except client.exceptions.ResourceNotFoundException:
-            pass
-
 
 class Permission(Handler):
     """A statement of the function's resource policy (every property is create-only)."""
 
     type_name = "AWS::Lambda::Permission"
+    FIELDS = (
+        "SourceArn",
+        "SourceAccount",
+        "EventSourceToken",
+        "PrincipalOrgID",
+        "FunctionUrlAuthType",
+    )
 
     def create(self, request: Request) -> Made:
         client = request.client("lambda")
         props = request.properties
         statement_id = request.physical_name(100)
-        options = {
-            key: props[key]
-            for key in (
-                "SourceArn",
-                "SourceAccount",
-                "EventSourceToken",
-                "PrincipalOrgID",
-                "FunctionUrlAuthType",
-            )
-            if key in props
-        }
         client.add_permission(
             FunctionName=props["FunctionName"],
             StatementId=statement_id,
             Action=props["Action"],
             Principal=props["Principal"],
-            **options,
+            **given(props, self.FIELDS),
         )
         return Made(statement_id, {"Id": statement_id})
 
     def delete(self, request: Request, made: Made) -> None:
         client = request.client("lambda")
-        try:
+        with suppress(client.exceptions.ResourceNotFoundException):
             client.remove_permission(
                 FunctionName=request.properties["FunctionName"], StatementId=made.physical_id
             )
-        except client.exceptions.ResourceNotFoundException:
-            pass
 
 
 class Version(Handler):
@@ -190,9 +178,10 @@ class Version(Handler):
     def create(self, request: Request) -> Made:
         client = request.client("lambda")
         props = request.properties
-        options = {k: props[k] for k in ("Description", "CodeSha256") if k in props}
         _wait_until_ready(client, props["FunctionName"])
-        version = client.publish_version(FunctionName=props["FunctionName"], **options)
+        version = client.publish_version(
+            FunctionName=props["FunctionName"], **given(props, ("Description", "CodeSha256"))
+        )
         return Made(
             version["FunctionArn"],
             {"Version": version["Version"], "FunctionArn": version["FunctionArn"]},
@@ -200,94 +189,74 @@ class Version(Handler):
 
     def delete(self, request: Request, made: Made) -> None:
         client = request.client("lambda")
-        try:
+        with suppress(client.exceptions.ResourceNotFoundException, client.exceptions.ClientError):
             client.delete_function(
                 FunctionName=request.properties["FunctionName"],
                 Qualifier=made.attributes["Version"],
             )
-        except (client.exceptions.ResourceNotFoundException, client.exceptions.ClientError):
-            pass
 
 
 class Alias(Handler):
     type_name = "AWS::Lambda::Alias"
 
     def create(self, request: Request) -> Made:
-        client = request.client("lambda")
-        props = request.properties
-        options = {k: props[k] for k in ("Description", "RoutingConfig") if k in props}
-        alias = client.create_alias(
-            FunctionName=props["FunctionName"],
-            Name=props["Name"],
-            FunctionVersion=str(props["FunctionVersion"]),
-            **options,
-        )
-        return Made(alias["AliasArn"], {"AliasArn": alias["AliasArn"]})
+        return self._put(request.client("lambda").create_alias, request.properties)
 
     def update(self, request: Request) -> Made:
-        client = request.client("lambda")
-        props = request.properties
-        options = {k: props[k] for k in ("Description", "RoutingConfig") if k in props}
-        alias = client.update_alias(
+        return self._put(request.client("lambda").update_alias, request.properties)
+
+    def _put(self, call, props: dict) -> Made:
+        """The alias made or changed by ``call``, which both take the same arguments."""
+        alias = call(
             FunctionName=props["FunctionName"],
             Name=props["Name"],
             FunctionVersion=str(props["FunctionVersion"]),
-            **options,
+            **given(props, ("Description", "RoutingConfig")),
         )
         return Made(alias["AliasArn"], {"AliasArn": alias["AliasArn"]})
 
     def delete(self, request: Request, made: Made) -> None:
         client = request.client("lambda")
-        try:
+        with suppress(client.exceptions.ResourceNotFoundException):
             client.delete_alias(
                 FunctionName=request.properties["FunctionName"], Name=request.properties["Name"]
             )
-        except client.exceptions.ResourceNotFoundException:
-            pass
-
-
-MAPPING_SETTINGS = (
-    "BatchSize",
-    "Enabled",
-    "MaximumBatchingWindowInSeconds",
-    "FilterCriteria",
-    "FunctionResponseTypes",
-    "ScalingConfig",
-    "MaximumRetryAttempts",
-    "MaximumRecordAgeInSeconds",
-    "BisectBatchOnFunctionError",
-    "DestinationConfig",
-    "ParallelizationFactor",
-)
 
 
 class EventSourceMapping(Handler):
     type_name = "AWS::Lambda::EventSourceMapping"
+    FIELDS = (
+        "BatchSize",
+        "Enabled",
+        "MaximumBatchingWindowInSeconds",
+        "FilterCriteria",
+        "FunctionResponseTypes",
+        "ScalingConfig",
+        "MaximumRetryAttempts",
+        "MaximumRecordAgeInSeconds",
+        "BisectBatchOnFunctionError",
+        "DestinationConfig",
+        "ParallelizationFactor",
+    )
+    delete = delete_by_id("lambda", "delete_event_source_mapping", "UUID")
 
     def create(self, request: Request) -> Made:
-        client = request.client("lambda")
         props = request.properties
-        options = {k: props[k] for k in (*MAPPING_SETTINGS, "StartingPosition") if k in props}
-        mapping = client.create_event_source_mapping(
-            FunctionName=props["FunctionName"], EventSourceArn=props["EventSourceArn"], **options
+        mapping = request.client("lambda").create_event_source_mapping(
+            FunctionName=props["FunctionName"],
+            EventSourceArn=props["EventSourceArn"],
+            **given(props, (*self.FIELDS, "StartingPosition")),
         )
         return Made(mapping["UUID"], {"Id": mapping["UUID"]})
 
     def update(self, request: Request) -> Made:
-        client = request.client("lambda")
         props = request.properties
-        options = {k: props[k] for k in MAPPING_SETTINGS if k in props}
-        client.update_event_source_mapping(
-            UUID=request.previous.physical_id, FunctionName=props["FunctionName"], **options
+        request.client("lambda").update_event_source_mapping(
+            UUID=request.previous.physical_id,
+            FunctionName=props["FunctionName"],
+            **given(props, self.FIELDS),
         )
         return request.previous
-
-    def delete(self, request: Request, made: Made) -> None:
-        client = request.client("lambda")
-        try:
-            client.delete_event_source_mapping(UUID=made.physical_id)
-        except client.exceptions.ResourceNotFoundException:
-            pass
 
 
 class EventInvokeConfig(Handler):
@@ -296,31 +265,23 @@ class EventInvokeConfig(Handler):
     type_name = "AWS::Lambda::EventInvokeConfig"
 
     def create(self, request: Request) -> Made:
-        client = request.client("lambda")
         props = request.properties
-        options = {
-            key: props[key]
-            for key in ("MaximumEventAgeInSeconds", "MaximumRetryAttempts", "DestinationConfig")
-            if key in props
-        }
-        qualifier = str(props.get("Qualifier", "$LATEST"))
-        client.put_function_event_invoke_config(
-            FunctionName=props["FunctionName"], Qualifier=qualifier, **options
-        )
-        return Made(f"{props['FunctionName']}|{qualifier}")
+        target = self._target(props)
+        names = ("MaximumEventAgeInSeconds", "MaximumRetryAttempts", "DestinationConfig")
+        request.client("lambda").put_function_event_invoke_config(**target, **given(props, names))
+        return Made(f"{target['FunctionName']}|{target['Qualifier']}")
 
-    def update(self, request: Request) -> Made:
-        return self.create(request)
+    def _target(self, props: dict) -> dict:
+        """The function and the version or alias the configuration is for."""
+        return {
+            "FunctionName": props["FunctionName"],
+            "Qualifier": str(props.get("Qualifier", "$LATEST")),
+        }
 
     def delete(self, request: Request, made: Made) -> None:
         client = request.client("lambda")
-        try:
-            client.delete_function_event_invoke_config(
-                FunctionName=request.properties["FunctionName"],
-                Qualifier=str(request.properties.get("Qualifier", "$LATEST")),
-            )
-        except client.exceptions.ResourceNotFoundException:
-            pass
+        with suppress(client.exceptions.ResourceNotFoundException):
+            client.delete_function_event_invoke_config(**self._target(request.properties))
 
 
 HANDLERS = [Function(), Permission(), Version(), Alias(), EventSourceMapping(), EventInvokeConfig()]

@@ -8,14 +8,16 @@ one, as CloudFormation answers it.
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 
 from sfn_tutorial.emulator.cloudformation.handlers import (
     Handler,
     Made,
     Request,
-    tag_list,
-    user_tags,
+    as_json,
 )
+from sfn_tutorial.emulator.cloudformation.handlers.arguments import given
+from sfn_tutorial.emulator.cloudformation.handlers.deleting import delete_by_id
 
 TARGET_FIELDS = (
     "Id",
@@ -62,13 +64,10 @@ class Rule(Handler):
         props = request.properties
         bus = _bus_name(props.get("EventBusName"))
         rule = {"Name": name, "State": props.get("State", "ENABLED"), "EventBusName": bus}
-        for key in ("Description", "ScheduleExpression", "RoleArn"):
-            if key in props:
-                rule[key] = props[key]
+        rule.update(given(props, ("Description", "ScheduleExpression", "RoleArn")))
         if "EventPattern" in props:
-            pattern = props["EventPattern"]
-            rule["EventPattern"] = pattern if isinstance(pattern, str) else json.dumps(pattern)
-        arn = events.put_rule(Tags=tag_list(user_tags(request.tags())), **rule)["RuleArn"]
+            rule["EventPattern"] = as_json(props["EventPattern"])
+        arn = events.put_rule(Tags=request.user_tag_list(), **rule)["RuleArn"]
         existing = events.list_targets_by_rule(Rule=name, EventBusName=bus)["Targets"]
         wanted = [_target(target) for target in props.get("Targets") or []]
         stale = [t["Id"] for t in existing if t["Id"] not in {w["Id"] for w in wanted}]
@@ -83,17 +82,15 @@ class Rule(Handler):
         events = request.client("events")
         name = made.attributes["Name"]
         bus = _bus_name(request.properties.get("EventBusName"))
-        try:
+        with suppress(events.exceptions.ResourceNotFoundException):
             targets = events.list_targets_by_rule(Rule=name, EventBusName=bus)["Targets"]
             if targets:
                 events.remove_targets(Rule=name, EventBusName=bus, Ids=[t["Id"] for t in targets])
             events.delete_rule(Name=name, EventBusName=bus)
-        except events.exceptions.ResourceNotFoundException:
-            pass
 
 
 def _target(target: dict) -> dict:
-    found = {key: target[key] for key in TARGET_FIELDS if key in target}
+    found = given(target, TARGET_FIELDS)
     if isinstance(found.get("Input"), dict):
         found["Input"] = json.dumps(found["Input"])
     return found
@@ -101,20 +98,18 @@ def _target(target: dict) -> dict:
 
 class EventBus(Handler):
     type_name = "AWS::Events::EventBus"
+    delete = delete_by_id("events", "delete_event_bus", "Name")
 
     def create(self, request: Request) -> Made:
         events = request.client("events")
         props = request.properties
-        options = {key: props[key] for key in ("EventSourceName", "Description") if key in props}
         arn = events.create_event_bus(
-            Name=props["Name"], Tags=tag_list(user_tags(request.tags())), **options
+            Name=props["Name"],
+            Tags=request.user_tag_list(),
+            **given(props, ("EventSourceName", "Description")),
         )["EventBusArn"]
         if props.get("Policy"):
-            policy = props["Policy"]
-            events.put_permission(
-                EventBusName=props["Name"],
-                Policy=policy if isinstance(policy, str) else json.dumps(policy),
-            )
+            events.put_permission(EventBusName=props["Name"], Policy=as_json(props["Policy"]))
         return Made(
             props["Name"], {"Arn": arn, "Name": props["Name"], "Policy": props.get("Policy")}
         )
@@ -122,21 +117,15 @@ class EventBus(Handler):
     def update(self, request: Request) -> Made:
         return request.previous
 
-    def delete(self, request: Request, made: Made) -> None:
-        events = request.client("events")
-        try:
-            events.delete_event_bus(Name=made.physical_id)
-        except events.exceptions.ResourceNotFoundException:
-            pass
-
 
 class ScheduleGroup(Handler):
     type_name = "AWS::Scheduler::ScheduleGroup"
+    delete = delete_by_id("scheduler", "delete_schedule_group", "Name")
 
     def create(self, request: Request) -> Made:
         scheduler = request.client("scheduler")
         name = request.name("Name", 64)
-        arn = scheduler.create_schedule_group(Name=name, Tags=tag_list(user_tags(request.tags())))[
+        arn = scheduler.create_schedule_group(Name=name, Tags=request.user_tag_list())[
             "ScheduleGroupArn"
         ]
         return Made(name, {"Arn": arn, "State": "ACTIVE"})
@@ -144,28 +133,19 @@ class ScheduleGroup(Handler):
     def update(self, request: Request) -> Made:
         return request.previous
 
-    def delete(self, request: Request, made: Made) -> None:
-        scheduler = request.client("scheduler")
-        try:
-            scheduler.delete_schedule_group(Name=made.physical_id)
-        except scheduler.exceptions.ResourceNotFoundException:
-            pass
-
-
-SCHEDULE_FIELDS = (
-    "GroupName",
-    "ScheduleExpressionTimezone",
-    "Description",
-    "State",
-    "StartDate",
-    "EndDate",
-    "KmsKeyArn",
-    "ActionAfterCompletion",
-)
-
 
 class Schedule(Handler):
     type_name = "AWS::Scheduler::Schedule"
+    FIELDS = (
+        "GroupName",
+        "ScheduleExpressionTimezone",
+        "Description",
+        "State",
+        "StartDate",
+        "EndDate",
+        "KmsKeyArn",
+        "ActionAfterCompletion",
+    )
 
     def create(self, request: Request) -> Made:
         name = request.name("Name", 64)
@@ -180,7 +160,6 @@ class Schedule(Handler):
 
     def _fields(self, request: Request) -> dict:
         props = request.properties
-        fields = {key: props[key] for key in SCHEDULE_FIELDS if key in props}
         target = dict(props["Target"])
         if isinstance(target.get("Input"), dict):
             target["Input"] = json.dumps(target["Input"])
@@ -188,16 +167,14 @@ class Schedule(Handler):
             "ScheduleExpression": props["ScheduleExpression"],
             "FlexibleTimeWindow": props.get("FlexibleTimeWindow") or {"Mode": "OFF"},
             "Target": target,
-            **fields,
+            **given(props, self.FIELDS),
         }
 
     def delete(self, request: Request, made: Made) -> None:
         scheduler = request.client("scheduler")
         group = request.properties.get("GroupName") or "default"
-        try:
+        with suppress(scheduler.exceptions.ResourceNotFoundException):
             scheduler.delete_schedule(Name=made.physical_id, GroupName=group)
-        except scheduler.exceptions.ResourceNotFoundException:
-            pass
 
 
 HANDLERS = [Rule(), EventBus(), ScheduleGroup(), Schedule()]

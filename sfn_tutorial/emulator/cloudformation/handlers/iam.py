@@ -7,6 +7,8 @@ other role's. IAM keeps tags starting with ``aws:`` for itself: roles get the st
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from sfn_tutorial.emulator.cloudformation.handlers import (
     Handler,
     Made,
@@ -14,6 +16,7 @@ from sfn_tutorial.emulator.cloudformation.handlers import (
     as_json,
     tag_list,
 )
+from sfn_tutorial.emulator.cloudformation.handlers.arguments import given
 
 
 class Role(Handler):
@@ -23,16 +26,12 @@ class Role(Handler):
         iam = request.client("iam")
         props = request.properties
         name = request.name("RoleName", 64)
-        settings = {
-            key: props[key]
-            for key in ("Path", "Description", "MaxSessionDuration", "PermissionsBoundary")
-            if key in props
-        }
+        names = ("Path", "Description", "MaxSessionDuration", "PermissionsBoundary")
         role = iam.create_role(
             RoleName=name,
             AssumeRolePolicyDocument=as_json(props["AssumeRolePolicyDocument"]),
             Tags=tag_list(request.tags(system=False)),
-            **settings,
+            **given(props, names),
         )["Role"]
         _put_policies(iam, name, props)
         return _made(role)
@@ -45,7 +44,7 @@ class Role(Handler):
             iam.update_assume_role_policy(
                 RoleName=name, PolicyDocument=as_json(props["AssumeRolePolicyDocument"])
             )
-        settings = {k: props[k] for k in ("Description", "MaxSessionDuration") if k in props}
+        settings = given(props, ("Description", "MaxSessionDuration"))
         if settings:
             iam.update_role(RoleName=name, **settings)
         kept = {policy["PolicyName"] for policy in props.get("Policies") or []}
@@ -68,7 +67,7 @@ class Role(Handler):
     def delete(self, request: Request, made: Made) -> None:
         iam = request.client("iam")
         name = made.physical_id
-        try:
+        with suppress(iam.exceptions.NoSuchEntityException):  # gone: deleting it is done
             for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
                 for policy in page["AttachedPolicies"]:
                     iam.detach_role_policy(RoleName=name, PolicyArn=policy["PolicyArn"])
@@ -76,8 +75,6 @@ class Role(Handler):
                 for policy_name in page["PolicyNames"]:
                     iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
             iam.delete_role(RoleName=name)
-        except iam.exceptions.NoSuchEntityException:
-            pass  # already gone: deleting it is done
 
 
 def _put_policies(iam, name: str, props: dict) -> None:
@@ -102,8 +99,7 @@ class Policy(Handler):
 
     def create(self, request: Request) -> Made:
         _put_inline(request, request.properties)
-        physical_id = request.previous.physical_id if request.previous else None
-        return Made(physical_id or _short_name(request))
+        return Made(request.previous_id or _short_name(request))
 
     def update(self, request: Request) -> Made:
         _delete_inline(request, request.previous_properties or {})
@@ -138,15 +134,11 @@ def _put_inline(request: Request, props: dict) -> None:
 def _delete_inline(request: Request, props: dict) -> None:
     iam = request.client("iam")
     for role in props.get("Roles") or []:
-        try:
+        with suppress(iam.exceptions.NoSuchEntityException):
             iam.delete_role_policy(RoleName=_name_of(role), PolicyName=props["PolicyName"])
-        except iam.exceptions.NoSuchEntityException:
-            pass
     for user in props.get("Users") or []:
-        try:
+        with suppress(iam.exceptions.NoSuchEntityException):
             iam.delete_user_policy(UserName=user, PolicyName=props["PolicyName"])
-        except iam.exceptions.NoSuchEntityException:
-            pass
 
 
 def _name_of(role: str) -> str:
@@ -162,11 +154,10 @@ class ManagedPolicy(Handler):
     def create(self, request: Request) -> Made:
         iam = request.client("iam")
         props = request.properties
-        settings = {key: props[key] for key in ("Path", "Description") if key in props}
         policy = iam.create_policy(
             PolicyName=request.name("ManagedPolicyName", 128),
             PolicyDocument=as_json(props["PolicyDocument"]),
-            **settings,
+            **given(props, ("Path", "Description")),
         )["Policy"]
         _attach(iam, policy["Arn"], props)
         return Made(policy["Arn"], {"PolicyArn": policy["Arn"], "PolicyId": policy["PolicyId"]})
@@ -191,15 +182,13 @@ class ManagedPolicy(Handler):
     def delete(self, request: Request, made: Made) -> None:
         iam = request.client("iam")
         arn = made.physical_id
-        try:
+        with suppress(iam.exceptions.NoSuchEntityException):
             for role in request.properties.get("Roles") or []:
                 iam.detach_role_policy(RoleName=_name_of(role), PolicyArn=arn)
             for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
                 if not version["IsDefaultVersion"]:
                     iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
             iam.delete_policy(PolicyArn=arn)
-        except iam.exceptions.NoSuchEntityException:
-            pass
 
 
 def _attach(iam, arn: str, props: dict) -> None:

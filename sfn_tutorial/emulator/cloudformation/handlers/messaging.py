@@ -8,6 +8,7 @@ strings (a ``RedrivePolicy`` object as JSON).
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 
 from sfn_tutorial.emulator.cloudformation.handlers import (
     Handler,
@@ -15,25 +16,8 @@ from sfn_tutorial.emulator.cloudformation.handlers import (
     Request,
     as_json,
     tag_list,
-    user_tags,
 )
-
-QUEUE_ATTRIBUTES = (
-    "DelaySeconds",
-    "MaximumMessageSize",
-    "MessageRetentionPeriod",
-    "ReceiveMessageWaitTimeSeconds",
-    "VisibilityTimeout",
-    "RedrivePolicy",
-    "RedriveAllowPolicy",
-    "FifoQueue",
-    "ContentBasedDeduplication",
-    "DeduplicationScope",
-    "FifoThroughputLimit",
-    "KmsMasterKeyId",
-    "KmsDataKeyReusePeriodSeconds",
-    "SqsManagedSseEnabled",
-)
+from sfn_tutorial.emulator.cloudformation.handlers.deleting import delete_by_id
 
 
 def _attributes(props: dict, names: tuple[str, ...]) -> dict[str, str]:
@@ -49,32 +33,56 @@ def _attributes(props: dict, names: tuple[str, ...]) -> dict[str, str]:
     return attributes
 
 
+def _name(request: Request, name_property: str, fifo_property: str, max_length: int) -> str:
+    """A queue's or topic's name: the template's, or one generated to fit ``max_length``
+    (for a FIFO one, ending in ``.fifo`` as SQS and SNS require)."""
+    props = request.properties
+    if props.get(name_property):
+        return props[name_property]
+    fifo = str(props.get(fifo_property, "false")).lower() == "true"
+    suffix = ".fifo" if fifo else ""
+    return request.physical_name(max_length - len(suffix)) + suffix
+
+
 class Queue(Handler):
     type_name = "AWS::SQS::Queue"
+    ATTRIBUTES = (
+        "DelaySeconds",
+        "MaximumMessageSize",
+        "MessageRetentionPeriod",
+        "ReceiveMessageWaitTimeSeconds",
+        "VisibilityTimeout",
+        "RedrivePolicy",
+        "RedriveAllowPolicy",
+        "FifoQueue",
+        "ContentBasedDeduplication",
+        "DeduplicationScope",
+        "FifoThroughputLimit",
+        "KmsMasterKeyId",
+        "KmsDataKeyReusePeriodSeconds",
+        "SqsManagedSseEnabled",
+    )
+    delete = delete_by_id("sqs", "delete_queue", "QueueUrl", missing="QueueDoesNotExist")
 
     def create(self, request: Request) -> Made:
         sqs = request.client("sqs")
         props = request.properties
-        fifo = str(props.get("FifoQueue", "false")).lower() == "true"
-        name = props.get("QueueName")
-        if not name:
-            name = request.physical_name(75 if fifo else 80) + (".fifo" if fifo else "")
         url = sqs.create_queue(
-            QueueName=name,
-            Attributes=_attributes(props, QUEUE_ATTRIBUTES),
-            tags=user_tags(request.tags()),
+            QueueName=_name(request, "QueueName", "FifoQueue", 80),
+            Attributes=_attributes(props, self.ATTRIBUTES),
+            tags=request.user_tags(),
         )["QueueUrl"]
         return self._made(sqs, url)
 
     def update(self, request: Request) -> Made:
         sqs = request.client("sqs")
         url = request.previous.physical_id
-        attributes = _attributes(request.properties, QUEUE_ATTRIBUTES)
+        attributes = _attributes(request.properties, self.ATTRIBUTES)
         for key in ("FifoQueue",):
             attributes.pop(key, None)
         if attributes:
             sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
-        tags = user_tags(request.tags())
+        tags = request.user_tags()
         if tags:
             sqs.tag_queue(QueueUrl=url, Tags=tags)
         return self._made(sqs, url)
@@ -85,13 +93,6 @@ class Queue(Handler):
         ]
         return Made(url, {"Arn": arn, "QueueName": url.rsplit("/", 1)[1], "QueueUrl": url})
 
-    def delete(self, request: Request, made: Made) -> None:
-        sqs = request.client("sqs")
-        try:
-            sqs.delete_queue(QueueUrl=made.physical_id)
-        except sqs.exceptions.QueueDoesNotExist:
-            pass
-
 
 class QueuePolicy(Handler):
     type_name = "AWS::SQS::QueuePolicy"
@@ -101,8 +102,7 @@ class QueuePolicy(Handler):
         policy = as_json(request.properties["PolicyDocument"])
         for url in request.properties["Queues"]:
             sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
-        physical_id = request.previous.physical_id if request.previous else None
-        return Made(physical_id or request.physical_name(), {"Id": physical_id})
+        return Made(request.previous_id or request.physical_name(), {"Id": request.previous_id})
 
     def update(self, request: Request) -> Made:
         self.delete(request, request.previous, request.previous_properties)
@@ -111,22 +111,18 @@ class QueuePolicy(Handler):
     def delete(self, request: Request, made: Made, props: dict | None = None) -> None:
         sqs = request.client("sqs")
         for url in (props or request.properties)["Queues"]:
-            try:
+            with suppress(sqs.exceptions.QueueDoesNotExist):
                 sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
-            except sqs.exceptions.QueueDoesNotExist:
-                pass
 
 
 class Topic(Handler):
     type_name = "AWS::SNS::Topic"
+    delete = delete_by_id("sns", "delete_topic", "TopicArn", missing=None)
 
     def create(self, request: Request) -> Made:
         sns = request.client("sns")
         props = request.properties
-        fifo = str(props.get("FifoTopic", "false")).lower() == "true"
-        name = props.get("TopicName")
-        if not name:
-            name = request.physical_name(251 if fifo else 256) + (".fifo" if fifo else "")
+        name = _name(request, "TopicName", "FifoTopic", 256)
         attributes = {}
         for key in (
             "DisplayName",
@@ -139,9 +135,9 @@ class Topic(Handler):
             if key in props:
                 value = props[key]
                 attributes[key] = str(value).lower() if isinstance(value, bool) else str(value)
-        arn = sns.create_topic(
-            Name=name, Attributes=attributes, Tags=tag_list(user_tags(request.tags()))
-        )["TopicArn"]
+        arn = sns.create_topic(Name=name, Attributes=attributes, Tags=request.user_tag_list())[
+            "TopicArn"
+        ]
         for subscription in props.get("Subscription") or []:
             sns.subscribe(
                 TopicArn=arn,
@@ -159,27 +155,23 @@ class Topic(Handler):
                 AttributeName="DisplayName",
                 AttributeValue=request.properties["DisplayName"],
             )
-        tags = user_tags(request.tags())
+        tags = request.user_tags()
         if tags:
             sns.tag_resource(ResourceArn=arn, Tags=tag_list(tags))
         return request.previous
 
-    def delete(self, request: Request, made: Made) -> None:
-        request.client("sns").delete_topic(TopicArn=made.physical_id)
-
-
-SUBSCRIPTION_ATTRIBUTES = (
-    "FilterPolicy",
-    "FilterPolicyScope",
-    "RawMessageDelivery",
-    "RedrivePolicy",
-    "DeliveryPolicy",
-    "SubscriptionRoleArn",
-)
-
 
 class Subscription(Handler):
     type_name = "AWS::SNS::Subscription"
+    ATTRIBUTES = (
+        "FilterPolicy",
+        "FilterPolicyScope",
+        "RawMessageDelivery",
+        "RedrivePolicy",
+        "DeliveryPolicy",
+        "SubscriptionRoleArn",
+    )
+    delete = delete_by_id("sns", "unsubscribe", "SubscriptionArn", missing="NotFoundException")
 
     def create(self, request: Request) -> Made:
         sns = request.client("sns")
@@ -188,7 +180,7 @@ class Subscription(Handler):
         arn = sns.subscribe(
             TopicArn=props["TopicArn"],
             Protocol=props["Protocol"],
-            Attributes=_attributes(props, SUBSCRIPTION_ATTRIBUTES),
+            Attributes=_attributes(props, self.ATTRIBUTES),
             ReturnSubscriptionArn=True,
             **options,
         )["SubscriptionArn"]
@@ -196,20 +188,13 @@ class Subscription(Handler):
 
     def update(self, request: Request) -> Made:
         sns = request.client("sns")
-        for name, value in _attributes(request.properties, SUBSCRIPTION_ATTRIBUTES).items():
+        for name, value in _attributes(request.properties, self.ATTRIBUTES).items():
             sns.set_subscription_attributes(
                 SubscriptionArn=request.previous.physical_id,
                 AttributeName=name,
                 AttributeValue=value,
             )
         return request.previous
-
-    def delete(self, request: Request, made: Made) -> None:
-        sns = request.client("sns")
-        try:
-            sns.unsubscribe(SubscriptionArn=made.physical_id)
-        except sns.exceptions.NotFoundException:
-            pass
 
 
 class TopicPolicy(Handler):
@@ -220,11 +205,7 @@ class TopicPolicy(Handler):
         policy = as_json(request.properties["PolicyDocument"])
         for arn in request.properties["Topics"]:
             sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=policy)
-        physical_id = request.previous.physical_id if request.previous else None
-        return Made(physical_id or request.physical_name())
-
-    def update(self, request: Request) -> Made:
-        return self.create(request)
+        return Made(request.previous_id or request.physical_name())
 
     def delete(self, request: Request, made: Made) -> None:
         return None  # the topics keep a policy until they are deleted themselves

@@ -13,15 +13,17 @@ from __future__ import annotations
 import json
 import re
 
+from sfn_tutorial.emulator.cloudformation import services
 from sfn_tutorial.emulator.cloudformation.handlers import (
     Handler,
     HandlerError,
     Made,
     Request,
     tag_list,
-    user_tags,
     while_role_spreads,
 )
+from sfn_tutorial.emulator.cloudformation.handlers.arguments import given, lower_camel
+from sfn_tutorial.emulator.cloudformation.handlers.deleting import delete_by_id
 
 PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 
@@ -60,16 +62,14 @@ def definition_of(request: Request) -> str:
 
 
 def _from_s3(request: Request, location: dict) -> str:
-    s3 = request.client("s3")
-    options = {"VersionId": location["Version"]} if location.get("Version") else {}
-    try:
-        body = s3.get_object(Bucket=location["Bucket"], Key=location["Key"], **options)["Body"]
-    except s3.exceptions.ClientError as error:
-        raise HandlerError(
-            f"The definition file s3://{location['Bucket']}/{location['Key']} could not be "
-            f"read: {error.response['Error']['Message']}"
-        ) from None
-    return body.read().decode("utf-8")
+    where = f"s3://{location['Bucket']}/{location['Key']}"
+    return services.s3_text(
+        request.region,
+        location["Bucket"],
+        location["Key"],
+        lambda message: HandlerError(f"The definition file {where} could not be read: {message}"),
+        version=location.get("Version"),
+    )
 
 
 def _made(sfn, arn: str) -> Made:
@@ -86,19 +86,19 @@ def _made(sfn, arn: str) -> Made:
 
 class StateMachine(Handler):
     type_name = "AWS::StepFunctions::StateMachine"
+    delete = delete_by_id("stepfunctions", "delete_state_machine", "stateMachineArn", missing=None)
 
     def create(self, request: Request) -> Made:
         sfn = request.client("stepfunctions")
         props = request.properties
-        options = _configurations(props)
         arn = while_role_spreads(
             sfn.create_state_machine,
             name=request.name("StateMachineName", 80, with_stack=False),
             definition=definition_of(request),
             roleArn=props["RoleArn"],
             type=props.get("StateMachineType", "STANDARD"),
-            tags=tag_list(user_tags(request.tags()), "key", "value"),
-            **options,
+            tags=request.user_tag_list("key", "value"),
+            **_configurations(props),
         )["stateMachineArn"]
         return _made(sfn, arn)
 
@@ -112,7 +112,7 @@ class StateMachine(Handler):
             roleArn=request.properties["RoleArn"],
             **_configurations(request.properties, updating=True),
         )
-        tags = user_tags(request.tags())
+        tags = request.user_tags()
         current = sfn.list_tags_for_resource(resourceArn=arn)["tags"]
         gone = [tag["key"] for tag in current if tag["key"] not in tags]
         if gone:
@@ -120,10 +120,6 @@ class StateMachine(Handler):
         if tags:
             sfn.tag_resource(resourceArn=arn, tags=tag_list(tags, "key", "value"))
         return _made(sfn, arn)
-
-    def delete(self, request: Request, made: Made) -> None:
-        sfn = request.client("stepfunctions")
-        sfn.delete_state_machine(stateMachineArn=made.physical_id)
 
 
 def _configurations(props: dict, updating: bool = False) -> dict:
@@ -155,29 +151,30 @@ def _configurations(props: dict, updating: bool = False) -> dict:
 
 class Activity(Handler):
     type_name = "AWS::StepFunctions::Activity"
+    delete = delete_by_id("stepfunctions", "delete_activity", "activityArn", missing=None)
 
     def create(self, request: Request) -> Made:
         sfn = request.client("stepfunctions")
         arn = sfn.create_activity(
             name=request.properties["Name"],
-            tags=tag_list(user_tags(request.tags()), "key", "value"),
+            tags=request.user_tag_list("key", "value"),
         )["activityArn"]
         return Made(arn, {"Arn": arn, "Name": request.properties["Name"]})
 
     def update(self, request: Request) -> Made:
         return request.previous
 
-    def delete(self, request: Request, made: Made) -> None:
-        request.client("stepfunctions").delete_activity(activityArn=made.physical_id)
-
 
 class StateMachineVersion(Handler):
     type_name = "AWS::StepFunctions::StateMachineVersion"
+    delete = delete_by_id(
+        "stepfunctions", "delete_state_machine_version", "stateMachineVersionArn", missing=None
+    )
 
     def create(self, request: Request) -> Made:
         sfn = request.client("stepfunctions")
         props = request.properties
-        options = {"description": props["Description"]} if "Description" in props else {}
+        options = lower_camel(given(props, ("Description",)))
         if props.get("StateMachineRevisionId"):
             options["revisionId"] = props["StateMachineRevisionId"]
         arn = sfn.publish_state_machine_version(
@@ -185,37 +182,33 @@ class StateMachineVersion(Handler):
         )["stateMachineVersionArn"]
         return Made(arn, {"Arn": arn})
 
-    def delete(self, request: Request, made: Made) -> None:
-        sfn = request.client("stepfunctions")
-        sfn.delete_state_machine_version(stateMachineVersionArn=made.physical_id)
-
 
 class StateMachineAlias(Handler):
     type_name = "AWS::StepFunctions::StateMachineAlias"
+    delete = delete_by_id(
+        "stepfunctions", "delete_state_machine_alias", "stateMachineAliasArn", missing=None
+    )
 
     def create(self, request: Request) -> Made:
-        sfn = request.client("stepfunctions")
-        props = request.properties
-        arn = sfn.create_state_machine_alias(
-            name=request.name("Name", 80, with_stack=False),
-            routingConfiguration=_routing(props),
-            **({"description": props["Description"]} if "Description" in props else {}),
+        arn = request.client("stepfunctions").create_state_machine_alias(
+            name=request.name("Name", 80, with_stack=False), **_alias_settings(request.properties)
         )["stateMachineAliasArn"]
         return Made(arn, {"Arn": arn})
 
     def update(self, request: Request) -> Made:
-        sfn = request.client("stepfunctions")
-        props = request.properties
-        sfn.update_state_machine_alias(
+        request.client("stepfunctions").update_state_machine_alias(
             stateMachineAliasArn=request.previous.physical_id,
-            routingConfiguration=_routing(props),
-            **({"description": props["Description"]} if "Description" in props else {}),
+            **_alias_settings(request.properties),
         )
         return request.previous
 
-    def delete(self, request: Request, made: Made) -> None:
-        sfn = request.client("stepfunctions")
-        sfn.delete_state_machine_alias(stateMachineAliasArn=made.physical_id)
+
+def _alias_settings(props: dict) -> dict:
+    """What creating and changing an alias both set: its routing and its description."""
+    return {
+        "routingConfiguration": _routing(props),
+        **lower_camel(given(props, ("Description",))),
+    }
 
 
 def _routing(props: dict) -> list[dict]:

@@ -16,8 +16,9 @@ from sfn_tutorial.emulator.cloudformation.handlers import (
     Request,
     as_json,
     tag_list,
-    user_tags,
 )
+from sfn_tutorial.emulator.cloudformation.handlers.arguments import given, lower_camel
+from sfn_tutorial.emulator.cloudformation.handlers.deleting import delete_by_id
 
 
 class Bucket(Handler):
@@ -44,29 +45,12 @@ class Bucket(Handler):
     def _configure(self, request: Request, name: str) -> None:
         s3 = request.client("s3")
         props = request.properties
-        tags = user_tags(request.tags())
+        tags = request.user_tags()
         if tags:
             s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_list(tags)})
-        if "VersioningConfiguration" in props:
-            s3.put_bucket_versioning(
-                Bucket=name,
-                VersioningConfiguration={"Status": props["VersioningConfiguration"]["Status"]},
-            )
-        if "NotificationConfiguration" in props:
-            s3.put_bucket_notification_configuration(
-                Bucket=name,
-                NotificationConfiguration=_notifications(props["NotificationConfiguration"]),
-            )
-        if "CorsConfiguration" in props:
-            s3.put_bucket_cors(
-                Bucket=name,
-                CORSConfiguration={"CORSRules": props["CorsConfiguration"]["CorsRules"]},
-            )
-        if "PublicAccessBlockConfiguration" in props:
-            s3.put_public_access_block(
-                Bucket=name,
-                PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
-            )
+        for key, (call, argument, shaped) in BUCKET_SETTINGS.items():
+            if key in props:
+                getattr(s3, call)(Bucket=name, **{argument: shaped(props[key])})
 
     def _made(self, request: Request, name: str) -> Made:
         region = request.region
@@ -86,7 +70,7 @@ class Bucket(Handler):
         try:
             s3.delete_bucket(Bucket=made.physical_id)
         except s3.exceptions.NoSuchBucket:
-            pass
+            pass  # gone already: deleting it is done
         except s3.exceptions.ClientError as error:
             message = error.response["Error"]["Message"]
             raise HandlerError(message, "GeneralServiceException") from None
@@ -119,8 +103,33 @@ def _notifications(config: dict) -> dict:
     return found
 
 
+BUCKET_SETTINGS = {  # property: the call that puts it, its argument and its value as S3's
+    "VersioningConfiguration": (
+        "put_bucket_versioning",
+        "VersioningConfiguration",
+        lambda versioning: {"Status": versioning["Status"]},
+    ),
+    "NotificationConfiguration": (
+        "put_bucket_notification_configuration",
+        "NotificationConfiguration",
+        _notifications,
+    ),
+    "CorsConfiguration": (
+        "put_bucket_cors",
+        "CORSConfiguration",
+        lambda cors: {"CORSRules": cors["CorsRules"]},
+    ),
+    "PublicAccessBlockConfiguration": (
+        "put_public_access_block",
+        "PublicAccessBlockConfiguration",
+        lambda block: block,
+    ),
+}
+
+
 class BucketPolicy(Handler):
     type_name = "AWS::S3::BucketPolicy"
+    delete = delete_by_id("s3", "delete_bucket_policy", "Bucket", missing="ClientError")
 
     def create(self, request: Request) -> Made:
         s3 = request.client("s3")
@@ -128,45 +137,34 @@ class BucketPolicy(Handler):
         s3.put_bucket_policy(Bucket=bucket, Policy=as_json(request.properties["PolicyDocument"]))
         return Made(bucket)
 
-    def update(self, request: Request) -> Made:
-        return self.create(request)
-
-    def delete(self, request: Request, made: Made) -> None:
-        s3 = request.client("s3")
-        try:
-            s3.delete_bucket_policy(Bucket=made.physical_id)
-        except s3.exceptions.ClientError:
-            pass
-
-
-TABLE_FIELDS = (
-    "AttributeDefinitions",
-    "KeySchema",
-    "LocalSecondaryIndexes",
-    "GlobalSecondaryIndexes",
-    "BillingMode",
-    "ProvisionedThroughput",
-    "StreamSpecification",
-    "SSESpecification",
-    "TableClass",
-    "DeletionProtectionEnabled",
-)
-
 
 class Table(Handler):
     type_name = "AWS::DynamoDB::Table"
+    FIELDS = (
+        "AttributeDefinitions",
+        "KeySchema",
+        "LocalSecondaryIndexes",
+        "GlobalSecondaryIndexes",
+        "BillingMode",
+        "ProvisionedThroughput",
+        "StreamSpecification",
+        "SSESpecification",
+        "TableClass",
+        "DeletionProtectionEnabled",
+    )
+    delete = delete_by_id("dynamodb", "delete_table", "TableName")
 
     def create(self, request: Request) -> Made:
         dynamodb = request.client("dynamodb")
         props = request.properties
-        fields = {key: props[key] for key in TABLE_FIELDS if key in props}
+        fields = given(props, self.FIELDS)
         fields.setdefault("BillingMode", "PROVISIONED")
         if "SSESpecification" in fields:
             fields["SSESpecification"] = {
                 "Enabled": bool(fields["SSESpecification"].get("SSEEnabled", False))
             }
         name = request.name("TableName", 255)
-        tags = tag_list(user_tags(request.tags()))
+        tags = request.user_tag_list()
         table = dynamodb.create_table(TableName=name, **fields, **({"Tags": tags} if tags else {}))[
             "TableDescription"
         ]
@@ -199,25 +197,17 @@ class Table(Handler):
             attributes["StreamArn"] = table["LatestStreamArn"]
         return Made(table["TableName"], attributes)
 
-    def delete(self, request: Request, made: Made) -> None:
-        dynamodb = request.client("dynamodb")
-        try:
-            dynamodb.delete_table(TableName=made.physical_id)
-        except dynamodb.exceptions.ResourceNotFoundException:
-            pass
-
 
 class LogGroup(Handler):
     type_name = "AWS::Logs::LogGroup"
+    delete = delete_by_id("logs", "delete_log_group", "logGroupName")
 
     def create(self, request: Request) -> Made:
         logs = request.client("logs")
         name = request.name("LogGroupName", 512)
-        options = (
-            {"kmsKeyId": request.properties["KmsKeyId"]} if "KmsKeyId" in request.properties else {}
-        )
+        options = lower_camel(given(request.properties, ("KmsKeyId",)))
         try:
-            logs.create_log_group(logGroupName=name, tags=user_tags(request.tags()), **options)
+            logs.create_log_group(logGroupName=name, tags=request.user_tags(), **options)
         except logs.exceptions.ResourceAlreadyExistsException:
             raise HandlerError(
                 f"Resource of type 'AWS::Logs::LogGroup' with identifier '{name}' already exists.",
@@ -239,16 +229,10 @@ class LogGroup(Handler):
         arn = next(group["arn"] for group in groups if group["logGroupName"] == name)
         return Made(name, {"Arn": arn if arn.endswith(":*") else arn + ":*"})
 
-    def delete(self, request: Request, made: Made) -> None:
-        logs = request.client("logs")
-        try:
-            logs.delete_log_group(logGroupName=made.physical_id)
-        except logs.exceptions.ResourceNotFoundException:
-            pass
-
 
 class Parameter(Handler):
     type_name = "AWS::SSM::Parameter"
+    delete = delete_by_id("ssm", "delete_parameter", "Name", missing="ParameterNotFound")
 
     def create(self, request: Request) -> Made:
         ssm = request.client("ssm")
@@ -256,7 +240,7 @@ class Parameter(Handler):
         suffix = request.physical_name(13, with_stack=False).rsplit("-", 1)[1]
         name = props.get("Name") or f"CFN-{request.logical_id}-{suffix}"
         self._put(request, name, overwrite=False)
-        tags = user_tags(request.tags(key="Tags"))
+        tags = request.user_tags()
         if tags:
             ssm.add_tags_to_resource(ResourceType="Parameter", ResourceId=name, Tags=tag_list(tags))
         return Made(name, {"Type": props["Type"], "Value": props["Value"]})
@@ -268,19 +252,13 @@ class Parameter(Handler):
 
     def _put(self, request: Request, name: str, overwrite: bool) -> None:
         props = request.properties
-        options = {
-            key: props[key] for key in ("Description", "AllowedPattern", "Tier") if key in props
-        }
         request.client("ssm").put_parameter(
-            Name=name, Value=str(props["Value"]), Type=props["Type"], Overwrite=overwrite, **options
+            Name=name,
+            Value=str(props["Value"]),
+            Type=props["Type"],
+            Overwrite=overwrite,
+            **given(props, ("Description", "AllowedPattern", "Tier")),
         )
-
-    def delete(self, request: Request, made: Made) -> None:
-        ssm = request.client("ssm")
-        try:
-            ssm.delete_parameter(Name=made.physical_id)
-        except ssm.exceptions.ParameterNotFound:
-            pass
 
 
 class Key(Handler):
@@ -289,13 +267,12 @@ class Key(Handler):
     def create(self, request: Request) -> Made:
         kms = request.client("kms")
         props = request.properties
-        options = {
-            key: props[key] for key in ("Description", "KeyUsage", "KeySpec") if key in props
-        }
+        options = given(props, ("Description", "KeyUsage", "KeySpec"))
         if "KeyPolicy" in props:
             options["Policy"] = as_json(props["KeyPolicy"])
-        tags = user_tags(request.tags())
-        key = kms.create_key(Tags=tag_list(tags, "TagKey", "TagValue"), **options)["KeyMetadata"]
+        key = kms.create_key(Tags=request.user_tag_list("TagKey", "TagValue"), **options)[
+            "KeyMetadata"
+        ]
         if props.get("EnableKeyRotation") in (True, "true"):
             kms.enable_key_rotation(KeyId=key["KeyId"])
         return Made(key["KeyId"], {"Arn": key["Arn"], "KeyId": key["KeyId"]})
@@ -311,25 +288,19 @@ class Key(Handler):
 
 class KeyAlias(Handler):
     type_name = "AWS::KMS::Alias"
+    delete = delete_by_id("kms", "delete_alias", "AliasName", missing="NotFoundException")
 
     def create(self, request: Request) -> Made:
-        kms = request.client("kms")
-        props = request.properties
-        kms.create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
-        return Made(props["AliasName"])
+        request.client("kms").create_alias(**self._names(request.properties))
+        return Made(request.properties["AliasName"])
 
     def update(self, request: Request) -> Made:
-        kms = request.client("kms")
-        props = request.properties
-        kms.update_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
+        request.client("kms").update_alias(**self._names(request.properties))
         return request.previous
 
-    def delete(self, request: Request, made: Made) -> None:
-        kms = request.client("kms")
-        try:
-            kms.delete_alias(AliasName=made.physical_id)
-        except kms.exceptions.NotFoundException:
-            pass
+    def _names(self, props: dict) -> dict:
+        """The alias and the key it points to, as creating and changing it both name them."""
+        return {"AliasName": props["AliasName"], "TargetKeyId": props["TargetKeyId"]}
 
 
 HANDLERS = [Bucket(), BucketPolicy(), Table(), LogGroup(), Parameter(), Key(), KeyAlias()]
