@@ -7,6 +7,7 @@ the states, branches and iterations that had succeeded must not run again.
 """
 
 import json
+import time
 import uuid
 
 import boto3
@@ -273,12 +274,17 @@ def test_an_aborted_execution_is_redrivable(stack):
             "StartAt": "First",
             "States": {
                 "First": {"Type": "Pass", "Next": "Hold"},
-                "Hold": {"Type": "Wait", "Seconds": 2, "Next": "Last"},
+                "Hold": {"Type": "Wait", "Seconds": 3, "Next": "Last"},
                 "Last": {"Type": "Pass", "End": True},
             },
         },
     )
     execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    for _ in range(200):  # stopped while it waits in Hold: First has run and is not run again
+        events = executions.execution_history(execution)
+        if any(event["type"] == "WaitStateEntered" for event in events):
+            break
+        time.sleep(0.01)
     sfn.stop_execution(executionArn=execution)
     aborted = executions.wait_for_execution(execution)
     assert aborted["status"] == "ABORTED" and aborted["redriveStatus"] == "REDRIVABLE"
