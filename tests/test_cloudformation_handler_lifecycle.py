@@ -206,12 +206,14 @@ TEMPLATE = {
 STACK = "lifecycle"
 
 
-def template(batch_size: int) -> str:
-    """The template with this batch size (a ``Number`` parameter would reach the handler as a
-    string, which Lambda's API refuses)."""
+def template() -> str:
+    """The template, its mapping's batch size a ``Number`` parameter: CloudFormation's ``Ref``
+    makes it a string, and the mapping's schema makes it an integer again."""
     mapping = TEMPLATE["Resources"]["Mapping"]
-    mapping = {**mapping, "Properties": {**mapping["Properties"], "BatchSize": batch_size}}
-    return json.dumps({**TEMPLATE, "Resources": {**TEMPLATE["Resources"], "Mapping": mapping}})
+    mapping = {**mapping, "Properties": {**mapping["Properties"], "BatchSize": {"Ref": "Batch"}}}
+    parameters = {**TEMPLATE["Parameters"], "Batch": {"Type": "Number"}}
+    resources = {**TEMPLATE["Resources"], "Mapping": mapping}
+    return json.dumps({**TEMPLATE, "Parameters": parameters, "Resources": resources})
 
 
 def deployed(operation: str, note: str, batch_size: int) -> dict[str, str]:
@@ -219,8 +221,11 @@ def deployed(operation: str, note: str, batch_size: int) -> dict[str, str]:
     cloudformation = boto3.client("cloudformation")
     getattr(cloudformation, f"{operation}_stack")(
         StackName=STACK,
-        TemplateBody=template(batch_size),
-        Parameters=[{"ParameterKey": "Note", "ParameterValue": note}],
+        TemplateBody=template(),
+        Parameters=[
+            {"ParameterKey": "Note", "ParameterValue": note},
+            {"ParameterKey": "Batch", "ParameterValue": str(batch_size)},
+        ],
         Capabilities=["CAPABILITY_IAM"],
     )
     stack = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]

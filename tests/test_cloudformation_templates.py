@@ -168,3 +168,31 @@ def test_the_registry_schemas_know_each_types_create_only_properties_and_attribu
     assert schemas.known_type("AWS::Lambda::Function", "ap-northeast-2")
     assert not schemas.known_type("AWS::Foo::Bar", "ap-northeast-2")
     assert schemas.known_type("Custom::Anything", "ap-northeast-2")
+
+
+def test_properties_are_read_as_the_registry_schema_types_them():
+    # CloudFormation's user guide: a Number parameter "becomes a string" where Ref uses it; the
+    # resource's provider still reads BatchSize "10" as the integer its schema names.
+    typed = schemas.typed(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "BatchSize": "10",
+            "Enabled": "false",
+            "FunctionName": "123",
+            "ScalingConfig": {"MaximumConcurrency": "5"},
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "Unknown": "7",
+        },
+    )
+    assert typed == {
+        "BatchSize": 10,
+        "Enabled": False,
+        "FunctionName": "123",
+        "ScalingConfig": {"MaximumConcurrency": 5},
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "Unknown": "7",
+    }
+    assert schemas.typed("AWS::Lambda::EventSourceMapping", {"BatchSize": "ten"}) == {
+        "BatchSize": "ten"  # not a number: the handler's API says what is wrong
+    }
+    assert schemas.typed("AWS::Foo::Bar", {"Size": "1"}) == {"Size": "1"}

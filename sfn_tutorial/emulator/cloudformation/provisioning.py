@@ -207,16 +207,20 @@ def _output_text(value) -> str:
 
 
 def _request(stack, logical_id, type_name, properties, record=None) -> Request:
+    """What a handler is given, the properties read as the type's schema types them."""
+    previous = record.properties if record else None
     return Request(
         logical_id=logical_id,
         type_name=type_name,
-        properties=properties,
+        properties=schemas.typed(type_name, properties, stack.region_name),
         stack_name=stack.name,
         stack_id=stack.stack_id,
         region=stack.region_name,
         account_id=stack.account_id,
         stack_tags=dict(stack.tags),
-        previous_properties=record.properties if record else None,
+        previous_properties=(
+            schemas.typed(type_name, previous, stack.region_name) if previous else previous
+        ),
         previous=record.made if record else None,
     )
 
