@@ -118,3 +118,16 @@ def test_polling_an_activity_that_does_not_exist_is_refused(emulator):
         sfn.get_activity_task(activityArn=missing)
     with pytest.raises(sfn.exceptions.InvalidArn):
         sfn.get_activity_task(activityArn="not-an-arn")
+
+
+def test_creating_an_activity_again_answers_the_same_activity(emulator):
+    # AWS: "CreateActivity is an idempotent API ... based on the activity name"; the tags of a
+    # second request are ignored.
+    sfn = boto3.client("stepfunctions")
+    name = resources.resource_name(f"activity-{uuid.uuid4().hex[:8]}")
+    first = sfn.create_activity(name=name, tags=[{"key": "team", "value": "a"}])
+    again = sfn.create_activity(name=name, tags=[{"key": "team", "value": "b"}])
+    assert again["activityArn"] == first["activityArn"]
+    assert again["creationDate"] == first["creationDate"]
+    tags = sfn.list_tags_for_resource(resourceArn=first["activityArn"])["tags"]
+    assert tags == [{"key": "team", "value": "a"}]

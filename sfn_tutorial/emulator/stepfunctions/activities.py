@@ -32,6 +32,7 @@ def apply() -> None:
     """Install the activity fixes."""
     executions_see_the_accounts_activities()
     workers_get_activity_tasks()
+    create_activity_is_idempotent()
 
 
 class AccountActivities:
@@ -112,3 +113,24 @@ def take_task(activity_arn: str, worker_name: str | None):
             endpoint.notify_activity_task_start(worker_name)
             return task
     return None
+
+
+def create_activity_is_idempotent() -> None:
+    """``CreateActivity`` with the name of an activity that exists answers that activity (AWS's
+    API reference: "CreateActivity is an idempotent API ... based on the activity name"; tags
+    given again are ignored, not updated).
+
+    moto answered ``ActivityAlreadyExists``.
+    """
+    from moto.stepfunctions.models import StepFunctionBackend
+
+    original = StepFunctionBackend.create_activity
+
+    def create_activity(self, name, tags=None, encryption_configuration=None):
+        arn_tail = f"states:{self.region_name}:{self.account_id}:activity:{name}"
+        for arn, activity in self.activities.items():
+            if arn.endswith(arn_tail):
+                return activity
+        return original(self, name, tags, encryption_configuration)
+
+    StepFunctionBackend.create_activity = create_activity
