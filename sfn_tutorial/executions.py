@@ -98,6 +98,8 @@ def event_summary(event: dict) -> str:
             return _short(f"{field}: {details[field]}")
     if "resource" in details:
         return _short(f"{details.get('resourceType', '')} {details['resource']}")
+    if "workerName" in details:  # ActivityStarted: which worker took the activity's task
+        return _short(t("worker: {name}", name=details["workerName"]))
     return ""
 
 

@@ -338,6 +338,8 @@ KOREAN: dict[str, str] = {
     "state machine alias": "상태 머신 별칭",
     "state machine version": "상태 머신 버전",
     "state machine": "상태 머신",
+    "activity": "활동",
+    "worker: {name}": "작업자: {name}",
     "Lambda function": "Lambda 함수",
     "CloudWatch alarm": "CloudWatch 경보",
     "SQS queue": "SQS 대기열",

@@ -426,6 +426,7 @@ KINDS = (
     "state machine alias",
     "state machine version",
     "state machine",
+    "activity",
     "Lambda function",
     "CloudWatch alarm",
     "SQS queue",
@@ -460,6 +461,7 @@ def find_tutorial_resources() -> list[Resource]:
         *_http_apis(),
         *_aliases_and_versions(),
         *_state_machines(),
+        *_activities(),
         *_functions(),
         *_alarms(),
         *_queues(),
@@ -496,6 +498,16 @@ def _state_machines():
             found = sfn.list_tags_for_resource(resourceArn=arn)["tags"]
             if _tagged({tag["key"]: tag["value"] for tag in found}):
                 yield Resource("state machine", machine["name"], arn)
+
+
+def _activities():
+    sfn = boto3.client("stepfunctions")
+    for page in sfn.get_paginator("list_activities").paginate():
+        for activity in page["activities"]:
+            arn = activity["activityArn"]
+            found = sfn.list_tags_for_resource(resourceArn=arn)["tags"]
+            if _tagged({tag["key"]: tag["value"] for tag in found}):
+                yield Resource("activity", activity["name"], arn)
 
 
 def _aliases_and_versions():
@@ -830,6 +842,7 @@ DELETERS = {
     "state machine": lambda r: boto3.client("stepfunctions").delete_state_machine(
         stateMachineArn=r.arn
     ),
+    "activity": lambda r: boto3.client("stepfunctions").delete_activity(activityArn=r.arn),
     "Lambda function": lambda r: boto3.client("lambda").delete_function(FunctionName=r.name),
     "CloudWatch alarm": lambda r: boto3.client("cloudwatch").delete_alarms(AlarmNames=[r.name]),
     "SQS queue": lambda r: boto3.client("sqs").delete_queue(QueueUrl=r.arn),

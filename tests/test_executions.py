@@ -112,6 +112,11 @@ def test_event_summary_shows_a_lambda_errors_message_not_its_json():
     assert executions.event_summary(plain) == "E: why"
 
 
+def test_event_summary_names_the_worker_that_took_an_activity_task():
+    event = {"type": "ActivityStarted", "activityStartedEventDetails": {"workerName": "packer-1"}}
+    assert executions.event_summary(event) == "worker: packer-1"
+
+
 def test_an_aws_execution_report_links_to_the_console(monkeypatch):
     arn = "arn:aws:states:ap-northeast-2:210987654321:execution:sfn-tutorial-Transactions:run-1"
     monkeypatch.setenv("TUTORIAL_TARGET", "aws")

@@ -298,6 +298,7 @@ def test_clean_up_removes_notebook_13s_resources(emulator):
         ],
     )
     topic = sns.create_topic(Name=resources.resource_name("alerts"), Tags=resources.tags("Key"))
+    sfn.create_activity(name=resources.resource_name("packing"), tags=resources.tags("key"))
     url = sqs.create_queue(QueueName=resources.resource_name("inbox"), tags=resources.tags())
     queue_arn = sqs.get_queue_attributes(QueueUrl=url["QueueUrl"], AttributeNames=["QueueArn"])
     sns.subscribe(
@@ -315,7 +316,7 @@ def test_clean_up_removes_notebook_13s_resources(emulator):
         Tags=resources.tags("Key"),
     )
     found = [resource.kind for resource in resources.find_tutorial_resources()]
-    for kind in ("state machine alias", "state machine version", "CloudWatch alarm"):
+    for kind in ("state machine alias", "state machine version", "activity", "CloudWatch alarm"):
         assert kind in found
     assert found.index("state machine alias") < found.index("state machine version")
     assert found.index("state machine version") < found.index("state machine")
@@ -324,3 +325,4 @@ def test_clean_up_removes_notebook_13s_resources(emulator):
     assert resources.find_tutorial_resources() == []
     assert boto3.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
     assert sns.list_subscriptions()["Subscriptions"] == []
+    assert sfn.list_activities()["activities"] == []

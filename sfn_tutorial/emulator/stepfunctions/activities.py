@@ -33,6 +33,7 @@ def apply() -> None:
     executions_see_the_accounts_activities()
     workers_get_activity_tasks()
     create_activity_is_idempotent()
+    activity_input_is_compact_json()
 
 
 class AccountActivities:
@@ -134,3 +135,21 @@ def create_activity_is_idempotent() -> None:
         return original(self, name, tags, encryption_configuration)
 
     StepFunctionBackend.create_activity = create_activity
+
+
+def activity_input_is_compact_json() -> None:
+    """The task's input (``ActivityScheduled``'s, and what ``GetActivityTask`` answers) is JSON
+    without spaces, as Step Functions writes every state's data; moto wrote ``", "``."""
+    import json
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_activitiy import (
+        StateTaskActivity,
+    )
+
+    original = StateTaskActivity._eval_parameters
+
+    def _eval_parameters(self, env):
+        value = original(self, env)
+        return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+    StateTaskActivity._eval_parameters = _eval_parameters
