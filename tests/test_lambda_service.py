@@ -505,3 +505,23 @@ def test_stopping_the_emulator_ends_every_environment_and_removes_the_code(tmp_p
         time.sleep(0.1)
     assert not process_exists(background)
     assert not os.path.exists(os.path.dirname(code))
+
+
+def test_put_overwrites_and_update_changes_the_async_invoke_configuration(lam):
+    # Lambda's API reference: PutFunctionEventInvokeConfig overwrites the configuration;
+    # UpdateFunctionEventInvokeConfig changes only the settings it is given.
+    functions = lam
+    echo_function = deploy("def handler(event, context):\n    return event\n")
+    functions.put_function_event_invoke_config(
+        FunctionName=echo_function, MaximumRetryAttempts=2, MaximumEventAgeInSeconds=3600
+    )
+    functions.put_function_event_invoke_config(FunctionName=echo_function, MaximumRetryAttempts=1)
+    config = functions.get_function_event_invoke_config(FunctionName=echo_function)
+    assert config["MaximumRetryAttempts"] == 1 and "MaximumEventAgeInSeconds" not in config
+    functions.update_function_event_invoke_config(
+        FunctionName=echo_function, MaximumEventAgeInSeconds=600
+    )
+    config = functions.get_function_event_invoke_config(FunctionName=echo_function)
+    assert (config["MaximumRetryAttempts"], config["MaximumEventAgeInSeconds"]) == (1, 600)
+    listed = functions.list_function_event_invoke_configs(FunctionName=echo_function)
+    assert len(listed["FunctionEventInvokeConfigs"]) == 1

@@ -113,6 +113,36 @@ def apply(endpoint: str) -> None:
     _lambda_tasks_without_a_timeout_run_in_place()
     _a_missing_function_is_named_with_latest()
     _unmodelled_errors_are_awslambdaexceptions()
+    _event_invoke_configs_are_replaced_or_updated()
+
+
+def _event_invoke_configs_are_replaced_or_updated() -> None:
+    """Lambda's API reference: ``PutFunctionEventInvokeConfig`` "overwrites" a function's
+    configuration for asynchronous invocation; ``UpdateFunctionEventInvokeConfig`` changes only
+    the settings it is given. moto added one configuration per call and answered the first, so
+    a second put or an update changed nothing."""
+    from moto.awslambda.models import EventInvokeConfig, LambdaBackend
+
+    def put_function_event_invoke_config(self, function_name, config):
+        function = self.get_function(function_name)
+        configuration = EventInvokeConfig(function.function_arn, function.last_modified, config)
+        function.event_invoke_config = [configuration]
+        return configuration.response()
+
+    def update_function_event_invoke_config(self, function_name, config):
+        function = self.get_function(function_name)
+        current = function.event_invoke_config[0].config if function.event_invoke_config else {}
+        merged = {**current, **{key: value for key, value in config.items() if value is not None}}
+        destinations = {
+            **current.get("DestinationConfig", {}),
+            **config.get("DestinationConfig", {}),
+        }
+        if destinations:
+            merged["DestinationConfig"] = destinations
+        return put_function_event_invoke_config(self, function_name, merged)
+
+    LambdaBackend.put_function_event_invoke_config = put_function_event_invoke_config
+    LambdaBackend.update_function_event_invoke_config = update_function_event_invoke_config
 
 
 def _packages_are_checked() -> None:
