@@ -904,9 +904,10 @@ def _listing_item(run: MapRun, map_run_arn: str, index: int, entry: list) -> dic
 
 def item_reader_lists_every_object() -> None:
     """An ``ItemReader`` with ``arn:aws:states:::s3:listObjectsV2`` gives one item per object
-    under the ``Prefix``, every page of the listing, each as AWS's developer guide shows one:
-    ``{"Etag": ..., "Key": ..., "LastModified": <seconds since 1970>, "Size": ...,
-    "StorageClass": ...}``; an empty prefix gives no items.
+    under the ``Prefix``, every page of the listing, each shaped as the example item in AWS's
+    ItemReader documentation: ``{"Etag": ..., "Key": ..., "LastModified": <seconds since 1970>,
+    "Size": ..., "StorageClass": ...}`` (from memory of that page: no stored copy of it, and no
+    recorded case, was at hand to check); an empty prefix gives no items.
 
     moto read the first page only (1,000 objects), failed on an empty one (no ``Contents``),
     and passed S3's dates on as datetimes, which no execution could then write out: every

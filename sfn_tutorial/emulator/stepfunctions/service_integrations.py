@@ -118,8 +118,9 @@ def aws_sdk_integrations_name_members_in_pascal_case() -> None:
         API is in camelCase" (AWS's developer guide, "AWS SDK service integrations": the parameter
         of ``aws-sdk:sfn:startSyncExecution`` is ``StateMachineArn``), and its result uses the same
         names (``$.Output`` of ``startSyncExecution``). Values are passed as written; a date in the
-    result is seconds since 1970, as the guide shows S3's dates in a Distributed Map's items (no
-    recorded case shows an ``aws-sdk:`` result's date, so this is unconfirmed for them).
+    result is seconds since 1970, the one rule used for S3's dates in a Distributed Map's items
+    too (``map_state``); no recorded case shows an ``aws-sdk:`` result's date, so it is
+    unconfirmed.
 
         moto called boto3 with the names as written: ``aws-sdk:sfn:listExecutions`` and every other
         call to a camelCase API (Step Functions, ECS, CloudWatch Logs, API Gateway) failed with
