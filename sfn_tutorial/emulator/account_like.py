@@ -18,8 +18,9 @@ sfn_tutorial.emulator.server --env --account-like``) the emulator also:
   after ``CreateFunction``, and its ``LastUpdateStatus`` ``InProgress`` as long after an update.
   ``Invoke`` of a ``Pending`` function and an update during an update answer
   ``ResourceConflictException`` with Lambda's messages;
-* throttles every ``SFN_TUTORIAL_ACCOUNT_LIKE_THROTTLE_EVERY``-th control-plane call (default
-  7; ``0``: never) with the error each service gives: IAM ``Throttling``, Lambda
+* throttles every ``SFN_TUTORIAL_ACCOUNT_LIKE_THROTTLE_EVERY``-th control-plane call to each
+  service (default 7; ``0``: never; AWS's limits are per service and API) with the error each
+  service gives: IAM ``Throttling``, Lambda
   ``TooManyRequestsException`` (429), Step Functions, EventBridge and CloudWatch Logs
   ``ThrottlingException``, API Gateway ``TooManyRequestsException`` (429). botocore retries
   all of them. Data-plane calls (``Invoke``, ``StartExecution``, ``PutEvents``...) and the
@@ -122,6 +123,7 @@ class Account:
         self._created_until: dict[str, float] = {}  # function name -> end of Pending
         self._updating_until: dict[str, float] = {}  # function name -> end of InProgress
         self._control_calls = 0
+        self._calls_by_service: dict[str, int] = {}
         self.counts: dict[str, int] = {}
 
     # ------------------------------------------------------------ bookkeeping
@@ -170,11 +172,15 @@ class Account:
         with self._lock:
             return time.monotonic() < self._updating_until.get(name, 0.0)
 
-    def should_throttle(self) -> bool:
-        """Count one control-plane call; ``True`` for every ``throttle_every``-th."""
+    def should_throttle(self, service: str) -> bool:
+        """Count one control-plane call to ``service``; ``True`` for every ``throttle_every``-th
+        of that service's (so whether a service is throttled does not depend on how many calls
+        other services got in between)."""
         with self._lock:
             self._control_calls += 1
-            return self.throttle_every > 0 and self._control_calls % self.throttle_every == 0
+            calls = self._calls_by_service.get(service, 0) + 1
+            self._calls_by_service[service] = calls
+            return self.throttle_every > 0 and calls % self.throttle_every == 0
 
     def report(self) -> dict:
         """The settings and the counts, for ``GET /_tutorial/account-like``."""
@@ -329,7 +335,7 @@ def refusal_for(environ: dict, service: str, operation: str, state: Account) -> 
         return refused
     if operation in DATA_PLANE.get(service, ()) or (service == "lambda" and operation == "Invoke"):
         return None
-    if _is_emulators_own(environ) or not state.should_throttle():
+    if _is_emulators_own(environ) or not state.should_throttle(service):
         return None
     state.count(f"throttled:{service}")
     status, code, message, extra = THROTTLE_ERRORS[service]
