@@ -491,23 +491,25 @@ def _stacks():
 
 
 def _state_machines():
-    sfn = boto3.client("stepfunctions")
-    for page in sfn.get_paginator("list_state_machines").paginate():
-        for machine in page["stateMachines"]:
-            arn = machine["stateMachineArn"]
-            found = sfn.list_tags_for_resource(resourceArn=arn)["tags"]
-            if _tagged({tag["key"]: tag["value"] for tag in found}):
-                yield Resource("state machine", machine["name"], arn)
+    return _tagged_in_step_functions(
+        "state machine", "list_state_machines", "stateMachines", "stateMachineArn"
+    )
 
 
 def _activities():
+    return _tagged_in_step_functions("activity", "list_activities", "activities", "activityArn")
+
+
+def _tagged_in_step_functions(kind: str, operation: str, key: str, arn_key: str):
+    """The tutorial's items in one Step Functions listing (``operation``'s pages, items under
+    ``key``, each's ARN under ``arn_key``), as ``kind`` resources."""
     sfn = boto3.client("stepfunctions")
-    for page in sfn.get_paginator("list_activities").paginate():
-        for activity in page["activities"]:
-            arn = activity["activityArn"]
+    for page in sfn.get_paginator(operation).paginate():
+        for item in page[key]:
+            arn = item[arn_key]
             found = sfn.list_tags_for_resource(resourceArn=arn)["tags"]
             if _tagged({tag["key"]: tag["value"] for tag in found}):
-                yield Resource("activity", activity["name"], arn)
+                yield Resource(kind, item["name"], arn)
 
 
 def _aliases_and_versions():
