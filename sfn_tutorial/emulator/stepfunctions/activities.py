@@ -18,6 +18,7 @@ poll waits on the emulator's clock (``clock``), which a test can move forward.
 
 from __future__ import annotations
 
+import json
 import time
 
 from sfn_tutorial.emulator import clock
@@ -82,9 +83,8 @@ def workers_get_activity_tasks() -> None:
 
     def get_activity_task(self):
         activity_arn = self._get_param("activityArn")
-        self.stepfunction_backend.describe_activity(
-            activity_arn
-        )  # InvalidArn, ActivityDoesNotExist
+        # answers InvalidArn or ActivityDoesNotExist as moto does
+        self.stepfunction_backend.describe_activity(activity_arn)
         worker_name = self._get_param("workerName")
         deadline = clock.CLOCK.timestamp() + POLL_S
         while True:
@@ -124,15 +124,15 @@ def create_activity_is_idempotent() -> None:
     moto answered ``ActivityAlreadyExists``.
     """
     from moto.stepfunctions.models import StepFunctionBackend
+    from moto.utilities.utils import get_partition
 
     original = StepFunctionBackend.create_activity
 
     def create_activity(self, name, tags=None, encryption_configuration=None):
-        arn_tail = f"states:{self.region_name}:{self.account_id}:activity:{name}"
-        for arn, activity in self.activities.items():
-            if arn.endswith(arn_tail):
-                return activity
-        return original(self, name, tags, encryption_configuration)
+        partition = get_partition(self.region_name)
+        arn = f"arn:{partition}:states:{self.region_name}:{self.account_id}:activity:{name}"
+        existing = self.activities.get(arn)
+        return existing or original(self, name, tags, encryption_configuration)
 
     StepFunctionBackend.create_activity = create_activity
 
@@ -140,8 +140,6 @@ def create_activity_is_idempotent() -> None:
 def activity_input_is_compact_json() -> None:
     """The task's input (``ActivityScheduled``'s, and what ``GetActivityTask`` answers) is JSON
     without spaces, as Step Functions writes every state's data; moto wrote ``", "``."""
-    import json
-
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_activitiy import (
         StateTaskActivity,
     )

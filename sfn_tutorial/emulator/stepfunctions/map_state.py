@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sfn_tutorial.emulator.stepfunctions import redrive
+from sfn_tutorial.emulator.stepfunctions import redrive, service_integrations
 
 TOLERANCE_EXCEEDED_ERROR = "States.ExceedToleratedFailureThreshold"
 TOLERANCE_EXCEEDED_CAUSE = "The specified tolerated failure threshold was exceeded"
@@ -356,7 +356,7 @@ class MapRun:
         to = {"SUCCEEDED": "succeeded", "FAILED": "failed", "TIMED_OUT": "timed_out"}
         with self.lock:
             if index in self.listing:
-                self.listing[index][2:] = [status, self.listing[index][3], _now()]
+                self.listing[index][2], self.listing[index][4] = status, _now()
             self._move(index, "running", to.get(status, "aborted"))
             if self.keep_children:
                 self.children[index] = child
@@ -932,9 +932,8 @@ def item_reader_lists_every_object() -> None:
 def as_item(listed: dict) -> dict:
     """One object of an S3 listing as a Distributed Map item."""
     item = {"Etag": listed.get("ETag"), "Key": listed["Key"]}
-    modified = listed.get("LastModified")
-    if isinstance(modified, datetime.datetime):
-        item["LastModified"] = int(modified.timestamp())
+    if isinstance(listed.get("LastModified"), datetime.datetime):
+        item["LastModified"] = service_integrations.in_seconds(listed["LastModified"])
     item["Size"] = listed.get("Size")
     item["StorageClass"] = listed.get("StorageClass")
     return {key: value for key, value in item.items() if value is not None}

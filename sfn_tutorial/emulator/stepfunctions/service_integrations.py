@@ -115,16 +115,16 @@ def operation_model(service: str, action: str):
 
 def aws_sdk_integrations_name_members_in_pascal_case() -> None:
     """An ``aws-sdk:`` Task names the API's members in PascalCase, "even if the native service
-        API is in camelCase" (AWS's developer guide, "AWS SDK service integrations": the parameter
-        of ``aws-sdk:sfn:startSyncExecution`` is ``StateMachineArn``), and its result uses the same
-        names (``$.Output`` of ``startSyncExecution``). Values are passed as written; a date in the
+    API is in camelCase" (AWS's developer guide, "AWS SDK service integrations": the parameter
+    of ``aws-sdk:sfn:startSyncExecution`` is ``StateMachineArn``), and its result uses the same
+    names (``$.Output`` of ``startSyncExecution``). Values are passed as written; a date in the
     result is seconds since 1970, the one rule used for S3's dates in a Distributed Map's items
     too (``map_state``); no recorded case shows an ``aws-sdk:`` result's date, so it is
     unconfirmed.
 
-        moto called boto3 with the names as written: ``aws-sdk:sfn:listExecutions`` and every other
-        call to a camelCase API (Step Functions, ECS, CloudWatch Logs, API Gateway) failed with
-        ``States.Runtime`` naming the first parameter.
+    moto called boto3 with the names as written: ``aws-sdk:sfn:listExecutions`` and every other
+    call to a camelCase API (Step Functions, ECS, CloudWatch Logs, API Gateway) failed with
+    ``States.Runtime`` naming the first parameter.
     """
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_aws_sdk,
@@ -159,16 +159,12 @@ def aws_sdk_integrations_name_members_in_pascal_case() -> None:
 def in_seconds(value):
     """``value`` with every date as seconds since 1970: a whole number when it falls on a whole
     second, else to the millisecond."""
-    if isinstance(value, datetime.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=datetime.timezone.utc)
-        milliseconds = round(value.timestamp() * 1000)
+
+    def seconds(moment: datetime.datetime):
+        milliseconds = round(moment.timestamp() * 1000)
         return milliseconds // 1000 if milliseconds % 1000 == 0 else milliseconds / 1000
-    if isinstance(value, dict):
-        return {key: in_seconds(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [in_seconds(item) for item in value]
-    return value
+
+    return _dates_as(value, seconds)
 
 
 def member_names(value, shape, to_model: bool):
@@ -237,14 +233,20 @@ def http_answer(service: str, status: int, headers: dict, request_id: str) -> di
 
 def in_milliseconds(value):
     """``value`` with every date as the SDK's JSON writes it: milliseconds since 1970."""
+    return _dates_as(value, lambda moment: int(moment.timestamp() * 1000))
+
+
+def _dates_as(value, write):
+    """``value`` (a result: dicts, lists, scalars) with ``write(date)`` for every date (one
+    without a zone is UTC)."""
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=datetime.timezone.utc)
-        return int(value.timestamp() * 1000)
+        return write(value)
     if isinstance(value, dict):
-        return {key: in_milliseconds(item) for key, item in value.items()}
+        return {key: _dates_as(item, write) for key, item in value.items()}
     if isinstance(value, list):
-        return [in_milliseconds(item) for item in value]
+        return [_dates_as(item, write) for item in value]
     return value
 
 
