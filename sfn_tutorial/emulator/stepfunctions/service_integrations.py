@@ -98,6 +98,24 @@ def integration_classes() -> tuple[type, ...]:
     )
 
 
+def hook_interpreter_clients(services, event: str, handler) -> None:
+    """Register botocore's ``event`` hook ``handler`` once on each client the interpreter makes
+    for one of ``services`` (boto3's names), as its Task states call them."""
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    make_client = boto_client.boto_client_for
+    hooked: set[int] = set()
+
+    def boto_client_for(region, service, state_credentials=None):
+        client = make_client(region, service, state_credentials)
+        if service in services and id(client) not in hooked:
+            client.meta.events.register(event, handler)
+            hooked.add(id(client))
+        return client
+
+    replace_everywhere(boto_client, "boto_client_for", boto_client_for)
+
+
 def service_model(service: str):
     """botocore's model of ``service`` (boto3's name for it)."""
     return service_models.service_model(service)
@@ -341,19 +359,7 @@ def results_carry_the_http_answer() -> None:
 
     moto drops the answer's metadata.
     """
-    from moto.stepfunctions.parser.asl.utils import boto_client
-
-    make_client = boto_client.boto_client_for
-    observed: set[int] = set()
-
-    def boto_client_for(region, service, state_credentials=None):
-        client = make_client(region, service, state_credentials)
-        if service in ANSWER_HEADERS and id(client) not in observed:
-            client.meta.events.register("after-call", _remember_the_answer)
-            observed.add(id(client))
-        return client
-
-    replace_everywhere(boto_client, "boto_client_for", boto_client_for)
+    hook_interpreter_clients(ANSWER_HEADERS, "after-call", _remember_the_answer)
 
     for task_class in integration_classes():
         original = task_class._eval_service_task

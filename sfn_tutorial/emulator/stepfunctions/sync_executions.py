@@ -38,7 +38,7 @@ import math
 import threading
 import uuid
 
-from sfn_tutorial.emulator.stepfunctions import api, versions
+from sfn_tutorial.emulator.stepfunctions import api, service_integrations, versions
 from sfn_tutorial.emulator.stepfunctions.api import NOT_FOR_EXPRESS, is_express_arn
 
 EXPRESS_BILLED_MEMORY_MB = 64
@@ -208,10 +208,7 @@ def sync_tasks_wait_for_express_children() -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
         ResourceCondition,
     )
-    from moto.stepfunctions.parser.asl.utils import boto_client
     from moto.stepfunctions.responses import StepFunctionResponse
-
-    from sfn_tutorial.emulator.patching import replace_everywhere
 
     StateTaskServiceSfn = state_task_service_sfn.StateTaskServiceSfn  # noqa: N806 (moto's name)
     waiting = (ResourceCondition.Sync, ResourceCondition.Sync2)
@@ -226,17 +223,9 @@ def sync_tasks_wait_for_express_children() -> None:
 
     StateTaskServiceSfn._eval_service_task = _eval_service_task
 
-    make_client = boto_client.boto_client_for
-    marked: set[int] = set()
-
-    def boto_client_for(region, service, state_credentials=None):
-        client = make_client(region, service, state_credentials)
-        if service == "stepfunctions" and id(client) not in marked:
-            client.meta.events.register("before-call.sfn.StartExecution", _mark_if_awaited)
-            marked.add(id(client))
-        return client
-
-    replace_everywhere(boto_client, "boto_client_for", boto_client_for)
+    service_integrations.hook_interpreter_clients(
+        {"stepfunctions"}, "before-call.sfn.StartExecution", _mark_if_awaited
+    )
 
     original_call = StepFunctionResponse.call_action
 
