@@ -99,13 +99,12 @@ def test_a_workers_failure_fails_the_task_with_its_error(emulator):
 def test_tasks_are_handed_out_oldest_first_one_to_a_worker(emulator):
     activity_arn = activity()
     first = start(activity_arn, {"n": 1})
-    scheduled = False
-    for _ in range(200):  # the first Task is scheduled before the second execution starts
+    give_up = time.monotonic() + 60  # a deadlock guard
+    scheduled = False  # the first Task is scheduled before the second execution starts
+    while not scheduled and time.monotonic() < give_up:
         history = executions.execution_history(first)
         scheduled = any(event["type"] == "ActivityScheduled" for event in history)
-        if scheduled:
-            break
-        time.sleep(0.05)
+        time.sleep(0 if scheduled else 0.05)
     assert scheduled
     second = start(activity_arn, {"n": 2})
     inputs = [json.loads(poll(activity_arn)["input"]) for _ in (first, second)]

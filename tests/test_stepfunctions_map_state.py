@@ -411,8 +411,9 @@ def test_max_concurrency_is_respected(bucket):
 
 def test_without_max_concurrency_waiting_children_all_run_at_once(emulator):
     # AWS: MaxConcurrency 0 (or none) runs up to 10,000 child executions at the same time, so
-    # 60 children that each wait 3 s all start before the first ends.
-    wait = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3, "End": True}}}
+    # 60 children that each wait 6 s all start before the first ends (with room for a slow
+    # machine: the pool starts them within about a second).
+    wait = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 6, "End": True}}}
     arn = machine({"ItemsPath": "$.lines", "ItemProcessor": distributed(wait)}, "unbounded")
     map_run_arn = map_run(run(arn, {"lines": lines(60)}))["mapRunArn"]
     pages = boto3.client("stepfunctions").get_paginator("list_executions")

@@ -280,11 +280,13 @@ def test_an_aborted_execution_is_redrivable(stack):
         },
     )
     execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
-    for _ in range(200):  # stopped while it waits in Hold: First has run and is not run again
+    give_up = time.monotonic() + 60  # a deadlock guard
+    waiting = False  # stopped while it waits in Hold: First has run and is not run again
+    while not waiting and time.monotonic() < give_up:
         events = executions.execution_history(execution)
-        if any(event["type"] == "WaitStateEntered" for event in events):
-            break
-        time.sleep(0.01)
+        waiting = any(event["type"] == "WaitStateEntered" for event in events)
+        time.sleep(0 if waiting else 0.01)
+    assert waiting
     sfn.stop_execution(executionArn=execution)
     aborted = executions.wait_for_execution(execution)
     assert aborted["status"] == "ABORTED" and aborted["redriveStatus"] == "REDRIVABLE"
